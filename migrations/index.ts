@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './0001_initial';
+
+/**
+ * Listed explicitly rather than read from the folder, so the same list works from TypeScript
+ * sources (tests, tsx) and from the compiled build. Names sort in the order they apply.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { agentAdmin } from '../../agents/agent-admin';
+import { actorOf } from '../../auth/plugin';
+import { LANGUAGE_CODES, TOPIC_CODES } from '../../queue/skills';
+import { AgentProfileSchema, LanguageSkills, RegionCode, Role, TopicSkills, errors } from '../schemas';
+
+const Username = z
+  .string()
+  .trim()
+  .regex(/^[a-zA-Z0-9._-]{3,64}$/, 'must be 3–64 letters, digits, dots, dashes or underscores');
+const Password = z.string().min(8, 'must be at least 8 characters').max(200);
+const DisplayName = z.string().trim().min(1).max(100);
+const SpokenLanguages = LanguageSkills.refine((m) => Object.keys(m).length > 0, 'an agent must speak at least one language');
+
+const CreateAgentBody = z.strictObject({
+  username: Username,
+  password: Password,
+  displayName: DisplayName,
+  role: Role.default('agent'),
+  servingRegion: RegionCode,
+  languages: SpokenLanguages,
+  topics: TopicSkills.default({}),
+});
+
+const PatchAgentBody = z
+  .strictObject({
+    displayName: DisplayName,
+    role: Role,
+    servingRegion: RegionCode,
+    languages: SpokenLanguages,
+    topics: TopicSkills,
+    password: Password,
+    disabled: z.boolean(),
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
+
+const ListQuery = z.strictObject({
+  region: RegionCode.optional(),
+  role: Role.optional(),
+  language: z.enum(LANGUAGE_CODES).optional(),
+  topic: z.enum(TOPIC_CODES).optional(),
+  q: z.string().trim().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+export async function agentRoutes(app: FastifyInstance) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const agents = agentAdmin({ db: app.db, regions: app.regions });
+  const managers = ['supervisor', 'admin'] as const;
+
+  r.get(
+    '/api/agents',
+    {
+      config: { access: managers },
+      schema: {
+        tags: ['agents'],
+        summary: 'Agents in your area (a supervisor\'s region subtree; the province for admins)',
+        querystring: ListQuery,
+        response: { 200: z.object({ items: z.array(AgentProfileSchema), total: z.number().int() }), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => agents.list(actorOf(request), request.query),
+  );
+
+  r.post(
+    '/api/agents',
+    {
+      config: { access: managers },
+      schema: {
+        tags: ['agents'],
+        summary: 'Create an agent (supervisors: agents in their area; admins: any role)',
+        body: CreateAgentBody,
+        response: { 201: AgentProfileSchema, ...errors(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const created = await agents.create(actorOf(request), request.body, request.id);
+      return reply.code(201).send(created);
+    },
+  );
+
+  r.get(
+    '/api/agents/:id',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['agents'],
+        summary: 'One agent (agents may read their own profile)',
+        params: IdParams,
+        response: { 200: AgentProfileSchema, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => agents.get(actorOf(request), request.params.id),
+  );
+
+  r.patch(
+    '/api/agents/:id',
+    {
+      config: { access: managers },
+      schema: {
+        tags: ['agents'],
+        summary: 'Change an agent\'s skills, languages, serving region, name, password or status',
+        params: IdParams,
+        body: PatchAgentBody,
+        response: { 200: AgentProfileSchema, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => agents.update(actorOf(request), request.params.id, request.body, request.id),
+  );
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import pino, { type DestinationStream } from 'pino';
+import { openApiPlugin } from './api/openapi';
+import { agentRoutes } from './api/routes/agents';
+import { authRoutes } from './api/routes/auth';
+import { healthRoutes } from './api/routes/health';
+import { regionRoutes } from './api/routes/regions';
+import { accountsBootstrapPlugin } from './auth/accounts-bootstrap';
+import { embeddedJwtSecret } from './auth/jwt-secret';
+import { authPlugin } from './auth/plugin';
+import type { Config } from './config/config';
+import { configPlugin } from './config/plugin';
+import { databasePlugin } from './db/plugin';
+import { errorHandlerPlugin } from './errors/error-handler';
+import { Errors } from './errors/errors';
+import { loggerOptions } from './logging/logger';
+import { metricsPlugin } from './metrics/plugin';
+import { provincePlugin } from './province/plugin';
+import { redisPlugin } from './redis/plugin';
+
+export interface BuildOptions {
+  /** Where logs go (tests capture them); stdout by default. */
+  logStream?: DestinationStream;
+}
+
+/** JSON bodies on the API are small; 64 KiB holds the longest ticket text with room to spare. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Builds the service from plugins in start-up order: configuration and cross-cutting concerns,
+ * then external resources (database, Redis), then domain state (province, accounts), then
+ * authentication and the routes. Each plugin opens what it owns and closes it on app.close().
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger = pino(loggerOptions(config.logLevel), options.logStream ?? pino.destination(1));
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(configPlugin, { config });
+  await app.register(errorHandlerPlugin);
+  await app.register(metricsPlugin);
+  await app.register(openApiPlugin);
+  await app.register(databasePlugin, { database: config.database });
+  await app.register(redisPlugin, { url: config.redisUrl });
+  // Limits count across all nodes when Redis is there.
+  await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis } : {}) });
+
+  await app.register(provincePlugin, { province: config.province });
+  await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
+
+  const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
+  await app.register(authPlugin, { jwtSecret });
+
+  app.setNotFoundHandler(
+    { preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) },
+    async (request) => {
+      throw new Errors.NOT_FOUND(request.method, request.url.split('?')[0]);
+    },
+  );
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(regionRoutes);
+  await app.register(agentRoutes);
+
+  return app;
+}

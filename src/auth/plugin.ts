@@ -1,0 +1,94 @@
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { agentsRepository } from '../agents/agents-repository';
+import type { Role } from '../db/schema';
+import { Errors } from '../errors/errors';
+import type { Access, Actor } from './actor';
+
+export interface TokenClaims {
+  sub: string;
+  role: Role;
+  username: string;
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: TokenClaims;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call this route. Every route must say; start-up fails otherwise. */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+  interface FastifyInstance {
+    /** Resolves a bearer token to the signed-in user, as route guards and WebSockets do. */
+    authenticateToken(token: string | undefined): Promise<Actor>;
+  }
+}
+
+export const TOKEN_LIFETIME = '12h';
+
+/** Browsers cannot set headers on a WebSocket upgrade, so there the token comes in the query. */
+function tokenFrom(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  const query = request.query as Record<string, unknown> | undefined;
+  if (request.headers.upgrade?.toLowerCase() === 'websocket' && typeof query?.token === 'string') return query.token;
+  return undefined;
+}
+
+export const authPlugin = fp(
+  async function auth(app: FastifyInstance, opts: { jwtSecret: string }) {
+    await app.register(fastifyJwt, { secret: opts.jwtSecret, sign: { expiresIn: TOKEN_LIFETIME } });
+    const agents = agentsRepository(app.db);
+
+    app.decorateRequest('actor', null);
+
+    // The account is read on every request so that disabling it, or moving a supervisor to
+    // another area, takes effect at once rather than when the token expires.
+    app.decorate('authenticateToken', async (token: string | undefined): Promise<Actor> => {
+      if (!token) throw new Errors.UNAUTHENTICATED('no bearer token was sent');
+      let claims: TokenClaims;
+      try {
+        claims = app.jwt.verify<TokenClaims>(token);
+      } catch (err) {
+        const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
+        throw new Errors.UNAUTHENTICATED(expired ? 'the token has expired' : 'the token is not valid');
+      }
+      const row = await agents.findById(claims.sub);
+      if (!row || row.disabled) throw new Errors.UNAUTHENTICATED('the account no longer exists or is disabled');
+      return { id: row.id, username: row.username, displayName: row.display_name, role: row.role, regionCode: row.region_code };
+    });
+
+    function guard(access: Exclude<Access, 'public'>): onRequestHookHandler {
+      return async function requireAccess(request) {
+        const actor = await app.authenticateToken(tokenFrom(request));
+        if (access !== 'authenticated' && !access.includes(actor.role)) throw new Errors.FORBIDDEN_ROLE(actor.role);
+        request.actor = actor;
+      };
+    }
+
+    app.addHook('onRoute', (route) => {
+      const access = route.config?.access;
+      if (access === undefined) {
+        throw new Error(`route ${String(route.method)} ${route.url} does not declare who may call it (config.access)`);
+      }
+      if (access === 'public') return;
+      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+      route.onRequest = [guard(access), ...existing];
+    });
+  },
+  { name: 'auth', dependencies: ['database'] },
+);
+
+/** The signed-in user of a guarded route; guards have already refused anonymous callers. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new Errors.UNAUTHENTICATED('this route needs a signed-in user');
+  return request.actor;
+}

@@ -1,0 +1,194 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment once, at start, and validated here. Everything
+ * else receives the typed `Config` object; nothing reads `process.env` on its own.
+ */
+
+export const TELEPHONY_DRIVERS = ['sim', 'asterisk', 'twilio'] as const;
+export type TelephonyDriverName = (typeof TELEPHONY_DRIVERS)[number];
+
+/** Variables whose values must never appear in a message or a log line. */
+export const SECRET_VARIABLES = new Set([
+  'DATABASE_URL',
+  'REDIS_URL',
+  'ADMIN_PASSWORD',
+  'JWT_SECRET',
+  'ASTERISK_SECRET',
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_API_SECRET',
+]);
+
+// Orchestrators often pass `FOO=` for "unset"; treat an empty string as absent.
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const withDefault = <T extends z.ZodType>(schema: T, value: z.input<T>) =>
+  z.preprocess((v) => (v === '' || v === undefined ? value : v), schema);
+
+const booleanFlag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), 'must be a postgres:// or postgresql:// URL');
+const redisUrl = z.string().refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'must be a redis:// or rediss:// URL');
+const httpUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL');
+
+const EnvSchema = z.object({
+  NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
+  PORT: withDefault(z.coerce.number().int('must be a whole number').min(1).max(65535), 3000),
+  HOST: optional(z.string().min(1)),
+  LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  DATA_DIR: withDefault(z.string().min(1), './data'),
+  DATABASE_URL: optional(postgresUrl),
+  REDIS_URL: optional(redisUrl),
+  ADMIN_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
+  JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  PUBLIC_BASE_URL: optional(httpUrl),
+  PROVINCE: withDefault(z.string().regex(/^\d{2}0000$/, 'must be a 6-digit province code such as 630000'), '630000'),
+  TELEPHONY: withDefault(
+    z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(TELEPHONY_DRIVERS, { error: `each entry must be one of ${TELEPHONY_DRIVERS.join(', ')}` })).min(1)),
+    'sim',
+  ),
+  DEMO_ACCOUNTS: optional(booleanFlag),
+  SHUTDOWN_GRACE_MS: withDefault(z.coerce.number().int().min(0).max(600_000), 10_000),
+  ASTERISK_HOST: optional(z.string().min(1)),
+  ASTERISK_PORT: withDefault(z.coerce.number().int().min(1).max(65535), 5038),
+  ASTERISK_USERNAME: optional(z.string().min(1)),
+  ASTERISK_SECRET: optional(z.string().min(1)),
+  ASTERISK_AGENT_DIAL: withDefault(
+    z.string().refine((v) => v.includes('{agent}'), 'must contain the {agent} placeholder'),
+    'PJSIP/{agent}',
+  ),
+  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(1)),
+  TWILIO_API_KEY: optional(z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'must look like SK followed by 32 hex digits')),
+  TWILIO_API_SECRET: optional(z.string().min(1)),
+  TWILIO_TWIML_APP_SID: optional(z.string().regex(/^AP[0-9a-fA-F]{32}$/, 'must look like AP followed by 32 hex digits')),
+});
+
+type Env = z.output<typeof EnvSchema>;
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string }
+  /** `dataDir: null` keeps the embedded database in memory (tests). */
+  | { kind: 'pglite'; dataDir: string | null };
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  /** True when running without DATABASE_URL: one node, embedded database and live store. */
+  embedded: boolean;
+  database: DatabaseConfig;
+  redisUrl: string | null;
+  adminPassword: string | null;
+  /** Null in embedded mode: a secret is generated and kept under DATA_DIR. */
+  jwtSecret: string | null;
+  publicBaseUrl: string | null;
+  province: string;
+  telephony: TelephonyDriverName[];
+  demoAccounts: boolean;
+  shutdownGraceMs: number;
+  asterisk: { host: string; port: number; username: string; secret: string; agentDial: string } | null;
+  twilio: {
+    accountSid: string;
+    authToken: string;
+    apiKey: string | null;
+    apiSecret: string | null;
+    twimlAppSid: string | null;
+  } | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const variable = String(issue.path[0] ?? 'environment');
+  const raw = env[variable];
+  const shown = raw === undefined ? '' : SECRET_VARIABLES.has(variable) ? ' (value hidden)' : ` (got ${JSON.stringify(raw)})`;
+  return `${variable}: ${issue.message}${shown}`;
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, env)));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const embedded = e.DATABASE_URL === undefined;
+
+  if (!embedded && e.JWT_SECRET === undefined) {
+    problems.push('JWT_SECRET: is required when DATABASE_URL is set, so that every node accepts the same tokens');
+  }
+  const telephony = [...new Set(e.TELEPHONY)];
+  if (telephony.includes('asterisk')) {
+    for (const name of ['ASTERISK_HOST', 'ASTERISK_USERNAME', 'ASTERISK_SECRET'] as const) {
+      if (e[name] === undefined) problems.push(`${name}: is required when TELEPHONY includes asterisk`);
+    }
+  }
+  if (telephony.includes('twilio')) {
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_BASE_URL'] as const) {
+      if (e[name] === undefined) problems.push(`${name}: is required when TELEPHONY includes twilio`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    // The embedded demo has well-known demo passwords, so it listens on loopback unless told otherwise.
+    host: e.HOST ?? (embedded ? '127.0.0.1' : '0.0.0.0'),
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    embedded,
+    database: embedded ? { kind: 'pglite', dataDir: path.join(dataDir, 'pgdata') } : { kind: 'postgres', url: e.DATABASE_URL! },
+    redisUrl: e.REDIS_URL ?? null,
+    adminPassword: e.ADMIN_PASSWORD ?? null,
+    jwtSecret: e.JWT_SECRET ?? null,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? null,
+    province: e.PROVINCE,
+    telephony,
+    demoAccounts: e.DEMO_ACCOUNTS ?? embedded,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    asterisk:
+      e.ASTERISK_HOST && e.ASTERISK_USERNAME && e.ASTERISK_SECRET
+        ? {
+            host: e.ASTERISK_HOST,
+            port: e.ASTERISK_PORT,
+            username: e.ASTERISK_USERNAME,
+            secret: e.ASTERISK_SECRET,
+            agentDial: e.ASTERISK_AGENT_DIAL,
+          }
+        : null,
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
+        ? {
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            apiKey: e.TWILIO_API_KEY ?? null,
+            apiSecret: e.TWILIO_API_SECRET ?? null,
+            twimlAppSid: e.TWILIO_TWIML_APP_SID ?? null,
+          }
+        : null,
+  };
+}

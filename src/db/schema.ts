@@ -1,0 +1,208 @@
+import type { ColumnType, Generated, Insertable, RawBuilder, Selectable, Updateable } from 'kysely';
+
+/** The typed shape of the database; it follows migrations/ exactly. */
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** jsonb columns are written through `jsonb()` (src/db/json.ts) so both drivers send the same text. */
+type Json<T> = ColumnType<T, RawBuilder<string>, RawBuilder<string>>;
+
+export type RegionLevel = 'province' | 'prefecture' | 'county';
+export type Role = 'agent' | 'supervisor' | 'admin';
+export type OrganisationKind = 'legal_aid_centre' | 'mediation_committee' | 'judicial_office' | 'department';
+/** Skill code → proficiency 1–5. */
+export type SkillMap = Record<string, number>;
+
+export interface ProvincesTable {
+  code: string;
+  ticket_prefix: string;
+  languages: Json<string[]>;
+  settings: ColumnType<Record<string, unknown>, RawBuilder<string> | undefined, RawBuilder<string>>;
+  source: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface RegionsTable {
+  code: string;
+  province_code: string;
+  level: RegionLevel;
+  parent_code: string | null;
+  name_zh: string;
+  name_pinyin: string;
+  population_2020: number | null;
+  population_source: string;
+  population_estimate: number;
+  area_code: string | null;
+  former_codes: Json<string[]>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface OrganisationsTable {
+  id: Generated<string>;
+  code: string;
+  kind: OrganisationKind;
+  name_zh: string;
+  name_en: string;
+  region_code: string;
+  phone: string | null;
+  address: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AgentsTable {
+  id: Generated<string>;
+  username: string;
+  password_hash: string;
+  display_name: string;
+  role: Role;
+  region_code: string;
+  languages: Json<SkillMap>;
+  topics: Json<SkillMap>;
+  disabled: Generated<boolean>;
+  last_login_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface CallsTable {
+  id: Generated<string>;
+  province_code: string;
+  driver: string;
+  external_id: string | null;
+  direction: Generated<'inbound' | 'outbound'>;
+  caller_number: string;
+  region_code: string | null;
+  language: string | null;
+  topic: string | null;
+  priority: Generated<number>;
+  priority_group: string | null;
+  status: 'ivr' | 'queued' | 'offered' | 'connected' | 'wrap_up' | 'survey' | 'ended';
+  end_reason: 'answered' | 'abandoned' | 'callback' | 'rejected' | 'failed' | null;
+  agent_id: string | null;
+  arrived_at: Date;
+  queued_at: Date | null;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  wait_ms: number | null;
+  talk_ms: number | null;
+  recording_url: string | null;
+}
+
+export interface CallEventsTable {
+  id: Generated<number>;
+  call_id: string;
+  at: CreatedAt;
+  type: string;
+  data: Json<Record<string, unknown>>;
+}
+
+export interface TicketsTable {
+  id: Generated<string>;
+  number: string;
+  call_id: string | null;
+  caller_number: string;
+  region_code: string | null;
+  language: string | null;
+  topic: string | null;
+  summary: Generated<string>;
+  advice: Generated<string>;
+  outcome: 'answered' | 'refer_legal_aid' | 'refer_mediation' | 'divert' | 'callback' | null;
+  risk_flag: Generated<boolean>;
+  agent_id: string | null;
+  survey_score: number | null;
+  quality_score: number | null;
+  quality_comment: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ReferralsTable {
+  id: Generated<string>;
+  ticket_id: string;
+  kind: 'legal_aid' | 'mediation' | 'diversion';
+  organisation_id: string | null;
+  department: string | null;
+  status: 'pending' | 'accepted' | 'declined' | 'in_progress' | 'closed';
+  eligibility: Json<Record<string, unknown>> | null;
+  accept_due_at: Date | null;
+  close_due_at: Date | null;
+  outcome: string | null;
+  decline_reason: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ReferralEventsTable {
+  id: Generated<number>;
+  referral_id: string;
+  at: CreatedAt;
+  actor: string;
+  type: string;
+  note: string | null;
+  data: Json<Record<string, unknown>>;
+}
+
+export interface SeatPlansTable {
+  id: Generated<string>;
+  province_code: string;
+  /** 'YYYY-MM-DD': dates are read as text, never as a Date at local midnight. */
+  plan_date: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SeatPlanEntriesTable {
+  plan_id: string;
+  region_code: string;
+  interval_start: number;
+  seats: number;
+}
+
+export interface SurveyResponsesTable {
+  id: Generated<string>;
+  call_id: string;
+  ticket_id: string | null;
+  score: number;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: CreatedAt;
+  actor_id: string | null;
+  actor_username: string | null;
+  actor_role: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  request_id: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
+export interface Database {
+  provinces: ProvincesTable;
+  regions: RegionsTable;
+  organisations: OrganisationsTable;
+  agents: AgentsTable;
+  calls: CallsTable;
+  call_events: CallEventsTable;
+  tickets: TicketsTable;
+  referrals: ReferralsTable;
+  referral_events: ReferralEventsTable;
+  seat_plans: SeatPlansTable;
+  seat_plan_entries: SeatPlanEntriesTable;
+  survey_responses: SurveyResponsesTable;
+  audit_log: AuditLogTable;
+}
+
+export type ProvinceRow = Selectable<ProvincesTable>;
+export type RegionRow = Selectable<RegionsTable>;
+export type OrganisationRow = Selectable<OrganisationsTable>;
+export type AgentRow = Selectable<AgentsTable>;
+export type NewAgent = Insertable<AgentsTable>;
+export type AgentUpdate = Updateable<AgentsTable>;

@@ -1,0 +1,87 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { ERROR_MESSAGES_ZH } from './errors';
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  error: string;
+  message: string;
+  messageZh: string;
+  requestId: string;
+  details?: { field: string; message: string }[];
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+type Issue = { instancePath: string; message: string; keyword: string; params: Record<string, unknown> };
+
+/** "body.languages.bo: Too big: expected number to be <=5" — the field is always named. */
+function describeValidation(context: string, issues: Issue[]): { field: string; message: string }[] {
+  return issues.map((issue) => {
+    const path = issue.instancePath.split('/').filter(Boolean);
+    const field = [context, ...path].join('.');
+    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
+      const keys = issue.params.keys as string[];
+      return { field: keys.map((k) => `${field}.${k}`).join(', '), message: `unknown field${keys.length > 1 ? 's' : ''}` };
+    }
+    return { field, message: issue.message };
+  });
+}
+
+function send(reply: FastifyReply, request: FastifyRequest, statusCode: number, code: string, message: string, details?: ErrorBody['details']) {
+  const body: ErrorBody = {
+    statusCode,
+    code,
+    error: STATUS_TEXT[statusCode] ?? 'Error',
+    message,
+    messageZh: ERROR_MESSAGES_ZH[code] ?? (statusCode >= 500 ? ERROR_MESSAGES_ZH.HOTLINE_ERR_INTERNAL! : '请求有误'),
+    requestId: request.id,
+    ...(details ? { details } : {}),
+  };
+  return reply.code(statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * The one place errors become HTTP: 4xx keep their message and code; 5xx are logged with the
+ * request id and answered with a generic message, so internals never leak.
+ */
+export const errorHandlerPlugin = fp(
+  async function errorHandler(app: FastifyInstance) {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (hasZodFastifySchemaValidationErrors(error)) {
+        const details = describeValidation(error.validationContext ?? 'request', error.validation as unknown as Issue[]);
+        const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+        return send(reply, request, 400, 'HOTLINE_ERR_VALIDATION', message, details);
+      }
+      if (isResponseSerializationError(error)) {
+        request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
+        return send(reply, request, 500, 'HOTLINE_ERR_INTERNAL', 'Internal server error');
+      }
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        const code = error.code ?? 'HOTLINE_ERR_BAD_REQUEST';
+        const message =
+          code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+            ? `body: malformed JSON (${error.message})`
+            : error.message;
+        return send(reply, request, status, code, message);
+      }
+      request.log.error({ err: error }, 'request failed');
+      return send(reply, request, status === 503 ? 503 : 500, status === 503 ? (error.code ?? 'HOTLINE_ERR_NOT_READY') : 'HOTLINE_ERR_INTERNAL', status === 503 ? error.message : 'Internal server error');
+    });
+  },
+  { name: 'error-handler' },
+);
