@@ -41,7 +41,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+export async function openDatabase(
+  config: DatabaseConfig,
+  onConnectionError: (err: Error) => void = () => {},
+): Promise<DatabaseHandle> {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: config.url,
@@ -50,8 +53,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
       idleTimeoutMillis: 30_000,
       types: pgTypes(),
     });
-    // A dropped connection must not crash the process; the next query gets a fresh one.
-    pool.on('error', () => {});
+    // A dropped connection must not crash the process: pg emits 'error' on idle clients (the
+    // pool's event) and on checked-out ones (the client's own, which has no listener by default).
+    // The query in flight fails on its own; the next one gets a fresh connection.
+    pool.on('error', onConnectionError);
+    pool.on('connect', (client) => client.on('error', onConnectionError));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
@@ -62,7 +68,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   }
 
   if (config.dataDir) await fs.mkdir(config.dataDir, { recursive: true });
-  const client = await PGlite.create(config.dataDir ?? undefined, {
+  const client = await PGlite.create({
+    ...(config.dataDir ? { dataDir: config.dataDir } : {}),
     parsers: { [INT8]: parseInt8, [DATE]: keepText },
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });

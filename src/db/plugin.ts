@@ -14,7 +14,7 @@ declare module 'fastify' {
 /** Opens PostgreSQL or the embedded PGlite, applies migrations, and closes it with the app. */
 export const databasePlugin = fp(
   async function database(app: FastifyInstance, opts: { database: DatabaseConfig }) {
-    const handle = await openDatabase(opts.database);
+    const handle = await openDatabase(opts.database, (err) => app.log.warn({ err }, 'database connection lost'));
     try {
       const applied = await migrateToLatest(handle.db);
       if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated');

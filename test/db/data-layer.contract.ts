@@ -1,0 +1,227 @@
+import { sql } from 'kysely';
+import { agentsRepository } from '../../src/agents/agents-repository';
+import { auditRepository } from '../../src/audit/audit-repository';
+import type { DatabaseHandle } from '../../src/db/database';
+import { jsonb } from '../../src/db/json';
+import { migrateDown, migrateToEmpty, migrateToLatest } from '../../src/db/migrate';
+import { readProvinceFile, bundledProvinceFile } from '../../src/province/bundled';
+import { importProvince } from '../../src/province/import-province';
+import { parseProvinceFile } from '../../src/province/province-file';
+
+export type OpenDatabase = () => Promise<{ handle: DatabaseHandle; cleanup: () => Promise<void> }>;
+
+const TABLES = [
+  'agents',
+  'audit_log',
+  'call_events',
+  'calls',
+  'organisations',
+  'provinces',
+  'referral_events',
+  'referrals',
+  'regions',
+  'seat_plan_entries',
+  'seat_plans',
+  'survey_responses',
+  'tickets',
+];
+
+async function tables(handle: DatabaseHandle): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    select table_name as name from information_schema.tables
+    where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(handle.db);
+  return rows.map((r) => r.name);
+}
+
+async function qinghai() {
+  return readProvinceFile((await bundledProvinceFile('630000'))!);
+}
+
+/** The same behaviour, asserted on every database the service runs on (PostgreSQL and PGlite). */
+export function dataLayerContract(open: OpenDatabase): void {
+  describe('migrations', () => {
+    let db: Awaited<ReturnType<OpenDatabase>>;
+    beforeAll(async () => {
+      db = await open();
+    });
+    afterAll(async () => {
+      await db.handle.close();
+      await db.cleanup();
+    });
+
+    it('go up from an empty database and create every table', async () => {
+      expect(await tables(db.handle)).toEqual([]);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial']);
+      expect(await tables(db.handle)).toEqual(TABLES);
+    });
+
+    it('change nothing when run again', async () => {
+      expect(await migrateToLatest(db.handle.db)).toEqual([]);
+    });
+
+    it('go down again to an empty database, and back up', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0001_initial']);
+      expect(await tables(db.handle)).toEqual([]);
+      await migrateToLatest(db.handle.db);
+      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0001_initial']);
+      expect(await tables(db.handle)).toEqual([]);
+      await migrateToLatest(db.handle.db);
+      expect(await tables(db.handle)).toEqual(TABLES);
+    });
+  });
+
+  describe('province import', () => {
+    let db: Awaited<ReturnType<OpenDatabase>>;
+    beforeAll(async () => {
+      db = await open();
+      await migrateToLatest(db.handle.db);
+    });
+    afterAll(async () => {
+      await db.handle.close();
+      await db.cleanup();
+    });
+
+    it('loads Qinghai: the province, 8 prefectures and 44 counties, with their organisations', async () => {
+      const report = await importProvince(db.handle.db, await qinghai());
+      expect(report.regions).toEqual({ inserted: 53, updated: 0, unchanged: 0 });
+      const levels = await db.handle.db
+        .selectFrom('regions')
+        .select(['level', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('level')
+        .orderBy('level')
+        .execute();
+      expect(levels).toEqual([
+        { level: 'county', n: 44 },
+        { level: 'prefecture', n: 8 },
+        { level: 'province', n: 1 },
+      ]);
+      // A legal aid centre and a mediation committee for every county, prefecture and the province.
+      for (const kind of ['legal_aid_centre', 'mediation_committee'] as const) {
+        const missing = await db.handle.db
+          .selectFrom('regions')
+          .select('code')
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('organisations').select('id').whereRef('organisations.region_code', '=', 'regions.code').where('kind', '=', kind))),
+          )
+          .execute();
+        expect(missing).toEqual([]);
+      }
+    });
+
+    it('reports the two counties without a census figure and estimates them from Golog\'s remainder', async () => {
+      const report = await importProvince(db.handle.db, await qinghai());
+      expect(report.missingPopulation.map((m) => m.code).sort()).toEqual(['632623', '632625']);
+      const rows = await db.handle.db
+        .selectFrom('regions')
+        .select(['code', 'population_2020', 'population_estimate'])
+        .where('code', 'in', ['632623', '632625'])
+        .orderBy('code')
+        .execute();
+      expect(rows.map((r) => r.population_2020)).toEqual([null, null]);
+      expect(rows[0]!.population_estimate + rows[1]!.population_estimate).toBe(70_962);
+      expect(report.populationMismatches).toEqual([
+        { code: '632800', nameZh: '海西蒙古族藏族自治州', population: 468_216, childrenSum: 468_216 - 16_287 },
+      ]);
+    });
+
+    it('changes nothing when the same file is imported twice', async () => {
+      const before = await db.handle.db.selectFrom('regions').select(['code', 'updated_at']).orderBy('code').execute();
+      const report = await importProvince(db.handle.db, await qinghai());
+      expect(report.regions).toEqual({ inserted: 0, updated: 0, unchanged: 53 });
+      expect(report.organisations).toEqual({ inserted: 0, updated: 0, unchanged: 159 });
+      const after = await db.handle.db.selectFrom('regions').select(['code', 'updated_at']).orderBy('code').execute();
+      expect(after).toEqual(before);
+    });
+
+    it('updates only what a corrected file changes', async () => {
+      const file = await qinghai();
+      const corrected = parseProvinceFile(
+        { ...file, regions: file.regions.map((r) => (r.code === '632801' ? { ...r, areaCode: '0977' } : r)) },
+        'corrected.json',
+      );
+      const report = await importProvince(db.handle.db, corrected);
+      expect(report.regions).toEqual({ inserted: 0, updated: 1, unchanged: 52 });
+      const golmud = await db.handle.db.selectFrom('regions').select('area_code').where('code', '=', '632801').executeTakeFirstOrThrow();
+      expect(golmud.area_code).toBe('0977');
+    });
+  });
+
+  describe('repositories', () => {
+    let db: Awaited<ReturnType<OpenDatabase>>;
+    beforeAll(async () => {
+      db = await open();
+      await migrateToLatest(db.handle.db);
+      await importProvince(db.handle.db, await qinghai());
+    });
+    afterAll(async () => {
+      await db.handle.close();
+      await db.cleanup();
+    });
+
+    it('store and read back skills, dates and ids with the same types', async () => {
+      const agents = agentsRepository(db.handle.db);
+      const created = await agents.insert({
+        username: 'Drolma',
+        password_hash: 'x',
+        display_name: '卓玛',
+        role: 'agent',
+        region_code: '632701',
+        languages: jsonb({ bo: 5, zh: 3 }),
+        topics: jsonb({ labour: 4 }),
+      });
+      const read = await agents.findByUsername('drolma');
+      expect(read).toMatchObject({ id: created.id, languages: { bo: 5, zh: 3 }, topics: { labour: 4 }, disabled: false });
+      expect(read!.created_at).toBeInstanceOf(Date);
+
+      const plan = await db.handle.db
+        .insertInto('seat_plans')
+        .values({ province_code: '630000', plan_date: '2026-01-31' })
+        .returning(['plan_date'])
+        .executeTakeFirstOrThrow();
+      expect(plan.plan_date).toBe('2026-01-31');
+
+      await auditRepository(db.handle.db).record({ actor: null, action: 'test', entityType: 'agent', entityId: created.id, details: { n: 1 } });
+      const [entry] = await auditRepository(db.handle.db).listForEntity('agent', created.id);
+      expect(typeof entry!.id).toBe('number');
+      expect(entry!.details).toEqual({ n: 1 });
+    });
+
+    it('finds agents by language and topic within a set of regions', async () => {
+      const agents = agentsRepository(db.handle.db);
+      const found = await agents.list({ regionCodes: ['632700', '632701'], language: 'bo', limit: 10, offset: 0 });
+      expect(found.rows.map((r) => r.username)).toEqual(['Drolma']);
+      expect(found.total).toBe(1);
+      const none = await agents.list({ regionCodes: ['630100'], language: 'bo', limit: 10, offset: 0 });
+      expect(none.total).toBe(0);
+    });
+
+    it('refuses rows that break the schema\'s rules', async () => {
+      await expect(
+        db.handle.db.insertInto('regions').values({
+          code: '639999',
+          province_code: '630000',
+          level: 'county',
+          parent_code: null,
+          name_zh: '无',
+          name_pinyin: 'Wu',
+          population_2020: 1,
+          population_source: 'U',
+          population_estimate: 1,
+          area_code: null,
+          former_codes: jsonb([]),
+        }).execute(),
+      ).rejects.toThrow(/regions_parent_by_level/);
+      await expect(
+        agentsRepository(db.handle.db).insert({
+          username: 'DROLMA',
+          password_hash: 'x',
+          display_name: 'dup',
+          role: 'agent',
+          region_code: '632701',
+          languages: jsonb({}),
+          topics: jsonb({}),
+        }),
+      ).rejects.toThrow(/agents_username_key/);
+    });
+  });
+}
