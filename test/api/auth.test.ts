@@ -1,0 +1,126 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DEMO_PASSWORD } from '../../src/auth/accounts-bootstrap';
+import type { DatabaseConfig } from '../../src/config/config';
+import { bearer, startTestApp, type TestApp } from '../support/app';
+import { createPostgresDatabase } from '../support/databases';
+
+const login = (t: TestApp, username: string, password: string) =>
+  t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+
+describe('POST /api/auth/login', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.addUser({ username: 'agent.one', role: 'agent', region: '630102' });
+  });
+  afterAll(() => t.close());
+
+  it('returns a token and the user, without the password hash', async () => {
+    const res = await login(t, 'Agent.One', 'test-password-1');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.user).toMatchObject({ username: 'agent.one', role: 'agent', servingRegion: '630102' });
+    expect(JSON.stringify(body)).not.toMatch(/scrypt/);
+    const me = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(body.token) });
+    expect(me.json().username).toBe('agent.one');
+    expect(new Date(body.expiresAt).getTime() - Date.now()).toBeGreaterThan(11 * 3600_000);
+  });
+
+  it('answers a wrong password and an unknown user the same way', async () => {
+    const wrong = await login(t, 'agent.one', 'not-the-password');
+    const unknown = await login(t, 'nobody', 'not-the-password');
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.json().message).toBe(unknown.json().message);
+    expect(wrong.json()).toMatchObject({ code: 'HOTLINE_ERR_INVALID_CREDENTIALS', messageZh: '用户名或密码错误' });
+  });
+
+  it('never logs the password', async () => {
+    await login(t, 'agent.one', 'hunter2-secret-value');
+    expect(JSON.stringify(t.logs)).not.toContain('hunter2-secret-value');
+  });
+
+  it('refuses a forged, an expired and a disabled account\'s token', async () => {
+    const forged = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.x') });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().message).toMatch(/not valid/);
+
+    const { id, token } = await t.addUser({ username: 'agent.two', role: 'agent', region: '630102' });
+    const shortLived = t.app.jwt.sign({ sub: id, role: 'agent', username: 'agent.two' }, { expiresIn: 1 });
+    await new Promise((r) => setTimeout(r, 1100));
+    const expired = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(shortLived) });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json().message).toMatch(/expired/);
+
+    expect((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token) })).statusCode).toBe(200);
+    await t.app.db.updateTable('agents').set({ disabled: true }).where('id', '=', id).execute();
+    const disabled = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token) });
+    expect(disabled.statusCode).toBe(401);
+    expect((await login(t, 'agent.two', 'test-password-1')).statusCode).toBe(401);
+  });
+
+  it('slows down password guessing from one address with 429', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await login(t, 'agent.one', `guess-${i}`)).statusCode);
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(20);
+  });
+
+  it('refuses a body with unknown fields', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'a', password: 'b', role: 'admin' } });
+    expect([400, 429]).toContain(res.statusCode);
+  });
+});
+
+describe('accounts at start', () => {
+  let dataDir: string;
+  let database: DatabaseConfig;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hotline-accounts-'));
+    if (process.env.DATABASE_URL) {
+      const created = await createPostgresDatabase();
+      database = { kind: 'postgres', url: created.url };
+      cleanup = created.drop;
+    } else {
+      database = { kind: 'pglite', dataDir: path.join(dataDir, 'pgdata') };
+      cleanup = async () => {};
+    }
+  });
+  afterAll(async () => {
+    await cleanup();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('ADMIN_PASSWORD creates admin, and a new ADMIN_PASSWORD resets it at the next start', async () => {
+    const first = await startTestApp({ database, adminPassword: 'first-admin-pass' });
+    expect((await login(first, 'admin', 'first-admin-pass')).statusCode).toBe(200);
+    await first.app.close();
+
+    const second = await startTestApp({ database, adminPassword: 'second-admin-pass' });
+    expect((await login(second, 'admin', 'first-admin-pass')).statusCode).toBe(401);
+    const res = await login(second, 'admin', 'second-admin-pass');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().user.role).toBe('admin');
+    await second.app.close();
+  });
+
+  it('the embedded demo adds supervisors and a dozen agents across regions and languages', async () => {
+    const demo = await startTestApp({ database, demoAccounts: true, adminPassword: null });
+    const sup = await login(demo, 'sup.xining', DEMO_PASSWORD);
+    expect(sup.statusCode).toBe(200);
+    const list = await demo.app.inject({ method: 'GET', url: '/api/agents?limit=500', headers: bearer(sup.json().token) });
+    expect(list.json().items.every((a: { servingRegion: string }) => a.servingRegion.startsWith('6301'))).toBe(true);
+
+    const province = await login(demo, 'sup.province', DEMO_PASSWORD);
+    const all = await demo.app.inject({ method: 'GET', url: '/api/agents?role=agent&limit=500', headers: bearer(province.json().token) });
+    const agents = all.json().items as { servingRegion: string; languages: Record<string, number> }[];
+    expect(agents.length).toBeGreaterThanOrEqual(12);
+    expect(new Set(agents.map((a) => a.servingRegion.slice(0, 4))).size).toBeGreaterThanOrEqual(6);
+    for (const language of ['zh', 'bo', 'mn']) expect(agents.some((a) => a.languages[language])).toBe(true);
+    await demo.app.close();
+  });
+});
