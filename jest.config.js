@@ -13,12 +13,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', ...leftOut],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
-    // Node >= 20.19 loads these ESM-only dependencies with require(); Jest's module runtime
-    // cannot before Node 24.9, so under Jest alone they are compiled to CommonJS.
-    '/node_modules/(cookie|content-disposition)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    // Type-checking is `tsc`'s job (npm test runs it first); Jest only transpiles.
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.js',
   maxWorkers: 2,
   testTimeout: 30_000,
