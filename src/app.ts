@@ -55,6 +55,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  try {
+    await registerPlugins(app, config);
+  } catch (err) {
+    // Close what the plugins before the failing one opened (database, Redis) and report.
+    await app.close().catch(() => {});
+    throw err;
+  }
+  return app;
+}
+
+async function registerPlugins(app: FastifyInstance, config: Config): Promise<void> {
   await app.register(configPlugin, { config });
   await app.register(errorHandlerPlugin);
   await app.register(metricsPlugin);
@@ -80,6 +91,4 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(authRoutes);
   await app.register(regionRoutes);
   await app.register(agentRoutes);
-
-  return app;
 }

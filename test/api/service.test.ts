@@ -58,6 +58,14 @@ describe('service endpoints', () => {
   });
 });
 
+describe('start-up', () => {
+  it('stops with a clear message for a province it has no data for', async () => {
+    await expect(startTestApp({ province: '110000' })).rejects.toThrow(
+      'province 110000 is not in the database and no file for it ships in provinces/; load one with npm run import-province -- FILE',
+    );
+  });
+});
+
 describe('route access declarations', () => {
   it('refuse a route that does not say who may call it, when it is added', async () => {
     const app = Fastify({ logger: false });

@@ -40,7 +40,11 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
       done();
     },
   });
-  const app = await buildApp(config, { logStream });
+  const app = await buildApp(config, { logStream }).catch(async (err) => {
+    await cleanup();
+    await fs.rm(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   await app.ready();
   passwordHash ??= hashPassword(PASSWORD);
 

@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+describe('npm run migrate', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hotline-migrate-'));
+  });
+  afterAll(() => fs.rm(dataDir, { recursive: true, force: true }));
+
+  const migrate = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts', ...args], {
+      cwd: path.join(__dirname, '..', '..'),
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+    });
+
+  it('applies the migrations, undoes them, and says when there is nothing to do', async () => {
+    expect((await migrate()).stdout).toMatch(/^Up 0001_initial$/m);
+    expect((await migrate('latest')).stdout).toMatch(/nothing to do/);
+    expect((await migrate('down')).stdout).toMatch(/^Down 0001_initial$/m);
+    expect((await migrate('empty')).stdout).toMatch(/nothing to do/);
+  });
+
+  it('refuses an unknown command with exit code 1', async () => {
+    await expect(migrate('sideways')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown command "sideways": use latest, down or empty/) });
+  });
+});
