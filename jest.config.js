@@ -14,7 +14,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', ...leftOut],
   transform: {
     // Type-checking is `tsc`'s job (npm test runs it first); Jest only transpiles.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   globalSetup: '<rootDir>/test/support/global-setup.js',
   maxWorkers: 2,

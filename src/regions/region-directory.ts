@@ -103,3 +103,29 @@ export class RegionDirectory {
     return [...this.byCode.values()];
   }
 }
+
+/** A directory straight from a province file's entries (simulations, benchmarks, tests). */
+export function regionDirectoryFromEntries(
+  provinceCode: string,
+  entries: { code: string; level: RegionLevel; parentCode: string | null; nameZh: string; namePinyin: string; population2020: number | null; areaCode: string | null; formerCodes: string[] }[],
+  estimates?: Map<string, number>,
+): RegionDirectory {
+  const now = new Date();
+  return new RegionDirectory(
+    entries.map((e) => ({
+      code: e.code,
+      province_code: provinceCode,
+      level: e.level,
+      parent_code: e.parentCode,
+      name_zh: e.nameZh,
+      name_pinyin: e.namePinyin,
+      population_2020: e.population2020,
+      population_source: '',
+      population_estimate: estimates?.get(e.code) ?? e.population2020 ?? 0,
+      area_code: e.areaCode,
+      former_codes: e.formerCodes,
+      created_at: now,
+      updated_at: now,
+    })),
+  );
+}

@@ -1,0 +1,339 @@
+import type { SkillMap } from '../db/schema';
+import type { RoutingSettings } from './settings';
+import {
+  agentKey,
+  callKey,
+  emptyTx,
+  type CallKind,
+  type LiveAgent,
+  type LiveCall,
+  type LiveStats,
+  type NotReadyReason,
+  STATS_KEY,
+  type Tx,
+} from './types';
+
+/**
+ * Every change to the live state, as a pure function from what was read to one atomic step
+ * (a Tx). Both stores apply the same steps; they differ only in how they make them atomic.
+ * Each function returns null when the step no longer applies (the state moved on).
+ */
+
+const sec = (s: number) => Math.round(s * 1000);
+
+export const deadlineKeys = {
+  offer: (callId: string, offerId: string) => `offer:${callId}:${offerId}`,
+  step: (callId: string, i: number) => `step:${callId}:${i}`,
+  maxWait: (callId: string) => `maxwait:${callId}`,
+  callback: (callId: string) => `callback:${callId}`,
+  wrapUp: (agentId: string) => `wrapup:${agentId}`,
+  presence: (agentId: string) => `presence:${agentId}`,
+};
+
+function queueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) {
+  settings.steps.forEach((step, i) => {
+    if (i > 0) tx.addDeadlines.push({ key: deadlineKeys.step(call.id, i), at: call.enqueuedAt + sec(step.afterSeconds) });
+  });
+  tx.addDeadlines.push({ key: deadlineKeys.maxWait(call.id), at: call.enqueuedAt + sec(settings.maxWaitSeconds) });
+}
+
+function clearQueueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) {
+  settings.steps.forEach((_s, i) => i > 0 && tx.removeDeadlines.push(deadlineKeys.step(call.id, i)));
+  tx.removeDeadlines.push(deadlineKeys.maxWait(call.id));
+  if (call.offerId) tx.removeDeadlines.push(deadlineKeys.offer(call.id, call.offerId));
+}
+
+const bump = <T extends { v: number }>(e: T, changes: Partial<T>): T => ({ ...e, ...changes, v: e.v + 1 });
+
+export interface NewCall {
+  id: string;
+  kind: CallKind;
+  regionCode: string;
+  language: string;
+  topic: string;
+  priority: number;
+  origin?: string;
+}
+
+export function enqueue(input: NewCall, now: number, settings: RoutingSettings): Tx {
+  const call: LiveCall = {
+    ...input,
+    v: 1,
+    enqueuedAt: now,
+    status: 'waiting',
+    agentId: null,
+    offerId: null,
+    offerExpiresAt: null,
+    answeredAt: null,
+    missedBy: [],
+  };
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = 0;
+  tx.put[callKey(call.id)] = call;
+  queueDeadlines(call, settings, tx);
+  tx.events.push({ type: 'call.queued', call });
+  return tx;
+}
+
+/** A callback the caller accepted: kept aside until due, then queued at raised priority. */
+export function scheduleCallback(input: NewCall, dueAt: number): Tx {
+  const call: LiveCall = {
+    ...input,
+    kind: 'callback',
+    v: 1,
+    enqueuedAt: dueAt,
+    status: 'scheduled',
+    agentId: null,
+    offerId: null,
+    offerExpiresAt: null,
+    answeredAt: null,
+    missedBy: [],
+  };
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = 0;
+  tx.put[callKey(call.id)] = call;
+  tx.addDeadlines.push({ key: deadlineKeys.callback(call.id), at: dueAt });
+  return tx;
+}
+
+export function callbackDue(call: LiveCall, now: number, settings: RoutingSettings): Tx | null {
+  if (call.status !== 'scheduled') return null;
+  const due = bump(call, { status: 'waiting', enqueuedAt: now, priority: call.priority + settings.callbackPriorityBoost });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.put[callKey(call.id)] = due;
+  queueDeadlines(due, settings, tx);
+  tx.events.push({ type: 'call.queued', call: due });
+  return tx;
+}
+
+export function offer(call: LiveCall, agent: LiveAgent, offerId: string, now: number, settings: RoutingSettings): Tx | null {
+  if (call.status !== 'waiting' || agent.state !== 'ready') return null;
+  const expiresAt = now + sec(settings.offerTimeoutSeconds);
+  const offered = bump(call, { status: 'offered', agentId: agent.id, offerId, offerExpiresAt: expiresAt });
+  const reserved = bump(agent, { state: 'reserved', reason: null, since: now, callId: call.id, offerId });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[callKey(call.id)] = offered;
+  tx.put[agentKey(agent.id)] = reserved;
+  tx.addDeadlines.push({ key: deadlineKeys.offer(call.id, offerId), at: expiresAt });
+  tx.events.push({ type: 'call.offered', call: offered, agentId: agent.id, offerId, expiresAt });
+  tx.events.push({ type: 'agent.state', agent: reserved });
+  return tx;
+}
+
+export function accept(call: LiveCall, agent: LiveAgent, offerId: string, now: number, settings: RoutingSettings): Tx | null {
+  if (call.status !== 'offered' || call.offerId !== offerId || call.agentId !== agent.id || agent.offerId !== offerId) return null;
+  const connected = bump(call, { status: 'connected', offerId: null, offerExpiresAt: null, answeredAt: now });
+  const onCall = bump(agent, { state: 'on_call', since: now, offerId: null, handleStart: now });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[callKey(call.id)] = connected;
+  tx.put[agentKey(agent.id)] = onCall;
+  clearQueueDeadlines(call, settings, tx);
+  tx.events.push({ type: 'call.connected', call: connected, agentId: agent.id });
+  tx.events.push({ type: 'agent.state', agent: onCall });
+  return tx;
+}
+
+/**
+ * An offer declined, rung out, or lost with the agent's session: the call goes back to its
+ * original place in the queue and the agent is set aside (not_ready: missed, or offline).
+ */
+export function returnOffer(
+  call: LiveCall,
+  agent: LiveAgent | null,
+  reason: 'declined' | 'timeout' | 'agent_lost',
+  now: number,
+  settings: RoutingSettings,
+): Tx | null {
+  if (call.status !== 'offered' || !call.offerId || !call.agentId) return null;
+  const agentId = call.agentId;
+  const offerId = call.offerId;
+  const missedBy = [...call.missedBy, agentId];
+  const waiting = bump(call, { status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null, missedBy });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.put[callKey(call.id)] = waiting;
+  tx.removeDeadlines.push(deadlineKeys.offer(call.id, offerId));
+  if (agent && agent.offerId === offerId) {
+    const setAside =
+      reason === 'agent_lost'
+        ? bump(agent, { state: 'offline', reason: null, since: now, callId: null, offerId: null, idleSince: null })
+        : bump(agent, { state: 'not_ready', reason: 'missed', since: now, callId: null, offerId: null, idleSince: null });
+    tx.expect[agentKey(agent.id)] = agent.v;
+    tx.put[agentKey(agent.id)] = setAside;
+    tx.events.push({ type: 'agent.state', agent: setAside });
+  }
+  tx.events.push({ type: 'offer.returned', call: waiting, agentId, offerId, reason });
+  if (missedBy.length >= settings.missedAlertThreshold) tx.events.push({ type: 'alert.missed', call: waiting, missedBy: missedBy.length });
+  return tx;
+}
+
+/**
+ * The caller hung up, took a callback, or waited past the limit: the call leaves the queue at
+ * once. An agent whose phone was ringing for it is ready again, keeping their place.
+ */
+export function leaveQueue(
+  call: LiveCall,
+  agent: LiveAgent | null,
+  outcome: 'abandoned' | 'callback' | 'timeout',
+  now: number,
+  settings: RoutingSettings,
+): Tx | null {
+  if (call.status !== 'waiting' && call.status !== 'offered' && call.status !== 'scheduled') return null;
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.del.push(callKey(call.id));
+  clearQueueDeadlines(call, settings, tx);
+  if (call.status === 'scheduled') tx.removeDeadlines.push(deadlineKeys.callback(call.id));
+  if (call.status === 'offered' && agent && agent.offerId === call.offerId) {
+    const ready = bump(agent, { state: 'ready', since: now, callId: null, offerId: null });
+    tx.expect[agentKey(agent.id)] = agent.v;
+    tx.put[agentKey(agent.id)] = ready;
+    tx.events.push({ type: 'agent.state', agent: ready });
+  }
+  tx.events.push({ type: 'call.left', call, outcome, waitedMs: Math.max(0, now - call.enqueuedAt) });
+  return tx;
+}
+
+/** A connected call ended (either side hung up): the agent goes to timed wrap-up. */
+export function endCall(call: LiveCall, agent: LiveAgent | null, now: number, settings: RoutingSettings): Tx | null {
+  if (call.status !== 'connected') return null;
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.del.push(callKey(call.id));
+  if (agent && agent.callId === call.id && agent.state === 'on_call') {
+    const wrapUpEndsAt = now + sec(settings.wrapUpSeconds);
+    const wrapUp = bump(agent, { state: 'wrap_up', since: now, callId: null, wrapUpEndsAt });
+    tx.expect[agentKey(agent.id)] = agent.v;
+    tx.put[agentKey(agent.id)] = wrapUp;
+    tx.addDeadlines.push({ key: deadlineKeys.wrapUp(agent.id), at: wrapUpEndsAt });
+    tx.events.push({ type: 'agent.state', agent: wrapUp });
+  }
+  tx.events.push({ type: 'call.ended', call, agentId: call.agentId, talkMs: call.answeredAt ? now - call.answeredAt : 0 });
+  return tx;
+}
+
+export function extendWrapUp(agent: LiveAgent, seconds: number, now: number, settings: RoutingSettings): Tx | null {
+  if (agent.state !== 'wrap_up' || agent.wrapUpEndsAt === null) return null;
+  const limit = agent.since + sec(settings.maxWrapUpSeconds);
+  const wrapUpEndsAt = Math.min(limit, Math.max(agent.wrapUpEndsAt, now) + sec(seconds));
+  const extended = bump(agent, { wrapUpEndsAt });
+  const tx = emptyTx();
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[agentKey(agent.id)] = extended;
+  tx.addDeadlines.push({ key: deadlineKeys.wrapUp(agent.id), at: wrapUpEndsAt });
+  tx.events.push({ type: 'agent.state', agent: extended });
+  return tx;
+}
+
+/** Wrap-up over: the agent is ready again, and the handle time feeds the wait estimates. */
+export function endWrapUp(agent: LiveAgent, stats: LiveStats | null, now: number, next: 'ready' | 'not_ready' = 'ready'): Tx | null {
+  if (agent.state !== 'wrap_up') return null;
+  const after = bump(agent, {
+    state: next,
+    reason: next === 'not_ready' ? 'other' : null,
+    since: now,
+    idleSince: next === 'ready' ? now : null,
+    wrapUpEndsAt: null,
+    handleStart: null,
+  });
+  const tx = emptyTx();
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[agentKey(agent.id)] = after;
+  tx.removeDeadlines.push(deadlineKeys.wrapUp(agent.id));
+  if (agent.handleStart !== null) {
+    const handled = now - agent.handleStart;
+    const current = stats ?? { v: 0, handleMs: handled, samples: 0 };
+    // Weighted towards recent calls, as a supervisor would judge "how long calls take today".
+    const alpha = Math.max(0.05, 1 / (current.samples + 1));
+    tx.expect[STATS_KEY] = current.v;
+    tx.put[STATS_KEY] = { v: current.v + 1, handleMs: current.handleMs + alpha * (handled - current.handleMs), samples: current.samples + 1 };
+  }
+  tx.events.push({ type: 'agent.state', agent: after });
+  return tx;
+}
+
+export interface AgentProfileForRouting {
+  id: string;
+  regionCode: string;
+  languages: SkillMap;
+  topics: SkillMap;
+}
+
+/** Sign-in (or a changed profile): a new or offline agent starts not ready; skills and region apply at once. */
+export function login(profile: AgentProfileForRouting, current: LiveAgent | null, now: number, settings: RoutingSettings): Tx {
+  const presenceExpiresAt = now + sec(settings.presenceGraceSeconds);
+  const agent: LiveAgent =
+    current && current.state !== 'offline'
+      ? bump(current, { regionCode: profile.regionCode, languages: profile.languages, topics: profile.topics, presenceExpiresAt })
+      : {
+          id: profile.id,
+          v: (current?.v ?? 0) + 1,
+          regionCode: profile.regionCode,
+          languages: profile.languages,
+          topics: profile.topics,
+          state: 'not_ready',
+          reason: 'login',
+          since: now,
+          idleSince: null,
+          callId: null,
+          offerId: null,
+          wrapUpEndsAt: null,
+          handleStart: null,
+          presenceExpiresAt,
+        };
+  const tx = emptyTx();
+  tx.expect[agentKey(profile.id)] = current?.v ?? 0;
+  tx.put[agentKey(profile.id)] = agent;
+  tx.addDeadlines.push({ key: deadlineKeys.presence(profile.id), at: presenceExpiresAt });
+  tx.events.push({ type: 'agent.state', agent });
+  return tx;
+}
+
+export function heartbeat(agent: LiveAgent, now: number, settings: RoutingSettings): Tx | null {
+  if (agent.state === 'offline') return null;
+  const presenceExpiresAt = now + sec(settings.presenceGraceSeconds);
+  const tx = emptyTx();
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[agentKey(agent.id)] = bump(agent, { presenceExpiresAt });
+  tx.addDeadlines.push({ key: deadlineKeys.presence(agent.id), at: presenceExpiresAt });
+  return tx;
+}
+
+const SETTABLE_FROM = new Set(['ready', 'not_ready', 'wrap_up']);
+
+/** The agent's own choice: ready, or not ready with a reason. Not while a call rings or is up. */
+export function setAvailability(agent: LiveAgent, state: 'ready' | 'not_ready', reason: NotReadyReason | null, now: number): Tx | null {
+  if (!SETTABLE_FROM.has(agent.state)) return null;
+  if (agent.state === state && agent.reason === reason) return null;
+  const next = bump(agent, {
+    state,
+    reason: state === 'not_ready' ? (reason ?? 'other') : null,
+    since: now,
+    idleSince: state === 'ready' ? (agent.state === 'ready' ? agent.idleSince : now) : null,
+    wrapUpEndsAt: null,
+    handleStart: agent.state === 'wrap_up' ? agent.handleStart : null,
+  });
+  const tx = emptyTx();
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[agentKey(agent.id)] = next;
+  if (agent.state === 'wrap_up') tx.removeDeadlines.push(deadlineKeys.wrapUp(agent.id));
+  tx.events.push({ type: 'agent.state', agent: next });
+  return tx;
+}
+
+/** Sign-out, or a session that was not renewed. An agent on a call stays until it ends. */
+export function logout(agent: LiveAgent, now: number): Tx | null {
+  if (agent.state === 'offline' || agent.state === 'on_call' || agent.state === 'reserved') return null;
+  const off = bump(agent, { state: 'offline', reason: null, since: now, idleSince: null, wrapUpEndsAt: null, handleStart: null });
+  const tx = emptyTx();
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[agentKey(agent.id)] = off;
+  tx.removeDeadlines.push(deadlineKeys.presence(agent.id), deadlineKeys.wrapUp(agent.id));
+  tx.events.push({ type: 'agent.state', agent: off });
+  return tx;
+}

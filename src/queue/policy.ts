@@ -1,0 +1,153 @@
+import type { RegionDirectory } from '../regions/region-directory';
+import type { OverflowStep } from './settings';
+import type { LiveAgent, LiveCall } from './types';
+
+/**
+ * The routing policy: plain functions of the live state, no store, no clock of their own.
+ * Language is never relaxed; region widens step by step (county → prefecture → province);
+ * topic is required until a step relaxes it.
+ */
+
+/** Region facts the policy needs, precomputed so each check is a map lookup. */
+export class RoutingRegions {
+  readonly province: string;
+  private readonly prefectureOf = new Map<string, string | null>();
+  private readonly levelOf = new Map<string, 'province' | 'prefecture' | 'county'>();
+
+  constructor(regions: RegionDirectory) {
+    this.province = regions.province.code;
+    for (const r of regions.all()) {
+      this.levelOf.set(r.code, r.level);
+      this.prefectureOf.set(r.code, r.level === 'county' ? r.parentCode : r.level === 'prefecture' ? r.code : null);
+    }
+  }
+
+  prefecture(code: string): string | null {
+    return this.prefectureOf.get(code) ?? null;
+  }
+
+  /** The region whose seats may answer a call from `callRegion` at a step of this scope. */
+  scopeRoot(callRegion: string, scope: OverflowStep['scope']): string {
+    if (scope === 'province') return this.province;
+    const level = this.levelOf.get(callRegion);
+    if (scope === 'prefecture' || level !== 'county') return this.prefecture(callRegion) ?? this.province;
+    return callRegion;
+  }
+
+  /** Whether an agent serving `agentRegion` sits within `root`. */
+  within(agentRegion: string, root: string): boolean {
+    if (root === this.province) return true;
+    if (agentRegion === root) return true;
+    return this.levelOf.get(root) === 'prefecture' && this.prefecture(agentRegion) === root;
+  }
+
+  /** 0: the caller's own region; 1: the same prefecture; 2: elsewhere in the province. */
+  distance(agentRegion: string, callRegion: string): number {
+    if (agentRegion === callRegion) return 0;
+    const p = this.prefecture(callRegion);
+    return p !== null && this.prefecture(agentRegion) === p ? 1 : 2;
+  }
+
+  /** The roots an agent's seat counts towards: its region, its prefecture, the province. */
+  rootsOf(agentRegion: string): string[] {
+    const roots = new Set([agentRegion, this.province]);
+    const p = this.prefecture(agentRegion);
+    if (p) roots.add(p);
+    return [...roots];
+  }
+}
+
+/**
+ * Who is signed in (any state but offline), by region root, language and topic ('*' for any):
+ * a step with nobody signed in who could take the call is skipped at once.
+ */
+export class Coverage {
+  private readonly counts = new Map<string, number>();
+
+  constructor(agents: Iterable<LiveAgent>, regions: RoutingRegions) {
+    for (const a of agents) {
+      if (a.state === 'offline') continue;
+      for (const root of regions.rootsOf(a.regionCode)) {
+        for (const lang of Object.keys(a.languages)) {
+          this.bump(`${root}|${lang}|*`);
+          for (const topic of Object.keys(a.topics)) this.bump(`${root}|${lang}|${topic}`);
+        }
+      }
+    }
+  }
+
+  private bump(key: string) {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  has(root: string, language: string, topic: string | null): boolean {
+    return (this.counts.get(`${root}|${language}|${topic ?? '*'}`) ?? 0) > 0;
+  }
+}
+
+export interface PolicyContext {
+  steps: OverflowStep[];
+  regions: RoutingRegions;
+  coverage: Coverage;
+  now: number;
+}
+
+/** Calls in service order: priority, then longest wait. */
+export function compareCalls(a: LiveCall, b: LiveCall): number {
+  return b.priority - a.priority || a.enqueuedAt - b.enqueuedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** The step a call is at: by how long it has waited, then past steps nobody could answer. */
+export function currentStep(call: LiveCall, ctx: PolicyContext): number {
+  const waited = ctx.now - call.enqueuedAt;
+  let i = 0;
+  while (i + 1 < ctx.steps.length && ctx.steps[i + 1]!.afterSeconds * 1000 <= waited) i++;
+  while (i + 1 < ctx.steps.length && !stepIsStaffed(call, ctx.steps[i]!, ctx)) i++;
+  return i;
+}
+
+function stepIsStaffed(call: LiveCall, step: OverflowStep, ctx: PolicyContext): boolean {
+  const root = ctx.regions.scopeRoot(call.regionCode, step.scope);
+  return ctx.coverage.has(root, call.language, step.requireTopic ? call.topic : null);
+}
+
+export function isEligible(agent: LiveAgent, call: LiveCall, step: OverflowStep, regions: RoutingRegions): boolean {
+  if (!((agent.languages[call.language] ?? 0) >= 1)) return false;
+  if (step.requireTopic && !((agent.topics[call.topic] ?? 0) >= 1)) return false;
+  return regions.within(agent.regionCode, regions.scopeRoot(call.regionCode, step.scope));
+}
+
+/** Agent order for a call: most local, best at the topic, best at the language, longest idle. */
+export function compareAgentsFor(call: LiveCall, regions: RoutingRegions) {
+  return (a: LiveAgent, b: LiveAgent): number =>
+    regions.distance(a.regionCode, call.regionCode) - regions.distance(b.regionCode, call.regionCode) ||
+    (b.topics[call.topic] ?? 0) - (a.topics[call.topic] ?? 0) ||
+    (b.languages[call.language] ?? 0) - (a.languages[call.language] ?? 0) ||
+    (a.idleSince ?? a.since) - (b.idleSince ?? b.since);
+}
+
+/** The best ready agent for a waiting call at its current step, if any. */
+export function selectAgent(call: LiveCall, readyAgents: Iterable<LiveAgent>, ctx: PolicyContext): LiveAgent | null {
+  const step = ctx.steps[currentStep(call, ctx)]!;
+  const better = compareAgentsFor(call, ctx.regions);
+  let best: LiveAgent | null = null;
+  for (const agent of readyAgents) {
+    if (agent.state !== 'ready') continue;
+    if (!isEligible(agent, call, step, ctx.regions)) continue;
+    if (best === null || better(agent, best) < 0) best = agent;
+  }
+  return best;
+}
+
+/** The first waiting call, in service order, that a newly ready agent may take. */
+export function selectCall(agent: LiveAgent, waitingInOrder: Iterable<LiveCall>, ctx: PolicyContext): LiveCall | null {
+  if (agent.state !== 'ready') return null;
+  for (const call of waitingInOrder) {
+    // An agent who missed a call is not_ready until they choose ready again; after that they may
+    // get it back, since they may be the only one who speaks the caller's language.
+    if (call.status !== 'waiting') continue;
+    if (!((agent.languages[call.language] ?? 0) >= 1)) continue;
+    if (isEligible(agent, call, ctx.steps[currentStep(call, ctx)]!, ctx.regions)) return call;
+  }
+  return null;
+}

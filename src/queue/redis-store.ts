@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LiveState } from './live-state';
+import type { Committed, LiveStore } from './live-store';
+import type { Deadline, Entity, RoutingEvent, Tx } from './types';
+
+/**
+ * Live state in Redis for several nodes. A province's keys share one hash tag ({prov:63}), so
+ * each step is a single Lua script on one Cluster slot: check the versions read, write, set or
+ * clear deadlines, and append what changed to the province's event stream. Every node tails
+ * the stream to keep its replica current and to hear of offers for agents connected to it.
+ */
+
+// Compare the versions read, then apply everything; 0 means "changed since", nothing written.
+const COMMIT = `
+local i = 1
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local field = ARGV[i]; local v = tonumber(ARGV[i + 1]); i = i + 2
+  local cur = redis.call('HGET', KEYS[1], field)
+  if v == 0 then
+    if cur then return 0 end
+  else
+    if not cur then return 0 end
+    if cjson.decode(cur).v ~= v then return 0 end
+  end
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); i = i + 2 end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('HDEL', KEYS[1], ARGV[i]); i = i + 1 end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i]); i = i + 2 end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('ZREM', KEYS[2], ARGV[i]); i = i + 1 end
+return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'p', ARGV[i])
+`;
+
+// The state and the stream position it corresponds to, read atomically.
+const SNAPSHOT = `
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if #last > 0 then id = last[1][1] end
+return { id, redis.call('HGETALL', KEYS[1]) }
+`;
+
+// Due deadlines are removed as they are taken, so exactly one node handles each.
+const CLAIM = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+`;
+
+interface StreamPayload {
+  node: string;
+  put: Record<string, Entity>;
+  del: string[];
+  events: RoutingEvent[];
+  addDeadlines: Deadline[];
+}
+
+type Scripted = Redis & {
+  hotlineCommit(live: string, deadlines: string, events: string, ...args: (string | number)[]): Promise<string | 0>;
+  hotlineSnapshot(live: string, events: string): Promise<[string, string[]]>;
+  hotlineClaim(deadlines: string, now: number, limit: number): Promise<string[]>;
+};
+
+export interface RedisStoreOptions {
+  provinceCode: string;
+  /** Separates deployments (or test runs) sharing one Redis. */
+  namespace?: string;
+  /** Stream entries kept (approximately); nodes only need the recent tail. */
+  streamMaxLength?: number;
+}
+
+export function provinceKeys(provinceCode: string, namespace = 'hotline') {
+  const tag = `{prov:${provinceCode.slice(0, 2)}}`;
+  return { live: `${namespace}:${tag}:live`, deadlines: `${namespace}:${tag}:deadlines`, events: `${namespace}:${tag}:events` };
+}
+
+export class RedisLiveStore implements LiveStore {
+  readonly kind = 'redis' as const;
+  readonly state = new LiveState();
+  readonly nodeId = randomUUID();
+  private readonly keys: ReturnType<typeof provinceKeys>;
+  private readonly redis: Scripted;
+  private reader: Redis | null = null;
+  private lastId = '0-0';
+  private running = false;
+  private tail: Promise<void> | null = null;
+  private readonly listeners: ((c: Committed) => void)[] = [];
+  private readonly maxLen: number;
+
+  constructor(redis: Redis, options: RedisStoreOptions) {
+    this.keys = provinceKeys(options.provinceCode, options.namespace);
+    this.maxLen = options.streamMaxLength ?? 100_000;
+    this.redis = redis as Scripted;
+    this.redis.defineCommand('hotlineCommit', { numberOfKeys: 3, lua: COMMIT });
+    this.redis.defineCommand('hotlineSnapshot', { numberOfKeys: 2, lua: SNAPSHOT });
+    this.redis.defineCommand('hotlineClaim', { numberOfKeys: 1, lua: CLAIM });
+  }
+
+  async start(): Promise<void> {
+    const [id, flat] = await this.redis.hotlineSnapshot(this.keys.live, this.keys.events);
+    const entities: Record<string, Entity> = {};
+    for (let i = 0; i < flat.length; i += 2) entities[flat[i]!] = JSON.parse(flat[i + 1]!);
+    this.state.reset(entities);
+    this.lastId = id;
+    // XREAD BLOCK holds its connection, so the tail gets one of its own.
+    this.reader = this.redis.duplicate();
+    this.reader.on('error', () => {});
+    this.running = true;
+    this.tail = this.follow();
+  }
+
+  private async follow(): Promise<void> {
+    while (this.running) {
+      let reply: [string, [string, string[]][]][] | null;
+      try {
+        reply = (await this.reader!.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', this.keys.events, this.lastId)) as typeof reply;
+      } catch {
+        if (!this.running) return;
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
+          this.lastId = id;
+          const payload = JSON.parse(fields[1]!) as StreamPayload;
+          // Our own steps were applied and announced when they committed.
+          if (payload.node === this.nodeId) continue;
+          this.state.apply(payload.put, payload.del);
+          this.emit({ put: payload.put, del: payload.del, events: payload.events, addDeadlines: payload.addDeadlines, local: false });
+        }
+      }
+    }
+  }
+
+  private emit(c: Committed) {
+    for (const l of this.listeners) l(c);
+  }
+
+  async commit(tx: Tx): Promise<boolean> {
+    const args: (string | number)[] = [];
+    const expect = Object.entries(tx.expect);
+    args.push(expect.length, ...expect.flat());
+    const put = Object.entries(tx.put);
+    args.push(put.length, ...put.flatMap(([k, e]) => [k, JSON.stringify(e)]));
+    args.push(tx.del.length, ...tx.del);
+    args.push(tx.addDeadlines.length, ...tx.addDeadlines.flatMap((d) => [d.key, d.at]));
+    args.push(tx.removeDeadlines.length, ...tx.removeDeadlines);
+    const payload: StreamPayload = { node: this.nodeId, put: tx.put, del: tx.del, events: tx.events, addDeadlines: tx.addDeadlines };
+    args.push(JSON.stringify(payload), this.maxLen);
+    const id = await this.redis.hotlineCommit(this.keys.live, this.keys.deadlines, this.keys.events, ...args);
+    if (id === 0) return false;
+    this.state.apply(tx.put, tx.del);
+    this.emit({ put: tx.put, del: tx.del, events: tx.events, addDeadlines: tx.addDeadlines, local: true });
+    return true;
+  }
+
+  async refresh(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const values = await this.redis.hmget(this.keys.live, ...keys);
+    const put: Record<string, Entity> = {};
+    const del: string[] = [];
+    keys.forEach((k, i) => {
+      const v = values[i];
+      if (v) put[k] = JSON.parse(v);
+      else if (this.state.get(k)) del.push(k);
+    });
+    this.state.apply(put, del);
+  }
+
+  claimDue(now: number, limit: number): Promise<string[]> {
+    return this.redis.hotlineClaim(this.keys.deadlines, now, limit);
+  }
+
+  async nextDeadline(): Promise<number | null> {
+    const [, score] = await this.redis.zrange(this.keys.deadlines, '0', '0', 'WITHSCORES');
+    return score === undefined ? null : Number(score);
+  }
+
+  onCommitted(listener: (c: Committed) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    this.listeners.length = 0;
+    this.reader?.disconnect();
+    await this.tail?.catch(() => {});
+  }
+}

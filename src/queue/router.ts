@@ -1,0 +1,449 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { LiveStore, Committed } from './live-store';
+import * as ops from './operations';
+import { Coverage, type PolicyContext, RoutingRegions, selectAgent, selectCall } from './policy';
+import type { RoutingSettings } from './settings';
+import { agentKey, callKey, type LiveAgent, type LiveCall, type NotReadyReason, type RoutingEvent, STATS_KEY, type Tx } from './types';
+
+export interface Clock {
+  now(): number;
+}
+
+export type EnqueueResult =
+  | { status: 'queued'; callId: string; position: number; estimatedWaitSeconds: number | null; offerCallback: boolean }
+  | { status: 'rejected'; reason: 'queue_full' };
+
+export type ActionResult = { ok: true } | { ok: false; reason: string };
+
+export interface QueueEstimate {
+  position: number;
+  /** Null while nobody who speaks the caller's language is staffed. */
+  estimatedWaitSeconds: number | null;
+  staffed: number;
+}
+
+interface RouterOptions {
+  store: LiveStore;
+  regions: RoutingRegions;
+  settings: RoutingSettings;
+  clock?: Clock;
+  log?: FastifyBaseLogger;
+  /** How often the safety sweep runs; it only catches what a lost node left behind. 0: never. */
+  sweepMs?: number;
+  /**
+   * False when the caller drives time itself (simulations, tests on a manual clock) and calls
+   * processDue(); otherwise deadlines fire on timers set for the exact moment they fall due.
+   */
+  timers?: boolean;
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Routes one province's calls. Every change is one atomic step on the live store, and every
+ * step that can create a match (a call queued or back in the queue, an agent ready, a step
+ * reached) is followed at once by matching — no polling interval adds to a caller's wait.
+ * Deadlines (offer timeouts, overflow steps, wrap-up, callbacks, presence) live in the store,
+ * so any node can act on them.
+ */
+export class Router {
+  readonly store: LiveStore;
+  readonly regions: RoutingRegions;
+  settings: RoutingSettings;
+  private readonly clock: Clock;
+  private readonly log: FastifyBaseLogger | undefined;
+  private readonly listeners: ((e: RoutingEvent, local: boolean) => void)[] = [];
+  private coverage: { version: number; value: Coverage } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private sweeper: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly sweepMs: number;
+  private inFlight = new Set<Promise<unknown>>();
+  private readonly timers: boolean;
+
+  constructor(options: RouterOptions) {
+    this.store = options.store;
+    this.regions = options.regions;
+    this.settings = options.settings;
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.log = options.log;
+    this.sweepMs = options.sweepMs ?? 2_000;
+    this.timers = options.timers ?? true;
+    this.store.onCommitted((c) => this.committed(c));
+  }
+
+  async start(): Promise<void> {
+    await this.store.start();
+    await this.armTimer();
+    if (this.sweepMs > 0) {
+      this.sweeper = setInterval(() => this.track(this.sweep()), this.sweepMs);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Waits until the follow-ups of steps already taken (matching, deadlines) have run. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops timers and waits for steps already under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  on(listener: (e: RoutingEvent, local: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  // ---- agents ------------------------------------------------------------------------------
+
+  login(profile: ops.AgentProfileForRouting): Promise<ActionResult> {
+    return this.step([agentKey(profile.id)], () => ops.login(profile, this.agent(profile.id) ?? null, this.now(), this.settings), 'login');
+  }
+
+  heartbeat(agentId: string): Promise<ActionResult> {
+    return this.step([agentKey(agentId)], () => this.withAgent(agentId, (a) => ops.heartbeat(a, this.now(), this.settings)), 'not signed in');
+  }
+
+  setReady(agentId: string): Promise<ActionResult> {
+    return this.step([agentKey(agentId)], () => this.withAgent(agentId, (a) => ops.setAvailability(a, 'ready', null, this.now())), 'agent is busy');
+  }
+
+  setNotReady(agentId: string, reason: NotReadyReason): Promise<ActionResult> {
+    return this.step([agentKey(agentId)], () => this.withAgent(agentId, (a) => ops.setAvailability(a, 'not_ready', reason, this.now())), 'agent is busy');
+  }
+
+  logout(agentId: string): Promise<ActionResult> {
+    return this.step([agentKey(agentId)], () => this.withAgent(agentId, (a) => ops.logout(a, this.now())), 'agent has a call');
+  }
+
+  accept(agentId: string, offerId: string): Promise<ActionResult> {
+    return this.step(this.agentAndCallKeys(agentId), () => {
+      const agent = this.agent(agentId);
+      const call = agent?.callId ? this.call(agent.callId) : null;
+      return agent && call ? ops.accept(call, agent, offerId, this.now(), this.settings) : null;
+    }, 'the offer is no longer open');
+  }
+
+  decline(agentId: string, offerId: string): Promise<ActionResult> {
+    return this.step(this.agentAndCallKeys(agentId), () => {
+      const agent = this.agent(agentId);
+      const call = agent?.callId ? this.call(agent.callId) : null;
+      return agent && call && call.offerId === offerId ? ops.returnOffer(call, agent, 'declined', this.now(), this.settings) : null;
+    }, 'the offer is no longer open');
+  }
+
+  /** The agent hung up their connected call. */
+  agentHangup(agentId: string, callId: string): Promise<ActionResult> {
+    return this.step([agentKey(agentId), callKey(callId)], () => {
+      const call = this.call(callId);
+      return call && call.agentId === agentId ? ops.endCall(call, this.agent(agentId) ?? null, this.now(), this.settings) : null;
+    }, 'no such call for this agent');
+  }
+
+  endWrapUp(agentId: string, next: 'ready' | 'not_ready' = 'ready'): Promise<ActionResult> {
+    return this.step([agentKey(agentId), STATS_KEY], () => this.withAgent(agentId, (a) => ops.endWrapUp(a, this.store.state.stats(), this.now(), next)), 'not in wrap-up');
+  }
+
+  extendWrapUp(agentId: string, seconds: number): Promise<ActionResult> {
+    return this.step([agentKey(agentId)], () => this.withAgent(agentId, (a) => ops.extendWrapUp(a, seconds, this.now(), this.settings)), 'not in wrap-up');
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  async enqueue(input: Omit<ops.NewCall, 'kind'> & { kind?: ops.NewCall['kind'] }): Promise<EnqueueResult> {
+    if (this.store.state.waitingCalls().length >= this.settings.maxQueueSize) return { status: 'rejected', reason: 'queue_full' };
+    const call = { kind: 'call' as const, ...input };
+    const result = await this.step([callKey(call.id)], () => (this.call(call.id) ? null : ops.enqueue(call, this.now(), this.settings)), 'call already queued');
+    if (!result.ok) throw new Error(`call ${call.id} is already in the queue`);
+    const estimate = this.estimate(call.id);
+    const wait = estimate?.estimatedWaitSeconds ?? null;
+    return {
+      status: 'queued',
+      callId: call.id,
+      position: estimate?.position ?? 0,
+      estimatedWaitSeconds: wait,
+      offerCallback: wait === null || wait > this.settings.callbackThresholdSeconds,
+    };
+  }
+
+  /** The caller hung up: a queued call leaves at once (abandoned); a connected one ends. */
+  callerHangup(callId: string): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
+      const call = this.call(callId);
+      if (!call) return null;
+      const agent = call.agentId ? this.agent(call.agentId) ?? null : null;
+      return call.status === 'connected'
+        ? ops.endCall(call, agent, this.now(), this.settings)
+        : ops.leaveQueue(call, agent, 'abandoned', this.now(), this.settings);
+    }, 'no such call');
+  }
+
+  /**
+   * The caller took the callback offer: the call leaves the queue and a callback is kept aside
+   * until `dueAt`, then routed like a call at raised priority.
+   */
+  async requestCallback(callId: string, dueAt = this.now()): Promise<ActionResult & { callbackId?: string }> {
+    const call = this.call(callId);
+    if (!call) return { ok: false, reason: 'no such call' };
+    const left = await this.step(this.callAndAgentKeys(callId), () => {
+      const c = this.call(callId);
+      return c ? ops.leaveQueue(c, c.agentId ? this.agent(c.agentId) ?? null : null, 'callback', this.now(), this.settings) : null;
+    }, 'the call is no longer queued');
+    if (!left.ok) return left;
+    const callbackId = randomUUID();
+    const scheduled = { id: callbackId, kind: 'callback' as const, regionCode: call.regionCode, language: call.language, topic: call.topic, priority: call.priority, origin: call.id };
+    await this.step([callKey(callbackId)], () => ops.scheduleCallback(scheduled, Math.max(dueAt, this.now())), 'callback exists');
+    if (dueAt <= this.now()) await this.fireDeadline(`callback:${callbackId}`);
+    return { ok: true, callbackId };
+  }
+
+  /** Position among waiting calls in the same language, and the expected wait. */
+  estimate(callId: string): QueueEstimate | null {
+    const call = this.call(callId);
+    if (!call || call.status !== 'waiting') return null;
+    let position = 0;
+    for (const c of this.store.state.waitingCalls()) {
+      if (c.id === callId) break;
+      if (c.language === call.language) position++;
+    }
+    let staffed = 0;
+    let ready = 0;
+    for (const a of this.store.state.agents()) {
+      if (!((a.languages[call.language] ?? 0) >= 1)) continue;
+      if (a.state === 'ready') ready++;
+      if (a.state === 'ready' || a.state === 'reserved' || a.state === 'on_call' || a.state === 'wrap_up') staffed++;
+    }
+    if (staffed === 0) return { position, estimatedWaitSeconds: null, staffed };
+    if (ready > position) return { position, estimatedWaitSeconds: 0, staffed };
+    const handleMs = this.store.state.stats()?.handleMs ?? this.settings.defaultHandleSeconds * 1000;
+    // With every staffed agent busy, the k-th caller in line waits about k handle times shared
+    // among them (exact for exponential handle times).
+    return { position, estimatedWaitSeconds: Math.round(((position + 1) * handleMs) / staffed / 1000), staffed };
+  }
+
+  // ---- matching ----------------------------------------------------------------------------
+
+  private context(): PolicyContext {
+    const state = this.store.state;
+    if (!this.coverage || this.coverage.version !== state.rosterVersion) {
+      this.coverage = { version: state.rosterVersion, value: new Coverage(state.agents(), this.regions) };
+    }
+    return { steps: this.settings.steps, regions: this.regions, coverage: this.coverage.value, now: this.now() };
+  }
+
+  /** Offers a waiting call to the best ready agent, if one may take it. */
+  async dispatchCall(callId: string): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && !this.stopped; attempt++) {
+      const call = this.call(callId);
+      if (!call || call.status !== 'waiting') return false;
+      const agent = selectAgent(call, this.store.state.readyAgents(), this.context());
+      if (!agent) return false;
+      if (await this.offer(call, agent)) return true;
+    }
+    return false;
+  }
+
+  /** Offers a newly ready agent the first waiting call they may take. */
+  async dispatchAgent(agentId: string): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && !this.stopped; attempt++) {
+      const agent = this.agent(agentId);
+      if (!agent || agent.state !== 'ready') return false;
+      const call = selectCall(agent, this.store.state.waitingCalls(), this.context());
+      if (!call) return false;
+      if (await this.offer(call, agent)) return true;
+    }
+    return false;
+  }
+
+  private async offer(call: LiveCall, agent: LiveAgent): Promise<boolean> {
+    const tx = ops.offer(call, agent, randomUUID(), this.now(), this.settings);
+    if (tx && (await this.store.commit(tx))) return true;
+    await this.store.refresh([callKey(call.id), agentKey(agent.id)]);
+    return false;
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  private call(id: string): LiveCall | undefined {
+    return this.store.state.call(id);
+  }
+
+  private agent(id: string): LiveAgent | undefined {
+    return this.store.state.agent(id);
+  }
+
+  private withAgent(agentId: string, build: (a: LiveAgent) => Tx | null): Tx | null {
+    const agent = this.agent(agentId);
+    return agent ? build(agent) : null;
+  }
+
+  private agentAndCallKeys(agentId: string): string[] {
+    const callId = this.agent(agentId)?.callId;
+    return callId ? [agentKey(agentId), callKey(callId)] : [agentKey(agentId)];
+  }
+
+  private callAndAgentKeys(callId: string): string[] {
+    const agentId = this.call(callId)?.agentId;
+    return agentId ? [callKey(callId), agentKey(agentId)] : [callKey(callId)];
+  }
+
+  /**
+   * Builds a step from the current view and commits it; on a version conflict re-reads what it
+   * touched and tries again. `build` returning null means the step does not apply.
+   */
+  private async step(keys: string[], build: () => Tx | null, refusal: string): Promise<ActionResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const tx = build();
+      if (!tx) return { ok: false, reason: refusal };
+      if (await this.store.commit(tx)) return { ok: true };
+      await this.store.refresh([...new Set([...keys, ...Object.keys(tx.expect)])]);
+    }
+    throw new Error(`routing step kept conflicting after ${MAX_ATTEMPTS} attempts`);
+  }
+
+  private track<T>(p: Promise<T>): void {
+    const tracked = p.catch((err) => this.log?.error({ err }, 'routing step failed'));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /** Follow-ups to a commit: match what became matchable, re-arm the timer, tell listeners. */
+  private committed(c: Committed): void {
+    for (const e of c.events) for (const l of this.listeners) l(e, c.local);
+    if (c.addDeadlines.length > 0) {
+      const earliest = Math.min(...c.addDeadlines.map((d) => d.at));
+      if (earliest < this.timerAt) this.track(this.armTimer(earliest));
+    }
+    if (this.stopped) return;
+    // Remote steps too: another node matched with its own view, which may have lacked a call
+    // or an agent this node already knew. A duplicate attempt just loses the version check.
+    for (const e of c.events) {
+      if (e.type === 'call.queued' || e.type === 'offer.returned') this.track(this.dispatchCall(e.call.id));
+      else if (e.type === 'agent.state' && e.agent.state === 'ready') this.track(this.dispatchAgent(e.agent.id));
+      else if (e.type === 'alert.missed' && c.local) this.log?.warn({ callId: e.call.id, missedBy: e.missedBy }, 'call missed by several agents');
+    }
+  }
+
+  private async armTimer(hint?: number): Promise<void> {
+    if (this.stopped || !this.timers) return;
+    const next = hint ?? (await this.store.nextDeadline());
+    if (next === null || next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity;
+      this.timer = null;
+      this.track(this.runDue());
+    }, Math.max(0, next - this.now()));
+  }
+
+  /** Acts on every deadline due by now (timers call this; so may a caller driving the clock). */
+  async processDue(): Promise<void> {
+    await this.runDue();
+    await this.settled();
+  }
+
+  private async runDue(): Promise<void> {
+    for (;;) {
+      const due = await this.store.claimDue(this.now(), 200);
+      for (const key of due) await this.fireDeadline(key).catch((err) => this.log?.error({ err, key }, 'deadline failed'));
+      if (due.length < 200) break;
+    }
+    await this.armTimer();
+  }
+
+  /** Acts on a deadline that fell due; stale ones (the state moved on) change nothing. */
+  async fireDeadline(key: string): Promise<void> {
+    const [kind, id, extra] = key.split(':') as [string, string, string | undefined];
+    const now = this.now();
+    switch (kind) {
+      case 'offer':
+        await this.step(this.callAndAgentKeys(id), () => {
+          const call = this.call(id);
+          if (!call || call.offerId !== extra) return null;
+          return ops.returnOffer(call, call.agentId ? this.agent(call.agentId) ?? null : null, 'timeout', now, this.settings);
+        }, 'stale');
+        return;
+      case 'step':
+        await this.dispatchCall(id);
+        return;
+      case 'maxwait':
+        await this.step(this.callAndAgentKeys(id), () => {
+          const call = this.call(id);
+          if (!call || (call.status !== 'waiting' && call.status !== 'offered')) return null;
+          return ops.leaveQueue(call, call.agentId ? this.agent(call.agentId) ?? null : null, 'timeout', now, this.settings);
+        }, 'stale');
+        return;
+      case 'callback':
+        await this.step([callKey(id)], () => {
+          const call = this.call(id);
+          return call ? ops.callbackDue(call, now, this.settings) : null;
+        }, 'stale');
+        return;
+      case 'wrapup': {
+        const agent = this.agent(id);
+        if (!agent || agent.state !== 'wrap_up' || (agent.wrapUpEndsAt ?? 0) > now) return;
+        const gone = agent.presenceExpiresAt <= now;
+        await this.endWrapUp(id, gone ? 'not_ready' : 'ready');
+        if (gone) await this.logout(id);
+        return;
+      }
+      case 'presence': {
+        const agent = this.agent(id);
+        if (!agent || agent.presenceExpiresAt > now) return;
+        if (agent.state === 'reserved' && agent.callId) {
+          await this.step([agentKey(id), callKey(agent.callId)], () => {
+            const a = this.agent(id);
+            const call = a?.callId ? this.call(a.callId) : null;
+            return a && call ? ops.returnOffer(call, a, 'agent_lost', now, this.settings) : null;
+          }, 'stale');
+        } else {
+          await this.logout(id);
+        }
+        return;
+      }
+      default:
+        this.log?.warn({ key }, 'unknown deadline');
+    }
+  }
+
+  /**
+   * Backstop for steps a node died in the middle of: offers and wrap-ups past their time,
+   * sessions past their grace, and ready agents next to calls they could take.
+   */
+  async sweep(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.now();
+    const late = now - 1_000;
+    for (const call of [...this.store.state.calls()]) {
+      if (call.status === 'offered' && call.offerExpiresAt !== null && call.offerExpiresAt < late) await this.fireDeadline(`offer:${call.id}:${call.offerId}`);
+    }
+    for (const agent of [...this.store.state.agents()]) {
+      if (agent.state !== 'offline' && agent.presenceExpiresAt < late) await this.fireDeadline(`presence:${agent.id}`);
+      else if (agent.state === 'wrap_up' && (agent.wrapUpEndsAt ?? Infinity) < late) await this.fireDeadline(`wrapup:${agent.id}`);
+    }
+    if (this.store.state.waitingCalls().length === 0) return;
+    for (const agent of [...this.store.state.readyAgents()]) await this.dispatchAgent(agent.id);
+  }
+
+  /** Waiting calls and agents by state, per region, for supervisors. */
+  snapshot() {
+    const state = this.store.state;
+    return {
+      calls: [...state.calls()],
+      agents: [...state.agents()],
+      waiting: state.waitingCalls().length,
+      handleSeconds: Math.round((state.stats()?.handleMs ?? this.settings.defaultHandleSeconds * 1000) / 1000),
+    };
+  }
+}

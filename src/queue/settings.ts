@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/**
+ * A province's routing settings (stored in provinces.settings.routing). Times are seconds and
+ * may be fractional, so simulations and tests can run the real policy on a fast clock.
+ */
+
+export const OverflowStepSchema = z.strictObject({
+  /** The step starts once the call has waited this long. */
+  afterSeconds: z.number().min(0),
+  /** Whose seats may answer: the caller's county, their prefecture, or the whole province. */
+  scope: z.enum(['county', 'prefecture', 'province']),
+  /** Whether the agent must list the call's topic; a later step usually relaxes it. */
+  requireTopic: z.boolean(),
+});
+export type OverflowStep = z.output<typeof OverflowStepSchema>;
+
+export const RoutingSettingsSchema = z.strictObject({
+  steps: z
+    .array(OverflowStepSchema)
+    .min(1)
+    .refine((s) => s[0]!.afterSeconds === 0, 'the first step must start at 0 seconds')
+    .refine((s) => s.every((step, i) => i === 0 || step.afterSeconds > s[i - 1]!.afterSeconds), 'steps must start at increasing times'),
+  offerTimeoutSeconds: z.number().positive().max(120),
+  wrapUpSeconds: z.number().min(0).max(3600),
+  maxWrapUpSeconds: z.number().min(0).max(7200),
+  /** Offer a callback when the estimated wait is above this. */
+  callbackThresholdSeconds: z.number().positive(),
+  /** Added to a callback's priority when it falls due. */
+  callbackPriorityBoost: z.number().int().min(0).max(100),
+  maxQueueSize: z.number().int().positive(),
+  /** A caller still waiting after this is offered a callback or a message and leaves the queue. */
+  maxWaitSeconds: z.number().positive(),
+  /** A call missed by this many agents raises a supervisor alert. */
+  missedAlertThreshold: z.number().int().positive(),
+  /** Handle time assumed until enough calls have been handled to measure it. */
+  defaultHandleSeconds: z.number().positive(),
+  /** An agent whose session is not renewed within this is logged out. */
+  presenceGraceSeconds: z.number().positive(),
+});
+export type RoutingSettings = z.output<typeof RoutingSettingsSchema>;
+
+/** County seats first, the prefecture after 30 s, the whole province after 90 s. */
+export const DEFAULT_ROUTING: RoutingSettings = {
+  steps: [
+    { afterSeconds: 0, scope: 'county', requireTopic: true },
+    { afterSeconds: 30, scope: 'prefecture', requireTopic: true },
+    { afterSeconds: 90, scope: 'province', requireTopic: false },
+  ],
+  offerTimeoutSeconds: 20,
+  wrapUpSeconds: 60,
+  maxWrapUpSeconds: 600,
+  callbackThresholdSeconds: 300,
+  callbackPriorityBoost: 5,
+  maxQueueSize: 500,
+  maxWaitSeconds: 900,
+  missedAlertThreshold: 3,
+  // Beijing 2024: 81,370 hours for 673,951 calls, about 7.2 minutes a call.
+  defaultHandleSeconds: 435,
+  presenceGraceSeconds: 30,
+};

@@ -1,0 +1,107 @@
+import type { SkillMap } from '../db/schema';
+
+/**
+ * Live routing state: what is waiting, ringing and connected right now, and who is at a seat.
+ * It lives in a live store (in process, or Redis for several nodes); finished calls go to the
+ * database. Caller numbers never enter it.
+ */
+
+export type AgentState = 'offline' | 'ready' | 'reserved' | 'on_call' | 'wrap_up' | 'not_ready';
+export type NotReadyReason = 'login' | 'break' | 'meal' | 'training' | 'missed' | 'other';
+/** `scheduled`: a callback not yet due. */
+export type CallStatus = 'scheduled' | 'waiting' | 'offered' | 'connected';
+export type CallKind = 'call' | 'callback';
+
+export interface LiveCall {
+  id: string;
+  /** Version, raised by every write; commits compare it. */
+  v: number;
+  kind: CallKind;
+  /** The caller's county, prefecture or (when unknown) the province. */
+  regionCode: string;
+  language: string;
+  topic: string;
+  /** Higher goes first: priority groups, callbacks due, repeat callers. */
+  priority: number;
+  /** When the call joined the queue: its place, kept when an offer comes back. */
+  enqueuedAt: number;
+  status: CallStatus;
+  agentId: string | null;
+  offerId: string | null;
+  offerExpiresAt: number | null;
+  answeredAt: number | null;
+  /** Agents who declined it or let it ring out. */
+  missedBy: string[];
+  /** For a callback: the call whose caller asked for it. */
+  origin?: string;
+}
+
+export interface LiveAgent {
+  id: string;
+  v: number;
+  regionCode: string;
+  languages: SkillMap;
+  topics: SkillMap;
+  state: AgentState;
+  reason: NotReadyReason | null;
+  /** When the state last changed. */
+  since: number;
+  /** When the agent last became ready: longest idle goes first. */
+  idleSince: number | null;
+  callId: string | null;
+  offerId: string | null;
+  wrapUpEndsAt: number | null;
+  /** When the current call was answered: handle time runs from here to the end of wrap-up. */
+  handleStart: number | null;
+  /** A connected agent's session must be renewed before this, or the agent is logged out. */
+  presenceExpiresAt: number;
+}
+
+/** Figures the estimates need, kept with the live state so every node sees the same. */
+export interface LiveStats {
+  v: number;
+  /** Average handle time (talk + wrap-up), exponentially weighted over recent calls. */
+  handleMs: number;
+  samples: number;
+}
+
+export type Entity = LiveCall | LiveAgent | LiveStats;
+
+/** Field names in the live state: `c:<id>` calls, `a:<id>` agents, `m:stats`. */
+export const callKey = (id: string) => `c:${id}`;
+export const agentKey = (id: string) => `a:${id}`;
+export const STATS_KEY = 'm:stats';
+
+export interface Deadline {
+  key: string;
+  at: number;
+}
+
+/** What happened, for the node's listeners (agents gateway, wallboard, recorder). */
+export type RoutingEvent =
+  | { type: 'call.queued'; call: LiveCall }
+  | { type: 'call.offered'; call: LiveCall; agentId: string; offerId: string; expiresAt: number }
+  | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' }
+  | { type: 'call.connected'; call: LiveCall; agentId: string }
+  | { type: 'call.left'; call: LiveCall; outcome: 'abandoned' | 'callback' | 'timeout'; waitedMs: number }
+  | { type: 'call.ended'; call: LiveCall; agentId: string | null; talkMs: number }
+  | { type: 'agent.state'; agent: LiveAgent }
+  | { type: 'alert.missed'; call: LiveCall; missedBy: number };
+
+/**
+ * One atomic step: the versions it read, what it writes, deadlines it sets or clears, and the
+ * events it announces. A store applies all of it or nothing.
+ */
+export interface Tx {
+  /** Field → version read (0: the field must not exist). */
+  expect: Record<string, number>;
+  put: Record<string, Entity>;
+  del: string[];
+  addDeadlines: Deadline[];
+  removeDeadlines: string[];
+  events: RoutingEvent[];
+}
+
+export function emptyTx(): Tx {
+  return { expect: {}, put: {}, del: [], addDeadlines: [], removeDeadlines: [], events: [] };
+}

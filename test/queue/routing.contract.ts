@@ -1,0 +1,341 @@
+import { DEFAULT_ROUTING } from '../../src/queue/settings';
+import type { Router } from '../../src/queue/router';
+import { eventually } from '../support/tcp-proxy';
+import { agent, makeNodes, ManualClock, newCall, type OpenStores, TEST_ROUTING } from './harness';
+
+/** The routing behaviour callers and supervisors rely on, asserted on every live store. */
+export function routingContract(open: OpenStores): void {
+  let clock: ManualClock;
+  let env: Awaited<ReturnType<typeof makeNodes>>;
+  let router: Router;
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    env = await makeNodes(open, 1, clock);
+    router = env.nodes[0]!.router;
+  });
+  afterEach(() => env.close());
+
+  const ready = async (...ids: string[]) => {
+    for (const id of ids) expect(await router.setReady(id)).toEqual({ ok: true });
+    await router.settled();
+  };
+  const signIn = async (...profiles: ReturnType<typeof agent>[]) => {
+    for (const p of profiles) await router.login(p);
+  };
+  const state = () => router.store.state;
+  const offeredTo = (callId: string) => {
+    const call = state().call(callId);
+    return call?.status === 'offered' ? call.agentId : null;
+  };
+  const later = async (seconds: number) => {
+    clock.advance(seconds);
+    await router.processDue();
+  };
+
+  describe('overflow steps', () => {
+    it('offer a county call to its county first, the prefecture after 30 s, then the whole province after 90 s', async () => {
+      await signIn(agent('county', '630102'), agent('prefecture', '630100'), agent('province', '630000'), agent('county-busy', '630102'));
+      await ready('prefecture', 'province');
+      const call = newCall({ regionCode: '630102' });
+      await router.enqueue(call);
+      await router.settled();
+      // Chengdong has seats signed in (not ready), so the county step holds the call.
+      expect(offeredTo(call.id)).toBeNull();
+
+      await later(29);
+      expect(offeredTo(call.id)).toBeNull();
+      await later(1);
+      expect(offeredTo(call.id)).toBe('prefecture');
+
+      // The prefecture seat lets it ring out; the province step is next, at 90 s.
+      await later(DEFAULT_ROUTING.offerTimeoutSeconds);
+      expect(state().call(call.id)!.status).toBe('waiting');
+      expect(state().agent('prefecture')!).toMatchObject({ state: 'not_ready', reason: 'missed' });
+      await later(89.9 - 30 - DEFAULT_ROUTING.offerTimeoutSeconds);
+      expect(offeredTo(call.id)).toBeNull();
+      await later(0.2);
+      expect(offeredTo(call.id)).toBe('province');
+    });
+
+    it('goes to the county\'s own agent while one is ready, before a closer-idle prefecture agent', async () => {
+      await signIn(agent('prefecture', '630100'), agent('county', '630102'));
+      await ready('prefecture', 'county');
+      const call = newCall({ regionCode: '630102' });
+      await router.enqueue(call);
+      await router.settled();
+      expect(offeredTo(call.id)).toBe('county');
+    });
+
+    it('skips a step at once when nobody who could take the call is signed in there', async () => {
+      await signIn(agent('haidong', '630200'), agent('xining', '630100'));
+      await ready('xining');
+      const call = newCall({ regionCode: '630102' }); // Chengdong: no county seat signed in
+      await router.enqueue(call);
+      await router.settled();
+      expect(offeredTo(call.id)).toBe('xining');
+
+      const golog = newCall({ regionCode: '632623', language: 'zh' }); // nobody in Golog at all
+      await router.enqueue(golog);
+      await router.setReady('haidong');
+      await router.settled();
+      expect(offeredTo(golog.id)).toBe('haidong');
+    });
+
+    it('requires the topic until the step that relaxes it', async () => {
+      await signIn(agent('family-only', '630102', { zh: 5 }, { marriage_family: 5 }));
+      await ready('family-only');
+      const call = newCall({ regionCode: '630102', topic: 'labour' });
+      await router.enqueue(call);
+      await router.settled();
+      // No labour-skilled seat anywhere: county and prefecture steps are skipped, and the
+      // province step, which relaxes the topic, takes the only agent there is.
+      expect(offeredTo(call.id)).toBe('family-only');
+    });
+  });
+
+  it('never gives a Tibetan-language call to a Mandarin-only agent, however long it waits', async () => {
+    await signIn(agent('mandarin', '632701', { zh: 5 }), agent('mandarin2', '630000', { zh: 5 }));
+    await ready('mandarin', 'mandarin2');
+    const call = newCall({ regionCode: '632701', language: 'bo' });
+    const result = await router.enqueue(call);
+    expect(result).toMatchObject({ status: 'queued', estimatedWaitSeconds: null, offerCallback: true });
+    for (let i = 0; i < 10; i++) await later(60);
+    expect(state().call(call.id)).toMatchObject({ status: 'waiting' });
+    expect(state().agent('mandarin')!.state).toBe('ready');
+
+    await signIn(agent('tibetan', '630000', { bo: 5, zh: 3 }));
+    await ready('tibetan');
+    expect(offeredTo(call.id)).toBe('tibetan');
+  });
+
+  it('puts a priority-group caller ahead of earlier normal callers', async () => {
+    await signIn(agent('a', '630102'));
+    const first = newCall();
+    const second = newCall();
+    const elderly = newCall({ priority: 10 });
+    await router.enqueue(first);
+    clock.advance(5);
+    await router.enqueue(second);
+    clock.advance(5);
+    await router.enqueue(elderly);
+    await ready('a');
+    expect(offeredTo(elderly.id)).toBe('a');
+    expect(router.estimate(first.id)!.position).toBe(0);
+    expect(router.estimate(second.id)!.position).toBe(1);
+  });
+
+  it('among equal agents gives the call to the one idle longest', async () => {
+    await signIn(agent('early', '630102'), agent('late', '630102'));
+    await ready('early');
+    clock.advance(10);
+    await ready('late');
+    const call = newCall();
+    await router.enqueue(call);
+    await router.settled();
+    expect(offeredTo(call.id)).toBe('early');
+  });
+
+  it('returns a call whose offer rang out to its original place in the queue', async () => {
+    await signIn(agent('x', '630102'), agent('y', '630102'));
+    const first = newCall();
+    const second = newCall();
+    await router.enqueue(first);
+    clock.advance(3);
+    await router.enqueue(second);
+    await ready('x');
+    expect(offeredTo(first.id)).toBe('x');
+
+    await later(DEFAULT_ROUTING.offerTimeoutSeconds);
+    expect(state().call(first.id)).toMatchObject({ status: 'waiting', missedBy: ['x'] });
+    expect(state().agent('x')).toMatchObject({ state: 'not_ready', reason: 'missed' });
+    expect(state().waitingCalls().map((c) => c.id)).toEqual([first.id, second.id]);
+    await ready('y');
+    expect(offeredTo(first.id)).toBe('y');
+  });
+
+  it('removes a call from the queue at once when the caller hangs up, with its wait', async () => {
+    await signIn(agent('x', '630102'));
+    const call = newCall();
+    await router.enqueue(call);
+    clock.advance(42);
+    expect(await router.callerHangup(call.id)).toEqual({ ok: true });
+    expect(state().call(call.id)).toBeUndefined();
+    expect(state().waitingCalls()).toHaveLength(0);
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.left')).toMatchObject({ outcome: 'abandoned', waitedMs: 42_000 });
+  });
+
+  it('lets a hang-up while the phone rings free the agent again', async () => {
+    await signIn(agent('x', '630102'));
+    await ready('x');
+    const call = newCall();
+    await router.enqueue(call);
+    await router.settled();
+    expect(offeredTo(call.id)).toBe('x');
+    await router.callerHangup(call.id);
+    expect(state().agent('x')).toMatchObject({ state: 'ready', callId: null, offerId: null });
+  });
+
+  it('connects on accept, wraps up after hang-up, and is ready again when wrap-up ends', async () => {
+    await signIn(agent('x', '630102'));
+    await ready('x');
+    const call = newCall();
+    await router.enqueue(call);
+    await router.settled();
+    const offerId = state().agent('x')!.offerId!;
+    expect(await router.accept('x', 'not-the-offer')).toMatchObject({ ok: false });
+    expect(await router.accept('x', offerId)).toEqual({ ok: true });
+    expect(state().call(call.id)).toMatchObject({ status: 'connected', agentId: 'x' });
+    clock.advance(300);
+    expect(await router.agentHangup('x', call.id)).toEqual({ ok: true });
+    expect(state().agent('x')).toMatchObject({ state: 'wrap_up' });
+    await later(DEFAULT_ROUTING.wrapUpSeconds);
+    expect(state().agent('x')).toMatchObject({ state: 'ready' });
+    expect(state().stats()!.handleMs).toBe((300 + DEFAULT_ROUTING.wrapUpSeconds) * 1000);
+  });
+
+  it('sets a declining agent aside and alerts when several agents miss the same call', async () => {
+    await signIn(agent('a', '630102'), agent('b', '630102'), agent('c', '630102'));
+    const call = newCall();
+    await router.enqueue(call);
+    for (const id of ['a', 'b', 'c']) {
+      await ready(id);
+      const offerId = state().agent(id)!.offerId!;
+      expect(await router.decline(id, offerId)).toEqual({ ok: true });
+      await router.settled();
+      expect(state().agent(id)).toMatchObject({ state: 'not_ready', reason: 'missed' });
+    }
+    expect(env.nodes[0]!.events.filter((e) => e.type === 'alert.missed')).toHaveLength(1);
+  });
+
+  it('refuses a call beyond the queue size limit', async () => {
+    const small = await makeNodes(open, 1, clock, { ...TEST_ROUTING, maxQueueSize: 2 });
+    try {
+      const r = small.nodes[0]!.router;
+      expect((await r.enqueue(newCall())).status).toBe('queued');
+      expect((await r.enqueue(newCall())).status).toBe('queued');
+      expect(await r.enqueue(newCall())).toEqual({ status: 'rejected', reason: 'queue_full' });
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('takes a caller who waited past the limit out of the queue', async () => {
+    const call = newCall();
+    await router.enqueue(call);
+    await later(DEFAULT_ROUTING.maxWaitSeconds);
+    expect(state().call(call.id)).toBeUndefined();
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.left')).toMatchObject({ outcome: 'timeout' });
+  });
+
+  it('queues a callback when due, at raised priority, ahead of callers already waiting', async () => {
+    await signIn(agent('x', '630102'));
+    const waiting = newCall();
+    await router.enqueue(waiting);
+    const asked = newCall();
+    await router.enqueue(asked);
+    const result = await router.requestCallback(asked.id, clock.now() + 600_000);
+    expect(result.ok).toBe(true);
+    expect(state().call(asked.id)).toBeUndefined();
+    expect(state().call(result.callbackId!)).toMatchObject({ status: 'scheduled', kind: 'callback', origin: asked.id });
+
+    await later(600);
+    expect(state().call(result.callbackId!)).toMatchObject({ status: 'waiting', priority: DEFAULT_ROUTING.callbackPriorityBoost });
+    await ready('x');
+    expect(offeredTo(result.callbackId!)).toBe('x');
+  });
+
+  it('logs out an agent whose session lapsed and gives their ringing call to someone else', async () => {
+    const strict = await makeNodes(open, 1, clock, { ...TEST_ROUTING, presenceGraceSeconds: 30, offerTimeoutSeconds: 60 });
+    try {
+      const r = strict.nodes[0]!.router;
+      await r.login(agent('gone', '630102'));
+      await r.login(agent('here', '630102'));
+      await r.setReady('gone');
+      const call = newCall();
+      await r.enqueue(call);
+      await r.settled();
+      expect(r.store.state.call(call.id)!.agentId).toBe('gone');
+      clock.advance(25);
+      await r.heartbeat('here');
+      await r.setReady('here');
+      clock.advance(5);
+      await r.processDue();
+      expect(r.store.state.agent('gone')!.state).toBe('offline');
+      expect(r.store.state.call(call.id)).toMatchObject({ status: 'offered', agentId: 'here' });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('estimates the wait from staffed agents and handle time', async () => {
+    await signIn(agent('a', '630102'), agent('b', '630102'));
+    await ready('a', 'b');
+    const calls = [newCall(), newCall(), newCall(), newCall()];
+    for (const c of calls) {
+      await router.enqueue(c);
+      clock.advance(1);
+    }
+    await router.settled();
+    // Two offered; the next two wait with both agents busy.
+    const e = router.estimate(calls[3]!.id)!;
+    expect(e.position).toBe(1);
+    expect(e.staffed).toBe(2);
+    expect(e.estimatedWaitSeconds).toBe(Math.round((2 * DEFAULT_ROUTING.defaultHandleSeconds) / 2));
+  });
+}
+
+/** Two nodes on one store: what one does, the other sees, and no call is offered twice. */
+export function multiNodeContract(open: OpenStores): void {
+  it('never offers a call to two agents, nor two calls to one agent, when nodes race', async () => {
+    const clock = new ManualClock();
+    const env = await makeNodes(open, 2, clock);
+    try {
+      const [a, b] = env.nodes.map((n) => n.router) as [Router, Router];
+      const agents = Array.from({ length: 30 }, (_, i) => agent(`agent-${i}`, '630102'));
+      for (const p of agents) await a.login(p);
+      const calls = Array.from({ length: 30 }, () => newCall());
+      // Calls arrive on both nodes while agents go ready on both.
+      await Promise.all([
+        ...calls.map((c, i) => (i % 2 ? a : b).enqueue(c)),
+        ...agents.map((p, i) => (i % 2 ? b : a).setReady(p.id).catch(() => undefined)),
+      ]);
+      // No sweep runs here: each node matches on what it hears from the other.
+      const allOffered = () => calls.every((c) => a.store.state.call(c.id)?.status === 'offered');
+      expect(await eventually(async () => {
+        await Promise.all([a.settled(), b.settled()]);
+        return allOffered();
+      }, 3_000)).toBe(true);
+      await a.store.refresh([...calls.map((c) => `c:${c.id}`), ...agents.map((p) => `a:${p.id}`)]);
+
+      const holders = new Map<string, string>();
+      for (const c of calls) {
+        const call = a.store.state.call(c.id)!;
+        expect(call.status).toBe('offered');
+        expect(holders.has(call.agentId!)).toBe(false);
+        holders.set(call.agentId!, call.id);
+        expect(a.store.state.agent(call.agentId!)!.callId).toBe(call.id);
+      }
+      expect(holders.size).toBe(30);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('hands each due deadline to exactly one node', async () => {
+    const clock = new ManualClock();
+    const env = await makeNodes(open, 2, clock);
+    try {
+      const [a, b] = env.nodes.map((n) => n.router) as [Router, Router];
+      const calls = Array.from({ length: 20 }, () => newCall());
+      for (const c of calls) await a.enqueue(c);
+      clock.advance(DEFAULT_ROUTING.maxWaitSeconds);
+      const [x, y] = await Promise.all([a.store.claimDue(clock.now(), 1000), b.store.claimDue(clock.now(), 1000)]);
+      const maxWait = [...x, ...y].filter((k) => k.startsWith('maxwait:'));
+      expect(maxWait).toHaveLength(20);
+      expect(new Set(maxWait).size).toBe(20);
+    } finally {
+      await env.close();
+    }
+  });
+}
