@@ -39,6 +39,9 @@ interface RouterOptions {
 }
 
 const MAX_ATTEMPTS = 8;
+// A lost version check means another step went through, so matching keeps trying while it
+// still sees a candidate pair; the bound only guards against a bug.
+const MAX_MATCH_ATTEMPTS = 200;
 
 /**
  * Routes one province's calls. Every change is one atomic step on the live store, and every
@@ -243,7 +246,7 @@ export class Router {
 
   /** Offers a waiting call to the best ready agent, if one may take it. */
   async dispatchCall(callId: string): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && !this.stopped; attempt++) {
+    for (let attempt = 0; attempt < MAX_MATCH_ATTEMPTS && !this.stopped; attempt++) {
       const call = this.call(callId);
       if (!call || call.status !== 'waiting') return false;
       const agent = selectAgent(call, this.store.state.readyAgents(), this.context());
@@ -255,7 +258,7 @@ export class Router {
 
   /** Offers a newly ready agent the first waiting call they may take. */
   async dispatchAgent(agentId: string): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && !this.stopped; attempt++) {
+    for (let attempt = 0; attempt < MAX_MATCH_ATTEMPTS && !this.stopped; attempt++) {
       const agent = this.agent(agentId);
       if (!agent || agent.state !== 'ready') return false;
       const call = selectCall(agent, this.store.state.waitingCalls(), this.context());
@@ -302,11 +305,19 @@ export class Router {
    * touched and tries again. `build` returning null means the step does not apply.
    */
   private async step(keys: string[], build: () => Tx | null, refusal: string): Promise<ActionResult> {
+    let refreshed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const tx = build();
-      if (!tx) return { ok: false, reason: refusal };
+      if (!tx) {
+        // This node's view may be behind another node's step: look again before refusing.
+        if (refreshed || this.store.kind === 'memory') return { ok: false, reason: refusal };
+        await this.store.refresh(keys);
+        refreshed = true;
+        continue;
+      }
       if (await this.store.commit(tx)) return { ok: true };
       await this.store.refresh([...new Set([...keys, ...Object.keys(tx.expect)])]);
+      refreshed = true;
     }
     throw new Error(`routing step kept conflicting after ${MAX_ATTEMPTS} attempts`);
   }
