@@ -19,6 +19,8 @@ import { Errors } from './errors/errors';
 import { loggerOptions } from './logging/logger';
 import { metricsPlugin } from './metrics/plugin';
 import { provincePlugin } from './province/plugin';
+import { queuePlugin } from './queue/plugin';
+import { queueRoutes } from './api/routes/queue';
 import { redisPlugin } from './redis/plugin';
 
 export interface BuildOptions {
@@ -78,6 +80,8 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(provincePlugin, { province: config.province });
   await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
 
+  await app.register(queuePlugin);
+
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
 
@@ -91,4 +95,5 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(authRoutes);
   await app.register(regionRoutes);
   await app.register(agentRoutes);
+  await app.register(queueRoutes);
 }

@@ -111,6 +111,15 @@ export async function agentRoutes(app: FastifyInstance) {
         response: { 200: AgentProfileSchema, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => agents.update(actorOf(request), request.params.id, request.body, request.id),
+    async (request) => {
+      const updated = await agents.update(actorOf(request), request.params.id, request.body, request.id);
+      // A signed-in agent's new region or skills route their next call.
+      const live = app.router.store.state.agent(updated.id);
+      if (live && live.state !== 'offline') {
+        if (updated.disabled) await app.router.logout(updated.id);
+        else await app.router.login({ id: updated.id, regionCode: updated.servingRegion, languages: updated.languages, topics: updated.topics });
+      }
+      return updated;
+    },
   );
 }
