@@ -43,6 +43,15 @@ function clearQueueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) 
   if (call.offerId) tx.removeDeadlines.push(deadlineKeys.offer(call.id, call.offerId));
 }
 
+/**
+ * A step that releases a call must read the agent holding it too: if this node's copy of the
+ * agent is behind, the version check fails and the step is retried on fresh data, instead of
+ * leaving the agent reserved for a call that is gone.
+ */
+function expectHolder(tx: Tx, call: LiveCall, agent: LiveAgent | null) {
+  if (call.agentId) tx.expect[agentKey(call.agentId)] = agent && agent.id === call.agentId ? agent.v : 0;
+}
+
 const bump = <T extends { v: number }>(e: T, changes: Partial<T>): T => ({ ...e, ...changes, v: e.v + 1 });
 
 export interface NewCall {
@@ -158,12 +167,12 @@ export function returnOffer(
   tx.expect[callKey(call.id)] = call.v;
   tx.put[callKey(call.id)] = waiting;
   tx.removeDeadlines.push(deadlineKeys.offer(call.id, offerId));
+  expectHolder(tx, call, agent);
   if (agent && agent.offerId === offerId) {
     const setAside =
       reason === 'agent_lost'
         ? bump(agent, { state: 'offline', reason: null, since: now, callId: null, offerId: null, idleSince: null })
         : bump(agent, { state: 'not_ready', reason: 'missed', since: now, callId: null, offerId: null, idleSince: null });
-    tx.expect[agentKey(agent.id)] = agent.v;
     tx.put[agentKey(agent.id)] = setAside;
     tx.events.push({ type: 'agent.state', agent: setAside });
   }
@@ -189,9 +198,9 @@ export function leaveQueue(
   tx.del.push(callKey(call.id));
   clearQueueDeadlines(call, settings, tx);
   if (call.status === 'scheduled') tx.removeDeadlines.push(deadlineKeys.callback(call.id));
+  expectHolder(tx, call, agent);
   if (call.status === 'offered' && agent && agent.offerId === call.offerId) {
     const ready = bump(agent, { state: 'ready', since: now, callId: null, offerId: null });
-    tx.expect[agentKey(agent.id)] = agent.v;
     tx.put[agentKey(agent.id)] = ready;
     tx.events.push({ type: 'agent.state', agent: ready });
   }
@@ -205,10 +214,10 @@ export function endCall(call: LiveCall, agent: LiveAgent | null, now: number, se
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
   tx.del.push(callKey(call.id));
+  expectHolder(tx, call, agent);
   if (agent && agent.callId === call.id && agent.state === 'on_call') {
     const wrapUpEndsAt = now + sec(settings.wrapUpSeconds);
     const wrapUp = bump(agent, { state: 'wrap_up', since: now, callId: null, wrapUpEndsAt });
-    tx.expect[agentKey(agent.id)] = agent.v;
     tx.put[agentKey(agent.id)] = wrapUp;
     tx.addDeadlines.push({ key: deadlineKeys.wrapUp(agent.id), at: wrapUpEndsAt });
     tx.events.push({ type: 'agent.state', agent: wrapUp });
