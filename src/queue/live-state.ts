@@ -9,7 +9,15 @@ import { STATS_KEY } from './types';
  */
 export class LiveState {
   private readonly entities = new Map<string, Entity>();
+  private readonly callsById = new Map<string, LiveCall>();
+  private readonly agentsById = new Map<string, LiveAgent>();
   private readonly waiting: LiveCall[] = [];
+  // The same calls per language: a caller's place in line is among those who need the same agents.
+  private readonly waitingByLanguage = new Map<string, LiveCall[]>();
+  // Waiting calls by region, language, topic and priority: within a bucket every call has the
+  // same eligibility but for how long it has waited, so its head (the oldest) stands for it.
+  private readonly buckets = new Map<string, CallBucket>();
+  private readonly bucketsByLanguage = new Map<string, Set<CallBucket>>();
   private readonly ready = new Map<string, LiveAgent>();
   // Deleted keys, so a late copy of an old version cannot bring a finished call back.
   private readonly tombstones = new Map<string, true>();
@@ -21,11 +29,11 @@ export class LiveState {
   }
 
   call(id: string): LiveCall | undefined {
-    return this.entities.get(`c:${id}`) as LiveCall | undefined;
+    return this.callsById.get(id);
   }
 
   agent(id: string): LiveAgent | undefined {
-    return this.entities.get(`a:${id}`) as LiveAgent | undefined;
+    return this.agentsById.get(id);
   }
 
   stats(): LiveStats | null {
@@ -37,16 +45,29 @@ export class LiveState {
     return this.waiting;
   }
 
+  /** How many waiting calls in the same language are ahead of this one (-1: not waiting). */
+  placeInLine(call: LiveCall): number {
+    const list = this.waitingByLanguage.get(call.language);
+    if (!list || call.status !== 'waiting') return -1;
+    const i = position(list, call);
+    return list[i]?.id === call.id ? i : -1;
+  }
+
+  /** Waiting calls in this language, grouped alike (see CallBucket). */
+  waitingBuckets(language: string): Iterable<CallBucket> {
+    return this.bucketsByLanguage.get(language) ?? [];
+  }
+
   readyAgents(): IterableIterator<LiveAgent> {
     return this.ready.values();
   }
 
-  *agents(): IterableIterator<LiveAgent> {
-    for (const [key, e] of this.entities) if (key.startsWith('a:')) yield e as LiveAgent;
+  agents(): IterableIterator<LiveAgent> {
+    return this.agentsById.values();
   }
 
-  *calls(): IterableIterator<LiveCall> {
-    for (const [key, e] of this.entities) if (key.startsWith('c:')) yield e as LiveCall;
+  calls(): IterableIterator<LiveCall> {
+    return this.callsById.values();
   }
 
   /** Applies writes newer than what is held; returns whether anything changed. */
@@ -77,7 +98,12 @@ export class LiveState {
   /** Replaces everything (a replica loading a snapshot). */
   reset(entities: Record<string, Entity>): void {
     this.entities.clear();
+    this.callsById.clear();
+    this.agentsById.clear();
     this.waiting.length = 0;
+    this.waitingByLanguage.clear();
+    this.buckets.clear();
+    this.bucketsByLanguage.clear();
     this.ready.clear();
     this.rosterVersion++;
     this.apply(entities, []);
@@ -87,11 +113,22 @@ export class LiveState {
     if (!prev) return;
     if (key.startsWith('c:')) {
       const call = prev as LiveCall;
+      this.callsById.delete(call.id);
       if (call.status === 'waiting') {
-        const i = this.position(call);
-        if (this.waiting[i]?.id === call.id) this.waiting.splice(i, 1);
+        remove(this.waiting, call);
+        remove(this.waitingByLanguage.get(call.language) ?? [], call);
+        const key = bucketKey(call);
+        const bucket = this.buckets.get(key);
+        if (bucket) {
+          remove(bucket.calls, call);
+          if (bucket.calls.length === 0) {
+            this.buckets.delete(key);
+            this.bucketsByLanguage.get(call.language)?.delete(bucket);
+          }
+        }
       }
     } else if (key.startsWith('a:')) {
+      this.agentsById.delete((prev as LiveAgent).id);
       this.ready.delete((prev as LiveAgent).id);
     }
   }
@@ -99,9 +136,26 @@ export class LiveState {
   private index(key: string, next: Entity, prev: Entity | undefined) {
     if (key.startsWith('c:')) {
       const call = next as LiveCall;
-      if (call.status === 'waiting') this.waiting.splice(this.position(call), 0, call);
+      this.callsById.set(call.id, call);
+      if (call.status === 'waiting') {
+        insert(this.waiting, call);
+        let list = this.waitingByLanguage.get(call.language);
+        if (!list) this.waitingByLanguage.set(call.language, (list = []));
+        insert(list, call);
+        const key = bucketKey(call);
+        let bucket = this.buckets.get(key);
+        if (!bucket) {
+          bucket = { regionCode: call.regionCode, language: call.language, topic: call.topic, calls: [], staffed: null };
+          this.buckets.set(key, bucket);
+          let set = this.bucketsByLanguage.get(call.language);
+          if (!set) this.bucketsByLanguage.set(call.language, (set = new Set()));
+          set.add(bucket);
+        }
+        insert(bucket.calls, call);
+      }
     } else if (key.startsWith('a:')) {
       const agent = next as LiveAgent;
+      this.agentsById.set(agent.id, agent);
       if (agent.state === 'ready') this.ready.set(agent.id, agent);
       const before = prev as LiveAgent | undefined;
       if (
@@ -116,17 +170,44 @@ export class LiveState {
     }
   }
 
-  /** Binary search: where `call` is, or would go, in the waiting list. */
-  private position(call: LiveCall): number {
-    let lo = 0;
-    let hi = this.waiting.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareCalls(this.waiting[mid]!, call) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+}
+
+/**
+ * Waiting calls alike in region, language, topic and priority, oldest first. Every call in a
+ * bucket is eligible for the same agents but for how long it has waited, so matching looks at
+ * each bucket's oldest call only. `staffed` caches which steps have anyone signed in.
+ */
+export interface CallBucket {
+  regionCode: string;
+  language: string;
+  topic: string;
+  calls: LiveCall[];
+  staffed: { roster: number; steps: boolean[] } | null;
+  /** The region's number in RoutingRegions, filled in by the policy on first use. */
+  regionIndex?: number;
+}
+
+const bucketKey = (c: LiveCall) => `${c.regionCode}|${c.language}|${c.topic}|${c.priority}`;
+
+/** Binary search: where `call` is, or would go, in a list in service order. */
+function position(list: LiveCall[], call: LiveCall): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareCalls(list[mid]!, call) < 0) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
+
+function insert(list: LiveCall[], call: LiveCall) {
+  list.splice(position(list, call), 0, call);
+}
+
+function remove(list: LiveCall[], call: LiveCall) {
+  const i = position(list, call);
+  if (list[i]?.id === call.id) list.splice(i, 1);
 }
 
 function sameSkills(a: Record<string, number>, b: Record<string, number>): boolean {

@@ -7,9 +7,7 @@ import {
   type CallKind,
   type LiveAgent,
   type LiveCall,
-  type LiveStats,
   type NotReadyReason,
-  STATS_KEY,
   type Tx,
 } from './types';
 
@@ -240,7 +238,7 @@ export function extendWrapUp(agent: LiveAgent, seconds: number, now: number, set
 }
 
 /** Wrap-up over: the agent is ready again, and the handle time feeds the wait estimates. */
-export function endWrapUp(agent: LiveAgent, stats: LiveStats | null, now: number, next: 'ready' | 'not_ready' = 'ready'): Tx | null {
+export function endWrapUp(agent: LiveAgent, now: number, next: 'ready' | 'not_ready' = 'ready'): Tx | null {
   if (agent.state !== 'wrap_up') return null;
   const after = bump(agent, {
     state: next,
@@ -254,14 +252,7 @@ export function endWrapUp(agent: LiveAgent, stats: LiveStats | null, now: number
   tx.expect[agentKey(agent.id)] = agent.v;
   tx.put[agentKey(agent.id)] = after;
   tx.removeDeadlines.push(deadlineKeys.wrapUp(agent.id));
-  if (agent.handleStart !== null) {
-    const handled = now - agent.handleStart;
-    const current = stats ?? { v: 0, handleMs: handled, samples: 0 };
-    // Weighted towards recent calls, as a supervisor would judge "how long calls take today".
-    const alpha = Math.max(0.05, 1 / (current.samples + 1));
-    tx.expect[STATS_KEY] = current.v;
-    tx.put[STATS_KEY] = { v: current.v + 1, handleMs: current.handleMs + alpha * (handled - current.handleMs), samples: current.samples + 1 };
-  }
+  if (agent.handleStart !== null) tx.handleSampleMs = now - agent.handleStart;
   tx.events.push({ type: 'agent.state', agent: after });
   return tx;
 }

@@ -1,5 +1,6 @@
 import type { RegionDirectory } from '../regions/region-directory';
 import type { OverflowStep } from './settings';
+import type { CallBucket } from './live-state';
 import type { LiveAgent, LiveCall } from './types';
 
 /**
@@ -13,13 +14,23 @@ export class RoutingRegions {
   readonly province: string;
   private readonly prefectureOf = new Map<string, string | null>();
   private readonly levelOf = new Map<string, 'province' | 'prefecture' | 'county'>();
+  /** Every region code, numbered, so hot loops index arrays instead of hashing strings. */
+  readonly codes: string[] = [];
+  private readonly indexOf = new Map<string, number>();
 
   constructor(regions: RegionDirectory) {
     this.province = regions.province.code;
     for (const r of regions.all()) {
+      this.indexOf.set(r.code, this.codes.length);
+      this.codes.push(r.code);
       this.levelOf.set(r.code, r.level);
       this.prefectureOf.set(r.code, r.level === 'county' ? r.parentCode : r.level === 'prefecture' ? r.code : null);
     }
+  }
+
+  /** The region's number, or -1 for a code outside the province. */
+  index(code: string): number {
+    return this.indexOf.get(code) ?? -1;
   }
 
   prefecture(code: string): string | null {
@@ -90,6 +101,8 @@ export interface PolicyContext {
   regions: RoutingRegions;
   coverage: Coverage;
   now: number;
+  /** Version of the signed-in roster the coverage was built from (bucket caches key on it). */
+  roster?: number;
 }
 
 /** Calls in service order: priority, then longest wait. */
@@ -139,15 +152,86 @@ export function selectAgent(call: LiveCall, readyAgents: Iterable<LiveAgent>, ct
   return best;
 }
 
-/** The first waiting call, in service order, that a newly ready agent may take. */
-export function selectCall(agent: LiveAgent, waitingInOrder: Iterable<LiveCall>, ctx: PolicyContext): LiveCall | null {
+/**
+ * The waiting call, first in service order, that a newly ready agent may take. `candidates`
+ * may be every waiting call, or just the oldest of each group of calls alike in region,
+ * language, topic and priority: eligibility only grows with waiting (steps widen the scope and
+ * relax the topic), so a group's oldest call is eligible whenever any of it is.
+ */
+export function selectCall(agent: LiveAgent, candidates: Iterable<LiveCall>, ctx: PolicyContext): LiveCall | null {
   if (agent.state !== 'ready') return null;
-  for (const call of waitingInOrder) {
+  let best: LiveCall | null = null;
+  for (const call of candidates) {
     // An agent who missed a call is not_ready until they choose ready again; after that they may
     // get it back, since they may be the only one who speaks the caller's language.
     if (call.status !== 'waiting') continue;
+    if (best !== null && compareCalls(call, best) >= 0) continue;
     if (!((agent.languages[call.language] ?? 0) >= 1)) continue;
-    if (isEligible(agent, call, ctx.steps[currentStep(call, ctx)]!, ctx.regions)) return call;
+    if (isEligible(agent, call, ctx.steps[currentStep(call, ctx)]!, ctx.regions)) best = call;
   }
-  return null;
+  return best;
+}
+
+/** Which steps have anyone signed in who could take this bucket's calls; cached per roster. */
+function staffedSteps(bucket: CallBucket, ctx: PolicyContext): boolean[] {
+  const roster = ctx.roster ?? -1;
+  if (bucket.staffed && bucket.staffed.roster === roster) return bucket.staffed.steps;
+  const steps = ctx.steps.map((step) =>
+    ctx.coverage.has(ctx.regions.scopeRoot(bucket.regionCode, step.scope), bucket.language, step.requireTopic ? bucket.topic : null),
+  );
+  bucket.staffed = { roster, steps };
+  return steps;
+}
+
+function bucketStep(bucket: CallBucket, head: LiveCall, ctx: PolicyContext): number {
+  const staffed = staffedSteps(bucket, ctx);
+  const waited = ctx.now - head.enqueuedAt;
+  let i = 0;
+  while (i + 1 < ctx.steps.length && ctx.steps[i + 1]!.afterSeconds * 1000 <= waited) i++;
+  while (i + 1 < ctx.steps.length && !staffed[i]) i++;
+  return i;
+}
+
+/** The first step at which an agent may take calls from a region, with and without the topic. */
+function firstStepFor(agent: LiveAgent, regionCode: string, hasTopic: boolean, ctx: PolicyContext): number {
+  for (let i = 0; i < ctx.steps.length; i++) {
+    const step = ctx.steps[i]!;
+    if (step.requireTopic && !hasTopic) continue;
+    if (ctx.regions.within(agent.regionCode, ctx.regions.scopeRoot(regionCode, step.scope))) return i;
+  }
+  return Infinity;
+}
+
+/** Per region number: the first step at which this agent may answer [without, with] the topic. */
+function agentReach(agent: LiveAgent, ctx: PolicyContext): Float64Array {
+  const codes = ctx.regions.codes;
+  const reach = new Float64Array(codes.length * 2);
+  for (let i = 0; i < codes.length; i++) {
+    reach[2 * i] = firstStepFor(agent, codes[i]!, false, ctx);
+    reach[2 * i + 1] = firstStepFor(agent, codes[i]!, true, ctx);
+  }
+  return reach;
+}
+
+/**
+ * selectCall over buckets: the same answer as scanning every waiting call, looking only at
+ * each bucket's oldest call (eligibility only grows with waiting, and a bucket's calls differ
+ * in nothing else). This is the hot loop of matching: numbers and arrays only.
+ */
+export function selectCallFromBuckets(agent: LiveAgent, groups: readonly Iterable<CallBucket>[], ctx: PolicyContext): LiveCall | null {
+  if (agent.state !== 'ready') return null;
+  const reach = agentReach(agent, ctx);
+  let best: LiveCall | null = null;
+  for (const buckets of groups) for (const bucket of buckets) {
+    const head = bucket.calls[0];
+    if (!head || head.status !== 'waiting') continue;
+    if (best !== null && !(head.priority > best.priority || (head.priority === best.priority && head.enqueuedAt < best.enqueuedAt))) continue;
+    if (!((agent.languages[bucket.language] ?? 0) >= 1)) continue;
+    if (bucket.regionIndex === undefined) bucket.regionIndex = ctx.regions.index(bucket.regionCode);
+    if (bucket.regionIndex < 0) continue;
+    const first = reach[2 * bucket.regionIndex + ((agent.topics[bucket.topic] ?? 0) >= 1 ? 1 : 0)]!;
+    if (first === Infinity) continue;
+    if (bucketStep(bucket, head, ctx) >= first) best = head;
+  }
+  return best;
 }

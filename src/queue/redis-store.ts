@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LiveState } from './live-state';
 import type { Committed, LiveStore } from './live-store';
-import type { Deadline, Entity, RoutingEvent, Tx } from './types';
+import { type Deadline, type Entity, type RoutingEvent, STATS_KEY, type Tx } from './types';
 
 /**
  * Live state in Redis for several nodes. A province's keys share one hash tag ({prov:63}), so
@@ -33,7 +33,17 @@ n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i]); i = i + 2 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do redis.call('ZREM', KEYS[2], ARGV[i]); i = i + 1 end
-return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'p', ARGV[i])
+-- A handle-time sample folds into the average here, as foldHandleSample() does in process.
+if ARGV[i + 2] ~= '' then
+  local sample = tonumber(ARGV[i + 2])
+  local raw = redis.call('HGET', KEYS[1], 'm:stats')
+  local s = { v = 0, handleMs = sample, samples = 0 }
+  if raw then s = cjson.decode(raw) end
+  local alpha = math.max(0.05, 1 / (s.samples + 1))
+  s = { v = s.v + 1, handleMs = s.handleMs + alpha * (sample - s.handleMs), samples = s.samples + 1 }
+  redis.call('HSET', KEYS[1], 'm:stats', cjson.encode(s))
+end
+return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'n', ARGV[i + 3], 'p', ARGV[i])
 `;
 
 // The state and the stream position it corresponds to, read atomically.
@@ -57,6 +67,8 @@ interface StreamPayload {
   del: string[];
   events: RoutingEvent[];
   addDeadlines: Deadline[];
+  /** The step folded a handle time into the average: replicas re-read it. */
+  sample?: true;
 }
 
 type Scripted = Redis & {
@@ -126,10 +138,11 @@ export class RedisLiveStore implements LiveStore {
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           this.lastId = id;
-          const payload = JSON.parse(fields[1]!) as StreamPayload;
-          // Our own steps were applied and announced when they committed.
-          if (payload.node === this.nodeId) continue;
+          // Our own steps were applied and announced when they committed: skip them unparsed.
+          if (fields[1] === this.nodeId) continue;
+          const payload = JSON.parse(fields[3]!) as StreamPayload;
           this.state.apply(payload.put, payload.del);
+          if (payload.sample) this.refreshStats();
           this.emit({ put: payload.put, del: payload.del, events: payload.events, addDeadlines: payload.addDeadlines, local: false });
         }
       }
@@ -149,13 +162,26 @@ export class RedisLiveStore implements LiveStore {
     args.push(tx.del.length, ...tx.del);
     args.push(tx.addDeadlines.length, ...tx.addDeadlines.flatMap((d) => [d.key, d.at]));
     args.push(tx.removeDeadlines.length, ...tx.removeDeadlines);
-    const payload: StreamPayload = { node: this.nodeId, put: tx.put, del: tx.del, events: tx.events, addDeadlines: tx.addDeadlines };
-    args.push(JSON.stringify(payload), this.maxLen);
+    const payload: StreamPayload = {
+      node: this.nodeId,
+      put: tx.put,
+      del: tx.del,
+      events: tx.events,
+      addDeadlines: tx.addDeadlines,
+      ...(tx.handleSampleMs !== null ? { sample: true as const } : {}),
+    };
+    args.push(JSON.stringify(payload), this.maxLen, tx.handleSampleMs === null ? '' : tx.handleSampleMs, this.nodeId);
     const id = await this.redis.hotlineCommit(this.keys.live, this.keys.deadlines, this.keys.events, ...args);
     if (id === 0) return false;
     this.state.apply(tx.put, tx.del);
+    if (tx.handleSampleMs !== null) this.refreshStats();
     this.emit({ put: tx.put, del: tx.del, events: tx.events, addDeadlines: tx.addDeadlines, local: true });
     return true;
+  }
+
+  /** The average is only read for estimates, so it is refreshed in the background. */
+  private refreshStats(): void {
+    void this.refresh([STATS_KEY]).catch(() => {});
   }
 
   async refresh(keys: string[]): Promise<void> {

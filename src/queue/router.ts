@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LiveStore, Committed } from './live-store';
 import * as ops from './operations';
-import { Coverage, type PolicyContext, RoutingRegions, selectAgent, selectCall } from './policy';
+import type { CallBucket } from './live-state';
+import { Coverage, type PolicyContext, RoutingRegions, selectAgent, selectCallFromBuckets } from './policy';
 import type { RoutingSettings } from './settings';
-import { agentKey, callKey, type LiveAgent, type LiveCall, type NotReadyReason, type RoutingEvent, STATS_KEY, type Tx } from './types';
+import { agentKey, callKey, type LiveAgent, type LiveCall, type NotReadyReason, type RoutingEvent, type Tx } from './types';
 
 export interface Clock {
   now(): number;
@@ -154,7 +155,7 @@ export class Router {
   }
 
   endWrapUp(agentId: string, next: 'ready' | 'not_ready' = 'ready'): Promise<ActionResult> {
-    return this.step([agentKey(agentId), STATS_KEY], () => this.withAgent(agentId, (a) => ops.endWrapUp(a, this.store.state.stats(), this.now(), next)), 'not in wrap-up');
+    return this.step([agentKey(agentId)], () => this.withAgent(agentId, (a) => ops.endWrapUp(a, this.now(), next)), 'not in wrap-up');
   }
 
   extendWrapUp(agentId: string, seconds: number): Promise<ActionResult> {
@@ -214,11 +215,7 @@ export class Router {
   estimate(callId: string): QueueEstimate | null {
     const call = this.call(callId);
     if (!call || call.status !== 'waiting') return null;
-    let position = 0;
-    for (const c of this.store.state.waitingCalls()) {
-      if (c.id === callId) break;
-      if (c.language === call.language) position++;
-    }
+    const position = Math.max(0, this.store.state.placeInLine(call));
     let staffed = 0;
     let ready = 0;
     for (const a of this.store.state.agents()) {
@@ -241,7 +238,7 @@ export class Router {
     if (!this.coverage || this.coverage.version !== state.rosterVersion) {
       this.coverage = { version: state.rosterVersion, value: new Coverage(state.agents(), this.regions) };
     }
-    return { steps: this.settings.steps, regions: this.regions, coverage: this.coverage.value, now: this.now() };
+    return { steps: this.settings.steps, regions: this.regions, coverage: this.coverage.value, now: this.now(), roster: state.rosterVersion };
   }
 
   /** Offers a waiting call to the best ready agent, if one may take it. */
@@ -261,11 +258,15 @@ export class Router {
     for (let attempt = 0; attempt < MAX_MATCH_ATTEMPTS && !this.stopped; attempt++) {
       const agent = this.agent(agentId);
       if (!agent || agent.state !== 'ready') return false;
-      const call = selectCall(agent, this.store.state.waitingCalls(), this.context());
+      const call = selectCallFromBuckets(agent, this.buckets(agent), this.context());
       if (!call) return false;
       if (await this.offer(call, agent)) return true;
     }
     return false;
+  }
+
+  private buckets(agent: LiveAgent): Iterable<CallBucket>[] {
+    return Object.keys(agent.languages).map((language) => this.store.state.waitingBuckets(language));
   }
 
   private async offer(call: LiveCall, agent: LiveAgent): Promise<boolean> {

@@ -15,12 +15,17 @@ export const OverflowStepSchema = z.strictObject({
 });
 export type OverflowStep = z.output<typeof OverflowStepSchema>;
 
+const SCOPE_ORDER = { county: 0, prefecture: 1, province: 2 } as const;
+
 export const RoutingSettingsSchema = z.strictObject({
   steps: z
     .array(OverflowStepSchema)
     .min(1)
     .refine((s) => s[0]!.afterSeconds === 0, 'the first step must start at 0 seconds')
-    .refine((s) => s.every((step, i) => i === 0 || step.afterSeconds > s[i - 1]!.afterSeconds), 'steps must start at increasing times'),
+    .refine((s) => s.every((step, i) => i === 0 || step.afterSeconds > s[i - 1]!.afterSeconds), 'steps must start at increasing times')
+    // Matching relies on eligibility only growing with waiting: scopes widen, topics relax.
+    .refine((s) => s.every((step, i) => i === 0 || SCOPE_ORDER[step.scope] >= SCOPE_ORDER[s[i - 1]!.scope]), 'a later step may not narrow the scope')
+    .refine((s) => s.every((step, i) => i === 0 || !step.requireTopic || s[i - 1]!.requireTopic), 'a later step may not require the topic again'),
   offerTimeoutSeconds: z.number().positive().max(120),
   wrapUpSeconds: z.number().min(0).max(3600),
   maxWrapUpSeconds: z.number().min(0).max(7200),

@@ -100,8 +100,20 @@ export interface Tx {
   addDeadlines: Deadline[];
   removeDeadlines: string[];
   events: RoutingEvent[];
+  /**
+   * A finished call's handle time, folded into the shared average by the store itself (no
+   * version check), so agents finishing at once never contend for one record.
+   */
+  handleSampleMs: number | null;
 }
 
 export function emptyTx(): Tx {
-  return { expect: {}, put: {}, del: [], addDeadlines: [], removeDeadlines: [], events: [] };
+  return { expect: {}, put: {}, del: [], addDeadlines: [], removeDeadlines: [], events: [], handleSampleMs: null };
+}
+
+/** Handle-time average weighted towards recent calls; the Redis store does the same in Lua. */
+export function foldHandleSample(stats: LiveStats | null, sampleMs: number): LiveStats {
+  const current = stats ?? { v: 0, handleMs: sampleMs, samples: 0 };
+  const alpha = Math.max(0.05, 1 / (current.samples + 1));
+  return { v: current.v + 1, handleMs: current.handleMs + alpha * (sampleMs - current.handleMs), samples: current.samples + 1 };
 }

@@ -102,7 +102,7 @@ async function readStream(redis: Redis, key: string): Promise<string[]> {
   for (;;) {
     const batch = (await redis.xrange(key, start, '+', 'COUNT', 5000)) as [string, string[]][];
     const fresh = start === '-' ? batch : batch.slice(1);
-    for (const [, fields] of fresh) out.push(fields[1]!);
+    for (const [, fields] of fresh) out.push(fields[3]!); // fields: n <node> p <payload>
     if (batch.length < 5000) return out;
     start = batch[batch.length - 1]![0];
   }
