@@ -17,7 +17,9 @@ export class LiveState {
   // Waiting calls by region, language, topic and priority: within a bucket every call has the
   // same eligibility but for how long it has waited, so its head (the oldest) stands for it.
   private readonly buckets = new Map<string, CallBucket>();
-  private readonly bucketsByLanguage = new Map<string, Set<CallBucket>>();
+  // Per language, buckets ordered by their oldest call in service order: matching walks them
+  // in order and stops at the first it may take.
+  private readonly bucketsByLanguage = new Map<string, CallBucket[]>();
   private readonly ready = new Map<string, LiveAgent>();
   // Deleted keys, so a late copy of an old version cannot bring a finished call back.
   private readonly tombstones = new Map<string, true>();
@@ -53,8 +55,8 @@ export class LiveState {
     return list[i]?.id === call.id ? i : -1;
   }
 
-  /** Waiting calls in this language, grouped alike (see CallBucket). */
-  waitingBuckets(language: string): Iterable<CallBucket> {
+  /** Waiting calls in this language, grouped alike (see CallBucket), in order of their oldest call. */
+  waitingBuckets(language: string): readonly CallBucket[] {
     return this.bucketsByLanguage.get(language) ?? [];
   }
 
@@ -120,11 +122,12 @@ export class LiveState {
         const key = bucketKey(call);
         const bucket = this.buckets.get(key);
         if (bucket) {
+          const order = this.bucketsByLanguage.get(call.language)!;
+          const wasHead = bucket.calls[0]?.id === call.id;
+          if (wasHead) removeBucket(order, bucket);
           remove(bucket.calls, call);
-          if (bucket.calls.length === 0) {
-            this.buckets.delete(key);
-            this.bucketsByLanguage.get(call.language)?.delete(bucket);
-          }
+          if (bucket.calls.length === 0) this.buckets.delete(key);
+          else if (wasHead) insertBucket(order, bucket);
         }
       }
     } else if (key.startsWith('a:')) {
@@ -147,11 +150,17 @@ export class LiveState {
         if (!bucket) {
           bucket = { regionCode: call.regionCode, language: call.language, topic: call.topic, calls: [], staffed: null };
           this.buckets.set(key, bucket);
-          let set = this.bucketsByLanguage.get(call.language);
-          if (!set) this.bucketsByLanguage.set(call.language, (set = new Set()));
-          set.add(bucket);
         }
-        insert(bucket.calls, call);
+        let order = this.bucketsByLanguage.get(call.language);
+        if (!order) this.bucketsByLanguage.set(call.language, (order = []));
+        const head = bucket.calls[0];
+        if (head === undefined || compareCalls(call, head) < 0) {
+          if (head !== undefined) removeBucket(order, bucket);
+          insert(bucket.calls, call);
+          insertBucket(order, bucket);
+        } else {
+          insert(bucket.calls, call);
+        }
       }
     } else if (key.startsWith('a:')) {
       const agent = next as LiveAgent;
@@ -199,6 +208,28 @@ function position(list: LiveCall[], call: LiveCall): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Where a bucket is, or would go, among buckets ordered by their oldest call. */
+function bucketPosition(order: CallBucket[], head: LiveCall): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareCalls(order[mid]!.calls[0]!, head) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertBucket(order: CallBucket[], bucket: CallBucket) {
+  order.splice(bucketPosition(order, bucket.calls[0]!), 0, bucket);
+}
+
+/** Call before the bucket's oldest call changes: its place is found by that call. */
+function removeBucket(order: CallBucket[], bucket: CallBucket) {
+  const i = bucketPosition(order, bucket.calls[0]!);
+  if (order[i] === bucket) order.splice(i, 1);
 }
 
 function insert(list: LiveCall[], call: LiveCall) {

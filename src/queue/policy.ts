@@ -218,20 +218,27 @@ function agentReach(agent: LiveAgent, ctx: PolicyContext): Float64Array {
  * each bucket's oldest call (eligibility only grows with waiting, and a bucket's calls differ
  * in nothing else). This is the hot loop of matching: numbers and arrays only.
  */
-export function selectCallFromBuckets(agent: LiveAgent, groups: readonly Iterable<CallBucket>[], ctx: PolicyContext): LiveCall | null {
+export function selectCallFromBuckets(agent: LiveAgent, groups: readonly (readonly CallBucket[])[], ctx: PolicyContext): LiveCall | null {
   if (agent.state !== 'ready') return null;
   const reach = agentReach(agent, ctx);
   let best: LiveCall | null = null;
-  for (const buckets of groups) for (const bucket of buckets) {
-    const head = bucket.calls[0];
-    if (!head || head.status !== 'waiting') continue;
-    if (best !== null && !(head.priority > best.priority || (head.priority === best.priority && head.enqueuedAt < best.enqueuedAt))) continue;
-    if (!((agent.languages[bucket.language] ?? 0) >= 1)) continue;
-    if (bucket.regionIndex === undefined) bucket.regionIndex = ctx.regions.index(bucket.regionCode);
-    if (bucket.regionIndex < 0) continue;
-    const first = reach[2 * bucket.regionIndex + ((agent.topics[bucket.topic] ?? 0) >= 1 ? 1 : 0)]!;
-    if (first === Infinity) continue;
-    if (bucketStep(bucket, head, ctx) >= first) best = head;
+  // Each group (one per language the agent speaks) is ordered by oldest call: the first bucket
+  // the agent may take is that group's answer, and no later bucket can beat the best so far.
+  for (const buckets of groups) {
+    for (const bucket of buckets) {
+      const head = bucket.calls[0];
+      if (!head) continue;
+      if (best !== null && compareCalls(head, best) >= 0) break;
+      if (head.status !== 'waiting' || !((agent.languages[bucket.language] ?? 0) >= 1)) continue;
+      if (bucket.regionIndex === undefined) bucket.regionIndex = ctx.regions.index(bucket.regionCode);
+      if (bucket.regionIndex < 0) continue;
+      const first = reach[2 * bucket.regionIndex + ((agent.topics[bucket.topic] ?? 0) >= 1 ? 1 : 0)]!;
+      if (first === Infinity) continue;
+      if (bucketStep(bucket, head, ctx) >= first) {
+        best = head;
+        break;
+      }
+    }
   }
   return best;
 }

@@ -265,7 +265,7 @@ export class Router {
     return false;
   }
 
-  private buckets(agent: LiveAgent): Iterable<CallBucket>[] {
+  private buckets(agent: LiveAgent): (readonly CallBucket[])[] {
     return Object.keys(agent.languages).map((language) => this.store.state.waitingBuckets(language));
   }
 

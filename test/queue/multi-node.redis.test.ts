@@ -129,7 +129,15 @@ describe(`${NODES} routing nodes on one Redis, ${CALLS} calls, ${AGENTS} agents`
       }
       const survivors = killOne ? nodes.slice(1) : nodes;
       const finished = await Promise.all(survivors.map((n) => n.done));
-      expect({ finished, stderr: survivors.map((n) => n.stderr()).join('') }).toEqual({ finished: survivors.map(() => true), stderr: '' });
+      // On failure, show what was still open, and the agents that could have taken it.
+      const live = (await redis.hvals(keys.live)).map((v) => JSON.parse(v) as LiveCall & LiveAgent);
+      const stuck = live.filter((e) => 'status' in e && e.status !== 'connected');
+      const seats = live.filter((e) => 'state' in e).map((a) => `${a.id}:${a.state}:${Object.keys(a.languages).join('+')}:${a.regionCode}`);
+      expect({ finished, stderr: survivors.map((n) => n.stderr()).join(''), stuck: stuck.length ? { stuck, seats } : null }).toEqual({
+        finished: survivors.map(() => true),
+        stderr: '',
+        stuck: null,
+      });
 
       // What the killed node left waiting or ringing must be taken over by the others.
       const settled = await eventually(async () => {

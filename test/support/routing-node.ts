@@ -68,8 +68,10 @@ async function main() {
   });
 
   for (const id of agentIds) {
-    const r = random();
-    const languages: Record<string, number> = r < 0.15 ? { zh: 4, bo: 5 } : r < 0.25 ? { zh: 4, mn: 5 } : { zh: 5 };
+    // Languages by agent number, so every node has Tibetan and Mongolian speakers: a caller in
+    // a language nobody left can speak waits (language is never relaxed), and the run would not end.
+    const n = Number(id.split('-')[1]) % 10;
+    const languages: Record<string, number> = n < 2 ? { zh: 4, bo: 5 } : n === 2 ? { zh: 4, mn: 5 } : { zh: 5 };
     await router.login({ id, regionCode: pick(counties), languages, topics: { labour: 3, marriage_family: 3 } });
     await router.setReady(id);
   }
