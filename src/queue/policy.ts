@@ -140,12 +140,12 @@ export function compareAgentsFor(call: LiveCall, regions: RoutingRegions) {
 }
 
 /** The best ready agent for a waiting call at its current step, if any. */
-export function selectAgent(call: LiveCall, readyAgents: Iterable<LiveAgent>, ctx: PolicyContext): LiveAgent | null {
+export function selectAgent(call: LiveCall, readyAgents: Iterable<LiveAgent>, ctx: PolicyContext, taken: ReadonlySet<string> = new Set()): LiveAgent | null {
   const step = ctx.steps[currentStep(call, ctx)]!;
   const better = compareAgentsFor(call, ctx.regions);
   let best: LiveAgent | null = null;
   for (const agent of readyAgents) {
-    if (agent.state !== 'ready') continue;
+    if (agent.state !== 'ready' || taken.has(agent.id)) continue;
     if (!isEligible(agent, call, step, ctx.regions)) continue;
     if (best === null || better(agent, best) < 0) best = agent;
   }
@@ -202,14 +202,22 @@ function firstStepFor(agent: LiveAgent, regionCode: string, hasTopic: boolean, c
   return Infinity;
 }
 
+// Reach depends only on the agent's region and the steps, so it is worked out once per region.
+const reachCache = new WeakMap<OverflowStep[], Map<string, Float64Array>>();
+
 /** Per region number: the first step at which this agent may answer [without, with] the topic. */
 function agentReach(agent: LiveAgent, ctx: PolicyContext): Float64Array {
+  let byRegion = reachCache.get(ctx.steps);
+  if (!byRegion) reachCache.set(ctx.steps, (byRegion = new Map()));
+  const cached = byRegion.get(agent.regionCode);
+  if (cached && cached.length === ctx.regions.codes.length * 2) return cached;
   const codes = ctx.regions.codes;
   const reach = new Float64Array(codes.length * 2);
   for (let i = 0; i < codes.length; i++) {
     reach[2 * i] = firstStepFor(agent, codes[i]!, false, ctx);
     reach[2 * i + 1] = firstStepFor(agent, codes[i]!, true, ctx);
   }
+  byRegion.set(agent.regionCode, reach);
   return reach;
 }
 
@@ -218,27 +226,41 @@ function agentReach(agent: LiveAgent, ctx: PolicyContext): Float64Array {
  * each bucket's oldest call (eligibility only grows with waiting, and a bucket's calls differ
  * in nothing else). This is the hot loop of matching: numbers and arrays only.
  */
-export function selectCallFromBuckets(agent: LiveAgent, groups: readonly (readonly CallBucket[])[], ctx: PolicyContext): LiveCall | null {
+export function selectCallFromBuckets(
+  agent: LiveAgent,
+  groups: readonly (readonly CallBucket[])[],
+  ctx: PolicyContext,
+  /** Calls this node is already offering: passed over for the next in their bucket. */
+  taken: ReadonlySet<string> = EMPTY,
+): LiveCall | null {
   if (agent.state !== 'ready') return null;
   const reach = agentReach(agent, ctx);
   let best: LiveCall | null = null;
-  // Each group (one per language the agent speaks) is ordered by oldest call: the first bucket
-  // the agent may take is that group's answer, and no later bucket can beat the best so far.
+  // Each group (one per language the agent speaks) is ordered by oldest call: once a bucket's
+  // oldest call is behind the best so far, no later bucket can beat it.
   for (const buckets of groups) {
     for (const bucket of buckets) {
       const head = bucket.calls[0];
       if (!head) continue;
       if (best !== null && compareCalls(head, best) >= 0) break;
-      if (head.status !== 'waiting' || !((agent.languages[bucket.language] ?? 0) >= 1)) continue;
+      if (!((agent.languages[bucket.language] ?? 0) >= 1)) continue;
       if (bucket.regionIndex === undefined) bucket.regionIndex = ctx.regions.index(bucket.regionCode);
       if (bucket.regionIndex < 0) continue;
       const first = reach[2 * bucket.regionIndex + ((agent.topics[bucket.topic] ?? 0) >= 1 ? 1 : 0)]!;
-      if (first === Infinity) continue;
-      if (bucketStep(bucket, head, ctx) >= first) {
-        best = head;
-        break;
+      if (first === Infinity || bucketStep(bucket, head, ctx) < first) continue;
+      // The whole bucket is eligible (its oldest call is): take its first call not already taken.
+      let candidate: LiveCall | undefined;
+      for (const c of bucket.calls) {
+        if (c.status === 'waiting' && !taken.has(c.id)) {
+          candidate = c;
+          break;
+        }
       }
+      if (candidate && (best === null || compareCalls(candidate, best) < 0)) best = candidate;
+      if (candidate === head) break;
     }
   }
   return best;
 }
+
+const EMPTY: ReadonlySet<string> = new Set();

@@ -65,6 +65,10 @@ export class Router {
   private stopped = false;
   private readonly sweepMs: number;
   private inFlight = new Set<Promise<unknown>>();
+  // Offers this node is committing right now: its other matching passes over them instead of
+  // racing itself for the same call or agent (other nodes are kept out by the version check).
+  private readonly offeringCalls = new Set<string>();
+  private readonly offeringAgents = new Set<string>();
   private readonly timers: boolean;
 
   constructor(options: RouterOptions) {
@@ -246,7 +250,8 @@ export class Router {
     for (let attempt = 0; attempt < MAX_MATCH_ATTEMPTS && !this.stopped; attempt++) {
       const call = this.call(callId);
       if (!call || call.status !== 'waiting') return false;
-      const agent = selectAgent(call, this.store.state.readyAgents(), this.context());
+      if (this.offeringCalls.has(callId)) return false;
+      const agent = selectAgent(call, this.store.state.readyAgents(), this.context(), this.offeringAgents);
       if (!agent) return false;
       if (await this.offer(call, agent)) return true;
     }
@@ -258,7 +263,8 @@ export class Router {
     for (let attempt = 0; attempt < MAX_MATCH_ATTEMPTS && !this.stopped; attempt++) {
       const agent = this.agent(agentId);
       if (!agent || agent.state !== 'ready') return false;
-      const call = selectCallFromBuckets(agent, this.buckets(agent), this.context());
+      if (this.offeringAgents.has(agentId)) return false;
+      const call = selectCallFromBuckets(agent, this.buckets(agent), this.context(), this.offeringCalls);
       if (!call) return false;
       if (await this.offer(call, agent)) return true;
     }
@@ -271,7 +277,14 @@ export class Router {
 
   private async offer(call: LiveCall, agent: LiveAgent): Promise<boolean> {
     const tx = ops.offer(call, agent, randomUUID(), this.now(), this.settings);
-    if (tx && (await this.store.commit(tx))) return true;
+    this.offeringCalls.add(call.id);
+    this.offeringAgents.add(agent.id);
+    try {
+      if (tx && (await this.store.commit(tx))) return true;
+    } finally {
+      this.offeringCalls.delete(call.id);
+      this.offeringAgents.delete(agent.id);
+    }
     await this.store.refresh([callKey(call.id), agentKey(agent.id)]);
     return false;
   }
