@@ -154,23 +154,20 @@ export class RedisLiveStore implements LiveStore {
   }
 
   async commit(tx: Tx): Promise<boolean> {
+    // Each entity is serialised once and the stream payload is assembled from the same text.
+    const put = Object.entries(tx.put).map(([k, e]) => [k, JSON.stringify(e)] as const);
     const args: (string | number)[] = [];
     const expect = Object.entries(tx.expect);
     args.push(expect.length, ...expect.flat());
-    const put = Object.entries(tx.put);
-    args.push(put.length, ...put.flatMap(([k, e]) => [k, JSON.stringify(e)]));
+    args.push(put.length, ...put.flat());
     args.push(tx.del.length, ...tx.del);
     args.push(tx.addDeadlines.length, ...tx.addDeadlines.flatMap((d) => [d.key, d.at]));
     args.push(tx.removeDeadlines.length, ...tx.removeDeadlines);
-    const payload: StreamPayload = {
-      node: this.nodeId,
-      put: tx.put,
-      del: tx.del,
-      events: tx.events,
-      addDeadlines: tx.addDeadlines,
-      ...(tx.handleSampleMs !== null ? { sample: true as const } : {}),
-    };
-    args.push(JSON.stringify(payload), this.maxLen, tx.handleSampleMs === null ? '' : tx.handleSampleMs, this.nodeId);
+    const payload =
+      `{"node":${JSON.stringify(this.nodeId)},"put":{${put.map(([k, json]) => `${JSON.stringify(k)}:${json}`).join(',')}}` +
+      `,"del":${JSON.stringify(tx.del)},"events":${JSON.stringify(tx.events)},"addDeadlines":${JSON.stringify(tx.addDeadlines)}` +
+      `${tx.handleSampleMs !== null ? ',"sample":true' : ''}}`;
+    args.push(payload, this.maxLen, tx.handleSampleMs === null ? '' : tx.handleSampleMs, this.nodeId);
     const id = await this.redis.hotlineCommit(this.keys.live, this.keys.deadlines, this.keys.events, ...args);
     if (id === 0) return false;
     this.state.apply(tx.put, tx.del);
