@@ -24,5 +24,8 @@ module.exports = async function globalSetup() {
     const files = find(root, suffix);
     return `  ${variable} is not set, so ${files.length} ${server} suite(s) were left out:\n${files.map((f) => `    - ${f}`).join('\n')}`;
   });
-  process.stdout.write(`\n${lines.join('\n')}\n  (the same behaviour is tested on the embedded PGlite and in-process store)\n\n`);
+  process.stdout.write(
+    `\n${lines.join('\n')}\n  (the data-layer and routing contract suites still run on PGlite and the in-process store;\n` +
+      `   readiness through a cut connection and the multi-process routing proof need the real servers)\n\n`,
+  );
 };
