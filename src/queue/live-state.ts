@@ -11,7 +11,7 @@ export class LiveState {
   private readonly entities = new Map<string, Entity>();
   private readonly callsById = new Map<string, LiveCall>();
   private readonly agentsById = new Map<string, LiveAgent>();
-  private readonly waiting: LiveCall[] = [];
+  private waitingCount = 0;
   // The same calls per language: a caller's place in line is among those who need the same agents.
   private readonly waitingByLanguage = new Map<string, LiveCall[]>();
   // Waiting calls by region, language, topic and priority: within a bucket every call has the
@@ -42,9 +42,14 @@ export class LiveState {
     return (this.entities.get(STATS_KEY) as LiveStats | undefined) ?? null;
   }
 
-  /** Waiting calls in service order (priority, then longest wait). Do not modify. */
-  waitingCalls(): readonly LiveCall[] {
-    return this.waiting;
+  /** How many calls are waiting (hot paths: queue limit, sweep). */
+  waitingSize(): number {
+    return this.waitingCount;
+  }
+
+  /** Waiting calls in service order (priority, then longest wait), built on demand. */
+  waitingCalls(): LiveCall[] {
+    return [...this.callsById.values()].filter((c) => c.status === 'waiting').sort(compareCalls);
   }
 
   /** How many waiting calls in the same language are ahead of this one (-1: not waiting). */
@@ -102,7 +107,7 @@ export class LiveState {
     this.entities.clear();
     this.callsById.clear();
     this.agentsById.clear();
-    this.waiting.length = 0;
+    this.waitingCount = 0;
     this.waitingByLanguage.clear();
     this.buckets.clear();
     this.bucketsByLanguage.clear();
@@ -117,7 +122,7 @@ export class LiveState {
       const call = prev as LiveCall;
       this.callsById.delete(call.id);
       if (call.status === 'waiting') {
-        remove(this.waiting, call);
+        this.waitingCount--;
         remove(this.waitingByLanguage.get(call.language) ?? [], call);
         const key = bucketKey(call);
         const bucket = this.buckets.get(key);
@@ -141,7 +146,7 @@ export class LiveState {
       const call = next as LiveCall;
       this.callsById.set(call.id, call);
       if (call.status === 'waiting') {
-        insert(this.waiting, call);
+        this.waitingCount++;
         let list = this.waitingByLanguage.get(call.language);
         if (!list) this.waitingByLanguage.set(call.language, (list = []));
         insert(list, call);

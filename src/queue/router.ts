@@ -169,7 +169,7 @@ export class Router {
   // ---- calls -------------------------------------------------------------------------------
 
   async enqueue(input: Omit<ops.NewCall, 'kind'> & { kind?: ops.NewCall['kind'] }): Promise<EnqueueResult> {
-    if (this.store.state.waitingCalls().length >= this.settings.maxQueueSize) return { status: 'rejected', reason: 'queue_full' };
+    if (this.store.state.waitingSize() >= this.settings.maxQueueSize) return { status: 'rejected', reason: 'queue_full' };
     const call = { kind: 'call' as const, ...input };
     const result = await this.step([callKey(call.id)], () => (this.call(call.id) ? null : ops.enqueue(call, this.now(), this.settings)), 'call already queued');
     if (!result.ok) throw new Error(`call ${call.id} is already in the queue`);
@@ -457,7 +457,7 @@ export class Router {
       if (agent.state !== 'offline' && agent.presenceExpiresAt < late) await this.fireDeadline(`presence:${agent.id}`);
       else if (agent.state === 'wrap_up' && (agent.wrapUpEndsAt ?? Infinity) < late) await this.fireDeadline(`wrapup:${agent.id}`);
     }
-    if (this.store.state.waitingCalls().length === 0) return;
+    if (this.store.state.waitingSize() === 0) return;
     for (const agent of [...this.store.state.readyAgents()]) await this.dispatchAgent(agent.id);
   }
 
@@ -467,7 +467,7 @@ export class Router {
     return {
       calls: [...state.calls()],
       agents: [...state.agents()],
-      waiting: state.waitingCalls().length,
+      waiting: state.waitingSize(),
       handleSeconds: Math.round((state.stats()?.handleMs ?? this.settings.defaultHandleSeconds * 1000) / 1000),
     };
   }
