@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001_initial';
+import * as callFlow from './0002_call_flow';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -7,4 +8,5 @@ import * as initial from './0001_initial';
  */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_call_flow': callFlow,
 };

@@ -22,6 +22,9 @@ import { provincePlugin } from './province/plugin';
 import { queuePlugin } from './queue/plugin';
 import { queueRoutes } from './api/routes/queue';
 import { redisPlugin } from './redis/plugin';
+import { simRoutes } from './api/routes/sim';
+import { telephonyPlugin } from './telephony/plugin';
+import { twilioRoutes } from './telephony/twilio/routes';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout by default. */
@@ -81,6 +84,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
 
   await app.register(queuePlugin);
+  await app.register(telephonyPlugin);
 
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
@@ -96,4 +100,6 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(regionRoutes);
   await app.register(agentRoutes);
   await app.register(queueRoutes);
+  await app.register(simRoutes);
+  await app.register(twilioRoutes);
 }

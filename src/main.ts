@@ -12,6 +12,10 @@ function banner(config: Config, url: string): string {
     `    Live state        ${config.redisUrl ? 'Redis' : 'in process (one node)'}`,
     `    Telephony         ${config.telephony.join(', ')}`,
   ];
+  if (config.telephony.includes('sim')) {
+    const target = url === 'http://127.0.0.1:3000' ? '' : ` --url ${url}`;
+    lines.push('', `  Simulated calls:   npm run sim -- --calls 100 --rate 1 --agents 15${target}`);
+  }
   if (config.demoAccounts) {
     lines.push('', `  Demo sign-ins (password ${DEMO_PASSWORD} unless changed):`);
     if (!config.adminPassword) lines.push('    admin              系统管理员 (admin)');

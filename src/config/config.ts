@@ -50,6 +50,7 @@ const EnvSchema = z.object({
   DATA_DIR: withDefault(z.string().min(1), './data'),
   DATABASE_URL: optional(postgresUrl),
   REDIS_URL: optional(redisUrl),
+  REDIS_NAMESPACE: withDefault(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and -, starting with a letter'), 'hotline'),
   ADMIN_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
   PUBLIC_BASE_URL: optional(httpUrl),
@@ -71,11 +72,21 @@ const EnvSchema = z.object({
     z.string().refine((v) => v.includes('{agent}'), 'must contain the {agent} placeholder'),
     'PJSIP/{agent}',
   ),
+  SIM_KEY_DELAY_MS: withDefault(z.coerce.number().int().min(0).max(60_000), 400),
+  SIM_TIME_SCALE: withDefault(z.coerce.number().min(0.0001).max(10), 1),
   TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')),
   TWILIO_AUTH_TOKEN: optional(z.string().min(1)),
   TWILIO_API_KEY: optional(z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'must look like SK followed by 32 hex digits')),
   TWILIO_API_SECRET: optional(z.string().min(1)),
   TWILIO_TWIML_APP_SID: optional(z.string().regex(/^AP[0-9a-fA-F]{32}$/, 'must look like AP followed by 32 hex digits')),
+  /** Where the REST client sends its requests instead of https://api.twilio.com (a local fake in tests). */
+  TWILIO_API_BASE_URL: optional(httpUrl),
+  /** Where <Play> fetches recorded prompts and hold music: {base}/{name}.mp3; default PUBLIC_BASE_URL/audio. */
+  TWILIO_AUDIO_BASE_URL: optional(httpUrl),
+  /** Text-to-speech voices for <Say> (e.g. Polly.Zhiyu); unset uses the account's default voice for the language. */
+  TWILIO_VOICE_ZH: optional(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Twilio voice name such as Polly.Zhiyu')),
+  TWILIO_VOICE_EN: optional(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Twilio voice name such as Polly.Joanna')),
+  TWILIO_REST_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), 5_000),
 });
 
 type Env = z.output<typeof EnvSchema>;
@@ -95,6 +106,8 @@ export interface Config {
   embedded: boolean;
   database: DatabaseConfig;
   redisUrl: string | null;
+  /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
+  redisNamespace: string;
   adminPassword: string | null;
   /** Null in embedded mode: a secret is generated and kept under DATA_DIR. */
   jwtSecret: string | null;
@@ -103,6 +116,8 @@ export interface Config {
   telephony: TelephonyDriverName[];
   demoAccounts: boolean;
   shutdownGraceMs: number;
+  /** The built-in simulator: how fast its callers press keys, and how its waits are scaled. */
+  sim: { keyDelayMs: number; timeScale: number };
   asterisk: { host: string; port: number; username: string; secret: string; agentDial: string } | null;
   twilio: {
     accountSid: string;
@@ -110,6 +125,12 @@ export interface Config {
     apiKey: string | null;
     apiSecret: string | null;
     twimlAppSid: string | null;
+    /** Null: the real API (https://api.twilio.com). */
+    apiBaseUrl: string | null;
+    /** Null when there is no PUBLIC_BASE_URL to derive it from. */
+    audioBaseUrl: string | null;
+    voices: { zh: string | null; en: string | null };
+    restTimeoutMs: number;
   } | null;
 }
 
@@ -126,6 +147,8 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   const shown = raw === undefined ? '' : SECRET_VARIABLES.has(variable) ? ' (value hidden)' : ` (got ${JSON.stringify(raw)})`;
   return `${variable}: ${issue.message}${shown}`;
 }
+
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -150,6 +173,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       if (e[name] === undefined) problems.push(`${name}: is required when TELEPHONY includes twilio`);
     }
   }
+  // The softphone's access token is signed with an API key and its secret: one without the other is a mistake.
+  if ((e.TWILIO_API_KEY === undefined) !== (e.TWILIO_API_SECRET === undefined)) {
+    problems.push(e.TWILIO_API_KEY === undefined ? 'TWILIO_API_KEY: is required when TWILIO_API_SECRET is set' : 'TWILIO_API_SECRET: is required when TWILIO_API_KEY is set');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(e.DATA_DIR);
@@ -163,6 +190,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     embedded,
     database: embedded ? { kind: 'pglite', dataDir: path.join(dataDir, 'pgdata') } : { kind: 'postgres', url: e.DATABASE_URL! },
     redisUrl: e.REDIS_URL ?? null,
+    redisNamespace: e.REDIS_NAMESPACE,
     adminPassword: e.ADMIN_PASSWORD ?? null,
     jwtSecret: e.JWT_SECRET ?? null,
     publicBaseUrl: e.PUBLIC_BASE_URL ?? null,
@@ -170,6 +198,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     telephony,
     demoAccounts: e.DEMO_ACCOUNTS ?? embedded,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    sim: { keyDelayMs: e.SIM_KEY_DELAY_MS, timeScale: e.SIM_TIME_SCALE },
     asterisk:
       e.ASTERISK_HOST && e.ASTERISK_USERNAME && e.ASTERISK_SECRET
         ? {
@@ -188,6 +217,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
             apiKey: e.TWILIO_API_KEY ?? null,
             apiSecret: e.TWILIO_API_SECRET ?? null,
             twimlAppSid: e.TWILIO_TWIML_APP_SID ?? null,
+            apiBaseUrl: e.TWILIO_API_BASE_URL ? withoutTrailingSlash(e.TWILIO_API_BASE_URL) : null,
+            audioBaseUrl: e.TWILIO_AUDIO_BASE_URL
+              ? withoutTrailingSlash(e.TWILIO_AUDIO_BASE_URL)
+              : e.PUBLIC_BASE_URL
+                ? `${withoutTrailingSlash(e.PUBLIC_BASE_URL)}/audio`
+                : null,
+            voices: { zh: e.TWILIO_VOICE_ZH ?? null, en: e.TWILIO_VOICE_EN ?? null },
+            restTimeoutMs: e.TWILIO_REST_TIMEOUT_MS,
           }
         : null,
   };

@@ -89,6 +89,9 @@ export interface CallsTable {
   wait_ms: number | null;
   talk_ms: number | null;
   recording_url: string | null;
+  region_source: 'area_code' | 'geocoder' | 'outside_province' | 'unknown' | 'ivr' | null;
+  /** The callback this call became, when the caller took one or waited too long. */
+  callback_id: string | null;
 }
 
 export interface CallEventsTable {
@@ -171,6 +174,12 @@ export interface SurveyResponsesTable {
   created_at: CreatedAt;
 }
 
+export interface TicketCountersTable {
+  province_code: string;
+  day: string;
+  last: number;
+}
+
 export interface AuditLogTable {
   id: Generated<number>;
   at: CreatedAt;
@@ -198,6 +207,7 @@ export interface Database {
   seat_plan_entries: SeatPlanEntriesTable;
   survey_responses: SurveyResponsesTable;
   audit_log: AuditLogTable;
+  ticket_counters: TicketCountersTable;
 }
 
 export type ProvinceRow = Selectable<ProvincesTable>;

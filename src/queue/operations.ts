@@ -237,6 +237,30 @@ export function extendWrapUp(agent: LiveAgent, seconds: number, now: number, set
   return tx;
 }
 
+/**
+ * The agent accepted but the phone system could not bridge the caller to them (endpoint
+ * unreachable, softphone gone): the call goes back to its original place and the agent is set
+ * aside as if they had missed the offer.
+ */
+export function bridgeFailed(call: LiveCall, agent: LiveAgent | null, now: number, settings: RoutingSettings): Tx | null {
+  if (call.status !== 'connected' || !call.agentId) return null;
+  const agentId = call.agentId;
+  const missedBy = [...call.missedBy, agentId];
+  const waiting = bump(call, { status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.put[callKey(call.id)] = waiting;
+  expectHolder(tx, call, agent);
+  queueDeadlines(waiting, settings, tx);
+  if (agent && agent.callId === call.id && agent.state === 'on_call') {
+    const setAside = bump(agent, { state: 'not_ready', reason: 'missed', since: now, callId: null, offerId: null, idleSince: null, handleStart: null });
+    tx.put[agentKey(agent.id)] = setAside;
+    tx.events.push({ type: 'agent.state', agent: setAside });
+  }
+  tx.events.push({ type: 'offer.returned', call: waiting, agentId, offerId: '', reason: 'bridge_failed' });
+  return tx;
+}
+
 /** Wrap-up over: the agent is ready again, and the handle time feeds the wait estimates. */
 export function endWrapUp(agent: LiveAgent, now: number, next: 'ready' | 'not_ready' = 'ready'): Tx | null {
   if (agent.state !== 'wrap_up') return null;

@@ -36,7 +36,7 @@ export const queuePlugin = fp(
   async function queue(app: FastifyInstance) {
     const row = await app.db.selectFrom('provinces').select('settings').where('code', '=', app.province.code).executeTakeFirstOrThrow();
     const settings = routingSettings(z.record(z.string(), z.unknown()).parse(row.settings), app.province.code);
-    const store: LiveStore = app.redis ? new RedisLiveStore(app.redis, { provinceCode: app.province.code }) : new MemoryLiveStore();
+    const store: LiveStore = app.redis ? new RedisLiveStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace }) : new MemoryLiveStore();
     const router = new Router({ store, regions: new RoutingRegions(app.regions), settings, log: app.log });
     const recorder = new CallRecorder(app.db, app.log);
     router.on((e, local) => recorder.record(e, local));

@@ -100,6 +100,7 @@ export class RedisLiveStore implements LiveStore {
   private lastId = '0-0';
   private running = false;
   private tail: Promise<void> | null = null;
+  private abandonRead: () => void = () => {};
   private readonly listeners: ((c: Committed) => void)[] = [];
   private readonly maxLen: number;
 
@@ -129,7 +130,12 @@ export class RedisLiveStore implements LiveStore {
     while (this.running) {
       let reply: [string, [string, string[]][]][] | null;
       try {
-        reply = (await this.reader!.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', this.keys.events, this.lastId)) as typeof reply;
+        // ioredis never settles a command queued while it waits to reconnect if it is then
+        // disconnected, so closing must not depend on the read coming back.
+        reply = await new Promise<typeof reply>((resolve, reject) => {
+          this.abandonRead = () => resolve(null);
+          this.reader!.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', this.keys.events, this.lastId).then((r) => resolve(r as typeof reply), reject);
+        });
       } catch {
         if (!this.running) return;
         await new Promise((r) => setTimeout(r, 200));
@@ -210,6 +216,7 @@ export class RedisLiveStore implements LiveStore {
   async close(): Promise<void> {
     this.running = false;
     this.listeners.length = 0;
+    this.abandonRead();
     this.reader?.disconnect();
     await this.tail?.catch(() => {});
   }

@@ -208,11 +208,29 @@ export class Router {
       return c ? ops.leaveQueue(c, c.agentId ? this.agent(c.agentId) ?? null : null, 'callback', this.now(), this.settings) : null;
     }, 'the call is no longer queued');
     if (!left.ok) return left;
+    return { ok: true, callbackId: await this.scheduleCallback(call, dueAt) };
+  }
+
+  /** Books a callback for a call that is no longer queued (for example one that waited too long). */
+  async scheduleCallback(origin: Pick<LiveCall, 'id' | 'regionCode' | 'language' | 'topic' | 'priority'>, dueAt = this.now()): Promise<string> {
     const callbackId = randomUUID();
-    const scheduled = { id: callbackId, kind: 'callback' as const, regionCode: call.regionCode, language: call.language, topic: call.topic, priority: call.priority, origin: call.id };
+    const scheduled = { id: callbackId, kind: 'callback' as const, regionCode: origin.regionCode, language: origin.language, topic: origin.topic, priority: origin.priority, origin: origin.id };
     await this.step([callKey(callbackId)], () => ops.scheduleCallback(scheduled, Math.max(dueAt, this.now())), 'callback exists');
     if (dueAt <= this.now()) await this.fireDeadline(`callback:${callbackId}`);
-    return { ok: true, callbackId };
+    return callbackId;
+  }
+
+  /** The phone system could not bridge an accepted call: back to its place in the queue. */
+  bridgeFailed(callId: string): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
+      const call = this.call(callId);
+      return call ? ops.bridgeFailed(call, call.agentId ? this.agent(call.agentId) ?? null : null, this.now(), this.settings) : null;
+    }, 'the call is not connected');
+  }
+
+  /** The live call, if it is in the queue or connected. */
+  liveCall(callId: string): LiveCall | undefined {
+    return this.call(callId);
   }
 
   /** Position among waiting calls in the same language, and the expected wait. */

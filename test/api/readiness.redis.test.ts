@@ -27,4 +27,16 @@ describe('GET /readyz with Redis', () => {
     proxy.restore();
     expect(await eventually(async () => (await readiness()).status === 'ready')).toBe(true);
   });
+
+  it('shuts down promptly while Redis is unreachable (a restart during an outage does not hang)', async () => {
+    const other = await startTestApp({ redisUrl: `redis://127.0.0.1:${proxy.port}` });
+    proxy.interrupt();
+    // Let every connection notice the cut and start its back-off, with a command queued behind it.
+    await new Promise((r) => setTimeout(r, 300));
+    void other.app.inject({ method: 'GET', url: '/readyz' });
+    const started = Date.now();
+    await other.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    proxy.restore();
+  });
 });

@@ -23,6 +23,7 @@ const TABLES = [
   'seat_plan_entries',
   'seat_plans',
   'survey_responses',
+  'ticket_counters',
   'tickets',
 ];
 
@@ -51,7 +52,7 @@ export function dataLayerContract(open: OpenDatabase): void {
 
     it('go up from an empty database and create every table', async () => {
       expect(await tables(db.handle)).toEqual([]);
-      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial']);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow']);
       expect(await tables(db.handle)).toEqual(TABLES);
     });
 
@@ -59,11 +60,13 @@ export function dataLayerContract(open: OpenDatabase): void {
       expect(await migrateToLatest(db.handle.db)).toEqual([]);
     });
 
-    it('go down again to an empty database, and back up', async () => {
+    it('go down one step at a time to an empty database, and back up', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0002_call_flow']);
+      expect(await tables(db.handle)).not.toContain('ticket_counters');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
-      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0001_initial']);
+      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0002_call_flow', 'Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
       expect(await tables(db.handle)).toEqual(TABLES);

@@ -1,0 +1,180 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { Errors } from '../../errors/errors';
+import { RobotAgents } from '../../sim/robot-agents';
+import type { SimDriver } from '../../telephony/sim/sim-driver';
+import { errors } from '../schemas';
+
+const PhoneNumber = z
+  .string()
+  .regex(/^\+?[0-9]{3,20}$/, 'must be a phone number of 3 to 20 digits, optionally starting with +');
+const Digits = z
+  .string()
+  .max(32, 'must be at most 32 keys')
+  .regex(/^[0-9*#.]*$/, "must be keys 0-9, * or #, with '.' for a menu left unanswered");
+
+const SimCallView = z.object({
+  id: z.string(),
+  from: z.string(),
+  status: z.enum(['ivr', 'queued', 'connected', 'survey', 'ended']),
+  outcome: z.enum(['answered', 'abandoned', 'callback', 'rejected', 'ended_by_system']).nullable(),
+  createdAt: z.number(),
+  queuedAt: z.number().nullable(),
+  answeredAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  agentUsername: z.string().nullable(),
+  heard: z.array(z.object({ at: z.number(), key: z.string(), language: z.string(), text: z.string().nullable() })),
+  pressed: z.array(z.string()),
+  surveyScore: z.number().nullable(),
+});
+const CallId = z.strictObject({ id: z.uuid('must be a call id (a UUID)') });
+
+/**
+ * The built-in simulator's controls (DESIGN §5): place a call that walks the real call flow,
+ * hang it up, watch it, and sign simulated agents in. In the embedded demo, which listens on
+ * loopback only, they are open; on a deployed service only supervisors and admins may use them.
+ */
+export async function simRoutes(app: FastifyInstance) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const access = app.config.embedded ? ('public' as const) : (['supervisor', 'admin'] as ('supervisor' | 'admin')[]);
+  const sim = (): SimDriver => {
+    if (!app.simDriver) throw new Errors.SIM_OFF();
+    return app.simDriver;
+  };
+  const robots = new RobotAgents(app.db, app.router, app.regions, app.log);
+  app.addHook('onClose', async () => robots.stop());
+
+  r.post(
+    '/sim/calls',
+    {
+      config: { access },
+      schema: {
+        tags: ['simulator'],
+        summary: 'Place a simulated call; its keys answer the menus in order (language, topic, priority, region, then the survey)',
+        body: z.strictObject({
+          from: PhoneNumber,
+          digits: Digits.default(''),
+          acceptCallback: z.boolean().optional(),
+          patienceSeconds: z.number().min(0).max(7200).optional(),
+        }),
+        response: { 201: z.object({ callId: z.string() }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const callId = await sim().place(request.body);
+      return reply.code(201).send({ callId });
+    },
+  );
+
+  r.get(
+    '/sim/calls',
+    {
+      config: { access },
+      schema: {
+        tags: ['simulator'],
+        summary: 'Simulated calls placed on this node, newest first',
+        querystring: z.strictObject({
+          limit: z.coerce.number().int().min(1).max(20_000).default(100),
+          compact: z.enum(['true', 'false']).default('false').describe('true leaves out what each caller heard and pressed'),
+        }),
+        response: { 200: z.object({ calls: z.array(SimCallView.partial({ heard: true, pressed: true })) }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const calls = sim().list(request.query.limit);
+      if (request.query.compact === 'false') return { calls };
+      return { calls: calls.map(({ heard: _h, pressed: _p, ...rest }) => rest) };
+    },
+  );
+
+  r.get(
+    '/sim/profile',
+    {
+      config: { access },
+      schema: {
+        tags: ['simulator'],
+        summary: "What a traffic generator needs: the menus' keys and the prefectures with population and area code",
+        response: {
+          200: z.object({
+            province: z.string(),
+            languages: z.array(z.string()),
+            topicKeys: z.record(z.string(), z.string()),
+            priorityKeys: z.record(z.string(), z.string()),
+            regionMenu: z.boolean(),
+            prefectures: z.array(z.object({ code: z.string(), nameZh: z.string(), population: z.number(), areaCode: z.string().nullable() })),
+          }),
+          ...errors(401, 403, 404),
+        },
+      },
+    },
+    async () => {
+      sim();
+      const menus = app.callFlow.menus;
+      return {
+        province: app.province.code,
+        languages: menus.languageOptions().map((o) => o.value),
+        topicKeys: menus.settings.topicKeys,
+        priorityKeys: menus.settings.priorityKeys,
+        regionMenu: menus.settings.regionMenu,
+        prefectures: app.regions.children(app.province.code).map((p) => ({ code: p.code, nameZh: p.nameZh, population: p.populationEstimate, areaCode: p.areaCode })),
+      };
+    },
+  );
+
+  r.get(
+    '/sim/calls/:id',
+    {
+      config: { access },
+      schema: { tags: ['simulator'], summary: 'One simulated call: what the caller heard and pressed', params: CallId, response: { 200: SimCallView, ...errors(400, 401, 403, 404) } },
+    },
+    async (request) => {
+      const view = sim().view(request.params.id);
+      if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
+      return view;
+    },
+  );
+
+  r.post(
+    '/sim/calls/:id/hangup',
+    {
+      config: { access },
+      schema: { tags: ['simulator'], summary: 'The simulated caller hangs up', params: CallId, response: { 200: SimCallView, ...errors(400, 401, 403, 404, 409) } },
+    },
+    async (request) => {
+      const driver = sim();
+      const view = driver.view(request.params.id);
+      if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
+      if (!(await driver.hangup(request.params.id))) throw new Errors.SIM_CALL_ENDED(request.params.id);
+      return driver.view(request.params.id)!;
+    },
+  );
+
+  r.put(
+    '/sim/agents',
+    {
+      config: { access },
+      schema: {
+        tags: ['simulator'],
+        summary: 'Sign in simulated agents (robots) who answer, talk and wrap up on their own; count 0 signs them out',
+        body: z.strictObject({
+          count: z.number().int().min(0).max(2_000),
+          talkSeconds: z.number().min(0.01).max(3_600).default(180),
+          answerDelaySeconds: z.number().min(0).max(60).default(2),
+          wrapUpSeconds: z.number().min(0).max(600).default(10),
+          seed: z.number().int().optional(),
+        }),
+        response: { 200: z.object({ signedIn: z.number().int(), usernames: z.array(z.string()) }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      sim();
+      if (request.body.count === 0) {
+        await robots.stop();
+        return { signedIn: 0, usernames: [] };
+      }
+      const { usernames } = await robots.start(request.body);
+      return { signedIn: usernames.length, usernames };
+    },
+  );
+}

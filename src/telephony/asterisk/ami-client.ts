@@ -1,0 +1,389 @@
+import { randomBytes } from 'node:crypto';
+import AsteriskManager from 'asterisk-manager';
+import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+import { AmiActionError, AmiNotConnectedError, AmiProtocolError, AmiTimeoutError } from './ami-errors';
+import { type AmiFields, checkedFields } from './ami-fields';
+
+/**
+ * A typed, defensive wrapper around `asterisk-manager`. The library parses the AMI stream and
+ * matches answers to actions; everything a long-running service needs on top is here:
+ *
+ * - every action has a deadline (the library waits for an answer forever);
+ * - every value is checked before it is written (the library writes CR/LF as they are);
+ * - answers and events are validated with zod; a malformed event is logged and dropped;
+ * - reconnecting with exponential back-off capped at ~10 s, a fresh library object per
+ *   connection, and a Ping watchdog that drops a link that stopped answering.
+ *
+ * The library's own `keepConnected()` is deliberately not used: it retries linearly up to a
+ * minute, and after logging in again it replays every action queued while the link was down,
+ * which for a call centre means Redirects for callers who have long moved on. Its `events`
+ * flag is passed as true but means little: it writes `Event: on` where Asterisk reads
+ * `Events:`, so which events arrive is decided by manager.conf's `read=` classes.
+ */
+
+type Manager = AsteriskManager.Manager;
+type Frame = AsteriskManager.Frame;
+
+export interface AmiClientOptions {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+  log: FastifyBaseLogger;
+  /** Deadline for an action's answer (a list action's last event). */
+  actionTimeoutMs?: number;
+  /** Deadline from opening the socket to a successful login. */
+  loginTimeoutMs?: number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  /** How often an idle link is checked with Ping; a Ping without answer drops the link. */
+  pingIntervalMs?: number;
+}
+
+const DEFAULTS = {
+  actionTimeoutMs: 5_000,
+  loginTimeoutMs: 10_000,
+  reconnectInitialMs: 250,
+  reconnectMaxMs: 10_000,
+  pingIntervalMs: 20_000,
+};
+
+export type AmiLinkState = 'closed' | 'connecting' | 'up';
+
+/** Every answer: `Response:` plus whatever the action adds. Header names are lower-cased. */
+export const AmiResponse = z.looseObject({
+  response: z.string(),
+  actionid: z.string().optional(),
+  message: z.string().optional(),
+});
+export type AmiResponse = z.infer<typeof AmiResponse>;
+
+type Done<T> = (err: Error | null, value?: T) => void;
+
+interface Pending {
+  action: string;
+  fail(err: Error): void;
+  /** List actions collect the events that carry their ActionID. */
+  onEvent?(frame: Frame): void;
+}
+
+interface Handler {
+  schema: z.ZodType;
+  run(event: unknown): void | Promise<void>;
+}
+
+const messageOf = (frame: unknown): string =>
+  frame && typeof frame === 'object' && typeof (frame as Frame).message === 'string' ? String((frame as Frame).message) : 'no message given';
+
+const problems = (error: z.ZodError): string[] => error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`);
+
+export class AmiClient {
+  private readonly o: Required<Omit<AmiClientOptions, 'log'>>;
+  private readonly log: FastifyBaseLogger;
+  /** Distinguishes this process's ActionIDs in Asterisk's logs when several nodes take turns. */
+  private readonly tag = randomBytes(3).toString('hex');
+  private seq = 0;
+  private manager: Manager | null = null;
+  private linkState: AmiLinkState = 'closed';
+  private wanted = false;
+  private everUp = false;
+  private attempt = 0;
+  private lastError = '';
+  private retryTimer: NodeJS.Timeout | undefined;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private readonly handlers = new Map<string, Handler[]>();
+  private readonly upListeners: ((info: { reconnect: boolean }) => void)[] = [];
+  private readonly downListeners: ((reason: string) => void)[] = [];
+
+  constructor(options: AmiClientOptions) {
+    const { log, ...rest } = options;
+    this.log = log;
+    this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as Required<Omit<AmiClientOptions, 'log'>>;
+  }
+
+  get state(): AmiLinkState {
+    return this.linkState;
+  }
+
+  get connected(): boolean {
+    return this.linkState === 'up';
+  }
+
+  /** Runs after every successful login; `reconnect` is false the first time. */
+  onUp(listener: (info: { reconnect: boolean }) => void): void {
+    this.upListeners.push(listener);
+  }
+
+  onDown(listener: (reason: string) => void): void {
+    this.downListeners.push(listener);
+  }
+
+  /**
+   * Calls `handler` for each event named `event` (case-insensitive) that `schema` accepts.
+   * Header names in the event are lower-cased (`Uniqueid` → `uniqueid`).
+   */
+  on<S extends z.ZodType>(event: string, schema: S, handler: (event: z.infer<S>) => void | Promise<void>): void {
+    const key = event.toLowerCase();
+    this.handlers.set(key, [...(this.handlers.get(key) ?? []), { schema, run: handler as Handler['run'] }]);
+  }
+
+  /** Starts connecting (and keeps reconnecting) until `close()`. Returns at once. */
+  open(): void {
+    if (this.wanted) return;
+    // Reopened while a close() is still logging off: that connection is finished with.
+    if (this.manager) this.detach(this.manager, 'reopened');
+    this.wanted = true;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** Logs off if logged in, drops the connection and stops reconnecting. */
+  async close(): Promise<void> {
+    this.wanted = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const m = this.manager;
+    if (!m) return;
+    if (this.linkState === 'up') await this.action('Logoff', {}, { timeoutMs: 1_000 }).catch(() => {});
+    this.detach(m, 'closed by the service');
+  }
+
+  /**
+   * Sends one action and resolves with its answer, validated by `schema`. Rejects with
+   * AmiUnsafeValueError before sending, AmiActionError on `Response: Error`, AmiTimeoutError
+   * when no answer comes in time, AmiNotConnectedError when the link is (or goes) down.
+   */
+  async action<S extends z.ZodType = typeof AmiResponse>(
+    name: string,
+    fields: AmiFields = {},
+    options: { timeoutMs?: number; schema?: S } = {},
+  ): Promise<z.infer<S>> {
+    const headers = checkedFields(name, fields);
+    const schema: z.ZodType = options.schema ?? AmiResponse;
+    return this.exchange<z.infer<S>>(name, headers, options.timeoutMs, (response, done) => {
+      const parsed = schema.safeParse(response);
+      if (parsed.success) done(null, parsed.data as z.infer<S>);
+      else done(new AmiProtocolError(name, problems(parsed.error).join('; ')));
+    });
+  }
+
+  /**
+   * An action answered by a list of events (CoreShowChannels → CoreShowChannel… then
+   * CoreShowChannelsComplete). Items `itemSchema` rejects are logged and left out.
+   */
+  async list<S extends z.ZodType>(
+    name: string,
+    fields: AmiFields,
+    options: { itemEvent: string; completeEvent: string; itemSchema: S; timeoutMs?: number },
+  ): Promise<z.infer<S>[]> {
+    const headers = checkedFields(name, fields);
+    const items: z.infer<S>[] = [];
+    const item = options.itemEvent.toLowerCase();
+    const complete = options.completeEvent.toLowerCase();
+    return this.exchange<z.infer<S>[]>(
+      name,
+      headers,
+      options.timeoutMs,
+      // The acknowledgement (`EventList: start`) only says the items follow.
+      () => {},
+      (frame, done) => {
+        const event = String(frame.event ?? '').toLowerCase();
+        if (event === complete) return done(null, items);
+        if (event !== item) return;
+        const parsed = options.itemSchema.safeParse(frame);
+        if (parsed.success) items.push(parsed.data as z.infer<S>);
+        else this.log.warn({ action: name, event: options.itemEvent, problems: problems(parsed.error) }, 'malformed AMI list item ignored');
+      },
+    );
+  }
+
+  // ---- the exchange of one action ----------------------------------------------------------
+
+  private exchange<T>(
+    name: string,
+    headers: Record<string, string>,
+    timeoutMs: number = this.o.actionTimeoutMs,
+    onResponse: (response: Frame, done: Done<T>) => void,
+    onEvent?: (frame: Frame, done: Done<T>) => void,
+  ): Promise<T> {
+    const m = this.manager;
+    if (!m || this.linkState !== 'up') return Promise.reject(new AmiNotConnectedError(name));
+    // Our own ActionIDs: the library's default is the time in ms (plus a random digit when
+    // taken), which says nothing in Asterisk's logs and is an event name on its emitter.
+    const id = `hotline-${this.tag}-${++this.seq}`;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const done: Done<T> = (err, value) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        // A late answer must find nobody listening rather than a stale callback.
+        m.removeAllListeners(id);
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      const timer = setTimeout(() => done(new AmiTimeoutError(name, timeoutMs)), timeoutMs);
+      this.pending.set(id, { action: name, fail: (err) => done(err), ...(onEvent ? { onEvent: (frame: Frame) => onEvent(frame, done) } : {}) });
+      m.action({ action: name, actionid: id, ...headers }, (err, response) => {
+        if (err) done(new AmiActionError(name, messageOf(err)));
+        else if (!response || typeof response !== 'object') done(new AmiProtocolError(name, 'empty answer'));
+        else onResponse(response, done);
+      });
+    });
+  }
+
+  // ---- connection --------------------------------------------------------------------------
+
+  private connect(): void {
+    this.retryTimer = undefined;
+    if (!this.wanted) return;
+    // No port: the library must not connect on its own; we connect and log in explicitly.
+    const m = AsteriskManager(undefined, this.o.host, this.o.username, this.o.secret, true);
+    this.manager = m;
+    this.linkState = 'connecting';
+    m.on('error', (err: unknown) => this.noteError(m, err));
+    m.on('close', () => {
+      // A frame whose ActionID is "close" is emitted under that name too: believe the socket.
+      if (!m.isConnected()) this.detach(m, 'connection closed');
+    });
+    m.on('managerevent', (frame: unknown) => this.dispatch(m, frame));
+    m.on('asterisk', (frame: unknown) => {
+      // The library emits every frame without `Event:` here, answers included; the rest is noise.
+      if (m === this.manager && frame && typeof frame === 'object' && !('response' in frame)) {
+        this.log.debug({ headers: Object.keys(frame).length }, 'AMI frame that is neither an answer nor an event ignored');
+      }
+    });
+    this.loginTimer = setTimeout(() => {
+      if (m === this.manager && this.linkState !== 'up') this.detach(m, `no login within ${this.o.loginTimeoutMs} ms`);
+    }, this.o.loginTimeoutMs);
+    m.connect(this.o.port, this.o.host, () => {
+      if (m !== this.manager) return;
+      m.login((err) => {
+        if (m !== this.manager) return;
+        clearTimeout(this.loginTimer);
+        if (err) {
+          this.log.error({ reason: messageOf(err) }, 'Asterisk refused the AMI login: check ASTERISK_USERNAME, ASTERISK_SECRET and permit/deny in manager.conf');
+          this.detach(m, 'login refused');
+          return;
+        }
+        this.up();
+      });
+    });
+  }
+
+  private up(): void {
+    this.linkState = 'up';
+    const reconnect = this.everUp;
+    this.everUp = true;
+    this.attempt = 0;
+    this.lastError = '';
+    this.log.info({ host: this.o.host, port: this.o.port }, reconnect ? 'AMI link restored' : 'AMI link up');
+    this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs);
+    for (const listener of this.upListeners) {
+      try {
+        listener({ reconnect });
+      } catch (err) {
+        this.log.error({ err }, 'AMI link-up listener failed');
+      }
+    }
+  }
+
+  /** Forgets `m` (once), fails what waited on it, and schedules the next attempt if wanted. */
+  private detach(m: Manager, reason: string): void {
+    if (m !== this.manager) return;
+    const wasUp = this.linkState === 'up';
+    this.manager = null;
+    this.linkState = 'closed';
+    clearTimeout(this.loginTimer);
+    clearInterval(this.pingTimer);
+    retire(m);
+    for (const p of [...this.pending.values()]) p.fail(new AmiNotConnectedError(p.action, `the AMI link went down (${reason})`));
+    if (wasUp) {
+      this.log.warn({ reason }, 'AMI link down');
+      for (const listener of this.downListeners) {
+        try {
+          listener(reason);
+        } catch (err) {
+          this.log.error({ err }, 'AMI link-down listener failed');
+        }
+      }
+    }
+    if (this.wanted) this.scheduleRetry(reason);
+  }
+
+  private scheduleRetry(reason: string): void {
+    const base = Math.min(this.o.reconnectMaxMs, this.o.reconnectInitialMs * 2 ** this.attempt);
+    // Jitter keeps several nodes (or a restarted Asterisk's many clients) from retrying in step.
+    const delay = Math.round(Math.min(this.o.reconnectMaxMs, base * (0.8 + Math.random() * 0.4)));
+    this.attempt++;
+    const log = this.attempt === 1 ? 'info' : 'debug';
+    this.log[log]({ reason, attempt: this.attempt, delayMs: delay }, 'reconnecting to AMI');
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private noteError(m: Manager, err: unknown): void {
+    if (m !== this.manager) return;
+    const message = err instanceof Error ? err.message : 'error frame';
+    // A refused connection repeats on every attempt: log each distinct error once.
+    if (message !== this.lastError) this.log.warn({ reason: message, host: this.o.host, port: this.o.port }, 'AMI connection error');
+    this.lastError = message;
+  }
+
+  private ping(): void {
+    const m = this.manager;
+    if (!m || this.linkState !== 'up') return;
+    this.action('Ping', {}, { timeoutMs: Math.min(this.o.actionTimeoutMs, this.o.pingIntervalMs) }).catch((err) => {
+      if (err instanceof AmiTimeoutError && m === this.manager) {
+        this.log.warn('AMI link stopped answering Ping; reconnecting');
+        this.detach(m, 'Ping unanswered');
+      }
+    });
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  private dispatch(m: Manager, frame: unknown): void {
+    if (m !== this.manager || !frame || typeof frame !== 'object') return;
+    const f = frame as Frame;
+    if (typeof f.actionid === 'string') {
+      const pending = this.pending.get(f.actionid);
+      if (pending?.onEvent) {
+        pending.onEvent(f);
+        return;
+      }
+    }
+    const name = typeof f.event === 'string' ? f.event : '';
+    const handlers = this.handlers.get(name.toLowerCase());
+    if (!handlers) return;
+    for (const h of handlers) {
+      const parsed = h.schema.safeParse(f);
+      if (!parsed.success) {
+        this.log.warn({ event: name, problems: problems(parsed.error) }, 'malformed AMI event ignored');
+        continue;
+      }
+      try {
+        const result = h.run(parsed.data);
+        if (result instanceof Promise) result.catch((err) => this.log.error({ err, event: name }, 'handling an AMI event failed'));
+      } catch (err) {
+        this.log.error({ err, event: name }, 'handling an AMI event failed');
+      }
+    }
+  }
+}
+
+/**
+ * Makes a library object inert: no more callbacks reach us, and its socket is closed as soon
+ * as it can be (the library can only end a socket that is open, so an opening one is ended
+ * when it opens).
+ */
+function retire(m: Manager): void {
+  m.removeAllListeners();
+  // An EventEmitter with no 'error' listener throws; socket errors may still come.
+  m.on('error', () => {});
+  if (m.isConnected()) m.disconnect();
+  else m.once('connect', () => m.disconnect());
+}

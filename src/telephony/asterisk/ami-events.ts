@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/**
+ * The AMI events and answers the driver reads, as zod schemas over asterisk-manager's frames
+ * (header names lower-cased). Only the headers the driver uses are named; the rest pass
+ * through. A repeated header arrives as an array and fails these string schemas, so such a
+ * frame is rejected rather than half-read.
+ */
+
+/** Asterisk's Uniqueid (`1712345678.42`, or an id given to Originate): used as a store key. */
+const Uniqueid = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'is not a channel unique id');
+const Text = z.string().max(1000);
+
+const ChannelEvent = z.looseObject({
+  channel: z.string().min(1).max(256),
+  uniqueid: Uniqueid,
+  linkedid: Text.optional(),
+  calleridnum: Text.optional(),
+  context: Text.optional(),
+  exten: Text.optional(),
+});
+
+/** UserEvent(Name,Key: value,...) from the dialplan: the custom keys become headers. */
+export const UserEvent = ChannelEvent.extend({
+  userevent: z.string().min(1).max(80),
+  step: Text.optional(),
+  digits: Text.optional(),
+  menu: Text.optional(),
+  dialstatus: Text.optional(),
+});
+export type UserEvent = z.infer<typeof UserEvent>;
+
+export const HangupEvent = ChannelEvent.extend({ cause: Text.optional(), 'cause-txt': Text.optional() });
+export type HangupEvent = z.infer<typeof HangupEvent>;
+
+export const BridgeEnterEvent = ChannelEvent.extend({ bridgeuniqueid: Text.optional() });
+export type BridgeEnterEvent = z.infer<typeof BridgeEnterEvent>;
+
+export const DialEndEvent = ChannelEvent.extend({ dialstatus: Text });
+export type DialEndEvent = z.infer<typeof DialEndEvent>;
+
+/** One live channel, from CoreShowChannels. */
+export const CoreShowChannel = ChannelEvent.extend({ context: Text, application: Text.optional() });
+export type CoreShowChannel = z.infer<typeof CoreShowChannel>;
+
+/** Getvar's answer: `Variable:` and `Value:` (absent or empty when unset). */
+export const GetvarResponse = z.looseObject({ response: z.string(), value: Text.optional() });

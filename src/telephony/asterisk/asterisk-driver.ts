@@ -1,0 +1,413 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../db/database';
+import type { CallFlow } from '../call-flow';
+import { callsRepository } from '../calls-repository';
+import type { Action, CallRef, TelephonyDriver } from '../driver';
+import type { Prompt } from '../prompts';
+import type { AmiClient } from './ami-client';
+import { AmiActionError, AmiNotConnectedError } from './ami-errors';
+import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, UserEvent } from './ami-events';
+import { isSafeAmiValue } from './ami-fields';
+import type { AmiLink } from './ami-link';
+import { CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingUrl, render, USER_EVENTS } from './dialplan';
+
+/**
+ * The Asterisk phone system behind the call flow, over AMI. Asterisk runs the dialplan in
+ * deploy/asterisk/extensions.conf (contract in ./dialplan.ts): it announces each caller with a
+ * UserEvent and parks them; the driver asks the call flow what to do and sends the answer as
+ * Setvar + Redirect. Events for one channel are handled one at a time, in order.
+ *
+ * Only the node holding the AMI lease drives Asterisk (`actsOn`). Whenever its link comes up
+ * (first connection, reconnection, taking over from another node) it re-syncs: calls that
+ * ended while it was not listening are ended in the flow, calls still there get whatever the
+ * flow decided meanwhile, and callers who arrived unannounced are taken in. A waiting caller is
+ * never dropped because the link was.
+ */
+
+export interface AsteriskDriverOptions {
+  flow: CallFlow;
+  db: Db;
+  link: AmiLink;
+  log: FastifyBaseLogger;
+  provinceCode: string;
+  /** ASTERISK_AGENT_DIAL, e.g. `PJSIP/{agent}`. */
+  agentDial: string;
+  /** How far back a re-sync looks for calls that have not ended (the flow state's lifetime). */
+  resyncWindowMs?: number;
+}
+
+interface Delivered {
+  type: Action['type'];
+  step: number;
+  /** When the Redirect was answered: later than a channel list, it makes that list stale. */
+  at: number;
+}
+
+/** A channel as both a UserEvent and a CoreShowChannel item describe it. */
+interface ChannelInfo {
+  uniqueid: string;
+  channel: string;
+  calleridnum?: string | undefined;
+}
+
+const DTMF = /^[0-9*#]{1,32}$/;
+const CALLER_NUMBER = /^\+?[0-9]{3,20}$/;
+/** A row older than this with no flow state is a leftover, not a call whose end is being written. */
+const LEFTOVER_AFTER_MS = 60_000;
+
+/** The caller's number as the network gave it, or 'unknown' when it is not a plain number. */
+export function callerNumber(raw: string | undefined): string {
+  const cleaned = (raw ?? '').replace(/[\s-]/g, '');
+  return CALLER_NUMBER.test(cleaned) ? cleaned : 'unknown';
+}
+
+export class AsteriskDriver implements TelephonyDriver {
+  readonly name = 'asterisk' as const;
+  private readonly client: AmiClient;
+  /** Uniqueid → channel name, as Asterisk last reported it. */
+  private readonly channels = new Map<string, string>();
+  /** Uniqueid → call id, for calls this node has seen. */
+  private readonly calls = new Map<string, string>();
+  /** The last action each channel was sent, to recognise stale events and repeated decisions. */
+  private readonly delivered = new Map<string, Delivered>();
+  /** Channels the flow itself hung up (its hangup action), so their end is not the caller's. */
+  private readonly endedBySystem = new Set<string>();
+  /** The connect step each channel's bridge was reported for (BridgeEnter and DialEnd both say so). */
+  private readonly bridgedStep = new Map<string, number>();
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly silentWarned = new Set<string>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncing = false;
+  private resyncAgain = false;
+  private stopped = false;
+
+  constructor(private readonly o: AsteriskDriverOptions) {
+    if (!DIAL_TEMPLATE.test(o.agentDial) || !o.agentDial.includes('{agent}')) {
+      throw new Error('ASTERISK_AGENT_DIAL must be a dial string with {agent}, of letters, digits and _ - . / @ : &');
+    }
+    this.client = o.link.client;
+    this.client.on('UserEvent', UserEvent, (e) => this.onUserEvent(e));
+    this.client.on('Hangup', HangupEvent, (e) => this.onHangup(e));
+    this.client.on('BridgeEnter', BridgeEnterEvent, (e) => this.onBridged(e.uniqueid));
+    this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' ? this.onBridged(e.uniqueid) : undefined));
+    this.client.onUp(() => this.resync());
+  }
+
+  /** True on the node that holds the AMI link, whether or not the link is up this moment. */
+  actsOn(_call: CallRef, _local: boolean): boolean {
+    return this.o.link.holder;
+  }
+
+  get linkUp(): boolean {
+    return this.o.link.connected;
+  }
+
+  async start(): Promise<void> {
+    await this.o.link.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.resyncTimer);
+    await this.o.link.stop();
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  /** An action the router decided (agent accepted, agent hung up, queue timeout). */
+  async execute(call: CallRef, action: Action): Promise<void> {
+    await this.serial(call.externalId, async () => {
+      this.calls.set(call.externalId, call.callId);
+      const last = this.delivered.get(call.externalId);
+      if (last && last.type === action.type && last.step === action.step) return;
+      await this.deliver(call.externalId, call.callId, action);
+    });
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  private onUserEvent(e: UserEvent): void {
+    switch (e.userevent) {
+      case USER_EVENTS.arrived:
+        void this.serial(e.uniqueid, () => this.arrived(e));
+        return;
+      case USER_EVENTS.digits:
+      case USER_EVENTS.holdTick:
+      case USER_EVENTS.dialResult:
+        void this.serial(e.uniqueid, () => this.answer(e));
+        return;
+      default:
+        // Other applications on the same Asterisk may send their own UserEvents.
+        this.o.log.debug({ userEvent: e.userevent }, 'UserEvent not meant for the hotline ignored');
+    }
+  }
+
+  private async arrived(c: ChannelInfo): Promise<void> {
+    // Already taken in by a re-sync that found the caller parked before this event came.
+    if (this.delivered.has(c.uniqueid)) return;
+    if (!isSafeAmiValue(c.channel)) {
+      // Nothing could be sent back to it; the dialplan's safety exit ends the call.
+      this.o.log.error({ uniqueid: c.uniqueid }, 'refusing a call whose channel name cannot be sent to Asterisk safely');
+      return;
+    }
+    const { callId, action } = await this.o.flow.arrived({ driver: 'asterisk', externalId: c.uniqueid, from: callerNumber(c.calleridnum) });
+    this.calls.set(c.uniqueid, callId);
+    this.channels.set(c.uniqueid, c.channel);
+    await this.deliver(c.uniqueid, callId, action);
+  }
+
+  /** A menu answered, a hold period over, or a dial finished: the flow decides what is next. */
+  private async answer(e: UserEvent): Promise<void> {
+    const callId = await this.callIdOf(e.uniqueid);
+    if (!callId) {
+      this.o.log.warn({ uniqueid: e.uniqueid, userEvent: e.userevent }, 'hotline event for a channel the call flow does not know; ignored');
+      return;
+    }
+    const step = e.step !== undefined && /^\d{1,9}$/.test(e.step) ? Number(e.step) : null;
+    if (step === null) {
+      this.o.log.warn({ callId, userEvent: e.userevent }, 'hotline event without a valid Step; ignored (check extensions.conf)');
+      return;
+    }
+    this.channels.set(e.uniqueid, e.channel);
+    let next: Action | null;
+    if (e.userevent === USER_EVENTS.digits) next = await this.o.flow.digits(callId, step, this.keys(e.digits, callId));
+    else if (e.userevent === USER_EVENTS.holdTick) next = await this.o.flow.holdTick(callId);
+    else next = await this.dialResult(e.uniqueid, callId, e.dialstatus ?? '');
+    if (!next) return;
+    // The channel already moved on to this very action (sent while the event was on its way).
+    const last = this.delivered.get(e.uniqueid);
+    if (last && last.type === next.type && last.step === next.step && step < last.step) return;
+    await this.deliver(e.uniqueid, callId, next);
+  }
+
+  private keys(digits: string | undefined, callId: string): string | null {
+    if (digits === undefined || digits === '') return null;
+    if (DTMF.test(digits)) return digits;
+    this.o.log.warn({ callId, length: digits.length }, 'keys from Asterisk that are not DTMF digits; taken as a wrong key');
+    // Not a key any menu offers: the flow repeats the menu (or keeps the caller on hold).
+    return '?';
+  }
+
+  private async dialResult(uniqueid: string, callId: string, status: string): Promise<Action | null> {
+    if (status === 'ANSWER') {
+      // The agent answered and has now hung up; the caller stays for the survey.
+      await this.reportBridged(uniqueid, callId);
+      return this.o.flow.agentLeft(callId);
+    }
+    return this.o.flow.bridgeFailed(callId, status ? status.toLowerCase() : 'unknown');
+  }
+
+  private onBridged(uniqueid: string): void {
+    void this.serial(uniqueid, async () => {
+      const callId = await this.callIdOf(uniqueid);
+      if (callId) await this.reportBridged(uniqueid, callId);
+    });
+  }
+
+  /** Once per connect step: the bridge, and the MixMonitor file that records it. */
+  private async reportBridged(uniqueid: string, callId: string): Promise<void> {
+    const state = await this.o.flow.state(callId);
+    const last = state?.lastAction as Action | null | undefined;
+    if (!last || last.type !== 'connect' || this.bridgedStep.get(uniqueid) === last.step) return;
+    this.bridgedStep.set(uniqueid, last.step);
+    await this.o.flow.bridged(callId);
+    await this.o.flow.recording(callId, recordingUrl(callId, last.step));
+  }
+
+  private onHangup(e: HangupEvent): void {
+    void this.serial(e.uniqueid, async () => {
+      // Agents' legs and other channels hang up too; only callers are in the flow.
+      const callId = await this.callIdOf(e.uniqueid);
+      if (!callId) return;
+      await this.o.flow.hangup(callId, this.endedBySystem.has(e.uniqueid) ? 'system' : 'caller');
+      this.forget(e.uniqueid);
+    });
+  }
+
+  // ---- actions -----------------------------------------------------------------------------
+
+  /** Setvar for what the dialplan needs, then Redirect into the action's context. */
+  private async deliver(uniqueid: string, callId: string, action: Action): Promise<void> {
+    const channel = this.channels.get(uniqueid);
+    if (!this.client.connected) {
+      // Re-syncing when the link is back sends the flow's latest action for this call.
+      this.o.log.info({ callId, action: action.type, step: action.step }, 'AMI link not up; the action goes out when it is back');
+      return;
+    }
+    if (!channel) {
+      // Every live call's channel is learnt from its events or from the re-sync's channel list.
+      this.o.log.warn({ callId, action: action.type, step: action.step }, 'no live Asterisk channel for this call; action dropped');
+      return;
+    }
+    let plan: ReturnType<typeof render>;
+    try {
+      plan = render(action, { callId, agentDial: this.o.agentDial });
+    } catch (err) {
+      if (!(err instanceof DialTargetError) || action.type !== 'connect') throw err;
+      this.o.log.error({ callId, agentId: action.agent.id, reason: err.message }, 'cannot dial the agent; the caller goes back to the queue');
+      const next = await this.o.flow.bridgeFailed(callId, 'invalid agent endpoint');
+      if (next) await this.deliver(uniqueid, callId, next);
+      return;
+    }
+    for (const p of plan.silent) this.warnSilent(p);
+    if (action.type === 'hangup') this.endedBySystem.add(uniqueid);
+    try {
+      // Asterisk handles one session's actions in order: the Setvars land before the Redirect.
+      await Promise.all(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value })));
+      await this.client.action('Redirect', { Channel: channel, Context: plan.context, Exten: 's', Priority: 1 });
+      this.delivered.set(uniqueid, { type: action.type, step: action.step, at: Date.now() });
+    } catch (err) {
+      if (err instanceof AmiActionError && err.channelGone) {
+        this.o.log.info({ callId, action: action.type }, 'the caller left before the action reached them');
+      } else if (err instanceof AmiNotConnectedError) {
+        this.o.log.info({ callId, action: action.type }, 'AMI link went down; the action goes out after the re-sync');
+      } else {
+        this.o.log.error({ err, callId, action: action.type, step: action.step }, "could not deliver the call flow's action to Asterisk");
+      }
+    }
+  }
+
+  private warnSilent(p: Prompt): void {
+    const key = `${p.language}:${p.key}`;
+    if (this.silentWarned.has(key)) return;
+    this.silentWarned.add(key);
+    this.o.log.warn({ prompt: p.key, language: p.language }, 'prompt has no sound file; Asterisk callers do not hear it');
+  }
+
+  // ---- re-sync -----------------------------------------------------------------------------
+
+  private resync(): void {
+    clearTimeout(this.resyncTimer);
+    // One at a time: a second pass over an older channel list could repeat a Redirect.
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = true;
+    this.reconcile()
+      .catch((err) => {
+        if (this.stopped || !this.client.connected) return;
+        this.o.log.warn({ err }, 'could not re-sync calls with Asterisk; trying again shortly');
+        this.resyncTimer = setTimeout(() => this.resync(), 2_000);
+      })
+      .finally(() => {
+        this.resyncing = false;
+        if (!this.resyncAgain) return;
+        this.resyncAgain = false;
+        if (this.client.connected && !this.stopped) this.resync();
+      });
+  }
+
+  /** Compares the calls the flow has with the channels Asterisk has, and acts on the difference. */
+  private async reconcile(): Promise<void> {
+    // The calls first, the channels second: a call that arrives in between is then in neither
+    // list, rather than in the calls and missing from the channels (and taken for gone).
+    const since = new Date(Date.now() - (this.o.resyncWindowMs ?? 6 * 3600_000));
+    const known = new Map(this.calls);
+    for (const row of await callsRepository.open(this.o.db, this.o.provinceCode, 'asterisk', since)) known.set(row.externalId, row.id);
+    const listedAt = Date.now();
+    const live = await this.client.list('CoreShowChannels', {}, { itemEvent: 'CoreShowChannel', completeEvent: 'CoreShowChannelsComplete', itemSchema: CoreShowChannel, timeoutMs: 15_000 });
+    const byId = new Map(live.map((c) => [c.uniqueid, c]));
+    const counts = { live: live.length, ended: 0, resumed: 0, adopted: 0 };
+    await Promise.all(
+      [...known].map(([uniqueid, callId]) =>
+        this.serial(uniqueid, async () => {
+          const channel = byId.get(uniqueid);
+          if (!channel) {
+            if (await this.vanished(uniqueid, callId)) counts.ended++;
+          } else if (await this.resume(callId, channel, listedAt)) counts.resumed++;
+        }),
+      ),
+    );
+    // Callers announced while nobody listened are parked, waiting: take them in now.
+    const parked = live.filter((c) => c.context === CONTEXTS.park && !known.has(c.uniqueid));
+    await Promise.all(
+      parked.map((c) =>
+        this.serial(c.uniqueid, async () => {
+          const callId = await this.callIdOf(c.uniqueid);
+          if (callId) {
+            if (await this.resume(callId, c, listedAt)) counts.resumed++;
+          } else {
+            await this.arrived(c);
+            counts.adopted++;
+          }
+        }),
+      ),
+    );
+    this.o.log.info(counts, 'calls re-synced with Asterisk');
+  }
+
+  /** A call Asterisk no longer has: the caller hung up while the link was down. */
+  private async vanished(uniqueid: string, callId: string): Promise<boolean> {
+    const state = await this.o.flow.state(callId);
+    if (state) {
+      await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller');
+    } else {
+      // The flow lost it (a restart without Redis): close the record rather than leave it open.
+      const row = await this.o.db.selectFrom('calls').select(['arrived_at', 'status']).where('id', '=', callId).executeTakeFirst();
+      if (!row || row.status === 'ended' || Date.now() - row.arrived_at.getTime() < LEFTOVER_AFTER_MS) return false;
+      await callsRepository.ended(this.o.db, callId, 'failed', new Date());
+      await callsRepository.event(this.o.db, callId, 'asterisk.lost', {});
+      this.o.log.warn({ callId }, 'call gone from Asterisk and unknown to the call flow; recorded as failed');
+    }
+    this.forget(uniqueid);
+    return true;
+  }
+
+  /** A call Asterisk still has: if it is not where the flow's last decision put it, send that. */
+  private async resume(callId: string, c: CoreShowChannel, listedAt: number): Promise<boolean> {
+    this.calls.set(c.uniqueid, callId);
+    this.channels.set(c.uniqueid, c.channel);
+    // Its arrival is being handled (the HotlineArrived event is on its way or in hand).
+    if (c.context === CONTEXTS.inbound) return false;
+    // Sent something since the list was taken: the channel has moved on from where it says.
+    if ((this.delivered.get(c.uniqueid)?.at ?? 0) >= listedAt) return false;
+    const state = await this.o.flow.state(callId);
+    const last = state?.lastAction as Action | null | undefined;
+    if (!last) {
+      if (!state) this.o.log.warn({ callId }, 'live call the call flow no longer knows; the dialplan will end it');
+      return false;
+    }
+    if (c.context === CONTEXT_OF[last.type]) return false;
+    if (last.type === 'connect' && c.context === CONTEXTS.park) {
+      // The dial ended while the link was down and its result went with the event: ask for it.
+      const ranStep = await this.client.action('Getvar', { Channel: c.channel, Variable: 'HL_STEP' }, { schema: GetvarResponse });
+      if (ranStep.value === String(last.step)) {
+        const status = await this.client.action('Getvar', { Channel: c.channel, Variable: 'DIALSTATUS' }, { schema: GetvarResponse });
+        const next = await this.dialResult(c.uniqueid, callId, status.value ?? '');
+        if (next) await this.deliver(c.uniqueid, callId, next);
+        return true;
+      }
+    }
+    await this.deliver(c.uniqueid, callId, last);
+    return true;
+  }
+
+  // ---- bookkeeping -------------------------------------------------------------------------
+
+  private async callIdOf(uniqueid: string): Promise<string | null> {
+    const known = this.calls.get(uniqueid);
+    if (known) return known;
+    const found = await this.o.flow.lookup('asterisk', uniqueid);
+    if (found) this.calls.set(uniqueid, found);
+    return found;
+  }
+
+  private forget(uniqueid: string): void {
+    this.calls.delete(uniqueid);
+    this.channels.delete(uniqueid);
+    this.delivered.delete(uniqueid);
+    this.endedBySystem.delete(uniqueid);
+    this.bridgedStep.delete(uniqueid);
+  }
+
+  /** Runs `fn` after everything queued for the same channel; failures are logged, not thrown. */
+  private serial(uniqueid: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.queues.get(uniqueid) ?? Promise.resolve();
+    const run = before.then(fn).catch((err) => this.o.log.error({ err, uniqueid }, 'Asterisk driver could not handle a call event'));
+    this.queues.set(uniqueid, run);
+    void run.then(() => {
+      if (this.queues.get(uniqueid) === run) this.queues.delete(uniqueid);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,146 @@
+import type { Action } from '../driver';
+import type { Prompt } from '../prompts';
+
+/**
+ * The contract between this driver and deploy/asterisk/extensions.conf. Change both together.
+ *
+ * Calls to 12348 enter [hotline-inbound], which answers, sets HOTLINE=1, sends
+ * UserEvent(HotlineArrived) and parks the channel in [hotline-park] (silence, then music, then a
+ * safety exit that apologises and hangs up). Every decision of the call flow reaches the
+ * channel as Setvar(HOTLINE_*) followed by a Redirect to one of the contexts below, extension
+ * `s`, priority 1. Each context first copies HOTLINE_* into HL_* so that variables set for the
+ * next action cannot leak into the events of the one still running. Each context ends by
+ * sending one UserEvent (carrying `Step:` from HOTLINE_STEP) and parking again: every event
+ * the driver receives is answered by exactly one Redirect.
+ *
+ *   [hotline-menu]    Read() one key over HOTLINE_PROMPTS, timeout HOTLINE_TIMEOUT
+ *                     → UserEvent(HotlineDigits, Step, Menu, Digits) (empty Digits = timeout)
+ *   [hotline-hold]    play HOTLINE_PROMPTS (numbers in HOTLINE_LANG), then music
+ *                     HOTLINE_MUSIC for HOTLINE_ANNOUNCE s, listening for a key when HOTLINE_KEYS=1
+ *                     → UserEvent(HotlineHoldTick, Step) or UserEvent(HotlineDigits, Step, Digits)
+ *   [hotline-connect] play HOTLINE_PROMPTS, MixMonitor(HOTLINE_RECORDING,b),
+ *                     Dial(HOTLINE_DIAL,HOTLINE_RING,g), StopMixMonitor
+ *                     → UserEvent(HotlineDialResult, Step, DialStatus)
+ *   [hotline-bye]     play HOTLINE_PROMPTS, Hangup()
+ *
+ * HOTLINE_PROMPTS is a `&` list of sound names (`hotline/<lang>/<key>`); in hold, connect and
+ * bye an item `#<n>` is a number said with SayNumber. The channel's Hangup event ends the call.
+ */
+
+export const CONTEXTS = {
+  inbound: 'hotline-inbound',
+  park: 'hotline-park',
+  menu: 'hotline-menu',
+  hold: 'hotline-hold',
+  connect: 'hotline-connect',
+  bye: 'hotline-bye',
+} as const;
+
+export const USER_EVENTS = {
+  arrived: 'HotlineArrived',
+  digits: 'HotlineDigits',
+  holdTick: 'HotlineHoldTick',
+  dialResult: 'HotlineDialResult',
+} as const;
+
+/** Where a channel is while it carries out each kind of action. */
+export const CONTEXT_OF: Record<Action['type'], string> = {
+  menu: CONTEXTS.menu,
+  hold: CONTEXTS.hold,
+  connect: CONTEXTS.connect,
+  hangup: CONTEXTS.bye,
+};
+
+/** How long the dialplan rings the agent's endpoint before giving up (Dial's timeout). */
+export const RING_SECONDS = 30;
+
+/** Sound names as prompts.ts allows them; anything else could break Read()/Playback() arguments. */
+const SOUND = /^[A-Za-z0-9_\-/.]{1,120}$/;
+/** Music-on-hold class names; a URL (for Twilio's <Play>) is not one, and means the default. */
+const MUSIC_CLASS = /^[A-Za-z0-9_-]{1,64}$/;
+/** Language codes as Asterisk's sound directories name them (zh, en, bo, zh_TW...). */
+const LANGUAGE = /^[a-z]{2,3}(_[A-Za-z]{2,4})?$/;
+/** Agent sign-in names that may go into a dial string. */
+export const AGENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** Dial string templates: technology/resource characters, `&` for parallel endpoints, `{agent}`. */
+export const DIAL_TEMPLATE = /^[A-Za-z0-9_\-./@:&{}]+$/;
+
+export class DialTargetError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'DialTargetError';
+  }
+}
+
+export interface Rendered {
+  context: string;
+  variables: Record<string, string>;
+  /** Prompts without a sound file in any language (text-only), which Asterisk cannot play. */
+  silent: Prompt[];
+}
+
+export interface RenderOptions {
+  callId: string;
+  /** ASTERISK_AGENT_DIAL, e.g. `PJSIP/{agent}`. */
+  agentDial: string;
+}
+
+/** The dial string for an agent: the template with `{agent}` replaced by a checked name. */
+export function dialString(template: string, username: string): string {
+  if (!AGENT_NAME.test(username)) throw new DialTargetError('the agent name is not usable in a dial string (only letters, digits, . _ -)');
+  return template.replaceAll('{agent}', username);
+}
+
+/** The MixMonitor file, relative to Asterisk's monitor directory; one per connection attempt. */
+export function recordingFile(callId: string, step: number): string {
+  return `hotline/${callId}-${step}.wav`;
+}
+
+/** The URL stored with the call for a recording made by MixMonitor on the Asterisk server. */
+export function recordingUrl(callId: string, step: number): string {
+  return `asterisk:monitor/${recordingFile(callId, step)}`;
+}
+
+/** What to set on the channel and where to send it, for one action of the call flow. */
+export function render(action: Action, o: RenderOptions): Rendered {
+  const silent: Prompt[] = [];
+  const withNumbers = action.type !== 'menu';
+  const items: string[] = [];
+  for (const p of action.prompts) {
+    if (p.audio && SOUND.test(p.audio)) items.push(p.audio);
+    else silent.push(p);
+    // Read() can only play files, and menus never carry numbers; elsewhere they are said.
+    if (withNumbers) for (const n of p.numbers ?? []) if (Number.isInteger(n) && n >= 0) items.push(`#${n}`);
+  }
+  const base = { HOTLINE_STEP: String(action.step), HOTLINE_PROMPTS: items.join('&') };
+  switch (action.type) {
+    case 'menu':
+      return { context: CONTEXTS.menu, silent, variables: { ...base, HOTLINE_MENU: action.menu, HOTLINE_TIMEOUT: String(action.timeoutSeconds) } };
+    case 'hold':
+      return {
+        context: CONTEXTS.hold,
+        silent,
+        variables: {
+          ...base,
+          // SayNumber speaks in the channel's language: that of the prompt carrying the numbers.
+          HOTLINE_LANG: [...action.prompts.filter((p) => p.numbers?.length), ...action.prompts].map((p) => p.language).find((l) => LANGUAGE.test(l)) ?? 'zh',
+          HOTLINE_MUSIC: MUSIC_CLASS.test(action.music) ? action.music : 'default',
+          HOTLINE_ANNOUNCE: String(action.announceSeconds),
+          HOTLINE_KEYS: action.acceptsKey ? '1' : '0',
+        },
+      };
+    case 'connect':
+      return {
+        context: CONTEXTS.connect,
+        silent,
+        variables: {
+          ...base,
+          HOTLINE_DIAL: dialString(o.agentDial, action.agent.username),
+          HOTLINE_RING: String(RING_SECONDS),
+          HOTLINE_RECORDING: recordingFile(o.callId, action.step),
+        },
+      };
+    case 'hangup':
+      return { context: CONTEXTS.bye, silent, variables: base };
+  }
+}

@@ -1,0 +1,50 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import { Gauge, type Registry } from 'prom-client';
+import type { Config } from '../../config/config';
+import type { Db } from '../../db/database';
+import type { CallFlow } from '../call-flow';
+import { AmiClient } from './ami-client';
+import { AmiLease, amiLeaseKey } from './ami-lease';
+import { AmiLink } from './ami-link';
+import { AsteriskDriver } from './asterisk-driver';
+
+export interface AsteriskSetup {
+  config: NonNullable<Config['asterisk']>;
+  flow: CallFlow;
+  db: Db;
+  redis: Redis | null;
+  redisNamespace: string;
+  provinceCode: string;
+  log: FastifyBaseLogger;
+  metrics: Registry;
+}
+
+/**
+ * Builds the Asterisk driver from configuration: the AMI client, the lease that decides which
+ * node holds the link, and gauges that show both on /metrics (a standby node is healthy, so
+ * the link is not part of /readyz).
+ */
+export function createAsteriskDriver(s: AsteriskSetup): AsteriskDriver {
+  const log = s.log.child({ driver: 'asterisk' });
+  const client = new AmiClient({ host: s.config.host, port: s.config.port, username: s.config.username, secret: s.config.secret, log });
+  const lease = new AmiLease({ redis: s.redis, key: amiLeaseKey(s.provinceCode, s.redisNamespace), log });
+  const driver = new AsteriskDriver({ flow: s.flow, db: s.db, link: new AmiLink(client, lease, log), log, provinceCode: s.provinceCode, agentDial: s.config.agentDial });
+  new Gauge({
+    name: 'hotline_asterisk_ami_link_up',
+    help: '1 while this node is logged in to the Asterisk Manager Interface',
+    registers: [s.metrics],
+    collect() {
+      this.set(client.connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'hotline_asterisk_ami_lease_held',
+    help: '1 while this node holds the AMI lease (drives Asterisk); 0 on standby nodes',
+    registers: [s.metrics],
+    collect() {
+      this.set(lease.holder ? 1 : 0);
+    },
+  });
+  return driver;
+}

@@ -1,0 +1,563 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database';
+import type { Province } from '../province/plugin';
+import type { Router } from '../queue/router';
+import type { RoutingEvent } from '../queue/types';
+import type { RegionDirectory } from '../regions/region-directory';
+import { ticketsRepository } from '../tickets/tickets-repository';
+import type { CallerRegionResolver } from './caller-region';
+import { type CallerHistory, callsRepository } from './calls-repository';
+import type { Action, AgentEndpoint, CallRef, DriverName, TelephonyDriver } from './driver';
+import type { FlowState, FlowStateStore } from './flow-state';
+import type { Menus, MenuId, MenuOption } from './ivr';
+import type { Prompt, PromptKey, Prompts } from './prompts';
+
+export interface CallFlowOptions {
+  db: Db;
+  router: Router;
+  regions: RegionDirectory;
+  province: Province;
+  menus: Menus;
+  prompts: Prompts;
+  store: FlowStateStore;
+  resolver: CallerRegionResolver;
+  log: FastifyBaseLogger;
+}
+
+export interface Arrival {
+  driver: DriverName;
+  /** The phone system's id for the call (Twilio CallSid, Asterisk Uniqueid, simulator id). */
+  externalId: string;
+  /** The caller's number as the network presented it. */
+  from: string;
+}
+
+export type HangupBy = 'caller' | 'system';
+
+/** A call as its phone system names it, to check a request against before acting on it. */
+export interface PhoneCall {
+  driver: DriverName;
+  externalId: string;
+}
+
+const belongs = (state: FlowState, expect: PhoneCall | undefined) => !expect || (state.driver === expect.driver && state.externalId === expect.externalId);
+
+const SURVEY_KEYS = new Set(['1', '2', '3', '4', '5']);
+
+/**
+ * The call flow, written once for every phone system: greeting and menus (language → topic →
+ * priority group → region), the queue with announcements and the callback offer, the bridge
+ * to the agent the router chose, the survey after the agent hangs up. Each driver event is
+ * applied under a per-call lock so that a call's steps happen in order on this node; the
+ * state itself is in a FlowStateStore that every node shares.
+ */
+export class CallFlow {
+  private readonly drivers = new Map<string, TelephonyDriver>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly agents = new Map<string, AgentEndpoint>();
+  /** Call rows being written on this node, with the caller's history (null if not written). */
+  private readonly rows = new Map<string, Promise<CallerHistory | null>>();
+  private stopped = false;
+
+  constructor(private readonly o: CallFlowOptions) {
+    o.router.on((e, local) => this.routed(e, local));
+  }
+
+  addDriver(driver: TelephonyDriver): void {
+    this.drivers.set(driver.name, driver);
+  }
+
+  driver(name: DriverName): TelephonyDriver | undefined {
+    return this.drivers.get(name);
+  }
+
+  /** Stops acting on router events and waits for what is under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.settled();
+  }
+
+  /** Resolves when the flow's writes and follow-ups to router events so far are done (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** The province's menus (keys and what they mean), for tools that answer them. */
+  get menus(): Menus {
+    return this.o.menus;
+  }
+
+  lookup(driver: DriverName, externalId: string): Promise<string | null> {
+    return this.o.store.lookup(driver, externalId);
+  }
+
+  state(callId: string): Promise<FlowState | null> {
+    return this.o.store.get(callId);
+  }
+
+  /**
+   * A driver's own bookkeeping for a call (`driverData`, e.g. the last status callback it
+   * applied), read and changed in order with the call's other steps. `change` returns the new
+   * data, or null to keep it as it is. Returns the state as it stands after, or null when the
+   * call is not (or no longer) in the flow.
+   */
+  async driverData(callId: string, change: (data: Record<string, unknown>, state: FlowState) => Record<string, unknown> | null): Promise<FlowState | null> {
+    return this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state) return null;
+      const next = change(state.driverData, state);
+      if (next === null) return state;
+      state.driverData = next;
+      await this.o.store.put(state);
+      return state;
+    });
+  }
+
+  // ---- events from the phone system -------------------------------------------------------
+
+  /** A new call: record it, place the caller, and start the menus. Reported twice, it is one call. */
+  async arrived(a: Arrival): Promise<{ callId: string; action: Action }> {
+    const known = await this.o.store.lookup(a.driver, a.externalId);
+    if (known) {
+      const state = await this.o.store.get(known);
+      if (state?.lastAction) return { callId: known, action: state.lastAction as Action };
+    }
+    const arrivedAt = new Date();
+    const place = await this.o.resolver.resolve(a.from);
+    const id = randomUUID();
+    // The row is written while the caller hears the first menu: no database commit stands
+    // between a ringing call and its greeting. Every later write for the call on this node
+    // waits for it (rowWritten); the caller's history is read when the call is queued.
+    const row = callsRepository
+      .create(this.o.db, {
+        id,
+        provinceCode: this.o.province.code,
+        driver: a.driver,
+        externalId: a.externalId,
+        callerNumber: a.from,
+        regionCode: place.regionCode,
+        regionSource: place.source,
+        arrivedAt,
+      })
+      .then((r) => {
+        if (!r.created) this.o.log.warn({ callId: id, existing: r.id, driver: a.driver }, 'the phone system reported a call twice at once; the second report has no row of its own');
+        return r.created ? r.history : null;
+      })
+      .catch((err) => {
+        this.o.log.error({ err, callId: id }, 'could not write the record of a new call');
+        return null;
+      });
+    this.rows.set(id, row);
+    this.pending.add(row);
+    void row.finally(() => {
+      this.pending.delete(row);
+      setTimeout(() => this.rows.delete(id), 60_000).unref();
+    });
+    return this.withCall(id, async () => {
+      const state: FlowState = {
+        callId: id,
+        driver: a.driver,
+        externalId: a.externalId,
+        step: 0,
+        phase: 'menu',
+        menu: null,
+        attempts: 0,
+        language: this.o.province.languages[0] ?? 'zh',
+        topic: null,
+        priorityGroup: null,
+        priority: 0,
+        regionCode: place.regionCode,
+        regionSource: place.source,
+        regionMenuOf: null,
+        historyPriority: 0,
+        callbackOffered: false,
+        agentId: null,
+        ticketId: null,
+        arrivedAt: arrivedAt.getTime(),
+        lastAction: null,
+        driverData: {},
+      };
+      const action = this.menu(state, 'language', ['welcome']);
+      await this.save(state, action);
+      return { callId: id, action };
+    });
+  }
+
+  /**
+   * A key pressed (or none: `digits` null when the menu timed out) in answer to the action of
+   * `step`. An answer to an older step is a retried request: it gets the current action again.
+   * With `expect`, null (nothing done) unless the call is that phone system's call.
+   */
+  async digits(callId: string, step: number, digits: string | null, expect?: PhoneCall): Promise<Action | null> {
+    return this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state || !belongs(state, expect)) return null;
+      if (step !== state.step) return (state.lastAction as Action | null) ?? null;
+      const key = digits && /^[0-9*#]$/.test(digits) ? digits : null;
+      if (digits !== null && key === null) this.o.log.info({ callId, menu: state.menu ?? state.phase }, 'caller pressed keys that are no option');
+      switch (state.phase) {
+        case 'menu':
+          return this.menuAnswer(state, key);
+        case 'queued':
+          return this.holdKey(state, key);
+        case 'survey':
+          return this.surveyAnswer(state, key);
+        default:
+          return (state.lastAction as Action | null) ?? null;
+      }
+    });
+  }
+
+  /** Time for the next hold announcement: position and expected wait as they are now. */
+  async holdTick(callId: string, expect?: PhoneCall): Promise<Action | null> {
+    return this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state || !belongs(state, expect)) return null;
+      if (state.phase !== 'queued') return (state.lastAction as Action | null) ?? null;
+      const action = this.hold(state, false);
+      await this.save(state, action);
+      return action;
+    });
+  }
+
+  /** The phone system bridged the caller and the agent. */
+  async bridged(callId: string): Promise<void> {
+    await this.rowWritten(callId);
+    await callsRepository.event(this.o.db, callId, 'bridged', {});
+  }
+
+  /** The agent could not be reached: the call goes back to its place and the caller back on hold. */
+  async bridgeFailed(callId: string, reason: string): Promise<Action | null> {
+    return this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state || state.phase !== 'connected') return null;
+      this.o.log.warn({ callId, agentId: state.agentId, reason }, 'could not bridge the caller to the agent; back in the queue');
+      state.phase = 'queued';
+      state.agentId = null;
+      const action = this.hold(state, true);
+      await this.save(state, action);
+      await callsRepository.event(this.o.db, callId, 'bridge.failed', { reason });
+      await this.o.router.bridgeFailed(callId);
+      return action;
+    });
+  }
+
+  /**
+   * The agent's side of the call ended while the caller is still on the line (the phone system
+   * saw it): the conversation is over and the caller goes to the survey.
+   */
+  async agentLeft(callId: string): Promise<Action | null> {
+    return this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state) return null;
+      if (state.phase !== 'connected') return (state.lastAction as Action | null) ?? null;
+      const action = this.survey(state);
+      await this.save(state, action);
+      if (state.agentId) await this.o.router.agentHangup(state.agentId, callId);
+      return action;
+    });
+  }
+
+  /** The caller's line went down (or the flow's own hang-up completed). Nothing else is sent. */
+  async hangup(callId: string, by: HangupBy): Promise<void> {
+    await this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state) return;
+      await this.rowWritten(callId);
+      const phase = state.phase;
+      // Marked ended first, so the queue's own events for this call (call.ended) start no survey;
+      // dropped last, so a call whose state is gone has been fully put away.
+      state.phase = 'ended';
+      await this.o.store.put(state);
+      const at = new Date();
+      if (by === 'caller') await callsRepository.event(this.o.db, callId, 'caller.hangup', { phase, menu: state.menu });
+      if (phase === 'menu') await callsRepository.ended(this.o.db, callId, 'abandoned', at);
+      else if (phase === 'queued' || phase === 'connected') {
+        const left = await this.o.router.callerHangup(callId);
+        // The router records the end; a call it no longer holds was finished another way.
+        if (!left.ok) await callsRepository.ended(this.o.db, callId, phase === 'queued' ? 'abandoned' : 'answered', at);
+      }
+      await this.o.store.delete(state);
+    });
+  }
+
+  async recording(callId: string, url: string): Promise<void> {
+    await this.rowWritten(callId);
+    await callsRepository.setRecording(this.o.db, callId, url);
+    await callsRepository.event(this.o.db, callId, 'recording', { url });
+  }
+
+  // ---- decisions ---------------------------------------------------------------------------
+
+  private async menuAnswer(state: FlowState, key: string | null): Promise<Action> {
+    const menu = state.menu!;
+    const options = this.options(state, menu);
+    const chosen = this.o.menus.choose(options, key);
+    // The region and priority menus have a "none of these" key (0) that is a valid answer.
+    const declined = key === '0' && (menu === 'region' || menu === 'priority');
+    if (!chosen && !declined) {
+      if (state.attempts < this.o.menus.settings.menuAttempts) {
+        const action = this.menu(state, menu, ['invalid']);
+        await this.save(state, action);
+        return action;
+      }
+      this.o.log.info({ callId: state.callId, menu }, 'menu unanswered; taking its default');
+    }
+    switch (menu) {
+      case 'language':
+        state.language = chosen?.value ?? this.o.province.languages[0] ?? 'zh';
+        return this.next(state, 'topic');
+      case 'topic':
+        state.topic = chosen?.value ?? this.o.menus.defaultTopic();
+        return this.next(state, 'priority');
+      case 'priority':
+        state.priorityGroup = chosen?.value ?? null;
+        return this.next(state, 'region');
+      case 'region':
+        if (chosen) {
+          state.regionCode = chosen.value;
+          state.regionSource = 'ivr';
+          // A prefecture chosen from the province's list can narrow down once more.
+          if (this.o.menus.regionOptions(chosen.value).length > 0 && state.regionMenuOf !== null && this.o.regions.get(state.regionMenuOf)?.level === 'province') {
+            return this.next(state, 'region');
+          }
+        }
+        return this.enqueue(state);
+    }
+  }
+
+  /** Moves to the next menu, skipping the region menu when there is nothing to choose. */
+  private async next(state: FlowState, menu: MenuId): Promise<Action> {
+    if (menu === 'region' && (!this.o.menus.settings.regionMenu || this.o.menus.regionOptions(state.regionCode).length === 0)) {
+      return this.enqueue(state);
+    }
+    if (menu === 'region') state.regionMenuOf = state.regionCode;
+    state.menu = null;
+    const action = this.menu(state, menu, []);
+    await this.save(state, action);
+    return action;
+  }
+
+  private async enqueue(state: FlowState): Promise<Action> {
+    const settings = this.o.menus.settings;
+    const history = (await this.rowWritten(state.callId)) ?? (await callsRepository.historyOfCall(this.o.db, state.callId));
+    state.historyPriority =
+      (history.unansweredToday > 0 ? settings.repeatCallerPriority : 0) + (history.riskFlagged > 0 ? settings.riskHistoryPriority : 0);
+    state.priority = (state.priorityGroup ? settings.groupPriority : 0) + state.historyPriority;
+    state.menu = null;
+    state.phase = 'queued';
+    // Saved before the router sees the call: an agent may take it before enqueue returns.
+    await this.o.store.put(state);
+    await callsRepository.chosen(this.o.db, state.callId, {
+      language: state.language,
+      topic: state.topic ?? this.o.menus.defaultTopic(),
+      priorityGroup: state.priorityGroup,
+      priority: state.priority,
+      regionCode: state.regionCode,
+      regionSource: state.regionSource,
+    });
+    const result = await this.o.router.enqueue({
+      id: state.callId,
+      regionCode: state.regionCode,
+      language: state.language,
+      topic: state.topic ?? this.o.menus.defaultTopic(),
+      priority: state.priority,
+    });
+    if (result.status === 'rejected') {
+      this.o.log.warn({ callId: state.callId }, 'queue full; call turned away');
+      await callsRepository.ended(this.o.db, state.callId, 'rejected', new Date());
+      return this.finish(state, ['queue_full']);
+    }
+    const fresh = (await this.o.store.get(state.callId)) ?? state;
+    if (fresh.phase !== 'queued') return (fresh.lastAction as Action) ?? this.hold(state, true);
+    const action = this.hold(fresh, true);
+    await this.save(fresh, action);
+    return action;
+  }
+
+  private async holdKey(state: FlowState, key: string | null): Promise<Action> {
+    if (key === '1' && state.callbackOffered) {
+      const result = await this.o.router.requestCallback(state.callId);
+      if (result.ok && result.callbackId) {
+        await callsRepository.setCallback(this.o.db, state.callId, result.callbackId);
+        return this.finish(state, ['callback_confirmed']);
+      }
+    }
+    const action = this.hold(state, false);
+    await this.save(state, action);
+    return action;
+  }
+
+  private async surveyAnswer(state: FlowState, key: string | null): Promise<Action> {
+    if (key && SURVEY_KEYS.has(key)) {
+      const score = Number(key);
+      await ticketsRepository.saveSurvey(this.o.db, state.callId, score);
+      await callsRepository.event(this.o.db, state.callId, 'survey', { score });
+      return this.finish(state, ['survey_thanks']);
+    }
+    if (state.attempts < this.o.menus.settings.menuAttempts) {
+      state.attempts++;
+      state.step++;
+      const action: Action = { type: 'menu', step: state.step, menu: 'survey', prompts: [this.prompt('invalid', state), this.prompt('survey', state)], timeoutSeconds: this.o.menus.settings.surveyTimeoutSeconds };
+      await this.save(state, action);
+      return action;
+    }
+    await callsRepository.event(this.o.db, state.callId, 'survey', { score: null });
+    return this.finish(state, ['goodbye']);
+  }
+
+  // ---- router decisions --------------------------------------------------------------------
+
+  private routed(e: RoutingEvent, local: boolean): void {
+    if (this.stopped) return;
+    if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left') return;
+    if (e.type === 'call.left' && e.outcome !== 'timeout') return;
+    const tracked = this.react(e, local).catch((err) => this.o.log.error({ err, callId: e.call.id, event: e.type }, 'call flow could not act on a queue event'));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  private async react(e: RoutingEvent & { call: { id: string } }, local: boolean): Promise<void> {
+    const callId = e.call.id;
+    const peek = await this.o.store.get(callId);
+    if (!peek) return;
+    const driver = this.drivers.get(peek.driver);
+    const ref: CallRef = { callId, externalId: peek.externalId };
+    if (!driver || !driver.actsOn(ref, local)) return;
+    const action = await this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state) return null;
+      if (e.type === 'call.connected' && state.phase === 'queued') {
+        state.phase = 'connected';
+        state.agentId = e.agentId;
+        const ticket = await ticketsRepository.createForCall(this.o.db, { callId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: e.agentId });
+        state.ticketId = ticket.id;
+        const agent = await this.agent(e.agentId);
+        state.step++;
+        const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('connecting', state)], agent, record: true };
+        await this.save(state, action);
+        return action;
+      }
+      if (e.type === 'call.ended' && state.phase === 'connected') {
+        const action = this.survey(state);
+        await this.save(state, action);
+        return action;
+      }
+      if (e.type === 'call.left' && state.phase === 'queued') {
+        // Waited past the limit: the hotline calls back instead of keeping the caller on hold.
+        const callbackId = await this.o.router.scheduleCallback(e.call);
+        await callsRepository.setCallback(this.o.db, callId, callbackId);
+        await callsRepository.ended(this.o.db, callId, 'callback', new Date());
+        return this.finish(state, ['queue_timeout']);
+      }
+      return null;
+    });
+    if (!action) return;
+    // Let the driver first deliver the answer to the request in flight for this call (the hold
+    // that followed the menus), so this action reaches the caller after it, not before.
+    await new Promise((resolve) => setImmediate(resolve));
+    await driver.execute(ref, action);
+  }
+
+  // ---- actions -----------------------------------------------------------------------------
+
+  private menu(state: FlowState, menu: MenuId, before: PromptKey[]): Action {
+    state.phase = 'menu';
+    if (state.menu === menu) state.attempts++;
+    else {
+      state.menu = menu;
+      state.attempts = 1;
+    }
+    state.step++;
+    const language = menu === 'language' ? 'zh' : state.language;
+    const prompts = before.map((k) => this.o.prompts.get(k, language));
+    const options = this.options(state, menu);
+    const key = `${menu}_menu` as PromptKey;
+    prompts.push(this.o.prompts.get(key, language, { options: this.o.menus.describe(options, language) }));
+    return { type: 'menu', step: state.step, menu, prompts, timeoutSeconds: this.o.menus.settings.menuTimeoutSeconds };
+  }
+
+  private options(state: FlowState, menu: MenuId): MenuOption[] {
+    switch (menu) {
+      case 'language':
+        return this.o.menus.languageOptions();
+      case 'topic':
+        return this.o.menus.topicOptions();
+      case 'priority':
+        return Object.entries(this.o.menus.settings.priorityKeys).map(([key, value]) => ({ key, value, label: { zh: value, en: value } }));
+      case 'region':
+        return this.o.menus.regionOptions(state.regionMenuOf ?? state.regionCode);
+    }
+  }
+
+  private hold(state: FlowState, first: boolean): Action {
+    const estimate = this.o.router.estimate(state.callId);
+    const prompts: Prompt[] = [];
+    if (first) prompts.push(this.prompt('queued', state));
+    if (estimate && estimate.estimatedWaitSeconds !== null) {
+      prompts.push(this.prompt('position', state, { position: estimate.position, minutes: Math.max(1, Math.ceil(estimate.estimatedWaitSeconds / 60)) }));
+    } else {
+      prompts.push(this.prompt('no_estimate', state));
+    }
+    const wait = estimate?.estimatedWaitSeconds ?? null;
+    state.callbackOffered = wait === null || wait > this.o.router.settings.callbackThresholdSeconds;
+    if (state.callbackOffered) prompts.push(this.prompt('callback_offer', state));
+    if (first) state.step++;
+    return { type: 'hold', step: state.step, prompts, music: this.o.menus.settings.holdMusic, announceSeconds: this.o.menus.settings.holdAnnounceSeconds, acceptsKey: state.callbackOffered };
+  }
+
+  private survey(state: FlowState): Action {
+    state.phase = 'survey';
+    state.attempts = 1;
+    state.step++;
+    return { type: 'menu', step: state.step, menu: 'survey', prompts: [this.prompt('survey', state)], timeoutSeconds: this.o.menus.settings.surveyTimeoutSeconds };
+  }
+
+  private async finish(state: FlowState, keys: PromptKey[]): Promise<Action> {
+    state.phase = 'ended';
+    state.step++;
+    const action: Action = { type: 'hangup', step: state.step, prompts: keys.map((k) => this.prompt(k, state)) };
+    await this.save(state, action);
+    return action;
+  }
+
+  private prompt(key: PromptKey, state: FlowState, values: Record<string, string | number> = {}): Prompt {
+    return this.o.prompts.get(key, state.language, values);
+  }
+
+  private async agent(id: string): Promise<AgentEndpoint> {
+    const cached = this.agents.get(id);
+    if (cached) return cached;
+    const row = await this.o.db.selectFrom('agents').select(['id', 'username']).where('id', '=', id).executeTakeFirst();
+    const agent = { id, username: row?.username ?? id };
+    this.agents.set(id, agent);
+    return agent;
+  }
+
+  private async save(state: FlowState, action: Action): Promise<void> {
+    state.lastAction = action;
+    await this.o.store.put(state);
+  }
+
+  /**
+   * Waits until the call's row, if this node is writing it, is written; gives the caller's
+   * history when it was (null otherwise, or when the row was written earlier or elsewhere).
+   */
+  private async rowWritten(callId: string): Promise<CallerHistory | null> {
+    return (await this.rows.get(callId)) ?? null;
+  }
+
+  /** Runs `fn` after every earlier step of the same call on this node has finished. */
+  private withCall<T>(callId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(callId) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.locks.set(callId, tail);
+    void tail.then(() => {
+      if (this.locks.get(callId) === tail) this.locks.delete(callId);
+    });
+    return run;
+  }
+}

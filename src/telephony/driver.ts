@@ -1,0 +1,49 @@
+import type { Prompt } from './prompts';
+
+/**
+ * The one interface between the call flow and a phone system (DESIGN §2). Events come in as
+ * calls to the CallFlow (arrived, digits, hold tick, hang-up, bridged, recording); the flow's
+ * decisions go out as Actions. A driver renders an action its own way: TwiML for Twilio, a
+ * Redirect into a dialplan context for Asterisk, a timer for the simulator. Nothing above this
+ * interface knows which phone system carries a call.
+ */
+
+export type DriverName = 'sim' | 'asterisk' | 'twilio';
+
+export interface AgentEndpoint {
+  id: string;
+  /** The agent's sign-in name: SIP endpoint and Twilio client identity derive from it. */
+  username: string;
+}
+
+export type Action =
+  /** Play the prompts and collect one key; answer with `digits` carrying this `step`. */
+  | { type: 'menu'; step: number; menu: 'language' | 'topic' | 'priority' | 'region' | 'survey'; prompts: Prompt[]; timeoutSeconds: number }
+  /**
+   * Hold: announcements, then music until the next hold tick. A key pressed while holding is
+   * sent as `digits` with this step when `acceptsKey` (the callback offer).
+   */
+  | { type: 'hold'; step: number; prompts: Prompt[]; music: string; announceSeconds: number; acceptsKey: boolean }
+  /** Bridge the caller to the agent, recorded. */
+  | { type: 'connect'; step: number; prompts: Prompt[]; agent: AgentEndpoint; record: true }
+  /** Play the prompts and hang up. */
+  | { type: 'hangup'; step: number; prompts: Prompt[] };
+
+export interface CallRef {
+  callId: string;
+  externalId: string;
+}
+
+export interface TelephonyDriver {
+  readonly name: DriverName;
+  /**
+   * Whether this node carries out what the router decided for this driver's calls: the node
+   * that took the step (Twilio: any node can reach the REST API), the node holding the AMI link
+   * (Asterisk), the node where the simulated call lives (simulator).
+   */
+  actsOn(call: CallRef, local: boolean): boolean;
+  /** Carries out an action decided outside a request from the phone system. */
+  execute(call: CallRef, action: Action): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,92 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { z } from 'zod';
+import { CallFlow } from './call-flow';
+import { CallerRegionResolver } from './caller-region';
+import type { TelephonyDriver } from './driver';
+import { type FlowStateStore, MemoryFlowStateStore, RedisFlowStateStore } from './flow-state';
+import { ivrSettings, Menus } from './ivr';
+import { defaultCatalogue, Prompts } from './prompts';
+import type { AsteriskDriver } from './asterisk/asterisk-driver';
+import { createAsteriskDriver } from './asterisk/setup';
+import { SimDriver } from './sim/sim-driver';
+import { TwilioDriver, twilioDriverOptions } from './twilio/twilio-driver';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    callFlow: CallFlow;
+    /** The built-in simulator, when TELEPHONY includes sim. */
+    simDriver: SimDriver | null;
+    /** The Asterisk (AMI) driver, when TELEPHONY includes asterisk. */
+    asteriskDriver: AsteriskDriver | null;
+    /** The Twilio driver, when TELEPHONY includes twilio (its webhooks are registered only then). */
+    twilioDriver: TwilioDriver | null;
+  }
+}
+
+/**
+ * The call flow and the phone systems configured in TELEPHONY. Drivers start after the flow
+ * exists and stop before it, so no event reaches a flow that is gone.
+ */
+export const telephonyPlugin = fp(
+  async function telephony(app: FastifyInstance) {
+    const row = await app.db.selectFrom('provinces').select('settings').where('code', '=', app.province.code).executeTakeFirstOrThrow();
+    const settings = ivrSettings(z.record(z.string(), z.unknown()).parse(row.settings), app.province.code);
+    const catalogue = defaultCatalogue();
+    for (const [language, entries] of Object.entries(settings.prompts ?? {})) catalogue[language] = { ...catalogue[language], ...entries };
+    const store: FlowStateStore = app.redis ? new RedisFlowStateStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace }) : new MemoryFlowStateStore();
+    const flow = new CallFlow({
+      db: app.db,
+      router: app.router,
+      regions: app.regions,
+      province: app.province,
+      menus: new Menus(settings, app.province.languages, app.regions),
+      prompts: new Prompts(catalogue, app.log),
+      store,
+      resolver: new CallerRegionResolver(app.regions),
+      log: app.log,
+    });
+
+    const drivers: TelephonyDriver[] = [];
+    let sim: SimDriver | null = null;
+    if (app.config.telephony.includes('sim')) {
+      sim = new SimDriver(flow, app.log, app.config.sim);
+      drivers.push(sim);
+    }
+    let asterisk: AsteriskDriver | null = null;
+    if (app.config.telephony.includes('asterisk') && app.config.asterisk) {
+      // Starting only takes the lease (when there is Redis): the AMI link comes up in the
+      // background, so the service starts even while Asterisk is unreachable.
+      asterisk = createAsteriskDriver({
+        config: app.config.asterisk,
+        flow,
+        db: app.db,
+        redis: app.redis,
+        redisNamespace: app.config.redisNamespace,
+        provinceCode: app.province.code,
+        log: app.log,
+        metrics: app.metrics,
+      });
+      drivers.push(asterisk);
+    }
+    let twilioDriver: TwilioDriver | null = null;
+    if (app.config.telephony.includes('twilio')) {
+      twilioDriver = new TwilioDriver(flow, app.db, app.log, twilioDriverOptions(app.config, settings.holdMusic));
+      drivers.push(twilioDriver);
+    }
+    for (const driver of drivers) {
+      flow.addDriver(driver);
+      await driver.start();
+    }
+    app.decorate('callFlow', flow);
+    app.decorate('simDriver', sim);
+    app.decorate('asteriskDriver', asterisk);
+    app.decorate('twilioDriver', twilioDriver);
+    app.addHook('onClose', async () => {
+      for (const driver of drivers) await driver.stop();
+      await flow.stop();
+      await store.close();
+    });
+  },
+  { name: 'telephony', dependencies: ['queue', 'province', 'database', 'redis'] },
+);

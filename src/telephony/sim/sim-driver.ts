@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CallFlow } from '../call-flow';
+import type { Action, CallRef, TelephonyDriver } from '../driver';
+
+/**
+ * The built-in phone system: callers that exist only in this process and press the keys they
+ * were given, in order, one per menu. It walks the same call flow as a real call, so the whole
+ * product works with no phone system at all (the embedded default, tests, demos, `npm run sim`).
+ */
+
+export interface SimCallInput {
+  from: string;
+  /** Keys answering the menus in order, survey last; '.' lets a menu time out. */
+  digits: string;
+  /** Press 1 when offered a callback while on hold. */
+  acceptCallback?: boolean;
+  /** Hang up if no agent has answered after this many seconds on hold. */
+  patienceSeconds?: number;
+}
+
+export type SimStatus = 'ivr' | 'queued' | 'connected' | 'survey' | 'ended';
+
+export interface SimCallView {
+  id: string;
+  from: string;
+  status: SimStatus;
+  outcome: 'answered' | 'abandoned' | 'callback' | 'rejected' | 'ended_by_system' | null;
+  createdAt: number;
+  queuedAt: number | null;
+  answeredAt: number | null;
+  endedAt: number | null;
+  agentUsername: string | null;
+  /** What the caller heard, in order (prompt keys with their text). */
+  heard: { at: number; key: string; language: string; text: string | null }[];
+  pressed: string[];
+  surveyScore: number | null;
+}
+
+interface SimCall extends SimCallView {
+  externalId: string;
+  keys: string[];
+  acceptCallback: boolean;
+  patienceSeconds: number | null;
+  timers: Set<NodeJS.Timeout>;
+  step: number;
+}
+
+export interface SimDriverOptions {
+  /** How long a simulated caller takes to press a key. */
+  keyDelayMs: number;
+  /** Scales every wait the flow asks for (menu timeouts, announcement intervals); 1 is real time. */
+  timeScale: number;
+  /** Ended calls kept for GET /sim/calls, newest first. */
+  keepEnded: number;
+}
+
+export const DEFAULT_SIM_OPTIONS: SimDriverOptions = { keyDelayMs: 400, timeScale: 1, keepEnded: 20_000 };
+
+export class SimDriver implements TelephonyDriver {
+  readonly name = 'sim' as const;
+  private readonly calls = new Map<string, SimCall>();
+  private readonly ended: string[] = [];
+  private stopped = false;
+  private readonly o: SimDriverOptions;
+
+  constructor(
+    private readonly flow: CallFlow,
+    private readonly log: FastifyBaseLogger,
+    options: Partial<SimDriverOptions> = {},
+  ) {
+    this.o = { ...DEFAULT_SIM_OPTIONS, ...options };
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const call of this.calls.values()) this.clearTimers(call);
+  }
+
+  actsOn(call: CallRef): boolean {
+    return this.calls.get(call.callId)?.externalId === call.externalId;
+  }
+
+  /** Places a simulated call and returns its id once the flow has answered it. */
+  async place(input: SimCallInput): Promise<string> {
+    const externalId = `sim-${randomUUID()}`;
+    const { callId, action } = await this.flow.arrived({ driver: 'sim', externalId, from: input.from });
+    const call: SimCall = {
+      id: callId,
+      externalId,
+      from: input.from,
+      status: 'ivr',
+      outcome: null,
+      createdAt: Date.now(),
+      queuedAt: null,
+      answeredAt: null,
+      endedAt: null,
+      agentUsername: null,
+      heard: [],
+      pressed: [],
+      surveyScore: null,
+      keys: [...input.digits],
+      acceptCallback: input.acceptCallback ?? false,
+      patienceSeconds: input.patienceSeconds ?? null,
+      timers: new Set(),
+      step: 0,
+    };
+    this.calls.set(callId, call);
+    this.apply(call, action);
+    return callId;
+  }
+
+  /** The simulated caller hangs up. False when there is no such live call. */
+  async hangup(callId: string): Promise<boolean> {
+    const call = this.calls.get(callId);
+    if (!call || call.status === 'ended') return false;
+    this.end(call, call.status === 'connected' || call.status === 'survey' ? 'answered' : 'abandoned');
+    await this.flow.hangup(callId, 'caller');
+    return true;
+  }
+
+  view(callId: string): SimCallView | null {
+    const call = this.calls.get(callId);
+    return call ? this.toView(call) : null;
+  }
+
+  /** Calls placed on this node, newest first. */
+  list(limit: number): SimCallView[] {
+    return [...this.calls.values()]
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit)
+      .map((c) => this.toView(c));
+  }
+
+  async execute(ref: CallRef, action: Action): Promise<void> {
+    const call = this.calls.get(ref.callId);
+    if (call && call.status !== 'ended') this.apply(call, action);
+  }
+
+  // ---- the simulated caller ----------------------------------------------------------------
+
+  private apply(call: SimCall, action: Action): void {
+    if (this.stopped || call.status === 'ended') return;
+    call.step = action.step;
+    const now = Date.now();
+    for (const p of action.prompts) call.heard.push({ at: now, key: p.key, language: p.language, text: p.text });
+    switch (action.type) {
+      case 'menu': {
+        if (action.menu === 'survey') call.status = 'survey';
+        const key = call.keys.shift();
+        const answer = key === undefined || key === '.' ? null : key;
+        const delay = answer === null ? action.timeoutSeconds * 1000 * this.o.timeScale : this.o.keyDelayMs;
+        this.later(call, delay, async () => {
+          if (answer !== null) call.pressed.push(answer);
+          if (action.menu === 'survey' && answer && /^[1-5]$/.test(answer)) call.surveyScore = Number(answer);
+          const next = await this.flow.digits(call.id, action.step, answer);
+          if (next) this.apply(call, next);
+        });
+        return;
+      }
+      case 'hold': {
+        if (call.status !== 'queued') {
+          call.status = 'queued';
+          call.queuedAt ??= now;
+          if (call.patienceSeconds !== null) {
+            this.later(call, call.patienceSeconds * 1000 * this.o.timeScale, async () => {
+              if (call.status === 'queued') await this.hangup(call.id);
+            });
+          }
+        }
+        if (action.acceptsKey && call.acceptCallback) {
+          this.later(call, this.o.keyDelayMs, async () => {
+            call.pressed.push('1');
+            const next = await this.flow.digits(call.id, action.step, '1');
+            if (next) this.apply(call, next);
+          });
+          return;
+        }
+        this.later(call, action.announceSeconds * 1000 * this.o.timeScale, async () => {
+          if (call.status !== 'queued' || call.step !== action.step) return;
+          const next = await this.flow.holdTick(call.id);
+          // Only a fresh announcement belongs here: by now the flow may have moved the call on
+          // (an agent took it) and that action reaches the caller through execute().
+          if (next?.type === 'hold' && call.status === 'queued') this.apply(call, next);
+        });
+        return;
+      }
+      case 'connect':
+        call.status = 'connected';
+        call.answeredAt = now;
+        call.agentUsername = action.agent.username;
+        this.later(call, 0, async () => {
+          await this.flow.bridged(call.id);
+          await this.flow.recording(call.id, `sim:recordings/${call.id}`);
+        });
+        return;
+      case 'hangup': {
+        const outcome = action.prompts.some((p) => p.key === 'callback_confirmed' || p.key === 'queue_timeout')
+          ? 'callback'
+          : action.prompts.some((p) => p.key === 'queue_full')
+            ? 'rejected'
+            : call.answeredAt
+              ? 'answered'
+              : 'ended_by_system';
+        this.end(call, outcome);
+        this.later(call, 0, () => this.flow.hangup(call.id, 'system'), true);
+        return;
+      }
+    }
+  }
+
+  private end(call: SimCall, outcome: SimCall['outcome']): void {
+    this.clearTimers(call);
+    call.status = 'ended';
+    call.outcome = outcome;
+    call.endedAt = Date.now();
+    this.ended.push(call.id);
+    while (this.ended.length > this.o.keepEnded) this.calls.delete(this.ended.shift()!);
+  }
+
+  private later(call: SimCall, ms: number, fn: () => Promise<unknown>, evenIfEnded = false): void {
+    const timer = setTimeout(() => {
+      call.timers.delete(timer);
+      if (this.stopped || (call.status === 'ended' && !evenIfEnded)) return;
+      fn().catch((err) => this.log.error({ err, callId: call.id }, 'simulated call failed'));
+    }, Math.max(0, ms));
+    call.timers.add(timer);
+  }
+
+  private clearTimers(call: SimCall): void {
+    for (const t of call.timers) clearTimeout(t);
+    call.timers.clear();
+  }
+
+  private toView(c: SimCall): SimCallView {
+    return {
+      id: c.id,
+      from: c.from,
+      status: c.status,
+      outcome: c.outcome,
+      createdAt: c.createdAt,
+      queuedAt: c.queuedAt,
+      answeredAt: c.answeredAt,
+      endedAt: c.endedAt,
+      agentUsername: c.agentUsername,
+      heard: c.heard,
+      pressed: c.pressed,
+      surveyScore: c.surveyScore,
+    };
+  }
+}

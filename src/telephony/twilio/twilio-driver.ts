@@ -1,0 +1,275 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { FastifyBaseLogger } from 'fastify';
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
+import type { Config } from '../../config/config';
+import type { Db } from '../../db/database';
+import { Errors } from '../../errors/errors';
+import type { CallFlow, HangupBy } from '../call-flow';
+import type { Action, CallRef, TelephonyDriver } from '../driver';
+import type { FlowState } from '../flow-state';
+import { Twiml, type TwimlOptions } from './twiml';
+
+/**
+ * The Twilio phone system (DESIGN §2): Twilio asks for TwiML at every step of a call (signed
+ * webhooks, answered from the call flow), and what the router decides between those requests
+ * (an agent took the call, the agent hung up at the desk, the wait ran out) replaces the live
+ * call's TwiML through the REST API. Any node can answer a webhook or reach the REST API, so
+ * the node that committed a router step carries it out.
+ */
+
+export interface TwilioDriverOptions extends TwimlOptions {
+  accountSid: string;
+  authToken: string;
+  /** Null: https://api.twilio.com. Otherwise every REST request goes to this base instead. */
+  apiBaseUrl: string | null;
+  restTimeoutMs: number;
+}
+
+/** How long the agent's softphone rings before the <Dial> reports no-answer (the call goes back to its place). */
+const DIAL_TIMEOUT_SECONDS = 20;
+
+/** The driver's options from the validated configuration (which requires them when TELEPHONY includes twilio). */
+export function twilioDriverOptions(config: Config, holdMusic: string): TwilioDriverOptions {
+  const t = config.twilio;
+  if (!t || !config.publicBaseUrl || !t.audioBaseUrl) throw new Error('TELEPHONY includes twilio but TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or PUBLIC_BASE_URL is missing');
+  return {
+    accountSid: t.accountSid,
+    authToken: t.authToken,
+    apiBaseUrl: t.apiBaseUrl,
+    restTimeoutMs: t.restTimeoutMs,
+    publicBaseUrl: config.publicBaseUrl.replace(/\/+$/, ''),
+    audioBaseUrl: t.audioBaseUrl,
+    voices: t.voices,
+    dialTimeoutSeconds: DIAL_TIMEOUT_SECONDS,
+    holdMusic,
+  };
+}
+
+/** Call statuses after which the call is over. */
+const ENDED = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+
+export const DIAL_STATUSES = ['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled'] as const;
+export const CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
+export const RECORDING_STATUSES = ['in-progress', 'completed', 'absent', 'failed'] as const;
+
+/** The REST client's transport, sending to another base URL (a local fake Twilio in tests and benchmarks). */
+class RebasedRequestClient extends twilio.RequestClient {
+  constructor(
+    private readonly base: string,
+    opts: RequestClient.RequestClientOptions,
+  ) {
+    super(opts);
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    return super.request({ ...opts, uri: opts.uri.replace(/^https?:\/\/[^/]+/, this.base) });
+  }
+}
+
+export class TwilioDriver implements TelephonyDriver {
+  readonly name = 'twilio' as const;
+  readonly twiml: Twiml;
+  private readonly client: twilio.Twilio;
+  private readonly agents: (http.Agent | https.Agent)[] = [];
+
+  constructor(
+    private readonly flow: CallFlow,
+    private readonly db: Db,
+    private readonly log: FastifyBaseLogger,
+    private readonly o: TwilioDriverOptions,
+  ) {
+    this.twiml = new Twiml(o);
+    const transport = { timeout: o.restTimeoutMs, keepAlive: true, autoRetry: true, maxRetries: 3 };
+    const httpClient = o.apiBaseUrl ? new RebasedRequestClient(o.apiBaseUrl, transport) : new twilio.RequestClient(transport);
+    // Own the sockets, so stop() can close them instead of leaving keep-alive connections open.
+    const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+    httpClient.axios.defaults.httpAgent = httpAgent;
+    this.agents.push(httpAgent);
+    if (httpClient.axios.defaults.httpsAgent) this.agents.push(httpClient.axios.defaults.httpsAgent as https.Agent);
+    this.client = twilio(o.accountSid, o.authToken, { httpClient });
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    for (const agent of this.agents) agent.destroy();
+  }
+
+  /** Any node reaches the REST API: the node that committed the router's step acts on it. */
+  actsOn(_call: CallRef, local: boolean): boolean {
+    return local;
+  }
+
+  /**
+   * The URL Twilio signed: PUBLIC_BASE_URL and the path and query as this node received them.
+   * Throws a 403 unless the X-Twilio-Signature header is Twilio's signature of it and `params`.
+   */
+  verify(signature: string | string[] | undefined, rawUrl: string, params: Record<string, unknown>): void {
+    if (typeof signature !== 'string' || signature === '') throw new Errors.TWILIO_SIGNATURE('no X-Twilio-Signature header');
+    if (!twilio.validateRequest(this.o.authToken, signature, `${this.o.publicBaseUrl}${rawUrl}`, params)) {
+      throw new Errors.TWILIO_SIGNATURE('X-Twilio-Signature does not match this URL and these parameters (is PUBLIC_BASE_URL the address Twilio calls?)');
+    }
+  }
+
+  /** Replaces the live call's TwiML: what the router decided while the call was on hold or bridged. */
+  async execute(ref: CallRef, action: Action): Promise<void> {
+    const state = await this.flow.state(ref.callId);
+    if (!state || state.step !== action.step) {
+      this.log.info({ callId: ref.callId, action: action.type, step: action.step }, 'Twilio call has moved on; action not sent');
+      return;
+    }
+    try {
+      await this.client.calls(ref.externalId).update({ twiml: this.twiml.render(ref.callId, action, 'rest') });
+    } catch (err) {
+      const e = err as { status?: number; code?: number | string; message?: string };
+      const gone = e.status === 404 || e.code === 21220;
+      this.log[gone ? 'warn' : 'error'](
+        { callId: ref.callId, action: action.type, status: e.status, code: e.code, reason: e.message },
+        gone ? 'Twilio call is no longer in progress; action not delivered' : 'could not deliver an action to the Twilio call',
+      );
+      if (gone) await this.flow.hangup(ref.callId, 'caller');
+      else if (action.type === 'connect') await this.flow.bridgeFailed(ref.callId, `Twilio REST update failed: ${e.message ?? 'unknown error'}`);
+    }
+  }
+
+  // ---- webhooks ------------------------------------------------------------------------------
+
+  /** A new call to the hotline number. A retried request is the same call, answered the same way. */
+  async incoming(p: { CallSid: string; From: string }): Promise<string> {
+    const { callId, action } = await this.flow.arrived({ driver: 'twilio', externalId: p.CallSid, from: p.From });
+    return this.twiml.render(callId, action, 'webhook');
+  }
+
+  /** A menu's answer: a key, or none when the menu timed out (the fallback <Redirect>). */
+  async gathered(q: { call: string; step: number }, p: { CallSid: string; Digits?: string | undefined }): Promise<string> {
+    const action = await this.flow.digits(q.call, q.step, p.Digits ? p.Digits : null, { driver: 'twilio', externalId: p.CallSid });
+    return action ? this.twiml.render(q.call, action, 'webhook') : this.notInFlow(q.call, p.CallSid);
+  }
+
+  /** The hold loop's next turn, or the key the caller pressed on hold (the callback offer). */
+  async holding(q: { call: string; step: number }, p: { CallSid: string; Digits?: string | undefined }): Promise<string> {
+    const call = { driver: 'twilio' as const, externalId: p.CallSid };
+    const action = p.Digits ? await this.flow.digits(q.call, q.step, p.Digits, call) : await this.flow.holdTick(q.call, call);
+    return action ? this.twiml.render(q.call, action, 'webhook') : this.notInFlow(q.call, p.CallSid);
+  }
+
+  /**
+   * The <Dial> to the agent ended. Answered and over: the agent left, the caller goes to the
+   * survey. Not answered (busy, no answer, failed): back in the queue, in the same place.
+   */
+  async dialEnded(
+    q: { call: string; step: number },
+    p: { CallSid: string; DialCallStatus: (typeof DIAL_STATUSES)[number]; CallStatus?: string | undefined },
+  ): Promise<string> {
+    const found = await this.find(q.call, p.CallSid);
+    if (!found) return this.twiml.hangup();
+    if (p.CallStatus && ENDED.has(p.CallStatus)) {
+      // The caller hung up: Twilio still reports the <Dial>, but there is no one to answer.
+      await this.flow.hangup(q.call, 'caller');
+      return this.twiml.hangup();
+    }
+    let action: Action | null;
+    if (q.step !== found.step) action = found.lastAction as Action | null;
+    else if (p.DialCallStatus === 'completed' || p.DialCallStatus === 'answered') action = await this.flow.agentLeft(q.call);
+    else action = (await this.flow.bridgeFailed(q.call, `agent's softphone: ${p.DialCallStatus}`)) ?? ((await this.flow.state(q.call))?.lastAction as Action | null);
+    return action ? this.twiml.render(q.call, action, 'webhook') : this.twiml.hangup();
+  }
+
+  /**
+   * Call status callbacks. The caller's call (the number's status callback): once it is over,
+   * the flow ends it; a callback repeating a SequenceNumber already applied, or older than it,
+   * changes nothing. The agent's leg (`leg=agent`, from the <Client> noun): answered means
+   * the two are bridged.
+   */
+  async statusChanged(
+    q: { call?: string | undefined; leg?: 'agent' | undefined },
+    p: { CallSid: string; CallStatus: (typeof CALL_STATUSES)[number]; SequenceNumber?: number | undefined; ParentCallSid?: string | undefined },
+  ): Promise<void> {
+    if (q.leg === 'agent' && q.call) {
+      const found = await this.find(q.call, p.ParentCallSid ?? '');
+      if (!found || (p.CallStatus !== 'in-progress' && p.CallStatus !== 'answered')) return;
+      let first = false;
+      await this.flow.driverData(q.call, (data) => {
+        if (data.bridgedLeg === p.CallSid) return null;
+        first = true;
+        return { ...data, bridgedLeg: p.CallSid };
+      });
+      if (first) await this.flow.bridged(q.call);
+      return;
+    }
+
+    const callId = await this.flow.lookup('twilio', p.CallSid);
+    if (!callId) {
+      // Already finished here (a retried final callback), or never heard of.
+      if (await twilioCalls.exists(this.db, { externalId: p.CallSid })) return;
+      throw new Errors.TWILIO_CALL_NOT_FOUND(p.CallSid);
+    }
+    let fresh = true;
+    let by: HangupBy = 'caller';
+    const state = await this.flow.driverData(callId, (data, s) => {
+      const last = typeof data.statusSequence === 'number' ? data.statusSequence : -1;
+      if (p.SequenceNumber !== undefined && p.SequenceNumber <= last) {
+        fresh = false;
+        return null;
+      }
+      // Our own <Hangup/> ended it when the flow had already finished the call.
+      by = s.phase === 'ended' ? 'system' : 'caller';
+      return p.SequenceNumber === undefined ? null : { ...data, statusSequence: p.SequenceNumber };
+    });
+    if (!state || !fresh) return;
+    if (ENDED.has(p.CallStatus)) await this.flow.hangup(callId, by);
+  }
+
+  /** A recording of the conversation is ready (it usually comes after the call has ended). */
+  async recordingReady(
+    q: { call: string },
+    p: { CallSid: string; RecordingSid: string; RecordingUrl: string; RecordingStatus: (typeof RECORDING_STATUSES)[number] },
+  ): Promise<void> {
+    const row = await twilioCalls.byId(this.db, q.call);
+    if (!row || row.external_id !== p.CallSid) throw new Errors.TWILIO_CALL_NOT_FOUND(p.CallSid);
+    if (p.RecordingStatus !== 'completed') {
+      this.log.warn({ callId: q.call, recordingSid: p.RecordingSid, status: p.RecordingStatus }, 'Twilio reports no usable recording for this call');
+      return;
+    }
+    if (row.recording_url === p.RecordingUrl) return;
+    await this.flow.recording(q.call, p.RecordingUrl);
+  }
+
+  /**
+   * The answer when the flow did nothing: the call is over here (hang up), or the call id in
+   * the URL and Twilio's CallSid do not name a call we know together (404).
+   */
+  private async notInFlow(callId: string, callSid: string): Promise<string> {
+    if (await twilioCalls.exists(this.db, { id: callId, externalId: callSid })) return this.twiml.hangup();
+    throw new Errors.TWILIO_CALL_NOT_FOUND(callSid);
+  }
+
+  /**
+   * The call's state when the call id in the URL and Twilio's CallSid belong together; null
+   * when the flow has already finished that call; a 404 when there is no such call.
+   */
+  private async find(callId: string, callSid: string): Promise<FlowState | null> {
+    const state = await this.flow.state(callId);
+    if (state) {
+      if (state.driver === 'twilio' && state.externalId === callSid) return state;
+    } else if (await twilioCalls.exists(this.db, { id: callId, externalId: callSid })) {
+      return null;
+    }
+    throw new Errors.TWILIO_CALL_NOT_FOUND(callSid || callId);
+  }
+}
+
+/** The two reads the driver makes of the calls table, for calls the flow has already finished. */
+const twilioCalls = {
+  async exists(db: Db, where: { id?: string; externalId: string }): Promise<boolean> {
+    let query = db.selectFrom('calls').select('id').where('driver', '=', 'twilio').where('external_id', '=', where.externalId);
+    if (where.id) query = query.where('id', '=', where.id);
+    return (await query.executeTakeFirst()) !== undefined;
+  },
+
+  byId(db: Db, id: string) {
+    return db.selectFrom('calls').select(['id', 'external_id', 'recording_url']).where('id', '=', id).where('driver', '=', 'twilio').executeTakeFirst();
+  },
+};

@@ -1,0 +1,55 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+
+/** Tickets: one per answered call (and per callback), numbered QH-20261121-000123. */
+
+/** The ticket's day in China Standard Time, where the hotline's day begins. */
+export function ticketDay(at: Date): string {
+  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+export function formatTicketNumber(prefix: string, day: string, n: number): string {
+  return `${prefix}-${day.replaceAll('-', '')}-${String(n).padStart(6, '0')}`;
+}
+
+export const ticketsRepository = {
+  /** Next number of the day; one statement, so concurrent nodes never hand out the same one. */
+  async nextNumber(db: Db, provinceCode: string, prefix: string, at = new Date()): Promise<string> {
+    const day = ticketDay(at);
+    const row = await db
+      .insertInto('ticket_counters')
+      .values({ province_code: provinceCode, day, last: 1 })
+      .onConflict((oc) => oc.columns(['province_code', 'day']).doUpdateSet({ last: sql`ticket_counters.last + 1` }))
+      .returning('last')
+      .executeTakeFirstOrThrow();
+    return formatTicketNumber(prefix, day, row.last);
+  },
+
+  /** The ticket of a call, made when an agent answers it; answering twice keeps the first. */
+  async createForCall(db: Db, input: { callId: string; provinceCode: string; prefix: string; agentId: string | null }): Promise<{ id: string; number: string }> {
+    const existing = await db.selectFrom('tickets').select(['id', 'number']).where('call_id', '=', input.callId).executeTakeFirst();
+    if (existing) return existing;
+    const call = await db.selectFrom('calls').select(['caller_number', 'region_code', 'language', 'topic']).where('id', '=', input.callId).executeTakeFirstOrThrow();
+    const number = await ticketsRepository.nextNumber(db, input.provinceCode, input.prefix);
+    const row = await db
+      .insertInto('tickets')
+      .values({ number, call_id: input.callId, caller_number: call.caller_number, region_code: call.region_code, language: call.language, topic: call.topic, agent_id: input.agentId })
+      .onConflict((oc) => oc.column('call_id').doNothing())
+      .returning(['id', 'number'])
+      .executeTakeFirst();
+    return row ?? (await db.selectFrom('tickets').select(['id', 'number']).where('call_id', '=', input.callId).executeTakeFirstOrThrow());
+  },
+
+  /** The caller's rating after the call: on the ticket and as a survey response, once per call. */
+  async saveSurvey(db: Db, callId: string, score: number): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      const ticket = await tx.selectFrom('tickets').select('id').where('call_id', '=', callId).executeTakeFirst();
+      await tx
+        .insertInto('survey_responses')
+        .values({ call_id: callId, ticket_id: ticket?.id ?? null, score })
+        .onConflict((oc) => oc.column('call_id').doUpdateSet({ score }))
+        .execute();
+      if (ticket) await tx.updateTable('tickets').set({ survey_score: score, updated_at: new Date() }).where('id', '=', ticket.id).execute();
+    });
+  },
+};

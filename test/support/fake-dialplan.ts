@@ -1,0 +1,101 @@
+import type { FakeAmi, FakeChannel } from './fake-ami';
+import { eventually } from './tcp-proxy';
+
+/**
+ * Plays deploy/asterisk/extensions.conf on top of the fake AMI server, so a test can be the
+ * caller: a Redirect into a hotline context latches HOTLINE_* into HL_* as the dialplan does,
+ * and pressing a key, the end of a hold period or the end of a Dial sends the UserEvent that
+ * context sends (with the latched Step) and parks the channel again.
+ */
+
+export interface Redirected {
+  context: string;
+  /** HOTLINE_* as they were when the channel entered the context. */
+  vars: Record<string, string>;
+}
+
+export class FakeDialplan {
+  private readonly redirects = new Map<string, Redirected[]>();
+  private readonly seen = new Map<string, number>();
+  private agentSeq = 0;
+
+  constructor(private readonly ami: FakeAmi) {
+    ami.onAction((a) => {
+      if (a.action !== 'redirect') return;
+      const ch = [...ami.channels.values()].find((c) => c.channel === a.headers.channel);
+      if (!ch || !a.headers.context?.startsWith('hotline-')) return;
+      const vars = Object.fromEntries([...ch.vars].filter(([k]) => k.startsWith('HOTLINE_')));
+      for (const [k, v] of Object.entries(vars)) ch.vars.set(k.replace('HOTLINE_', 'HL_'), v);
+      this.redirects.set(ch.uniqueid, [...(this.redirects.get(ch.uniqueid) ?? []), { context: a.headers.context, vars }]);
+    });
+  }
+
+  /** A call to 12348: the channel appears, [hotline-inbound] announces it and parks it. */
+  call(callerIdNum: string, channel?: string): FakeChannel {
+    const ch = this.ami.addChannel({ callerIdNum, ...(channel ? { channel } : {}) });
+    this.ami.userEvent(ch.uniqueid, 'HotlineArrived');
+    this.ami.move(ch.uniqueid, 'hotline-park');
+    return ch;
+  }
+
+  /** The next Redirect of this channel not yet looked at; it must go to `context` when given. */
+  async next(uniqueid: string, context?: string, timeoutMs = 10_000): Promise<Redirected> {
+    const ok = await eventually(async () => (this.redirects.get(uniqueid)?.length ?? 0) > (this.seen.get(uniqueid) ?? 0), timeoutMs, 10);
+    if (!ok) throw new Error(`no Redirect of ${uniqueid} within ${timeoutMs} ms (wanted ${context ?? 'any'})`);
+    const index = this.seen.get(uniqueid) ?? 0;
+    this.seen.set(uniqueid, index + 1);
+    const r = this.redirects.get(uniqueid)![index]!;
+    if (context && r.context !== context) throw new Error(`${uniqueid} was redirected to ${r.context}, expected ${context} (HOTLINE_PROMPTS=${r.vars.HOTLINE_PROMPTS})`);
+    return r;
+  }
+
+  /** Redirects of this channel so far. */
+  all(uniqueid: string): Redirected[] {
+    return this.redirects.get(uniqueid) ?? [];
+  }
+
+  private step(uniqueid: string): string {
+    return this.ami.channel(uniqueid).vars.get('HL_STEP') ?? '';
+  }
+
+  /** Read() or WaitExten() got keys ('' when the menu timed out). */
+  press(uniqueid: string, digits: string): void {
+    const menu = this.ami.channel(uniqueid).vars.get('HL_MENU') ?? '';
+    this.ami.userEvent(uniqueid, 'HotlineDigits', [['Step', this.step(uniqueid)], ['Menu', menu], ['Digits', digits]]);
+    this.ami.move(uniqueid, 'hotline-park');
+  }
+
+  /** The hold period is over. */
+  holdTick(uniqueid: string): void {
+    this.ami.userEvent(uniqueid, 'HotlineHoldTick', [['Step', this.step(uniqueid)]]);
+    this.ami.move(uniqueid, 'hotline-park');
+  }
+
+  /** Dial() reached the agent's endpoint, which answered: the agent's leg and the bridge. */
+  agentAnswers(uniqueid: string): FakeChannel {
+    const n = ++this.agentSeq;
+    const dial = this.ami.channel(uniqueid).vars.get('HL_DIAL') ?? 'PJSIP/unknown';
+    const agent = this.ami.addChannel({ callerIdNum: '12348', channel: `${dial}-${String(n).padStart(8, '0')}`, context: 'hotline-agents', exten: 's' });
+    this.ami.dialEnd(uniqueid, agent.uniqueid, 'ANSWER');
+    this.ami.bridge(uniqueid, agent.uniqueid);
+    return agent;
+  }
+
+  /** The agent hangs up: their leg ends, Dial returns ANSWER, and the caller goes on. */
+  agentHangsUp(uniqueid: string, agent: FakeChannel): void {
+    this.ami.hangup(agent.uniqueid);
+    this.dialEnds(uniqueid, 'ANSWER');
+  }
+
+  /** Dial() returned with this DIALSTATUS: [hotline-connect] reports it and parks. */
+  dialEnds(uniqueid: string, status: string): void {
+    this.ami.channel(uniqueid).vars.set('DIALSTATUS', status);
+    this.ami.userEvent(uniqueid, 'HotlineDialResult', [['Step', this.step(uniqueid)], ['DialStatus', status]]);
+    this.ami.move(uniqueid, 'hotline-park');
+  }
+
+  /** [hotline-bye] played its prompts and hung up. */
+  bye(uniqueid: string): void {
+    this.ami.hangup(uniqueid);
+  }
+}

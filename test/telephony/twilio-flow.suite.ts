@@ -1,0 +1,250 @@
+import type { Config } from '../../src/config/config';
+import { startTestApp, type TestApp } from '../support/app';
+import {
+  ACCOUNT_SID,
+  AUDIO_BASE_URL,
+  AUTH_TOKEN,
+  PUBLIC_BASE_URL,
+  child,
+  parseTwiml,
+  sid,
+  signedWebhook,
+  startFakeTwilio,
+  twilioConfig,
+  verbs,
+  type FakeTwilio,
+  type XmlNode,
+} from '../support/fake-twilio';
+import { eventually } from '../support/tcp-proxy';
+
+/**
+ * A Twilio call through the whole call flow, at the protocol boundary: signed webhooks in,
+ * TwiML out (parsed as XML), the router's decisions delivered to a local fake of Twilio's REST
+ * API, and what is left in the database. Run on the in-process stores in twilio-flow.test.ts
+ * and on Redis in twilio-flow.redis.test.ts.
+ */
+export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) {
+  describe(name, () => {
+    let t: TestApp;
+    let fake: FakeTwilio;
+    let agentId: string;
+
+    beforeAll(async () => {
+      fake = await startFakeTwilio();
+      t = await startTestApp({ ...twilioConfig(fake.url), ...overrides() });
+      agentId = (await t.addUser({ username: 'agent.xining', role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } })).id;
+    });
+    afterAll(async () => {
+      await t.close();
+      await fake.close();
+    });
+
+    const post = (pathAndQuery: string, params: Record<string, string>) => t.app.inject(signedWebhook(pathAndQuery, params));
+    const twiml = async (pathAndQuery: string, params: Record<string, string>) => {
+      const res = await post(pathAndQuery, params);
+      expect({ status: res.statusCode, body: res.statusCode === 200 ? '' : res.body }).toEqual({ status: 200, body: '' });
+      expect(res.headers['content-type']).toBe('text/xml; charset=utf-8');
+      return { xml: res.body, doc: parseTwiml(res.body) };
+    };
+    const until = async (probe: () => Promise<boolean> | boolean, what: string) => {
+      if (!(await eventually(async () => probe(), 5_000, 10))) throw new Error(`timed out waiting for ${what}`);
+    };
+    /** The webhook path (and query) a TwiML URL points at, checking it is under PUBLIC_BASE_URL. */
+    const pathOf = (url: string) => {
+      expect(url.startsWith(`${PUBLIC_BASE_URL}/telephony/twilio/`)).toBe(true);
+      return url.slice(PUBLIC_BASE_URL.length);
+    };
+    const says = (node: XmlNode) => node.children.filter((c) => c.name === 'Say').map((c) => c.text).join(' ');
+    /** A menu: <Gather> with the prompts inside, then a <Redirect> to the same URL for the timeout. */
+    const expectMenu = (doc: XmlNode) => {
+      expect(verbs(doc)).toEqual(['Gather', 'Redirect']);
+      const gather = child(doc, 'Gather');
+      expect(gather.attrs).toMatchObject({ input: 'dtmf', numDigits: '1', method: 'POST' });
+      expect(child(doc, 'Redirect').text).toBe(gather.attrs.action);
+      return { gather, next: pathOf(gather.attrs.action!) };
+    };
+
+    async function signIn() {
+      await t.app.router.login({ id: agentId, regionCode: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
+      await t.app.router.setReady(agentId);
+    }
+
+    it('walks greeting → menus → hold → agent (REST) → survey → hang-up, leaving a call row, a ticket and the score', async () => {
+      await signIn();
+      const CallSid = sid('CA');
+      const caller = { CallSid, AccountSid: ACCOUNT_SID, From: '+8613519712345', To: '+8697112348', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01' };
+
+      // Incoming call: the language menu, in Mandarin speech (zh → zh-CN).
+      const voice = await twiml('/telephony/twilio/voice', caller);
+      let menu = expectMenu(voice.doc);
+      expect(child(menu.gather, 'Say').attrs.language).toBe('zh-CN');
+      expect(says(menu.gather)).toContain('欢迎致电12348');
+      expect(says(menu.gather)).toContain('普通话请按1');
+      const callId = /call=([0-9a-f-]{36})/.exec(menu.next)![1]!;
+      expect(menu.next).toBe(`/telephony/twilio/gather?call=${callId}&step=1`);
+
+      // Mandarin (1) → topic menu; labour (1) → priority group menu; elderly (1) → county menu.
+      const common = { ...caller, CallStatus: 'in-progress' };
+      menu = expectMenu((await twiml(menu.next, { ...common, Digits: '1' })).doc);
+      expect(menu.next).toBe(`/telephony/twilio/gather?call=${callId}&step=2`);
+      menu = expectMenu((await twiml(menu.next, { ...common, Digits: '1' })).doc);
+      expect(says(menu.gather)).toContain('老年人请按1');
+      menu = expectMenu((await twiml(menu.next, { ...common, Digits: '1' })).doc);
+      expect(says(menu.gather)).toContain('其他地区请按0');
+
+      // Chengdong district (1) → queued: announcements and music, then back to the hold loop.
+      const hold = (await twiml(menu.next, { ...common, Digits: '1' })).doc;
+      expect(verbs(hold).at(-1)).toBe('Redirect');
+      const holdUrl = pathOf(child(hold, 'Redirect').text);
+      expect(holdUrl).toMatch(new RegExp(`^/telephony/twilio/hold\\?call=${callId}&step=\\d+$`));
+      const holding = verbs(hold)[0] === 'Gather' ? child(hold, 'Gather') : hold;
+      expect(says(holding)).toContain('正在为您转接法律咨询员');
+      expect(child(holding, 'Play').text).toBe(`${AUDIO_BASE_URL}/moh/default.mp3`);
+      expect(t.app.router.liveCall(callId)).toMatchObject({ language: 'zh', topic: 'labour', regionCode: '630102' });
+
+      // The agent accepts: the connect reaches the caller by a REST update of the live call.
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'reserved', 'the offer');
+      expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
+      await until(() => fake.updates().some((u) => u.callSid === CallSid), 'the REST update');
+      const update = fake.updates().find((u) => u.callSid === CallSid)!;
+      expect(update.method).toBe('POST');
+      expect(update.path).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${CallSid}.json`);
+      expect(update.authorization).toBe(`Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`);
+      const connect = parseTwiml(update.params.Twiml!);
+      expect(verbs(connect)).toEqual(['Say', 'Dial']);
+      expect(says(connect)).toContain('通话将被录音');
+      const dial = child(connect, 'Dial');
+      expect(dial.attrs).toMatchObject({ record: 'record-from-answer-dual', method: 'POST', recordingStatusCallback: `${PUBLIC_BASE_URL}/telephony/twilio/recording?call=${callId}` });
+      expect(child(dial, 'Client').text).toBe('agent.xining');
+      const dialUrl = pathOf(dial.attrs.action!);
+      expect(dialUrl).toMatch(new RegExp(`^/telephony/twilio/dial\\?call=${callId}&step=\\d+$`));
+      // Only one update: the webhook answers never dial the agent themselves.
+      expect(fake.updates().filter((u) => u.callSid === CallSid)).toHaveLength(1);
+
+      // The agent's softphone answers (the <Client> leg's status callback): bridged.
+      const agentLeg = sid('CA');
+      const clientCallback = pathOf(child(dial, 'Client').attrs.statusCallback!);
+      for (let i = 0; i < 2; i++) {
+        const res = await post(clientCallback, { CallSid: agentLeg, ParentCallSid: CallSid, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress', SequenceNumber: '1' });
+        expect(res.statusCode).toBe(204);
+      }
+
+      // The agent hangs up the softphone: the <Dial> ends completed → the survey.
+      const survey = expectMenu((await twiml(dialUrl, { ...common, DialCallStatus: 'completed', DialCallSid: agentLeg, DialCallDuration: '95', DialBridged: 'true' })).doc);
+      expect(says(survey.gather)).toContain('请对本次服务进行评价');
+      expect(t.app.router.store.state.agent(agentId)?.state).toBe('wrap_up');
+
+      // Score 4 → thanks and <Hangup/>.
+      const bye = (await twiml(survey.next, { ...common, Digits: '4' })).doc;
+      expect(verbs(bye)).toEqual(['Say', 'Hangup']);
+      expect(says(bye)).toContain('感谢您的评价');
+
+      // The recording arrives (Twilio usually sends it after the call), then the call's end.
+      const recordingUrl = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/${sid('RE')}`;
+      const recording = { CallSid, AccountSid: ACCOUNT_SID, RecordingSid: sid('RE'), RecordingUrl: recordingUrl, RecordingStatus: 'completed', RecordingDuration: '95', RecordingChannels: '2', RecordingSource: 'DialVerb' };
+      expect((await post(pathOf(dial.attrs.recordingStatusCallback!), recording)).statusCode).toBe(204);
+      const ended = { ...common, CallStatus: 'completed', CallDuration: '180', SequenceNumber: '0', CallbackSource: 'call-progress-events', Timestamp: new Date().toUTCString() };
+      expect((await post('/telephony/twilio/status', ended)).statusCode).toBe(204);
+      expect(await t.app.callFlow.state(callId)).toBeNull();
+
+      await t.app.callFlow.settled();
+      await t.app.callRecorder.flush();
+      const row = await t.app.db.selectFrom('calls').selectAll().where('id', '=', callId).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ driver: 'twilio', external_id: CallSid, status: 'ended', end_reason: 'answered', language: 'zh', topic: 'labour', priority_group: 'elderly', region_code: '630102', region_source: 'ivr', agent_id: agentId, recording_url: recordingUrl });
+      const ticket = await t.app.db.selectFrom('tickets').selectAll().where('call_id', '=', callId).executeTakeFirstOrThrow();
+      expect(ticket).toMatchObject({ survey_score: 4, agent_id: agentId, topic: 'labour', caller_number: '+8613519712345' });
+      const events = (await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).orderBy('id').execute()).map((e) => e.type);
+      expect(events).toEqual(expect.arrayContaining(['arrived', 'queued', 'offered', 'connected', 'bridged', 'recording', 'ended', 'survey']));
+      // The softphone's answered callback came twice; the bridge is recorded once.
+      expect(events.filter((e) => e === 'bridged')).toHaveLength(1);
+      // Our own <Hangup/> ended the call: not recorded as the caller hanging up.
+      expect(events).not.toContain('caller.hangup');
+
+      await t.app.router.endWrapUp(agentId, 'not_ready');
+    });
+
+    it("plays the province's recordings for a language Twilio cannot speak (Tibetan)", async () => {
+      const CallSid = sid('CA');
+      const base = { CallSid, AccountSid: ACCOUNT_SID, From: '+869718000000', CallStatus: 'in-progress' };
+      const first = expectMenu((await twiml('/telephony/twilio/voice', base)).doc);
+      // Tibetan (2): its prompts are the province's recordings, played from the audio base.
+      const topic = expectMenu((await twiml(first.next, { ...base, Digits: '2' })).doc);
+      expect(verbs(topic.gather)).toEqual(['Play']);
+      expect(child(topic.gather, 'Play').text).toBe(`${AUDIO_BASE_URL}/hotline/bo/topic_menu.mp3`);
+      expect((await post('/telephony/twilio/status', { ...base, CallStatus: 'canceled' })).statusCode).toBe(204);
+    });
+
+    it('hears the caller hang up while on hold: the call leaves the queue at once, recorded as abandoned', async () => {
+      const CallSid = sid('CA');
+      const base = { CallSid, AccountSid: ACCOUNT_SID, From: '+869718000001', CallStatus: 'in-progress' };
+      let menu = expectMenu((await twiml('/telephony/twilio/voice', base)).doc);
+      const callId = /call=([0-9a-f-]{36})/.exec(menu.next)![1]!;
+      for (const key of ['1', '0', '0']) menu = expectMenu((await twiml(menu.next, { ...base, Digits: key })).doc);
+      // The county menu times out (the fallback <Redirect> carries no Digits): played again, then its default.
+      menu = expectMenu((await twiml(menu.next, base)).doc);
+      expect(says(menu.gather)).toContain('输入有误');
+      const hold = (await twiml(menu.next, base)).doc;
+      const again = (await twiml(menu.next, base)).doc;
+      expect(again).toEqual(hold);
+      expect(t.app.router.liveCall(callId)?.status).toBe('waiting');
+
+      // A hold tick (the loop's <Redirect>) re-announces; then the caller hangs up.
+      const tick = (await twiml(pathOf(child(hold, 'Redirect').text), base)).doc;
+      expect(verbs(tick).at(-1)).toBe('Redirect');
+      expect((await post('/telephony/twilio/status', { ...base, CallStatus: 'completed', SequenceNumber: '0' })).statusCode).toBe(204);
+      expect(t.app.router.liveCall(callId)).toBeUndefined();
+      await t.app.callRecorder.flush();
+      const row = await t.app.db.selectFrom('calls').select(['status', 'end_reason']).where('id', '=', callId).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'ended', end_reason: 'abandoned' });
+      const events = (await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).execute()).map((e) => e.type);
+      expect(events).toContain('caller.hangup');
+
+      // The same number calls again the same day: a repeat caller goes ahead of a first call.
+      const repeat = { ...base, CallSid: sid('CA') };
+      let secondMenu = expectMenu((await twiml('/telephony/twilio/voice', repeat)).doc);
+      const secondId = /call=([0-9a-f-]{36})/.exec(secondMenu.next)![1]!;
+      for (const key of ['1', '0', '0']) secondMenu = expectMenu((await twiml(secondMenu.next, { ...repeat, Digits: key })).doc);
+      await twiml(secondMenu.next, { ...repeat, Digits: '0' });
+      expect(t.app.router.liveCall(secondId)).toMatchObject({ status: 'waiting', priority: 1 });
+      expect((await post('/telephony/twilio/status', { ...repeat, CallStatus: 'completed' })).statusCode).toBe(204);
+    });
+
+    it('puts the call back in its place when the connect cannot be delivered, and when the softphone does not answer', async () => {
+      await signIn();
+      const CallSid = sid('CA');
+      const base = { CallSid, AccountSid: ACCOUNT_SID, From: '+8613519712399', CallStatus: 'in-progress' };
+      let menu = expectMenu((await twiml('/telephony/twilio/voice', base)).doc);
+      const callId = /call=([0-9a-f-]{36})/.exec(menu.next)![1]!;
+      for (const key of ['1', '1', '0']) menu = expectMenu((await twiml(menu.next, { ...base, Digits: key })).doc);
+      await twiml(menu.next, { ...base, Digits: '1' });
+
+      // Twilio's API fails the update: the flow hears the bridge failed, the caller stays on hold.
+      fake.failNext(500, 20500, 'Internal Server Error');
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'reserved', 'the offer');
+      expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
+      await until(() => t.app.router.liveCall(callId)?.status === 'waiting', 'the call back in the queue');
+      await t.app.callFlow.settled();
+      expect(t.app.router.store.state.agent(agentId)).toMatchObject({ state: 'not_ready', reason: 'missed' });
+      const state = await t.app.callFlow.state(callId);
+      expect(state?.phase).toBe('queued');
+
+      // Next offer: delivered this time, but the softphone rings out → back on hold (TwiML).
+      await t.app.router.setReady(agentId);
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'reserved', 'the second offer');
+      const before = fake.updates().length;
+      expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
+      await until(() => fake.updates().length > before, 'the REST update');
+      const dial = child(parseTwiml(fake.updates().at(-1)!.params.Twiml!), 'Dial');
+      const back = (await twiml(pathOf(dial.attrs.action!), { ...base, DialCallStatus: 'no-answer' })).doc;
+      expect(verbs(back).at(-1)).toBe('Redirect');
+      expect(child(back, 'Redirect').text).toContain('/telephony/twilio/hold?');
+      expect(t.app.router.liveCall(callId)?.status).toBe('waiting');
+      await t.app.callFlow.settled();
+      const events = (await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).execute()).map((e) => e.type);
+      expect(events.filter((e) => e === 'bridge.failed')).toHaveLength(2);
+
+      expect((await post('/telephony/twilio/status', { ...base, CallStatus: 'completed' })).statusCode).toBe(204);
+      expect(t.app.router.liveCall(callId)).toBeUndefined();
+    });
+  });
+}

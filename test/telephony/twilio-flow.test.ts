@@ -1,0 +1,3 @@
+import { twilioFlowSuite } from './twilio-flow.suite';
+
+twilioFlowSuite('Twilio calls through the call flow', () => ({}));
