@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { AgentState, NotReadyReason } from '../../queue/types';
+import { TOPIC_CODES } from '../../queue/skills';
 
 /**
  * The agent desktop's WebSocket protocol (DESIGN §5), version 1. Every frame is a JSON object
@@ -17,7 +19,7 @@ const base = { v: z.literal(PROTOCOL_VERSION, { error: `must be ${PROTOCOL_VERSI
 export const NOT_READY_REASONS = ['break', 'meal', 'training', 'other'] as const;
 
 export const TicketFields = z.strictObject({
-  topic: z.string().min(1).max(40).optional(),
+  topic: z.enum(TOPIC_CODES).optional(),
   summary: z.string().max(4000).optional(),
   advice: z.string().max(4000).optional(),
   outcome: z.enum(['answered', 'refer_legal_aid', 'refer_mediation', 'divert', 'callback']).nullable().optional(),
@@ -44,6 +46,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('ticket.save'), ticketId: z.uuid('must be a ticket id (a UUID)'), fields: TicketFields }),
   z.strictObject({ ...base, type: z.literal('wrapup.end'), next: z.enum(['ready', 'not_ready']).optional() }),
   z.strictObject({ ...base, type: z.literal('wrapup.extend'), seconds: z.number().int().min(1).max(600) }),
+  z.strictObject({ ...base, type: z.literal('logout') }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export const CLIENT_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
@@ -68,3 +71,122 @@ export function parseClientFrame(raw: string): { ok: true; frame: ClientFrame } 
   }
   return { ok: true, frame: parsed.data };
 }
+
+// ---- server → client ---------------------------------------------------------------------------
+
+/** Why the server refused a frame. The page shows the Chinese or English text it carries. */
+export type ErrorCode =
+  | 'BAD_FRAME'
+  | 'RATE_LIMITED'
+  | 'REFUSED'
+  | 'NOT_YOURS'
+  | 'NOT_FOUND'
+  | 'UNSUPPORTED'
+  | 'INTERNAL';
+
+export interface RegionView {
+  code: string;
+  name: string;
+  nameEn: string;
+}
+
+/** One earlier ticket of the same caller, for the agent's context. */
+export interface HistoryItem {
+  ticketId: string;
+  number: string;
+  at: string;
+  topic: string | null;
+  outcome: string | null;
+  riskFlag: boolean;
+  summary: string;
+}
+
+/** What the agent sees of a call: the caller's number only as far as the role may. */
+export interface CallView {
+  callId: string;
+  kind: 'call' | 'callback';
+  callerNumber: string;
+  region: RegionView;
+  language: string;
+  topic: string;
+  priority: number;
+  enqueuedAt: number;
+  answeredAt: number | null;
+  held: boolean;
+  history: HistoryItem[];
+}
+
+export interface TicketView {
+  id: string;
+  number: string;
+  callId: string | null;
+  topic: string | null;
+  summary: string;
+  advice: string;
+  outcome: string | null;
+  riskFlag: boolean;
+  updatedAt: string;
+}
+
+export interface StateView {
+  state: AgentState;
+  reason: NotReadyReason | null;
+  since: number;
+  wrapUpEndsAt: number | null;
+}
+
+export interface OfferView {
+  offerId: string;
+  expiresAt: number;
+  call: CallView;
+}
+
+export interface QueueStatsView {
+  regionCode: string;
+  waiting: number;
+  longestWaitSeconds: number;
+  agentsReady: number;
+  agentsBusy: number;
+  estimatedWaitSeconds: number | null;
+}
+
+export type ServerFrame = { v: typeof PROTOCOL_VERSION } & (
+  | {
+      type: 'hello';
+      sessionId: string;
+      serverTime: number;
+      agent: { id: string; username: string; displayName: string; role: string; region: RegionView };
+      state: StateView;
+      offer: OfferView | null;
+      call: CallView | null;
+      ticket: TicketView | null;
+      settings: { offerTimeoutSeconds: number; wrapUpSeconds: number; heartbeatSeconds: number; maxFrameBytes: number };
+      audio: { kind: 'none' } | { kind: 'twilio'; tokenUrl: string } | { kind: 'sip'; wsUrl: string; domain: string };
+    }
+  | ({ type: 'state' } & StateView)
+  | ({ type: 'offer' } & OfferView)
+  | { type: 'offer.cancelled'; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'caller_left' }
+  | { type: 'call.connected'; call: CallView }
+  | { type: 'call.held'; callId: string; held: boolean }
+  | { type: 'call.ended'; callId: string; talkSeconds: number; reason: 'hangup' | 'transferred' }
+  | { type: 'ticket'; ticket: TicketView }
+  | ({ type: 'queue.stats' } & QueueStatsView)
+  | { type: 'ack'; ref?: string; of: ClientFrame['type'] }
+  | { type: 'pong'; ref?: string; serverTime: number }
+  | { type: 'error'; ref?: string; code: ErrorCode; message: string; messageZh: string }
+  | { type: 'session.replaced' }
+);
+
+/** Close codes the page acts on (4000–4999 are the application's own). */
+export const CLOSE = {
+  /** Another login of the same agent took over: do not reconnect by itself. */
+  replaced: 4001,
+  /** The agent logged out from this page. */
+  loggedOut: 4002,
+  /** The account was disabled or the token expired while connected. */
+  unauthorised: 4003,
+  /** Flooding or repeated garbage (RFC 6455 policy violation). */
+  abuse: 1008,
+  /** The node is shutting down: reconnect, another node will answer. */
+  goingAway: 1001,
+} as const;
