@@ -25,6 +25,10 @@ import { redisPlugin } from './redis/plugin';
 import { simRoutes } from './api/routes/sim';
 import { telephonyPlugin } from './telephony/plugin';
 import { twilioRoutes } from './telephony/twilio/routes';
+import websocket from '@fastify/websocket';
+import { agentGatewayPlugin } from './agents/gateway/plugin';
+import { MAX_FRAME_BYTES } from './agents/gateway/protocol';
+import { softphoneRoutes } from './api/routes/softphone';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout by default. */
@@ -88,6 +92,8 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
 
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
+  // Client frames are small commands; anything larger is closed (1009) before it is parsed.
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
 
   app.setNotFoundHandler(
     { preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) },
@@ -102,4 +108,6 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(queueRoutes);
   await app.register(simRoutes);
   await app.register(twilioRoutes);
+  await app.register(agentGatewayPlugin);
+  await app.register(softphoneRoutes);
 }

@@ -14,6 +14,7 @@ export const SECRET_VARIABLES = new Set([
   'DATABASE_URL',
   'REDIS_URL',
   'ADMIN_PASSWORD',
+  'ASTERISK_SIP_SECRET',
   'JWT_SECRET',
   'ASTERISK_SECRET',
   'TWILIO_AUTH_TOKEN',
@@ -72,6 +73,11 @@ const EnvSchema = z.object({
     z.string().refine((v) => v.includes('{agent}'), 'must contain the {agent} placeholder'),
     'PJSIP/{agent}',
   ),
+  /** Agents' browsers register to Asterisk here (SIP over secure WebSocket), e.g. wss://pbx.example.cn:8089/ws. */
+  ASTERISK_WEBRTC_URL: optional(z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' })),
+  ASTERISK_SIP_DOMAIN: optional(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name')),
+  /** Each agent's SIP password is an HMAC of their username under this secret (see docs/asterisk.md). */
+  ASTERISK_SIP_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
   SIM_KEY_DELAY_MS: withDefault(z.coerce.number().int().min(0).max(60_000), 400),
   SIM_TIME_SCALE: withDefault(z.coerce.number().min(0.0001).max(10), 1),
   TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')),
@@ -118,7 +124,15 @@ export interface Config {
   shutdownGraceMs: number;
   /** The built-in simulator: how fast its callers press keys, and how its waits are scaled. */
   sim: { keyDelayMs: number; timeScale: number };
-  asterisk: { host: string; port: number; username: string; secret: string; agentDial: string } | null;
+  asterisk: {
+    host: string;
+    port: number;
+    username: string;
+    secret: string;
+    agentDial: string;
+    /** The browser softphone's registration, when agents use SIP.js rather than desk phones. */
+    webrtc: { wsUrl: string; domain: string; sipSecret: string } | null;
+  } | null;
   twilio: {
     accountSid: string;
     authToken: string;
@@ -173,6 +187,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       if (e[name] === undefined) problems.push(`${name}: is required when TELEPHONY includes twilio`);
     }
   }
+  if ((e.ASTERISK_WEBRTC_URL === undefined) !== (e.ASTERISK_SIP_SECRET === undefined)) {
+    problems.push(e.ASTERISK_WEBRTC_URL === undefined ? 'ASTERISK_WEBRTC_URL: is required when ASTERISK_SIP_SECRET is set' : 'ASTERISK_SIP_SECRET: is required when ASTERISK_WEBRTC_URL is set');
+  }
   // The softphone's access token is signed with an API key and its secret: one without the other is a mistake.
   if ((e.TWILIO_API_KEY === undefined) !== (e.TWILIO_API_SECRET === undefined)) {
     problems.push(e.TWILIO_API_KEY === undefined ? 'TWILIO_API_KEY: is required when TWILIO_API_SECRET is set' : 'TWILIO_API_SECRET: is required when TWILIO_API_KEY is set');
@@ -207,6 +224,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
             username: e.ASTERISK_USERNAME,
             secret: e.ASTERISK_SECRET,
             agentDial: e.ASTERISK_AGENT_DIAL,
+            webrtc:
+              e.ASTERISK_WEBRTC_URL && e.ASTERISK_SIP_SECRET
+                ? { wsUrl: e.ASTERISK_WEBRTC_URL, domain: e.ASTERISK_SIP_DOMAIN ?? new URL(e.ASTERISK_WEBRTC_URL).hostname, sipSecret: e.ASTERISK_SIP_SECRET }
+                : null,
           }
         : null,
     twilio:

@@ -216,3 +216,4 @@ export type OrganisationRow = Selectable<OrganisationsTable>;
 export type AgentRow = Selectable<AgentsTable>;
 export type NewAgent = Insertable<AgentsTable>;
 export type AgentUpdate = Updateable<AgentsTable>;
+export type TicketRow = Selectable<TicketsTable>;

@@ -228,6 +228,11 @@ export class Router {
     }, 'the call is not connected');
   }
 
+  /** The agent's live record, if they have signed in since the live state began. */
+  liveAgent(agentId: string): LiveAgent | undefined {
+    return this.agent(agentId);
+  }
+
   /** The live call, if it is in the queue or connected. */
   liveCall(callId: string): LiveCall | undefined {
     return this.call(callId);

@@ -8,7 +8,7 @@ import type { RegionDirectory } from '../regions/region-directory';
 import { ticketsRepository } from '../tickets/tickets-repository';
 import type { CallerRegionResolver } from './caller-region';
 import { type CallerHistory, callsRepository } from './calls-repository';
-import type { Action, AgentEndpoint, CallRef, DriverName, TelephonyDriver } from './driver';
+import type { Action, AgentEndpoint, CallRef, ControlResult, DriverName, TelephonyDriver } from './driver';
 import type { FlowState, FlowStateStore } from './flow-state';
 import type { Menus, MenuId, MenuOption } from './ivr';
 import type { Prompt, PromptKey, Prompts } from './prompts';
@@ -175,6 +175,7 @@ export class CallFlow {
         callbackOffered: false,
         agentId: null,
         ticketId: null,
+        held: false,
         arrivedAt: arrivedAt.getTime(),
         lastAction: null,
         driverData: {},
@@ -408,6 +409,47 @@ export class CallFlow {
     return this.finish(state, ['goodbye']);
   }
 
+  // ---- the agent's controls ----------------------------------------------------------------
+
+  /** The agent puts the caller on hold or takes them off it; recorded on the call's timeline. */
+  async agentHold(callId: string, agentId: string, held: boolean): Promise<ControlResult> {
+    return this.withCall(callId, async (): Promise<ControlResult> => {
+      const state = await this.o.store.get(callId);
+      if (!state || state.phase !== 'connected') return { ok: false, code: 'NOT_FOUND', message: `call ${callId} is not connected` };
+      if (state.agentId !== agentId) return { ok: false, code: 'NOT_YOURS', message: `call ${callId} is not connected to you` };
+      if (state.held === held) return { ok: true };
+      state.held = held;
+      await this.o.store.put(state);
+      await callsRepository.event(this.o.db, callId, held ? 'hold' : 'unhold', { agentId });
+      await this.drivers.get(state.driver)?.control?.({ callId, externalId: state.externalId }, { type: held ? 'hold' : 'unhold' });
+      return { ok: true };
+    });
+  }
+
+  async agentTransfer(
+    callId: string,
+    agentId: string,
+    to: { agentId: string } | { region: string } | { number: string },
+    mode: 'blind' | 'consult',
+  ): Promise<ControlResult> {
+    void callId;
+    void agentId;
+    void to;
+    void mode;
+    return { ok: false, code: 'UNSUPPORTED', message: 'transfers are not available yet' };
+  }
+
+  async addInterpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult> {
+    void callId;
+    void agentId;
+    void to;
+    return { ok: false, code: 'UNSUPPORTED', message: 'adding an interpreter is not available yet' };
+  }
+
+  async isHeld(callId: string): Promise<boolean> {
+    return (await this.o.store.get(callId))?.held ?? false;
+  }
+
   // ---- router decisions --------------------------------------------------------------------
 
   private routed(e: RoutingEvent, local: boolean): void {
@@ -432,6 +474,7 @@ export class CallFlow {
       if (e.type === 'call.connected' && state.phase === 'queued') {
         state.phase = 'connected';
         state.agentId = e.agentId;
+        state.held = false;
         const ticket = await ticketsRepository.createForCall(this.o.db, { callId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: e.agentId });
         state.ticketId = ticket.id;
         const agent = await this.agent(e.agentId);

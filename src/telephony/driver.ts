@@ -44,6 +44,16 @@ export interface TelephonyDriver {
   actsOn(call: CallRef, local: boolean): boolean;
   /** Carries out an action decided outside a request from the phone system. */
   execute(call: CallRef, action: Action): Promise<void>;
+  /**
+   * The agent's controls during a connected call that need the phone system. Absent: the
+   * agent's own phone does it (SIP hold from the browser) and the service only records it.
+   */
+  control?(call: CallRef, control: CallControl): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type CallControl = { type: 'hold' } | { type: 'unhold' };
+
+/** The answer to an agent's control: done, or why not (codes the agent desktop shows). */
+export type ControlResult = { ok: true } | { ok: false; code: 'NOT_FOUND' | 'NOT_YOURS' | 'REFUSED' | 'UNSUPPORTED'; message: string };

@@ -34,6 +34,8 @@ export const FlowStateSchema = z.object({
   callbackOffered: z.boolean(),
   agentId: z.string().nullable(),
   ticketId: z.string().nullable(),
+  /** The agent has put the caller on hold. */
+  held: z.boolean().default(false),
   arrivedAt: z.number(),
   /** What the caller was last sent, so a retried request gets the same answer. */
   lastAction: z.unknown().nullable(),

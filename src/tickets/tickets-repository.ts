@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import type { TicketRow } from '../db/schema';
 
 /** Tickets: one per answered call (and per callback), numbered QH-20261121-000123. */
 
@@ -38,6 +39,51 @@ export const ticketsRepository = {
       .returning(['id', 'number'])
       .executeTakeFirst();
     return row ?? (await db.selectFrom('tickets').select(['id', 'number']).where('call_id', '=', input.callId).executeTakeFirstOrThrow());
+  },
+
+  byId(db: Db, id: string) {
+    return db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  byCall(db: Db, callId: string) {
+    return db.selectFrom('tickets').selectAll().where('call_id', '=', callId).executeTakeFirst();
+  },
+
+  /** The agent's most recent ticket, for a desktop that reconnects during wrap-up. */
+  latestOfAgent(db: Db, agentId: string, since: Date) {
+    return db.selectFrom('tickets').selectAll().where('agent_id', '=', agentId).where('updated_at', '>=', since).orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
+  },
+
+  /** Earlier tickets of the same number, newest first: the caller's history. */
+  historyOfNumber(db: Db, callerNumber: string, exceptCallId: string | null, limit: number) {
+    let q = db
+      .selectFrom('tickets')
+      .select(['id', 'number', 'created_at', 'topic', 'outcome', 'risk_flag', 'summary'])
+      .where('caller_number', '=', callerNumber);
+    if (exceptCallId) q = q.where((eb) => eb.or([eb('call_id', 'is', null), eb('call_id', '!=', exceptCallId)]));
+    return q.orderBy('created_at', 'desc').limit(limit).execute();
+  },
+
+  /** A call answered by another agent after a transfer: the ticket follows the call to them. */
+  assignAgent(db: Db, ticketId: string, agentId: string) {
+    return db.updateTable('tickets').set({ agent_id: agentId, updated_at: new Date() }).where('id', '=', ticketId).execute();
+  },
+
+  /** The agent's notes on the ticket; only the fields sent change. */
+  saveNotes(db: Db, ticketId: string, fields: { topic?: string; summary?: string; advice?: string; outcome?: TicketRow['outcome']; riskFlag?: boolean }) {
+    return db
+      .updateTable('tickets')
+      .set({
+        ...(fields.topic !== undefined ? { topic: fields.topic } : {}),
+        ...(fields.summary !== undefined ? { summary: fields.summary } : {}),
+        ...(fields.advice !== undefined ? { advice: fields.advice } : {}),
+        ...(fields.outcome !== undefined ? { outcome: fields.outcome } : {}),
+        ...(fields.riskFlag !== undefined ? { risk_flag: fields.riskFlag } : {}),
+        updated_at: new Date(),
+      })
+      .where('id', '=', ticketId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   },
 
   /** The caller's rating after the call: on the ticket and as a survey response, once per call. */

@@ -11,7 +11,7 @@ import { eventually } from '../support/tcp-proxy';
  * in-process stores in asterisk-flow.test.ts and on Redis in asterisk-flow.redis.test.ts.
  */
 
-export const asteriskConfig = (port: number, ami: FakeAmi) => ({ host: '127.0.0.1', port, ...ami.credentials, agentDial: 'PJSIP/{agent}' });
+export const asteriskConfig = (port: number, ami: FakeAmi) => ({ host: '127.0.0.1', port, ...ami.credentials, agentDial: 'PJSIP/{agent}', webrtc: null });
 
 export async function until(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000) {
   if (!(await eventually(async () => probe(), timeoutMs, 10))) throw new Error(`timed out waiting for ${what}`);

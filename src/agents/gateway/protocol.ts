@@ -47,6 +47,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('wrapup.end'), next: z.enum(['ready', 'not_ready']).optional() }),
   z.strictObject({ ...base, type: z.literal('wrapup.extend'), seconds: z.number().int().min(1).max(600) }),
   z.strictObject({ ...base, type: z.literal('logout') }),
+  z.strictObject({ ...base, type: z.literal('directory.get') }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export const CLIENT_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
@@ -161,7 +162,8 @@ export type ServerFrame = { v: typeof PROTOCOL_VERSION } & (
       call: CallView | null;
       ticket: TicketView | null;
       settings: { offerTimeoutSeconds: number; wrapUpSeconds: number; heartbeatSeconds: number; maxFrameBytes: number };
-      audio: { kind: 'none' } | { kind: 'twilio'; tokenUrl: string } | { kind: 'sip'; wsUrl: string; domain: string };
+      audio: AudioView;
+      catalogue: Catalogue;
     }
   | ({ type: 'state' } & StateView)
   | ({ type: 'offer' } & OfferView)
@@ -175,7 +177,37 @@ export type ServerFrame = { v: typeof PROTOCOL_VERSION } & (
   | { type: 'pong'; ref?: string; serverTime: number }
   | { type: 'error'; ref?: string; code: ErrorCode; message: string; messageZh: string }
   | { type: 'session.replaced' }
+  | { type: 'directory'; agents: DirectoryEntry[] }
 );
+
+export interface Label {
+  code: string;
+  zh: string;
+  en: string;
+}
+
+/** Names the page shows for codes; sent once in hello so the page never keeps its own copy. */
+export interface Catalogue {
+  topics: Label[];
+  languages: Label[];
+  outcomes: Label[];
+  notReadyReasons: Label[];
+}
+
+/** How the page gets the caller's voice: none in simulator mode. */
+export type AudioView =
+  | { kind: 'none' }
+  | { kind: 'twilio'; tokenUrl: string }
+  | { kind: 'sip'; wsUrl: string; domain: string; username: string; password: string };
+
+/** Colleagues signed in now, for transfers and interpreters. */
+export interface DirectoryEntry {
+  id: string;
+  displayName: string;
+  region: RegionView;
+  state: AgentState;
+  languages: string[];
+}
 
 /** Close codes the page acts on (4000–4999 are the application's own). */
 export const CLOSE = {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CallFlow } from '../call-flow';
-import type { Action, CallRef, TelephonyDriver } from '../driver';
+import type { Action, CallControl, CallRef, TelephonyDriver } from '../driver';
 
 /**
  * The built-in phone system: callers that exist only in this process and press the keys they
@@ -137,6 +137,13 @@ export class SimDriver implements TelephonyDriver {
   async execute(ref: CallRef, action: Action): Promise<void> {
     const call = this.calls.get(ref.callId);
     if (call && call.status !== 'ended') this.apply(call, action);
+  }
+
+  /** The simulated caller hears hold music while the agent holds; the transcript shows it. */
+  async control(ref: CallRef, control: CallControl): Promise<void> {
+    const call = this.calls.get(ref.callId);
+    if (!call || call.status === 'ended') return;
+    call.heard.push({ at: Date.now(), key: control.type === 'hold' ? 'agent_hold' : 'agent_unhold', language: '', text: null });
   }
 
   // ---- the simulated caller ----------------------------------------------------------------

@@ -1,0 +1,101 @@
+import type { Db } from '../../db/database';
+import type { Role, TicketRow } from '../../db/schema';
+import type { LiveCall } from '../../queue/types';
+import { LANGUAGES, TOPICS } from '../../queue/skills';
+import type { RegionDirectory } from '../../regions/region-directory';
+import { ticketsRepository } from '../../tickets/tickets-repository';
+import type { CallView, Catalogue, HistoryItem, RegionView, TicketView } from './protocol';
+
+/** How many earlier tickets of the caller the desktop shows with an offer. */
+export const HISTORY_LIMIT = 10;
+
+/**
+ * Agents see enough of the number to recognise a repeat caller and no more; supervisors and
+ * admins, who follow up complaints and risk cases, see it whole.
+ */
+export function maskCallerNumber(number: string | null, role: Role): string {
+  if (!number) return '';
+  if (role !== 'agent') return number;
+  if (number.length < 7) return `****${number.slice(-2)}`;
+  return `${number.slice(0, 3)}${'*'.repeat(number.length - 7)}${number.slice(-4)}`;
+}
+
+export function regionView(regions: RegionDirectory, code: string): RegionView {
+  const r = regions.get(code);
+  return { code, name: r?.nameZh ?? code, nameEn: r?.namePinyin ?? code };
+}
+
+export function ticketView(t: TicketRow): TicketView {
+  return {
+    id: t.id,
+    number: t.number,
+    callId: t.call_id,
+    topic: t.topic,
+    summary: t.summary,
+    advice: t.advice,
+    outcome: t.outcome,
+    riskFlag: t.risk_flag,
+    updatedAt: t.updated_at.toISOString(),
+  };
+}
+
+const SUMMARY_PREVIEW = 200;
+
+/** The call as the desktop shows it: who is calling (masked as the role requires) and their history. */
+export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveCall, role: Role, held = false): Promise<CallView> {
+  const row = await db.selectFrom('calls').select('caller_number').where('id', '=', call.origin ?? call.id).executeTakeFirst();
+  const number = row?.caller_number ?? null;
+  const history: HistoryItem[] = number
+    ? (await ticketsRepository.historyOfNumber(db, number, call.id, HISTORY_LIMIT)).map((t) => ({
+        ticketId: t.id,
+        number: t.number,
+        at: t.created_at.toISOString(),
+        topic: t.topic,
+        outcome: t.outcome,
+        riskFlag: t.risk_flag,
+        summary: t.summary.length > SUMMARY_PREVIEW ? `${t.summary.slice(0, SUMMARY_PREVIEW)}…` : t.summary,
+      }))
+    : [];
+  return {
+    callId: call.id,
+    kind: call.kind,
+    callerNumber: maskCallerNumber(number, role),
+    region: regionView(regions, call.regionCode),
+    language: call.language,
+    topic: call.topic,
+    priority: call.priority,
+    enqueuedAt: call.enqueuedAt,
+    answeredAt: call.answeredAt,
+    held,
+    history,
+  };
+}
+
+const OUTCOMES = {
+  answered: { zh: '已解答', en: 'Answered' },
+  refer_legal_aid: { zh: '转法律援助', en: 'Refer to legal aid' },
+  refer_mediation: { zh: '转人民调解', en: 'Refer to mediation' },
+  divert: { zh: '转其他部门', en: 'Divert to a department' },
+  callback: { zh: '需回访', en: 'Call back' },
+} as const;
+
+const NOT_READY = {
+  break: { zh: '小休', en: 'Break' },
+  meal: { zh: '用餐', en: 'Meal' },
+  training: { zh: '培训', en: 'Training' },
+  other: { zh: '其他', en: 'Other' },
+  login: { zh: '刚登录', en: 'Just signed in' },
+  missed: { zh: '未接来电', en: 'Missed a call' },
+} as const;
+
+const labels = (m: Record<string, { zh: string; en: string }>) => Object.entries(m).map(([code, l]) => ({ code, zh: l.zh, en: l.en }));
+
+/** The languages this province's hotline offers come first; the page lists only those. */
+export function catalogue(languages: readonly string[]): Catalogue {
+  return {
+    topics: labels(TOPICS),
+    languages: labels(Object.fromEntries(languages.filter((l) => l in LANGUAGES).map((l) => [l, LANGUAGES[l as keyof typeof LANGUAGES]]))),
+    outcomes: labels(OUTCOMES),
+    notReadyReasons: labels(NOT_READY),
+  };
+}

@@ -1,0 +1,398 @@
+import { createHmac } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Actor } from '../../auth/actor';
+import type { Config } from '../../config/config';
+import type { Db } from '../../db/database';
+import type { Province } from '../../province/plugin';
+import type { Router } from '../../queue/router';
+import type { LiveAgent, LiveCall, RoutingEvent } from '../../queue/types';
+import type { RegionDirectory } from '../../regions/region-directory';
+import type { ControlResult } from '../../telephony/driver';
+import { ticketsRepository } from '../../tickets/tickets-repository';
+import { AgentSession } from './agent-session';
+import { catalogue, loadCallView, regionView, ticketView } from './call-context';
+import { type AudioView, CLOSE, type ClientFrame, type ErrorCode, MAX_FRAME_BYTES, type QueueStatsView, type StateView } from './protocol';
+import type { SessionBus } from './session-bus';
+
+/** What the desktop asks of the phone system during a call; the call flow answers. */
+export interface CallControls {
+  hold(callId: string, agentId: string, held: boolean): Promise<ControlResult>;
+  transfer(callId: string, agentId: string, to: { agentId: string } | { region: string } | { number: string }, mode: 'blind' | 'consult'): Promise<ControlResult>;
+  interpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult>;
+  isHeld(callId: string): Promise<boolean>;
+}
+
+export interface GatewayOptions {
+  router: Router;
+  db: Db;
+  regions: RegionDirectory;
+  province: Province;
+  config: Config;
+  bus: SessionBus;
+  controls: CallControls;
+  log: FastifyBaseLogger;
+  /** How often queue figures are recomputed and sent where they changed. */
+  statsIntervalMs?: number;
+}
+
+/** WebSocket pings find sockets that died without a close (a laptop lid, a lost Wi-Fi). */
+const PING_EVERY_MS = 15_000;
+/** How long a ticket may take to appear after the call connects before the desktop makes it itself. */
+const TICKET_WAIT_MS = 3_000;
+const DIRECTORY_LIMIT = 500;
+const TICK_MS = 250;
+
+/**
+ * The agent desktops connected to this node: router events out to the right socket, the
+ * agent's commands in to the router, call flow and tickets. Presence is renewed for every open
+ * socket, so the router's grace period starts only when the socket is gone.
+ */
+export class AgentGateway {
+  private readonly sessions = new Map<string, AgentSession>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastPingAt = 0;
+  private lastStatsAt = 0;
+  private readonly statsIntervalMs: number;
+  private stopped = false;
+
+  constructor(private readonly o: GatewayOptions) {
+    this.statsIntervalMs = o.statsIntervalMs ?? 2_000;
+    o.router.on((e) => this.routed(e));
+    o.bus.onClaim((agentId, sessionId) => {
+      const s = this.sessions.get(agentId);
+      if (s && s.id !== sessionId) this.replace(s);
+    });
+  }
+
+  /** Sessions are renewed three times per grace period, so one lost renewal never logs anyone out. */
+  private get heartbeatMs(): number {
+    return Math.max(100, Math.floor((this.o.router.settings.presenceGraceSeconds * 1000) / 3));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.sessions.values()) s.close(CLOSE.goingAway, 'the service is restarting');
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.flushed()));
+    this.sessions.clear();
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------
+
+  /** A socket that passed authentication. The agent's earlier session anywhere is closed. */
+  attach(socket: WebSocket, actor: Actor): AgentSession {
+    const session = new AgentSession(actor, socket, (s, f) => this.command(s, f), (err) => this.o.log.error({ err, agentId: actor.id }, 'agent desktop error'));
+    const previous = this.sessions.get(actor.id);
+    if (previous) this.replace(previous);
+    this.sessions.set(actor.id, session);
+    socket.on('close', () => {
+      session.closed = true;
+      if (this.sessions.get(actor.id) === session) this.sessions.delete(actor.id);
+    });
+    session.sendLater(async () => {
+      await this.o.bus.claim(actor.id, session.id);
+      const live = await this.signIn(actor);
+      if (!live) {
+        session.close(CLOSE.unauthorised, 'the account no longer exists or is disabled');
+        return null;
+      }
+      session.nextHeartbeatAt = Date.now() + this.heartbeatMs;
+      return this.hello(session, live);
+    });
+    this.sendStats(session, this.statsByRegion());
+    return session;
+  }
+
+  private replace(old: AgentSession): void {
+    this.sessions.delete(old.agentId);
+    old.send({ type: 'session.replaced' });
+    old.close(CLOSE.replaced, 'signed in elsewhere');
+  }
+
+  /** Signs the agent in to routing with their profile as stored now; a live agent keeps their state. */
+  private async signIn(actor: Actor): Promise<LiveAgent | null> {
+    const row = await this.o.db.selectFrom('agents').select(['region_code', 'languages', 'topics', 'disabled']).where('id', '=', actor.id).executeTakeFirst();
+    if (!row || row.disabled) return null;
+    await this.o.router.login({ id: actor.id, regionCode: row.region_code, languages: row.languages, topics: row.topics });
+    return this.o.router.liveAgent(actor.id) ?? null;
+  }
+
+  private async hello(session: AgentSession, agent: LiveAgent) {
+    const { router, db, regions } = this.o;
+    const call = agent.callId ? router.liveCall(agent.callId) : undefined;
+    const offer =
+      call && agent.state === 'reserved' && call.offerId === agent.offerId && call.offerExpiresAt
+        ? { offerId: call.offerId!, expiresAt: call.offerExpiresAt, call: await loadCallView(db, regions, call, session.actor.role) }
+        : null;
+    const inCall = call && call.status === 'connected' && call.agentId === agent.id ? await loadCallView(db, regions, call, session.actor.role, await this.o.controls.isHeld(call.id)) : null;
+    const ticket = inCall
+      ? await ticketsRepository.byCall(db, inCall.callId)
+      : agent.state === 'wrap_up'
+        ? await ticketsRepository.latestOfAgent(db, agent.id, new Date(agent.since - 60_000))
+        : undefined;
+    return {
+      type: 'hello' as const,
+      sessionId: session.id,
+      serverTime: Date.now(),
+      agent: { id: agent.id, username: session.actor.username, displayName: session.actor.displayName, role: session.actor.role, region: regionView(regions, agent.regionCode) },
+      state: stateView(agent),
+      offer,
+      call: inCall,
+      ticket: ticket ? ticketView(ticket) : null,
+      settings: {
+        offerTimeoutSeconds: router.settings.offerTimeoutSeconds,
+        wrapUpSeconds: router.settings.wrapUpSeconds,
+        heartbeatSeconds: Math.round(this.heartbeatMs / 1000),
+        maxFrameBytes: MAX_FRAME_BYTES,
+      },
+      audio: this.audio(session.actor),
+      catalogue: catalogue(this.o.province.languages),
+    };
+  }
+
+  private audio(actor: Actor): AudioView {
+    const { config } = this.o;
+    if (config.telephony.includes('twilio') && config.twilio?.apiKey) return { kind: 'twilio', tokenUrl: '/api/telephony/twilio/token' };
+    const webrtc = config.telephony.includes('asterisk') ? config.asterisk?.webrtc : null;
+    if (webrtc) return { kind: 'sip', wsUrl: webrtc.wsUrl, domain: webrtc.domain, username: actor.username, password: sipPassword(webrtc.sipSecret, actor.username) };
+    return { kind: 'none' };
+  }
+
+  // ---- router events out -------------------------------------------------------------------
+
+  private routed(e: RoutingEvent): void {
+    if (this.stopped) return;
+    switch (e.type) {
+      case 'agent.state': {
+        this.sessions.get(e.agent.id)?.send({ type: 'state', ...stateView(e.agent) });
+        return;
+      }
+      case 'call.offered': {
+        const s = this.sessions.get(e.agentId);
+        s?.sendLater(async () => ({ type: 'offer', offerId: e.offerId, expiresAt: e.expiresAt, call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role) }));
+        return;
+      }
+      case 'offer.returned': {
+        if (e.offerId) this.sessions.get(e.agentId)?.send({ type: 'offer.cancelled', offerId: e.offerId, reason: e.reason });
+        else if (e.reason === 'bridge_failed') this.sessions.get(e.agentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: 0, reason: 'hangup' });
+        return;
+      }
+      case 'call.left': {
+        if (e.call.status === 'offered' && e.call.agentId && e.call.offerId) {
+          this.sessions.get(e.call.agentId)?.send({ type: 'offer.cancelled', offerId: e.call.offerId, reason: 'caller_left' });
+        }
+        return;
+      }
+      case 'call.connected': {
+        const s = this.sessions.get(e.agentId);
+        if (!s) return;
+        s.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role, await this.o.controls.isHeld(e.call.id)) }));
+        s.sendLater(async () => {
+          const ticket = await this.ticketOf(e.call.id, e.agentId);
+          return ticket ? { type: 'ticket', ticket } : null;
+        });
+        return;
+      }
+      case 'call.ended': {
+        if (e.agentId) this.sessions.get(e.agentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: Math.round(e.talkMs / 1000), reason: 'hangup' });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * The call flow opens the ticket when the call connects, on whichever node runs that call;
+   * the desktop waits briefly for it and opens it itself only if it does not appear.
+   */
+  private async ticketOf(callId: string, agentId: string) {
+    const deadline = Date.now() + TICKET_WAIT_MS;
+    for (let delay = 20; Date.now() < deadline; delay = Math.min(delay * 2, 400)) {
+      const row = await ticketsRepository.byCall(this.o.db, callId);
+      if (row) return ticketView(row);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    await ticketsRepository.createForCall(this.o.db, { callId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId });
+    const row = await ticketsRepository.byCall(this.o.db, callId);
+    return row ? ticketView(row) : null;
+  }
+
+  // ---- commands in ---------------------------------------------------------------------------
+
+  private async command(s: AgentSession, f: ClientFrame): Promise<void> {
+    const { router } = this.o;
+    const me = s.agentId;
+    const ack = () => s.send({ type: 'ack', ref: f.ref, of: f.type });
+    const refusedOr = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? ack() : s.error('REFUSED', r.reason, f.ref));
+    const fail = (code: ErrorCode, message: string) => s.error(code, message, f.ref);
+    switch (f.type) {
+      case 'ping':
+        s.send({ type: 'pong', ref: f.ref, serverTime: Date.now() });
+        return;
+      case 'state.set': {
+        // Logged out behind the agent's back (a long network cut): sign in again first.
+        if ((router.liveAgent(me)?.state ?? 'offline') === 'offline' && !(await this.signIn(s.actor))) return fail('REFUSED', 'the account is disabled');
+        return refusedOr(f.state === 'ready' ? await router.setReady(me) : await router.setNotReady(me, f.reason ?? 'other'));
+      }
+      case 'offer.accept':
+      case 'offer.decline': {
+        if (router.liveAgent(me)?.offerId !== f.offerId) return fail('NOT_YOURS', `offer ${f.offerId} is not open for you`);
+        return refusedOr(f.type === 'offer.accept' ? await router.accept(me, f.offerId) : await router.decline(me, f.offerId));
+      }
+      case 'call.hangup':
+      case 'call.hold':
+      case 'call.unhold':
+      case 'call.transfer':
+      case 'call.interpreter': {
+        const call = router.liveCall(f.callId);
+        if (!call) return fail('NOT_FOUND', `call ${f.callId} is not in progress`);
+        if (call.agentId !== me || call.status !== 'connected') return fail('NOT_YOURS', `call ${f.callId} is not connected to you`);
+        if (f.type === 'call.hangup') return refusedOr(await router.agentHangup(me, f.callId));
+        const result =
+          f.type === 'call.transfer'
+            ? await this.o.controls.transfer(f.callId, me, f.to, f.mode)
+            : f.type === 'call.interpreter'
+              ? await this.o.controls.interpreter(f.callId, me, f.to)
+              : await this.o.controls.hold(f.callId, me, f.type === 'call.hold');
+        if (!result.ok) return fail(result.code, result.message);
+        ack();
+        if (f.type === 'call.hold' || f.type === 'call.unhold') s.send({ type: 'call.held', callId: f.callId, held: f.type === 'call.hold' });
+        return;
+      }
+      case 'ticket.save': {
+        const ticket = await ticketsRepository.byId(this.o.db, f.ticketId);
+        if (!ticket) return fail('NOT_FOUND', `ticket ${f.ticketId} does not exist`);
+        const current = router.liveAgent(me)?.callId;
+        if (ticket.agent_id !== me && !(ticket.call_id && ticket.call_id === current)) return fail('NOT_YOURS', `ticket ${ticket.number} belongs to another agent`);
+        const saved = await ticketsRepository.saveNotes(this.o.db, ticket.id, f.fields);
+        ack();
+        s.send({ type: 'ticket', ticket: ticketView(saved) });
+        return;
+      }
+      case 'wrapup.end':
+        return refusedOr(await router.endWrapUp(me, f.next ?? 'ready'));
+      case 'wrapup.extend':
+        return refusedOr(await router.extendWrapUp(me, f.seconds));
+      case 'logout': {
+        const r = await router.logout(me);
+        if (!r.ok) return fail('REFUSED', 'finish the call in progress before signing out');
+        ack();
+        this.sessions.delete(me);
+        s.close(CLOSE.loggedOut, 'signed out');
+        return;
+      }
+      case 'directory.get': {
+        s.sendLater(() => this.directory(me));
+        return;
+      }
+    }
+  }
+
+  private async directory(except: string) {
+    const live = [...this.o.router.store.state.agents()].filter((a) => a.state !== 'offline' && a.id !== except).slice(0, DIRECTORY_LIMIT);
+    const names = live.length
+      ? new Map((await this.o.db.selectFrom('agents').select(['id', 'display_name']).where('id', 'in', live.map((a) => a.id)).execute()).map((r) => [r.id, r.display_name]))
+      : new Map<string, string>();
+    return {
+      type: 'directory' as const,
+      agents: live.map((a) => ({ id: a.id, displayName: names.get(a.id) ?? a.id, region: regionView(this.o.regions, a.regionCode), state: a.state, languages: Object.keys(a.languages) })),
+    };
+  }
+
+  // ---- timers --------------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = Date.now();
+    const ping = now - this.lastPingAt >= PING_EVERY_MS;
+    if (ping) this.lastPingAt = now;
+    for (const s of this.sessions.values()) {
+      if (ping) {
+        if (!s.alive) {
+          this.o.log.info({ agentId: s.agentId }, 'agent desktop stopped answering pings; dropping its socket');
+          s.terminate();
+          this.sessions.delete(s.agentId);
+          continue;
+        }
+        s.alive = false;
+        s.ping();
+      }
+      if (s.nextHeartbeatAt !== 0 && s.nextHeartbeatAt <= now) {
+        s.nextHeartbeatAt = now + this.heartbeatMs;
+        void this.o.router.heartbeat(s.agentId).catch((err) => this.o.log.warn({ err, agentId: s.agentId }, 'could not renew an agent session'));
+      }
+    }
+    if (now - this.lastStatsAt >= this.statsIntervalMs) {
+      this.lastStatsAt = now;
+      const stats = this.statsByRegion();
+      for (const s of this.sessions.values()) this.sendStats(s, stats);
+    }
+  }
+
+  /** Queue figures for every region at once: each waiting call and agent counts towards its region and the regions above. */
+  private statsByRegion(): Map<string, QueueStatsView> {
+    const now = this.o.router.now();
+    const state = this.o.router.store.state;
+    const byRegion = new Map<string, QueueStatsView>();
+    const at = (code: string) => {
+      let v = byRegion.get(code);
+      if (!v) byRegion.set(code, (v = { regionCode: code, waiting: 0, longestWaitSeconds: 0, agentsReady: 0, agentsBusy: 0, estimatedWaitSeconds: null }));
+      return v;
+    };
+    const lineage = (code: string) => this.o.regions.lineage(code).map((r) => r.code);
+    for (const c of state.calls() as Iterable<LiveCall>) {
+      if (c.status !== 'waiting' && c.status !== 'offered') continue;
+      const waited = Math.max(0, Math.round((now - c.enqueuedAt) / 1000));
+      for (const code of lineage(c.regionCode)) {
+        const v = at(code);
+        v.waiting++;
+        v.longestWaitSeconds = Math.max(v.longestWaitSeconds, waited);
+      }
+    }
+    for (const a of state.agents() as Iterable<LiveAgent>) {
+      if (a.state === 'offline' || a.state === 'not_ready') continue;
+      for (const code of lineage(a.regionCode)) {
+        if (a.state === 'ready') at(code).agentsReady++;
+        else at(code).agentsBusy++;
+      }
+    }
+    const handleSeconds = (state.stats()?.handleMs ?? this.o.router.settings.defaultHandleSeconds * 1000) / 1000;
+    for (const v of byRegion.values()) {
+      const staffed = v.agentsReady + v.agentsBusy;
+      v.estimatedWaitSeconds = v.waiting === 0 ? 0 : staffed === 0 ? null : Math.round((v.waiting * handleSeconds) / staffed);
+    }
+    return byRegion;
+  }
+
+  private sendStats(s: AgentSession, stats: Map<string, QueueStatsView>): void {
+    const agent = this.o.router.liveAgent(s.agentId);
+    const code = agent?.regionCode ?? s.actor.regionCode;
+    const v = stats.get(code) ?? { regionCode: code, waiting: 0, longestWaitSeconds: 0, agentsReady: 0, agentsBusy: 0, estimatedWaitSeconds: 0 };
+    const key = `${v.waiting}/${v.longestWaitSeconds}/${v.agentsReady}/${v.agentsBusy}/${v.estimatedWaitSeconds}`;
+    if (key === s.lastStats) return;
+    s.lastStats = key;
+    s.send({ type: 'queue.stats', ...v });
+  }
+}
+
+function stateView(a: LiveAgent): StateView {
+  return { state: a.state, reason: a.reason, since: a.since, wrapUpEndsAt: a.wrapUpEndsAt };
+}
+
+/**
+ * Each agent's SIP password, derived so the service never stores it and Asterisk's pjsip.conf
+ * can be generated from the same secret (docs/asterisk.md).
+ */
+export function sipPassword(secret: string, username: string): string {
+  return createHmac('sha256', secret).update(`sip:${username.toLowerCase()}`).digest('base64url').slice(0, 24);
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../auth/plugin';
+import { AgentGateway } from './gateway';
+import { MemorySessionBus, RedisSessionBus, type SessionBus } from './session-bus';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    agentGateway: AgentGateway;
+  }
+}
+
+/** /agents/ws: the agent desktop's WebSocket, and the gateway behind it. */
+export const agentGatewayPlugin = fp(
+  async function agentGateway(app: FastifyInstance) {
+    let bus: SessionBus;
+    if (app.redis) {
+      bus = await new RedisSessionBus(app.redis, {
+        provinceCode: app.province.code,
+        namespace: app.config.redisNamespace,
+        onBadMessage: (message) => app.log.warn({ message }, 'ignored a malformed agent-session announcement'),
+      }).start();
+    } else {
+      bus = new MemorySessionBus();
+    }
+    const flow = app.callFlow;
+    const gateway = new AgentGateway({
+      router: app.router,
+      db: app.db,
+      regions: app.regions,
+      province: app.province,
+      config: app.config,
+      bus,
+      log: app.log,
+      controls: {
+        hold: (callId, agentId, held) => flow.agentHold(callId, agentId, held),
+        isHeld: (callId) => flow.isHeld(callId),
+        transfer: (callId, agentId, to, mode) => flow.agentTransfer(callId, agentId, to, mode),
+        interpreter: (callId, agentId, to) => flow.addInterpreter(callId, agentId, to),
+      },
+    });
+    gateway.start();
+    app.decorate('agentGateway', gateway);
+    app.addHook('onClose', async () => {
+      await gateway.stop();
+      await bus.close();
+    });
+
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/agents/ws',
+      {
+        websocket: true,
+        config: { access: 'authenticated' },
+        schema: {
+          tags: ['agents'],
+          summary: 'Agent desktop WebSocket (protocol: src/agents/gateway/protocol.ts); the token goes in the query',
+          querystring: z.object({ token: z.string().max(4096) }),
+        },
+      },
+      (socket, request) => {
+        gateway.attach(socket, actorOf(request));
+      },
+    );
+  },
+  { name: 'agent-gateway', dependencies: ['queue', 'telephony', 'auth'] },
+);

@@ -1,0 +1,270 @@
+import { AgentSocket } from '../support/agent-socket';
+import { startTestApp, type TestApp } from '../support/app';
+import { eventually } from '../support/tcp-proxy';
+
+/**
+ * The agent desktop's WebSocket on the real app, driven the way the page drives it, with the
+ * simulator placing calls.
+ */
+describe('/agents/ws', () => {
+  let t: TestApp;
+  let base: string;
+  let xining: { id: string; token: string };
+  let haidong: { id: string; token: string };
+  let supervisor: { id: string; token: string };
+  const open: AgentSocket[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp({ sim: { keyDelayMs: 0, timeScale: 0.001 } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    xining = await t.addUser({ username: 'agent.xining', role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
+    haidong = await t.addUser({ username: 'agent.haidong', role: 'agent', region: '630200', languages: { zh: 5 }, topics: { labour: 5 } });
+    supervisor = await t.addUser({ username: 'sup.qinghai', role: 'supervisor', region: '630000', languages: { zh: 5 }, topics: {} });
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) s.close();
+    for (const c of (await t.app.inject({ method: 'GET', url: '/sim/calls?limit=100' })).json().calls) {
+      if (c.status !== 'ended') await t.app.inject({ method: 'POST', url: `/sim/calls/${c.id}/hangup` });
+    }
+    await t.app.callFlow.settled();
+    // Everyone back offline, so one test's agents never take another test's calls.
+    for (const a of [xining, haidong, supervisor]) {
+      const live = t.app.router.liveAgent(a.id);
+      if (live?.callId && live.state === 'on_call') await t.app.router.agentHangup(a.id, live.callId);
+      if (live?.offerId) await t.app.router.decline(a.id, live.offerId);
+      await t.app.router.endWrapUp(a.id, 'not_ready');
+      await t.app.router.logout(a.id);
+    }
+    t.app.router.settings = { ...t.app.router.settings, offerTimeoutSeconds: 20 };
+  });
+  afterAll(async () => t.close());
+
+  const connect = async (who: { token: string }) => {
+    const s = await AgentSocket.open(base, who.token);
+    open.push(s);
+    return s;
+  };
+  /** Xining mobile, Mandarin (1), labour (1), no priority group (0), Chengdong (1), survey 5. */
+  const placeCall = async (from = '13519712345', digits = '11015') => {
+    const res = await t.app.inject({ method: 'POST', url: '/sim/calls', payload: { from, digits } });
+    expect(res.statusCode).toBe(201);
+    return res.json().callId as string;
+  };
+  const ok = async (s: AgentSocket, frame: Record<string, unknown>) => {
+    const answer = await s.answer(s.send(frame));
+    expect(answer).toMatchObject({ type: 'ack' });
+    return answer;
+  };
+
+  describe('signing in', () => {
+    it('refuses an upgrade without a token, with a bad token, or with an expired one', async () => {
+      expect(await AgentSocket.upgradeStatus(base, '')).toMatchObject({ status: 401 });
+      expect(await AgentSocket.upgradeStatus(base, '?token=not-a-jwt')).toMatchObject({ status: 401, body: expect.stringContaining('not valid') });
+      const expired = t.app.jwt.sign({ sub: xining.id, role: 'agent', username: 'agent.xining' }, { expiresIn: 1 });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await AgentSocket.upgradeStatus(base, `?token=${expired}`)).toMatchObject({ status: 401, body: expect.stringContaining('expired') });
+      expect(await AgentSocket.upgradeStatus(base, `?token=${xining.token}`)).toMatchObject({ status: 101 });
+    });
+
+    it('says hello with the agent, their state, the catalogue and no audio in simulator mode, then queue figures', async () => {
+      const s = await connect(xining);
+      expect(t.app.router.liveAgent(xining.id)).toMatchObject({ state: 'not_ready', reason: 'login' });
+      expect(s.hello).toMatchObject({
+        v: 1,
+        type: 'hello',
+        agent: { id: xining.id, username: 'agent.xining', role: 'agent', region: { code: '630100', name: '西宁市' } },
+        state: { state: 'not_ready', reason: 'login' },
+        offer: null,
+        call: null,
+        audio: { kind: 'none' },
+        settings: { offerTimeoutSeconds: 20, maxFrameBytes: 16384 },
+      });
+      expect((s.hello.catalogue as { languages: { code: string }[] }).languages.map((l) => l.code)).toEqual(['zh', 'bo', 'mn']);
+      expect(await s.next('queue.stats')).toMatchObject({ regionCode: '630100', waiting: 0 });
+    });
+
+    it('a second sign-in takes over and the first page is told, then closed', async () => {
+      const first = await connect(xining);
+      const second = await connect(xining);
+      await first.next('session.replaced');
+      expect((await first.whenClosed()).code).toBe(4001);
+      expect(second.closed).toBeNull();
+      const ref = second.send({ type: 'ping' });
+      expect(await second.next('pong')).toMatchObject({ ref });
+    });
+  });
+
+  describe('a call from offer to wrap-up', () => {
+    it('offers with masked number, region and history; accept, ticket, hold, hang up, wrap-up', async () => {
+      // An earlier ticket of the same caller, which the agent should see with the offer.
+      const earlier = await t.app.db
+        .insertInto('tickets')
+        .values({ number: 'QH-20261101-000001', caller_number: '13519712345', region_code: '630102', topic: 'labour', summary: '工资拖欠，已告知劳动监察投诉途径', outcome: 'answered' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const s = await connect(xining);
+      await ok(s, { type: 'state.set', state: 'ready' });
+      expect(await s.next('state', (f) => f.state === 'ready')).toBeTruthy();
+
+      const callId = await placeCall();
+      const offer = await s.next('offer');
+      expect(offer).toMatchObject({
+        call: { callId, callerNumber: '135****2345', region: { code: '630102' }, language: 'zh', topic: 'labour', history: [{ ticketId: earlier.id, summary: '工资拖欠，已告知劳动监察投诉途径' }] },
+      });
+      await s.next('state', (f) => f.state === 'reserved');
+
+      await ok(s, { type: 'offer.accept', offerId: offer.offerId });
+      const connected = await s.next('call.connected');
+      expect(connected).toMatchObject({ call: { callId, answeredAt: expect.any(Number) } });
+      const ticket = (await s.next('ticket')).ticket as { id: string; number: string };
+      expect(ticket.number).toMatch(/^QH-\d{8}-\d{6}$/);
+
+      await ok(s, { type: 'ticket.save', ticketId: ticket.id, fields: { summary: '老板拖欠三个月工资，约 1.2 万元', advice: '建议先向劳动监察大队投诉', outcome: 'refer_legal_aid', riskFlag: true } });
+      expect(await s.next('ticket')).toMatchObject({ ticket: { id: ticket.id, outcome: 'refer_legal_aid', riskFlag: true } });
+
+      await ok(s, { type: 'call.hold', callId });
+      expect(await s.next('call.held')).toMatchObject({ callId, held: true });
+      await ok(s, { type: 'call.unhold', callId });
+      expect(await s.next('call.held')).toMatchObject({ held: false });
+      const heard = (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json().heard.map((h: { key: string }) => h.key);
+      expect(heard).toEqual(expect.arrayContaining(['agent_hold', 'agent_unhold']));
+
+      await ok(s, { type: 'call.hangup', callId });
+      expect(await s.next('call.ended')).toMatchObject({ callId });
+      const wrap = await s.next('state', (f) => f.state === 'wrap_up');
+      expect(wrap.wrapUpEndsAt).toEqual(expect.any(Number));
+      // Notes can still be saved during wrap-up.
+      await ok(s, { type: 'ticket.save', ticketId: ticket.id, fields: { advice: '建议先向劳动监察大队投诉，并申请法律援助' } });
+      await ok(s, { type: 'wrapup.end', next: 'ready' });
+      await s.next('state', (f) => f.state === 'ready');
+
+      const row = await t.app.db.selectFrom('tickets').selectAll().where('id', '=', ticket.id).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ call_id: callId, agent_id: xining.id, summary: '老板拖欠三个月工资，约 1.2 万元', advice: '建议先向劳动监察大队投诉，并申请法律援助', outcome: 'refer_legal_aid', risk_flag: true });
+      const events = await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).execute();
+      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['hold', 'unhold']));
+    });
+
+    it('shows a supervisor the whole number', async () => {
+      const s = await connect(supervisor);
+      await ok(s, { type: 'state.set', state: 'ready' });
+      await placeCall('13519700001');
+      expect(await s.next('offer')).toMatchObject({ call: { callerNumber: '13519700001' } });
+    });
+
+    it('a page reloaded mid-call gets the call and its ticket back', async () => {
+      const s = await connect(xining);
+      await ok(s, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      const offer = await s.next('offer');
+      await ok(s, { type: 'offer.accept', offerId: offer.offerId });
+      const ticket = (await s.next('ticket')).ticket as { id: string };
+      s.close();
+      await s.whenClosed();
+
+      const again = await connect(xining);
+      expect(again.hello).toMatchObject({ state: { state: 'on_call' }, call: { callId, callerNumber: '135****2345' }, ticket: { id: ticket.id } });
+      await ok(again, { type: 'call.hangup', callId });
+      expect(await again.next('call.ended')).toMatchObject({ callId });
+    });
+
+    it('withdraws an offer that is not accepted in time, and the call goes back to the queue', async () => {
+      t.app.router.settings = { ...t.app.router.settings, offerTimeoutSeconds: 0.3 };
+      const s = await connect(xining);
+      await ok(s, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      const offer = await s.next('offer');
+      expect(await s.next('offer.cancelled', () => true, 5_000)).toMatchObject({ offerId: offer.offerId, reason: 'timeout' });
+      expect(await s.next('state', (f) => f.state === 'not_ready' && f.reason === 'missed')).toBeTruthy();
+      expect(t.app.router.liveCall(callId)).toMatchObject({ status: 'waiting', missedBy: [xining.id] });
+      await t.app.inject({ method: 'POST', url: `/sim/calls/${callId}/hangup` });
+    });
+
+    it('tells the agent when the caller hangs up while it rings', async () => {
+      const s = await connect(xining);
+      await ok(s, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      const offer = await s.next('offer');
+      await t.app.inject({ method: 'POST', url: `/sim/calls/${callId}/hangup` });
+      expect(await s.next('offer.cancelled')).toMatchObject({ offerId: offer.offerId, reason: 'caller_left' });
+    });
+  });
+
+  describe('one agent cannot act for another', () => {
+    it("refuses another agent's offer, call and ticket", async () => {
+      const a = await connect(xining);
+      const b = await connect(haidong);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      const offer = await a.next('offer');
+
+      expect(await b.answer(b.send({ type: 'offer.accept', offerId: offer.offerId }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
+      expect(await b.answer(b.send({ type: 'offer.decline', offerId: offer.offerId }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
+      await ok(a, { type: 'offer.accept', offerId: offer.offerId });
+      const ticket = (await a.next('ticket')).ticket as { id: string };
+      expect(await b.answer(b.send({ type: 'call.hangup', callId }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
+      expect(await b.answer(b.send({ type: 'call.hold', callId }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
+      expect(await b.answer(b.send({ type: 'ticket.save', ticketId: ticket.id, fields: { summary: 'overwritten' } }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
+      expect(t.app.router.liveCall(callId)).toMatchObject({ status: 'connected', agentId: xining.id });
+      const row = await t.app.db.selectFrom('tickets').select('summary').where('id', '=', ticket.id).executeTakeFirstOrThrow();
+      expect(row.summary).toBe('');
+      expect(await b.answer(b.send({ type: 'call.hangup', callId: '00000000-0000-0000-0000-000000000000' }))).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+    });
+  });
+
+  describe('abuse', () => {
+    it('answers malformed JSON, unknown types and wrong field types with an error naming the problem', async () => {
+      const s = await connect(xining);
+      s.sendRaw('{"v":1,"type":');
+      expect(await s.next('error')).toMatchObject({ code: 'BAD_FRAME', message: 'the frame is not valid JSON' });
+      s.sendRaw(JSON.stringify({ v: 1, type: 'call.explode', ref: 'x1' }));
+      expect(await s.next('error')).toMatchObject({ ref: 'x1', code: 'BAD_FRAME', message: expect.stringContaining('type: must be one of') });
+      s.sendRaw(JSON.stringify({ v: 1, type: 'state.set', state: 42, ref: 'x2' }));
+      expect(await s.next('error')).toMatchObject({ ref: 'x2', message: expect.stringContaining('state:') });
+      s.sendRaw(Buffer.from([1, 2, 3]), true);
+      expect(await s.next('error')).toMatchObject({ code: 'BAD_FRAME', message: expect.stringContaining('binary') });
+      expect(await s.next('pong', () => true, 100).catch(() => null)).toBeNull();
+      expect(s.closed).toBeNull();
+    });
+
+    it('closes an oversized frame with 1009 and a flood with 1008; the node keeps serving', async () => {
+      const big = await connect(xining);
+      big.sendRaw(JSON.stringify({ v: 1, type: 'ping', pad: 'x'.repeat(20_000) }));
+      expect((await big.whenClosed()).code).toBe(1009);
+
+      const flood = await connect(haidong);
+      for (let i = 0; i < 400; i++) flood.sendRaw(JSON.stringify({ v: 1, type: 'ping' }));
+      expect(await flood.next('error', (f) => f.code === 'RATE_LIMITED')).toBeTruthy();
+      expect((await flood.whenClosed()).code).toBe(1008);
+
+      expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      const fresh = await connect(xining);
+      fresh.send({ type: 'ping' });
+      expect(await fresh.next('pong')).toBeTruthy();
+    });
+  });
+
+  describe('a lost connection', () => {
+    it('keeps an open desktop signed in; once the socket is gone, logs the agent out after the grace period and returns the offer', async () => {
+      t.app.router.settings = { ...t.app.router.settings, presenceGraceSeconds: 1.5, offerTimeoutSeconds: 20 };
+      try {
+        const s = await connect(xining);
+        await ok(s, { type: 'state.set', state: 'ready' });
+        // Twice the grace period with the socket open: the gateway's renewals keep the agent in.
+        await new Promise((r) => setTimeout(r, 3_000));
+        await t.app.router.processDue();
+        expect(t.app.router.liveAgent(xining.id)).toMatchObject({ state: 'ready' });
+
+        const callId = await placeCall();
+        await s.next('offer');
+        s.ws.terminate();
+        expect(await eventually(async () => t.app.router.liveCall(callId)?.status === 'waiting', 5_000, 50)).toBe(true);
+        expect(t.app.router.liveCall(callId)?.missedBy).toContain(xining.id);
+        expect(await eventually(async () => t.app.router.liveAgent(xining.id)?.state === 'offline', 5_000, 50)).toBe(true);
+      } finally {
+        t.app.router.settings = { ...t.app.router.settings, presenceGraceSeconds: 30 };
+      }
+    });
+  });
+
+});
