@@ -81,6 +81,10 @@ export class CallRecorder {
           .execute();
         await timeline('ended', { talkMs: e.talkMs });
         return;
+      case 'call.transferred':
+        await this.db.updateTable('calls').set({ status: 'queued' }).where('id', '=', id).execute();
+        await timeline('transferred', { fromAgentId: e.fromAgentId, to: e.to, talkMs: e.talkMs });
+        return;
       case 'alert.missed':
         await timeline('alert.missed', { missedBy: e.missedBy });
         return;

@@ -224,6 +224,54 @@ export function endCall(call: LiveCall, agent: LiveAgent | null, now: number, se
   return tx;
 }
 
+/**
+ * The agent hands a connected call on, to a region's queue or straight to a ready colleague,
+ * and goes to wrap-up. The caller has already waited once, so the call's priority is raised
+ * and its place counts from now (its queue limits start again).
+ */
+export function transfer(
+  call: LiveCall,
+  from: LiveAgent | null,
+  target: { region: string } | { agent: LiveAgent },
+  offerId: string,
+  now: number,
+  settings: RoutingSettings,
+): Tx | null {
+  if (call.status !== 'connected' || !from || call.agentId !== from.id || from.state !== 'on_call' || from.callId !== call.id) return null;
+  if ('agent' in target && (target.agent.state !== 'ready' || target.agent.id === from.id)) return null;
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.expect[agentKey(from.id)] = from.v;
+  const wrapUpEndsAt = now + sec(settings.wrapUpSeconds);
+  const wrapUp = bump(from, { state: 'wrap_up', since: now, callId: null, wrapUpEndsAt });
+  tx.put[agentKey(from.id)] = wrapUp;
+  tx.addDeadlines.push({ key: deadlineKeys.wrapUp(from.id), at: wrapUpEndsAt });
+  const talkMs = call.answeredAt ? now - call.answeredAt : 0;
+  const requeued = { agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy: [], priority: call.priority + 1, enqueuedAt: now };
+  if ('agent' in target) {
+    const to = target.agent;
+    const expiresAt = now + sec(settings.offerTimeoutSeconds);
+    const offered = bump(call, { ...requeued, status: 'offered' as const, agentId: to.id, offerId, offerExpiresAt: expiresAt });
+    const reserved = bump(to, { state: 'reserved', reason: null, since: now, callId: call.id, offerId });
+    tx.expect[agentKey(to.id)] = to.v;
+    tx.put[callKey(call.id)] = offered;
+    tx.put[agentKey(to.id)] = reserved;
+    queueDeadlines(offered, settings, tx);
+    tx.addDeadlines.push({ key: deadlineKeys.offer(call.id, offerId), at: expiresAt });
+    tx.events.push({ type: 'call.transferred', call: offered, fromAgentId: from.id, talkMs, to: { agentId: to.id } });
+    tx.events.push({ type: 'agent.state', agent: wrapUp });
+    tx.events.push({ type: 'call.offered', call: offered, agentId: to.id, offerId, expiresAt });
+    tx.events.push({ type: 'agent.state', agent: reserved });
+  } else {
+    const waiting = bump(call, { ...requeued, status: 'waiting' as const, regionCode: target.region });
+    tx.put[callKey(call.id)] = waiting;
+    queueDeadlines(waiting, settings, tx);
+    tx.events.push({ type: 'call.transferred', call: waiting, fromAgentId: from.id, talkMs, to: { region: target.region } });
+    tx.events.push({ type: 'agent.state', agent: wrapUp });
+  }
+  return tx;
+}
+
 export function extendWrapUp(agent: LiveAgent, seconds: number, now: number, settings: RoutingSettings): Tx | null {
   if (agent.state !== 'wrap_up' || agent.wrapUpEndsAt === null) return null;
   const limit = agent.since + sec(settings.maxWrapUpSeconds);

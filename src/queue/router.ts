@@ -233,6 +233,19 @@ export class Router {
     return this.agent(agentId);
   }
 
+  /** The agent hands their connected call to a region's queue or to a ready colleague. */
+  transfer(agentId: string, callId: string, to: { region: string } | { agentId: string }): Promise<ActionResult> {
+    const keys = [agentKey(agentId), callKey(callId), ...('agentId' in to ? [agentKey(to.agentId)] : [])];
+    const offerId = randomUUID();
+    return this.step(keys, () => {
+      const call = this.call(callId);
+      if (!call || call.agentId !== agentId) return null;
+      const target = 'agentId' in to ? this.agent(to.agentId) : null;
+      if ('agentId' in to && !target) return null;
+      return ops.transfer(call, this.agent(agentId) ?? null, target ? { agent: target } : { region: (to as { region: string }).region }, offerId, this.now(), this.settings);
+    }, 'agentId' in to ? 'the colleague is not ready to take a call' : 'the call is not connected to you');
+  }
+
   /** The live call, if it is in the queue or connected. */
   liveCall(callId: string): LiveCall | undefined {
     return this.call(callId);
@@ -376,7 +389,7 @@ export class Router {
     // Remote steps too: another node matched with its own view, which may have lacked a call
     // or an agent this node already knew. A duplicate attempt just loses the version check.
     for (const e of c.events) {
-      if (e.type === 'call.queued' || e.type === 'offer.returned') this.track(this.dispatchCall(e.call.id));
+      if (e.type === 'call.queued' || e.type === 'offer.returned' || (e.type === 'call.transferred' && 'region' in e.to)) this.track(this.dispatchCall(e.call.id));
       else if (e.type === 'agent.state' && e.agent.state === 'ready') this.track(this.dispatchAgent(e.agent.id));
       else if (e.type === 'alert.missed' && c.local) this.log?.warn({ callId: e.call.id, missedBy: e.missedBy }, 'call missed by several agents');
     }

@@ -85,6 +85,8 @@ export type RoutingEvent =
   | { type: 'call.connected'; call: LiveCall; agentId: string }
   | { type: 'call.left'; call: LiveCall; outcome: 'abandoned' | 'callback' | 'timeout'; waitedMs: number }
   | { type: 'call.ended'; call: LiveCall; agentId: string | null; talkMs: number }
+  /** The agent handed the call on: it waits in a region's queue, or rings a colleague. */
+  | { type: 'call.transferred'; call: LiveCall; fromAgentId: string; talkMs: number; to: { agentId: string } | { region: string } }
   | { type: 'agent.state'; agent: LiveAgent }
   | { type: 'alert.missed'; call: LiveCall; missedBy: number };
 

@@ -432,11 +432,17 @@ export class CallFlow {
     to: { agentId: string } | { region: string } | { number: string },
     mode: 'blind' | 'consult',
   ): Promise<ControlResult> {
-    void callId;
-    void agentId;
-    void to;
-    void mode;
-    return { ok: false, code: 'UNSUPPORTED', message: 'transfers are not available yet' };
+    if (mode === 'consult') {
+      return { ok: false, code: 'UNSUPPORTED', message: 'consultative transfer is not available yet: put the caller on hold, agree with the colleague, then transfer blind' };
+    }
+    if ('number' in to) {
+      return { ok: false, code: 'UNSUPPORTED', message: 'transfer to an outside number is not available yet: refer the caller on the ticket instead' };
+    }
+    if ('region' in to && !this.o.regions.get(to.region)) return { ok: false, code: 'NOT_FOUND', message: `region ${to.region} is not in this province` };
+    const state = await this.o.store.get(callId);
+    if (!state || state.phase !== 'connected') return { ok: false, code: 'NOT_FOUND', message: `call ${callId} is not connected` };
+    const r = await this.o.router.transfer(agentId, callId, to);
+    return r.ok ? { ok: true } : { ok: false, code: 'REFUSED', message: r.reason };
   }
 
   async addInterpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult> {
@@ -454,7 +460,7 @@ export class CallFlow {
 
   private routed(e: RoutingEvent, local: boolean): void {
     if (this.stopped) return;
-    if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left') return;
+    if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left' && e.type !== 'call.transferred') return;
     if (e.type === 'call.left' && e.outcome !== 'timeout') return;
     const tracked = this.react(e, local).catch((err) => this.o.log.error({ err, callId: e.call.id, event: e.type }, 'call flow could not act on a queue event'));
     this.pending.add(tracked);
@@ -476,10 +482,22 @@ export class CallFlow {
         state.agentId = e.agentId;
         state.held = false;
         const ticket = await ticketsRepository.createForCall(this.o.db, { callId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: e.agentId });
+        // A transferred call keeps its ticket; the agent who answers now carries it on.
+        if (state.ticketId === ticket.id) await ticketsRepository.assignAgent(this.o.db, ticket.id, e.agentId);
         state.ticketId = ticket.id;
         const agent = await this.agent(e.agentId);
         state.step++;
         const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('connecting', state)], agent, record: true };
+        await this.save(state, action);
+        return action;
+      }
+      if (e.type === 'call.transferred' && state.phase === 'connected') {
+        // Back on hold until the next agent answers; the ticket stays with the call.
+        state.phase = 'queued';
+        state.agentId = null;
+        state.held = false;
+        await callsRepository.event(this.o.db, callId, 'transfer', { fromAgentId: e.fromAgentId, to: e.to });
+        const action = this.hold(state, true, 'transferring');
         await this.save(state, action);
         return action;
       }
@@ -535,10 +553,10 @@ export class CallFlow {
     }
   }
 
-  private hold(state: FlowState, first: boolean): Action {
+  private hold(state: FlowState, first: boolean, opening: PromptKey = 'queued'): Action {
     const estimate = this.o.router.estimate(state.callId);
     const prompts: Prompt[] = [];
-    if (first) prompts.push(this.prompt('queued', state));
+    if (first) prompts.push(this.prompt(opening, state));
     if (estimate && estimate.estimatedWaitSeconds !== null) {
       prompts.push(this.prompt('position', state, { position: estimate.position, minutes: Math.max(1, Math.ceil(estimate.estimatedWaitSeconds / 60)) }));
     } else {

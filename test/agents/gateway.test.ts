@@ -190,6 +190,56 @@ describe('/agents/ws', () => {
     });
   });
 
+  describe('transfers', () => {
+    const answer = async (s: AgentSocket) => {
+      const offer = await s.next('offer');
+      await ok(s, { type: 'offer.accept', offerId: offer.offerId });
+      await s.next('call.connected');
+      return ((await s.next('ticket')).ticket as { id: string }).id;
+    };
+
+    it("to a region's queue: the caller hears the transfer, a colleague there answers, and the ticket follows the call", async () => {
+      const a = await connect(xining);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      const ticketId = await answer(a);
+      const b = await connect(haidong);
+      await ok(b, { type: 'state.set', state: 'ready' });
+
+      await ok(a, { type: 'call.transfer', callId, to: { region: '630200' }, mode: 'blind' });
+      expect(await a.next('call.ended')).toMatchObject({ callId, reason: 'transferred' });
+      await a.next('state', (f) => f.state === 'wrap_up');
+      expect(await answer(b)).toBe(ticketId);
+      expect(t.app.router.liveCall(callId)).toMatchObject({ status: 'connected', agentId: haidong.id, regionCode: '630200' });
+      await t.app.callFlow.settled();
+      const row = await t.app.db.selectFrom('tickets').select('agent_id').where('id', '=', ticketId).executeTakeFirstOrThrow();
+      expect(row.agent_id).toBe(haidong.id);
+      const heard = (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json().heard.map((h: { key: string }) => h.key);
+      expect(heard.filter((k: string) => k === 'connecting' || k === 'transferring')).toEqual(['connecting', 'transferring', 'connecting']);
+      // The first agent can no longer touch the call.
+      expect(await a.answer(a.send({ type: 'call.hangup', callId }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
+    });
+
+    it('to a ready colleague directly; refused when the colleague is not ready; consultative and outside numbers are refused clearly', async () => {
+      const a = await connect(xining);
+      const b = await connect(haidong);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      await answer(a);
+
+      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'REFUSED', message: expect.stringContaining('not ready') });
+      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'consult' }))).toMatchObject({ type: 'error', code: 'UNSUPPORTED' });
+      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { number: '09716111111' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'UNSUPPORTED' });
+      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { region: '110000' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+      expect(t.app.router.liveCall(callId)).toMatchObject({ status: 'connected', agentId: xining.id });
+
+      await ok(b, { type: 'state.set', state: 'ready' });
+      await ok(a, { type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'blind' });
+      const offer = await b.next('offer');
+      expect(offer).toMatchObject({ call: { callId } });
+    });
+  });
+
   describe('one agent cannot act for another', () => {
     it("refuses another agent's offer, call and ticket", async () => {
       const a = await connect(xining);

@@ -203,6 +203,10 @@ export class AgentGateway {
         });
         return;
       }
+      case 'call.transferred': {
+        this.sessions.get(e.fromAgentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: Math.round(e.talkMs / 1000), reason: 'transferred' });
+        return;
+      }
       case 'call.ended': {
         if (e.agentId) this.sessions.get(e.agentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: Math.round(e.talkMs / 1000), reason: 'hangup' });
         return;
