@@ -1,9 +1,12 @@
 /**
  * Suites that need a real server are named *.pg.test.ts (DATABASE_URL) and *.redis.test.ts
- * (REDIS_URL). Without the variable they are left out, and test/support/global-setup.js says so;
- * under CI=true a missing variable fails the run instead.
+ * (REDIS_URL); browser suites (*.browser.test.ts) need Chromium at CHROMIUM_PATH
+ * (/usr/bin/chromium). Without them they are left out, and test/support/global-setup.js says so;
+ * under CI=true a missing one fails the run instead.
  */
+const fs = require('node:fs');
 const leftOut = [];
+if (!fs.existsSync(process.env.CHROMIUM_PATH || '/usr/bin/chromium')) leftOut.push('\\.browser\\.test\\.ts$');
 if (!process.env.DATABASE_URL) leftOut.push('\\.pg\\.test\\.ts$');
 if (!process.env.REDIS_URL) leftOut.push('\\.redis\\.test\\.ts$');
 

@@ -52,6 +52,13 @@ const SURVEY_KEYS = new Set(['1', '2', '3', '4', '5']);
  * applied under a per-call lock so that a call's steps happen in order on this node; the
  * state itself is in a FlowStateStore that every node shares.
  */
+/**
+ * Where an agent may send a caller: mainland numbers only (landline with area code, mobile, or a
+ * 3–5 digit service number such as 12345), never international, so a hijacked desktop cannot run
+ * up toll fraud through the hotline's trunk.
+ */
+const FORWARDABLE = /^(0[1-9]\d{8,10}|1[3-9]\d{9}|1\d{2,4})$/;
+
 export class CallFlow {
   private readonly drivers = new Map<string, TelephonyDriver>();
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -176,6 +183,7 @@ export class CallFlow {
         agentId: null,
         ticketId: null,
         held: false,
+        forwardTo: null,
         arrivedAt: arrivedAt.getTime(),
         lastAction: null,
         driverData: {},
@@ -435,14 +443,37 @@ export class CallFlow {
     if (mode === 'consult') {
       return { ok: false, code: 'UNSUPPORTED', message: 'consultative transfer is not available yet: put the caller on hold, agree with the colleague, then transfer blind' };
     }
-    if ('number' in to) {
-      return { ok: false, code: 'UNSUPPORTED', message: 'transfer to an outside number is not available yet: refer the caller on the ticket instead' };
-    }
+    if ('number' in to) return this.forward(callId, agentId, to.number);
     if ('region' in to && !this.o.regions.get(to.region)) return { ok: false, code: 'NOT_FOUND', message: `region ${to.region} is not in this province` };
     const state = await this.o.store.get(callId);
     if (!state || state.phase !== 'connected') return { ok: false, code: 'NOT_FOUND', message: `call ${callId} is not connected` };
     const r = await this.o.router.transfer(agentId, callId, to);
     return r.ok ? { ok: true } : { ok: false, code: 'REFUSED', message: r.reason };
+  }
+
+  /**
+   * Passes the caller to an outside number (a legal aid centre, the 12345 hotline): the agent's
+   * call ends as usual, and instead of the survey the caller is put through.
+   */
+  private async forward(callId: string, agentId: string, number: string): Promise<ControlResult> {
+    if (!FORWARDABLE.test(number)) {
+      return { ok: false, code: 'REFUSED', message: `${number}: only numbers in mainland China can be transferred to (a landline with its area code, a mobile, or a short service number)` };
+    }
+    const marked = await this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state || state.phase !== 'connected' || state.agentId !== agentId) return false;
+      state.forwardTo = number;
+      await this.o.store.put(state);
+      return true;
+    });
+    if (!marked) return { ok: false, code: 'NOT_FOUND', message: `call ${callId} is not connected to you` };
+    const r = await this.o.router.agentHangup(agentId, callId);
+    if (r.ok) return { ok: true };
+    await this.driverData(callId, (data, state) => {
+      state.forwardTo = null;
+      return data;
+    });
+    return { ok: false, code: 'REFUSED', message: r.reason };
   }
 
   async addInterpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult> {
@@ -498,6 +529,14 @@ export class CallFlow {
         state.held = false;
         await callsRepository.event(this.o.db, callId, 'transfer', { fromAgentId: e.fromAgentId, to: e.to });
         const action = this.hold(state, true, 'transferring');
+        await this.save(state, action);
+        return action;
+      }
+      if (e.type === 'call.ended' && state.phase === 'connected' && state.forwardTo) {
+        state.phase = 'ended';
+        state.step++;
+        await callsRepository.event(this.o.db, callId, 'forwarded', { number: state.forwardTo, agentId: e.agentId });
+        const action: Action = { type: 'forward', step: state.step, prompts: [this.prompt('transferring', state)], number: state.forwardTo };
         await this.save(state, action);
         return action;
       }

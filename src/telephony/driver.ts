@@ -26,6 +26,8 @@ export type Action =
   | { type: 'hold'; step: number; prompts: Prompt[]; music: string; announceSeconds: number; acceptsKey: boolean }
   /** Bridge the caller to the agent, recorded. */
   | { type: 'connect'; step: number; prompts: Prompt[]; agent: AgentEndpoint; record: true }
+  /** Play the prompts and put the caller through to an outside number; the hotline's part ends. */
+  | { type: 'forward'; step: number; prompts: Prompt[]; number: string }
   /** Play the prompts and hang up. */
   | { type: 'hangup'; step: number; prompts: Prompt[] };
 

@@ -36,6 +36,8 @@ export const FlowStateSchema = z.object({
   ticketId: z.string().nullable(),
   /** The agent has put the caller on hold. */
   held: z.boolean().default(false),
+  /** The agent is passing the caller to this outside number: no survey when the call ends. */
+  forwardTo: z.string().nullable().default(null),
   arrivedAt: z.number(),
   /** What the caller was last sent, so a retried request gets the same answer. */
   lastAction: z.unknown().nullable(),

@@ -229,7 +229,7 @@ describe('/agents/ws', () => {
 
       expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'REFUSED', message: expect.stringContaining('not ready') });
       expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'consult' }))).toMatchObject({ type: 'error', code: 'UNSUPPORTED' });
-      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { number: '09716111111' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'UNSUPPORTED' });
+      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { number: '+85221234567' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'REFUSED', message: expect.stringContaining('mainland') });
       expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { region: '110000' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
       expect(t.app.router.liveCall(callId)).toMatchObject({ status: 'connected', agentId: xining.id });
 
@@ -237,6 +237,29 @@ describe('/agents/ws', () => {
       await ok(a, { type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'blind' });
       const offer = await b.next('offer');
       expect(offer).toMatchObject({ call: { callId } });
+    });
+  });
+
+  describe('transfer to an outside number', () => {
+    it('puts the caller through to a legal aid centre instead of the survey; the agent goes to wrap-up', async () => {
+      const a = await connect(xining);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      const offer = await a.next('offer');
+      await ok(a, { type: 'offer.accept', offerId: offer.offerId });
+      await a.next('call.connected');
+
+      await ok(a, { type: 'call.transfer', callId, to: { number: '09716111111' }, mode: 'blind' });
+      expect(await a.next('call.ended')).toMatchObject({ callId });
+      await a.next('state', (f) => f.state === 'wrap_up');
+      await t.app.callFlow.settled();
+      const sim = (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json();
+      expect(sim).toMatchObject({ status: 'ended', outcome: 'forwarded', forwardedTo: '09716111111' });
+      const heard = sim.heard.map((h: { key: string }) => h.key);
+      expect(heard.slice(-1)).toEqual(['transferring']);
+      expect(heard).not.toContain('survey');
+      const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
+      expect(events.find((e) => e.type === 'forwarded')?.data).toMatchObject({ number: '09716111111', agentId: xining.id });
     });
   });
 

@@ -12,17 +12,20 @@ function find(dir, suffix) {
 
 module.exports = async function globalSetup() {
   const root = path.join(__dirname, '..');
+  const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   const missing = [
-    ['DATABASE_URL', '.pg.test.ts', 'PostgreSQL'],
-    ['REDIS_URL', '.redis.test.ts', 'Redis'],
-  ].filter(([variable]) => !process.env[variable]);
+    ['DATABASE_URL', '.pg.test.ts', 'PostgreSQL', !process.env.DATABASE_URL],
+    ['REDIS_URL', '.redis.test.ts', 'Redis', !process.env.REDIS_URL],
+    ['CHROMIUM_PATH', '.browser.test.ts', 'browser', !fs.existsSync(chromium)],
+  ].filter(([, , , absent]) => absent);
   if (missing.length === 0) return;
   if (process.env.CI === 'true') {
-    throw new Error(`CI must run every suite: set ${missing.map(([v]) => v).join(' and ')}`);
+    throw new Error(`CI must run every suite: missing ${missing.map(([v]) => (v === 'CHROMIUM_PATH' ? `Chromium at ${chromium}` : v)).join(', ')}`);
   }
   const lines = missing.map(([variable, suffix, server]) => {
     const files = find(root, suffix);
-    return `  ${variable} is not set, so ${files.length} ${server} suite(s) were left out:\n${files.map((f) => `    - ${f}`).join('\n')}`;
+    const why = variable === 'CHROMIUM_PATH' ? `there is no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)` : `${variable} is not set`;
+    return `  ${why}, so ${files.length} ${server} suite(s) were left out:\n${files.map((f) => `    - ${f}`).join('\n')}`;
   });
   process.stdout.write(
     `\n${lines.join('\n')}\n  (the data-layer and routing contract suites still run on PGlite and the in-process store;\n` +

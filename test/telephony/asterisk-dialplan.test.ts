@@ -44,6 +44,12 @@ describe('rendering call-flow actions for the dialplan', () => {
     });
   });
 
+  it('forwards to an outside number through the forward context, digits only', () => {
+    const plan = render({ type: 'forward', step: 14, prompts: [], number: '09716111111' }, { callId: 'c-1', agentDial: 'PJSIP/{agent}' });
+    expect(plan).toMatchObject({ context: 'hotline-forward', variables: { HOTLINE_FORWARD: '09716111111', HOTLINE_STEP: '14' } });
+    expect(() => render({ type: 'forward', step: 14, prompts: [], number: '0971\r\nAction: Originate' }, { callId: 'c-1', agentDial: 'PJSIP/{agent}' })).toThrow(/not a number/);
+  });
+
   it('refuses agent names that would change the dial string', () => {
     for (const name of ['agent,1', 'agent&PJSIP/boss', 'agent)', 'agent 1', '']) {
       expect(() => dialString('PJSIP/{agent}', name)).toThrow(DialTargetError);

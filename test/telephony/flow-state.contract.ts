@@ -21,6 +21,7 @@ export const flowState = (callId: string, externalId: string): FlowState => ({
   callbackOffered: false,
   agentId: null,
   ticketId: null,
+  forwardTo: null,
   held: false,
   arrivedAt: 1_790_000_000_000,
   lastAction: { type: 'menu', step: 3, menu: 'topic', prompts: [], timeoutSeconds: 6 },

@@ -50,6 +50,12 @@ describe('TwiML for each action', () => {
     expect(child(webhook, 'Play').text).toBe('https://cdn.example.cn/ivr/moh/default.mp3');
   });
 
+  it('puts a forwarded caller through to the outside number after the transfer prompt, then ends', () => {
+    const doc = render({ type: 'forward', step: 12, prompts: [prompt('transferring', 'zh', '正在为您转接', null)], number: '09716111111' }, 'rest');
+    expect(verbs(doc)).toEqual(['Say', 'Dial', 'Hangup']);
+    expect(child(doc, 'Dial').text).toBe('09716111111');
+  });
+
   it('gives each call its own URLs when the same menu is rendered for many calls', () => {
     const menu = (step: number): Action => ({ type: 'menu', step, menu: 'language', prompts: [prompt('language_menu', 'zh', '普通话请按1', null)], timeoutSeconds: 6 });
     const a = parseTwiml(twiml.render('11111111-1111-4111-8111-111111111111', menu(1), 'webhook'));

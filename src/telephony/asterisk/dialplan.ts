@@ -22,6 +22,8 @@ import type { Prompt } from '../prompts';
  *                     Dial(HOTLINE_DIAL,HOTLINE_RING,g), StopMixMonitor
  *                     → UserEvent(HotlineDialResult, Step, DialStatus)
  *   [hotline-bye]     play HOTLINE_PROMPTS, Hangup()
+ *   [hotline-forward] play HOTLINE_PROMPTS, Dial the outside number HOTLINE_FORWARD through
+ *                     the trunk (HOTLINE_TRUNK in [globals]), Hangup()
  *
  * HOTLINE_PROMPTS is a `&` list of sound names (`hotline/<lang>/<key>`); in hold, connect and
  * bye an item `#<n>` is a number said with SayNumber. The channel's Hangup event ends the call.
@@ -34,6 +36,7 @@ export const CONTEXTS = {
   hold: 'hotline-hold',
   connect: 'hotline-connect',
   bye: 'hotline-bye',
+  forward: 'hotline-forward',
 } as const;
 
 export const USER_EVENTS = {
@@ -49,6 +52,7 @@ export const CONTEXT_OF: Record<Action['type'], string> = {
   hold: CONTEXTS.hold,
   connect: CONTEXTS.connect,
   hangup: CONTEXTS.bye,
+  forward: CONTEXTS.forward,
 };
 
 /** How long the dialplan rings the agent's endpoint before giving up (Dial's timeout). */
@@ -142,5 +146,9 @@ export function render(action: Action, o: RenderOptions): Rendered {
       };
     case 'hangup':
       return { context: CONTEXTS.bye, silent, variables: base };
+    case 'forward':
+      // The flow only forwards to digits (FORWARDABLE); checked again, as every value put in a dial string is.
+      if (!/^[0-9]{3,20}$/.test(action.number)) throw new DialTargetError(`not a number that can be dialled: ${JSON.stringify(action.number)}`);
+      return { context: CONTEXTS.forward, silent, variables: { ...base, HOTLINE_FORWARD: action.number } };
   }
 }

@@ -25,7 +25,9 @@ export interface SimCallView {
   id: string;
   from: string;
   status: SimStatus;
-  outcome: 'answered' | 'abandoned' | 'callback' | 'rejected' | 'ended_by_system' | null;
+  outcome: 'answered' | 'abandoned' | 'callback' | 'rejected' | 'ended_by_system' | 'forwarded' | null;
+  /** The outside number an agent passed the caller to. */
+  forwardedTo: string | null;
   createdAt: number;
   queuedAt: number | null;
   answeredAt: number | null;
@@ -98,6 +100,7 @@ export class SimDriver implements TelephonyDriver {
       answeredAt: null,
       endedAt: null,
       agentUsername: null,
+      forwardedTo: null,
       heard: [],
       pressed: [],
       surveyScore: null,
@@ -203,6 +206,12 @@ export class SimDriver implements TelephonyDriver {
           await this.flow.recording(call.id, `sim:recordings/${call.id}`);
         });
         return;
+      case 'forward':
+        // The simulated caller talks to the outside number; the hotline's part is over.
+        call.forwardedTo = action.number;
+        this.end(call, 'forwarded');
+        this.later(call, 0, () => this.flow.hangup(call.id, 'system'), true);
+        return;
       case 'hangup': {
         const outcome = action.prompts.some((p) => p.key === 'callback_confirmed' || p.key === 'queue_timeout')
           ? 'callback'
@@ -252,6 +261,7 @@ export class SimDriver implements TelephonyDriver {
       answeredAt: c.answeredAt,
       endedAt: c.endedAt,
       agentUsername: c.agentUsername,
+      forwardedTo: c.forwardedTo,
       heard: c.heard,
       pressed: c.pressed,
       surveyScore: c.surveyScore,

@@ -127,6 +127,13 @@ export class Twiml {
         );
         break;
       }
+      case 'forward':
+        // The caller's own number goes out as caller id (Twilio allows it for a call it received),
+        // so the legal aid centre sees who is calling.
+        for (const p of action.prompts) this.prompt(r, p);
+        r.dial({ timeout: 60 }, action.number);
+        r.hangup();
+        break;
       case 'hangup':
         for (const p of action.prompts) this.prompt(r, p);
         r.hangup();
