@@ -1,0 +1,1454 @@
+/**
+ * The 12348 agent softphone: one page that signs the agent in, keeps a WebSocket to
+ * /agents/ws (protocol: src/agents/gateway/protocol.ts) and shows offers, the call, the
+ * ticket and the queue. Plain ES module, no build step.
+ *
+ * Content-Security-Policy the page needs (it has no inline script, style or event handler,
+ * and loads nothing from a CDN):
+ *   default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;
+ *   connect-src 'self' ws: wss: https:; media-src 'self' blob:
+ * - Twilio audio: the SDK talks to wss://*.twilio.com and https://*.twilio.com (signalling,
+ *   insights, its sound files); `wss: https:` covers that. If connect-src is ever narrowed,
+ *   keep `wss://*.twilio.com https://*.twilio.com` in it.
+ * - SIP audio: connect-src must allow the PBX's wss:// URL (hello.audio.wsUrl).
+ * - WebRTC media itself is not governed by CSP; the remote stream is attached as srcObject.
+ */
+
+import { applyStaticText, getLang, has, pick, setLang, t } from './i18n.js';
+import { createAudio, createRinger } from './audio.js';
+
+const PROTOCOL_VERSION = 1;
+const TOKEN_KEY = 'hotline.token';
+/** Survives a reload between offer.accept and call.connected, so the voice leg is still answered. */
+const ACCEPTED_OFFER_KEY = 'hotline.acceptedOffer';
+
+/** Close codes of protocol.ts (CLOSE). */
+const CLOSE = { replaced: 4001, loggedOut: 4002, unauthorised: 4003, goingAway: 1001 };
+
+const RECONNECT_DELAYS_S = [1, 2, 4, 8, 10];
+const PING_INTERVAL_MS = 20_000;
+const MESSAGE_LIFETIME_MS = 8_000;
+const MAX_MESSAGES = 5;
+const AUTOSAVE_DELAY_MS = 5_000;
+/** If the server neither closes nor answers a logout, sign out locally after this. */
+const LOGOUT_GRACE_MS = 5_000;
+const PHONE_NUMBER = /^\+?[0-9]{3,20}$/;
+/**
+ * Reasons an agent may choose (protocol NOT_READY_REASONS). The catalogue also names the ones
+ * only the server sets ('login', 'missed'), which state.set refuses.
+ */
+const SETTABLE_REASONS = ['break', 'meal', 'training', 'other'];
+const REGION_CODE = /^\d{6}$/;
+
+const $ = (id) => document.getElementById(id);
+
+// ---- model -----------------------------------------------------------------------------------
+
+/**
+ * Everything the page shows is derived from this model; frames change it, render functions
+ * read it. Text that must follow the language switch is kept as a "Text": { key, params } for
+ * our own strings or { zh, en } for strings the server sent.
+ */
+const model = {
+  token: readSession(TOKEN_KEY),
+
+  // connection
+  conn: null, // { ws, helloSeen }
+  connStatus: 'offline',
+  refSeq: 0,
+  pending: new Map(), // ref → frame type, to route ack/error answers
+  pingSentAt: new Map(), // ref → Date.now(), to correct the clock from pong
+  pingTimer: null,
+  lastFrameAt: 0,
+  reconnectTimer: null,
+  reconnectAttempt: 0,
+  preHelloFailures: 0,
+  replaced: false,
+  loggingOut: false,
+  logoutTimer: null,
+  clockOffsetMs: 0,
+
+  // from the server
+  agent: null,
+  catalogue: { topics: [], languages: [], outcomes: [], notReadyReasons: [] },
+  settings: null,
+  state: null,
+  offer: null,
+  offerAccepted: false,
+  lastOfferId: null,
+  cancelNoticeFor: null,
+  call: null,
+  lastCall: null, // the call whose ticket and history stay on screen after it ends
+  queue: null,
+  directory: [],
+
+  ticketVisible: false,
+  regions: null,
+  regionsState: 'idle', // idle | loading | loaded | failed
+
+  loginNotice: null, // Text
+  loginError: null, // Text
+  loginBusy: false,
+  audioStatus: null, // { key, params, tone }
+  messages: [],
+};
+
+/** The ticket form's own state: which ticket it edits and what the agent changed. */
+let ticketForm = freshTicketForm();
+
+function freshTicketForm() {
+  return {
+    ticketId: null,
+    number: null,
+    callId: null,
+    dirty: new Set(), // fields the agent changed since the last save the server confirmed
+    inFlight: new Map(), // ref → { ticketId, values } of saves not answered yet
+    autosaveTimer: null,
+    savedAt: null,
+    error: null, // Text
+  };
+}
+
+let audio = null;
+let audioKey = null;
+const ringer = createRinger();
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+function readSession(key) {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeSession(key, value) {
+  try {
+    if (value == null) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, value);
+  } catch {
+    // Storage blocked: the page still works, only a reload loses the session.
+  }
+}
+
+function textOf(text) {
+  if (!text) return '';
+  if (text.key) return t(text.key, text.params);
+  return pick(text.zh, text.en);
+}
+
+function show(el, visible) {
+  el.hidden = !visible;
+}
+
+function setText(id, value) {
+  const el = $(id);
+  const text = value == null || value === '' ? t('common.none') : String(value);
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+
+/** m:ss (h:mm:ss past an hour), for waits. */
+function minutesSeconds(totalSeconds) {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}:${pad2(m)}:${pad2(s % 60)}` : `${m}:${pad2(s % 60)}`;
+}
+
+/** mm:ss (h:mm:ss past an hour), for the call timer. */
+function timerText(totalSeconds) {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}:${pad2(m)}:${pad2(s % 60)}` : `${pad2(m)}:${pad2(s % 60)}`;
+}
+
+function clockTime(date) {
+  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;
+}
+
+function dateText(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso ?? '');
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+/** Server time in ms: deadlines (expiresAt, wrapUpEndsAt) are on the server's clock. */
+function serverNow() {
+  return Date.now() + model.clockOffsetMs;
+}
+
+/** A code's name from the hello catalogue, in the UI language (the code itself if unknown). */
+function catalogueLabel(list, code) {
+  if (code == null || code === '') return '';
+  const item = model.catalogue[list]?.find((l) => l.code === code);
+  return item ? pick(item.zh, item.en) : code;
+}
+
+function regionLabel(region) {
+  if (!region) return '';
+  return pick(region.name, region.nameEn);
+}
+
+function reasonLabel(code) {
+  const fromCatalogue = model.catalogue.notReadyReasons.find((l) => l.code === code);
+  if (fromCatalogue) return pick(fromCatalogue.zh, fromCatalogue.en);
+  return has(`reason.${code}`) ? t(`reason.${code}`) : code;
+}
+
+function stateLabel(state, reason) {
+  const base = has(`state.${state}`) ? t(`state.${state}`) : state;
+  return state === 'not_ready' && reason ? t('state.withReason', { state: base, reason: reasonLabel(reason) }) : base;
+}
+
+/** Replaces a select's options, keeping the chosen value when it is still offered. */
+function fillSelect(select, options, placeholder) {
+  const previous = select.value;
+  const nodes = [];
+  if (placeholder != null) nodes.push(new Option(placeholder, ''));
+  for (const o of options) {
+    const option = new Option(o.label, o.value);
+    if (o.title) option.title = o.title;
+    nodes.push(option);
+  }
+  select.replaceChildren(...nodes);
+  if ([...select.options].some((o) => o.value === previous)) select.value = previous;
+}
+
+// ---- messages (#messages) --------------------------------------------------------------------
+
+/**
+ * Shows a message for a few seconds. Nodes are appended, never rebuilt, so a screen reader
+ * announces each message once.
+ */
+function notify(text, tone = 'error') {
+  const entry = { text, tone, node: element('div', `message message--${tone}`) };
+  const body = element('span', 'message__text', textOf(text));
+  const close = element('button', 'message__close', '×');
+  close.type = 'button';
+  close.setAttribute('aria-label', t('msg.dismiss'));
+  close.addEventListener('click', () => dismiss(entry));
+  entry.node.append(body, close);
+  $('messages').append(entry.node);
+  model.messages.push(entry);
+  while (model.messages.length > MAX_MESSAGES) dismiss(model.messages[0]);
+  entry.timer = setTimeout(() => dismiss(entry), MESSAGE_LIFETIME_MS);
+}
+
+function dismiss(entry) {
+  clearTimeout(entry.timer);
+  entry.node.remove();
+  model.messages = model.messages.filter((m) => m !== entry);
+}
+
+function renderMessages() {
+  for (const entry of model.messages) {
+    entry.node.querySelector('.message__text').textContent = textOf(entry.text);
+    entry.node.querySelector('.message__close').setAttribute('aria-label', t('msg.dismiss'));
+  }
+}
+
+// ---- sign-in ---------------------------------------------------------------------------------
+
+async function onLoginSubmit(event) {
+  event.preventDefault();
+  ringer.unlock();
+  if (model.loginBusy) return;
+  const username = $('username').value.trim();
+  const password = $('password').value;
+  if (!username || !password) {
+    model.loginError = { key: 'login.failed' };
+    renderLogin();
+    return;
+  }
+  model.loginBusy = true;
+  model.loginError = null;
+  model.loginNotice = null;
+  renderLogin();
+  try {
+    const res = await fetch('/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    const body = await res.json().catch(() => null);
+    if (res.ok && body?.token) {
+      $('password').value = '';
+      startSession(body.token);
+      return;
+    }
+    model.loginError = body?.message || body?.messageZh ? { zh: body.messageZh, en: body.message } : { key: 'login.failed' };
+  } catch {
+    model.loginError = { key: 'login.network' };
+  } finally {
+    model.loginBusy = false;
+  }
+  renderLogin();
+  $('password').focus();
+}
+
+function startSession(token) {
+  model.token = token;
+  writeSession(TOKEN_KEY, token);
+  model.replaced = false;
+  model.preHelloFailures = 0;
+  model.reconnectAttempt = 0;
+  connect();
+  renderAll();
+}
+
+/** Ends the session on this page: the token is dropped and the sign-in form shown. */
+function signOut(noticeKey, tone = 'error') {
+  model.token = null;
+  writeSession(TOKEN_KEY, null);
+  writeSession(ACCEPTED_OFFER_KEY, null);
+  detachSocket();
+  clearTimeout(model.reconnectTimer);
+  clearTimeout(model.logoutTimer);
+  model.loggingOut = false;
+  model.replaced = false;
+  stopAudio();
+  ringer.stop();
+  clearTimeout(ticketForm.autosaveTimer);
+  ticketForm = freshTicketForm();
+  writeTicketFields({ topic: null, summary: '', advice: '', outcome: null, riskFlag: false }, { force: true });
+  Object.assign(model, {
+    agent: null,
+    state: null,
+    offer: null,
+    offerAccepted: false,
+    call: null,
+    lastCall: null,
+    queue: null,
+    directory: [],
+    ticketVisible: false,
+    regions: null,
+    regionsState: 'idle',
+    connStatus: 'offline',
+  });
+  model.loginError = tone === 'error' && noticeKey ? { key: noticeKey } : null;
+  model.loginNotice = tone !== 'error' && noticeKey ? { key: noticeKey } : null;
+  renderAll();
+  $('username').focus();
+}
+
+// ---- WebSocket -------------------------------------------------------------------------------
+
+function socketUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}/agents/ws?token=${encodeURIComponent(model.token)}`;
+}
+
+function connect() {
+  clearTimeout(model.reconnectTimer);
+  model.reconnectTimer = null;
+  if (!model.token) return;
+  detachSocket();
+  let ws;
+  try {
+    ws = new WebSocket(socketUrl());
+  } catch {
+    scheduleReconnect();
+    return;
+  }
+  const conn = { ws, helloSeen: false };
+  model.conn = conn;
+  setConnStatus(model.reconnectAttempt > 0 ? 'reconnecting' : 'connecting');
+  // Events of a socket the page has already let go of are ignored (model.conn !== conn).
+  ws.addEventListener('open', () => {
+    if (model.conn !== conn) return;
+    setConnStatus('connected');
+    startPing();
+  });
+  ws.addEventListener('message', (event) => {
+    if (model.conn === conn) onRawFrame(conn, event.data);
+  });
+  ws.addEventListener('close', (event) => {
+    if (model.conn === conn) onClose(conn, event);
+  });
+}
+
+/** Lets go of the current socket without reacting to its close. */
+function detachSocket() {
+  const conn = model.conn;
+  model.conn = null;
+  forgetUnanswered();
+  if (!conn) return;
+  try {
+    conn.ws.close(1000);
+  } catch {
+    // already closing
+  }
+}
+
+/** Frames sent on a lost socket will never be answered; their edits stay marked unsaved. */
+function forgetUnanswered() {
+  stopPing();
+  model.pending.clear();
+  model.pingSentAt.clear();
+  if (ticketForm.inFlight.size) {
+    ticketForm.inFlight.clear();
+    renderTicket();
+  }
+}
+
+function onClose(conn, event) {
+  model.conn = null;
+  forgetUnanswered();
+
+  if (event.code === CLOSE.replaced) return enterReplaced();
+  if (event.code === CLOSE.loggedOut || model.loggingOut) return signOut('login.loggedOut', 'info');
+  if (event.code === CLOSE.unauthorised) return signOut('login.sessionEnded');
+
+  // A refused upgrade reaches the page only as a close before any hello (1006); so does a
+  // server that is down. Two in a row: ask the HTTP API whether the token still holds.
+  if (!conn.helloSeen && event.code !== CLOSE.goingAway) {
+    model.preHelloFailures += 1;
+    if (model.preHelloFailures >= 2) {
+      checkTokenAfterRefusal();
+      return;
+    }
+  }
+  scheduleReconnect();
+}
+
+/**
+ * The brief says a twice-refused upgrade means "unauthorised". A server that is simply down
+ * looks the same from a WebSocket, and signing an agent out mid-call because of a restart
+ * would be worse, so only when the API answers (token refused, or accepted yet the desk still
+ * refuses) is the agent sent to the sign-in form.
+ */
+async function checkTokenAfterRefusal() {
+  const token = model.token;
+  setConnStatus('reconnecting');
+  let res;
+  try {
+    res = await fetch('/api/auth/me', { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    if (model.token === token) scheduleReconnect();
+    return;
+  }
+  if (model.token !== token || model.conn) return; // signed out or reconnected meanwhile
+  if (res.status >= 500) return scheduleReconnect();
+  signOut(res.status === 401 ? 'login.sessionEnded' : 'login.refused');
+}
+
+function scheduleReconnect() {
+  if (!model.token || model.replaced) return;
+  clearTimeout(model.reconnectTimer);
+  const delay = RECONNECT_DELAYS_S[Math.min(model.reconnectAttempt, RECONNECT_DELAYS_S.length - 1)];
+  model.reconnectAttempt += 1;
+  setConnStatus('reconnecting');
+  model.reconnectTimer = setTimeout(connect, delay * 1000);
+}
+
+function setConnStatus(status) {
+  model.connStatus = status;
+  renderConnStatus();
+}
+
+function startPing() {
+  stopPing();
+  model.lastFrameAt = Date.now();
+  model.pingTimer = setInterval(() => {
+    // A socket that has gone silent (a laptop lid, a dead NAT mapping) may never fire close.
+    if (Date.now() - model.lastFrameAt > PING_INTERVAL_MS * 2 + 5_000) {
+      detachSocket();
+      scheduleReconnect();
+      return;
+    }
+    const ref = send('ping', {}, { quiet: true });
+    if (ref) model.pingSentAt.set(ref, Date.now());
+  }, PING_INTERVAL_MS);
+}
+
+function stopPing() {
+  clearInterval(model.pingTimer);
+  model.pingTimer = null;
+}
+
+/**
+ * Sends a client frame; returns its ref, or null when there is no open socket (then the
+ * agent is told, unless quiet).
+ */
+function send(type, fields = {}, { quiet = false } = {}) {
+  const ws = model.conn?.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) {
+    if (!quiet) notify({ key: 'msg.notConnected' });
+    return null;
+  }
+  model.refSeq += 1;
+  const ref = String(model.refSeq);
+  ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type, ref, ...fields }));
+  model.pending.set(ref, type);
+  // Refs are answered at most once; unanswered ones (pings before a drop) must not pile up.
+  if (model.pending.size > 200) model.pending.delete(model.pending.keys().next().value);
+  return ref;
+}
+
+function onRawFrame(conn, data) {
+  model.lastFrameAt = Date.now();
+  let frame;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    return;
+  }
+  if (!frame || typeof frame !== 'object' || typeof frame.type !== 'string') return;
+  const handler = HANDLERS[frame.type];
+  if (!handler) return; // a newer server may send frames this page does not know yet
+  try {
+    handler(frame, conn);
+  } catch (err) {
+    // One bad frame must not stop the next ones from being handled.
+    console.error(`softphone: handling ${frame.type} failed`, err);
+  }
+}
+
+// ---- server frames ---------------------------------------------------------------------------
+
+/** A frame without its envelope (v, type), for frames that spread a view (state, offer, stats). */
+function payload(frame) {
+  const { v: _v, type: _type, ...rest } = frame;
+  return rest;
+}
+
+const HANDLERS = {
+  hello: onHello,
+  state: onState,
+  offer: onOffer,
+  'offer.cancelled': onOfferCancelled,
+  'call.connected': onCallConnected,
+  'call.held': onCallHeld,
+  'call.ended': onCallEnded,
+  ticket: onTicket,
+  'queue.stats': onQueueStats,
+  ack: onAck,
+  pong: onPong,
+  error: onErrorFrame,
+  'session.replaced': onSessionReplaced,
+  directory: onDirectory,
+};
+
+function onHello(frame, conn) {
+  conn.helloSeen = true;
+  model.preHelloFailures = 0;
+  model.reconnectAttempt = 0;
+  model.replaced = false;
+  model.clockOffsetMs = Number(frame.serverTime) - Date.now() || 0;
+  model.agent = frame.agent;
+  model.catalogue = {
+    topics: frame.catalogue?.topics ?? [],
+    languages: frame.catalogue?.languages ?? [],
+    outcomes: frame.catalogue?.outcomes ?? [],
+    notReadyReasons: frame.catalogue?.notReadyReasons ?? [],
+  };
+  // Before any ticket is written into the form: its selects need their options first.
+  renderCatalogueSelects();
+  model.settings = frame.settings ?? null;
+  setConnStatus('connected');
+
+  model.state = frame.state;
+
+  if (frame.offer) {
+    const accepted = frame.offer.offerId === readSession(ACCEPTED_OFFER_KEY);
+    setOffer(frame.offer, accepted);
+  } else if (model.offer) {
+    clearOffer();
+  }
+
+  if (frame.call) {
+    if (ticketForm.callId && ticketForm.callId !== frame.call.callId) {
+      flushTicket();
+      resetTicketForm();
+    }
+    adoptCall(frame.call);
+  } else if (model.call) {
+    model.call = null; // ended while the page was away
+    audio?.hangup();
+  }
+
+  if (frame.ticket) {
+    applyTicket(frame.ticket);
+    model.ticketVisible = true;
+  } else if (frame.call) {
+    model.ticketVisible = true;
+  }
+
+  // Edits whose save was lost with the previous socket are sent again.
+  if (ticketForm.dirty.size) scheduleAutosave();
+
+  ensureAudio(frame.audio);
+  if (model.offerAccepted || model.call) audio.callExpected();
+  if (model.call) {
+    requestDirectory();
+    ensureRegions();
+  }
+  renderAll();
+}
+
+function onState(frame) {
+  const state = payload(frame);
+  model.state = state;
+  // Ringing keeps the agent reserved (and an accepted offer turns into on_call): any other
+  // state means the offer is gone, even if its offer.cancelled was missed.
+  if (model.offer && state.state !== 'reserved' && state.state !== 'on_call') {
+    clearOffer();
+    audio?.callNotExpected();
+    renderOffer();
+    renderTitle();
+  }
+  if (state.state === 'wrap_up' && ticketForm.ticketId) model.ticketVisible = true;
+  renderState();
+  renderWrapup();
+  renderTicket();
+  tick(); // the wrap-up countdown must not wait for the next tick to show
+}
+
+function onOffer(frame) {
+  setOffer(payload(frame), false);
+  renderAll();
+  $('accept').focus(); // Enter or Space answers
+}
+
+function setOffer(offer, accepted) {
+  if (model.offer?.offerId !== offer.offerId) {
+    // A new call: the previous ticket is saved if the agent changed it, then put away.
+    flushTicket();
+    resetTicketForm();
+    model.ticketVisible = false;
+    model.lastCall = null;
+  }
+  model.offer = offer;
+  model.offerAccepted = accepted;
+  model.lastOfferId = offer.offerId;
+  model.cancelNoticeFor = null;
+  if (accepted) ringer.stop();
+  else ringer.start();
+}
+
+function clearOffer() {
+  model.offer = null;
+  model.offerAccepted = false;
+  writeSession(ACCEPTED_OFFER_KEY, null);
+  ringer.stop();
+}
+
+function onOfferCancelled(frame) {
+  if (frame.offerId === model.offer?.offerId) {
+    clearOffer();
+    audio?.callNotExpected();
+  }
+  // Also when the countdown already hid the offer: the agent should learn where it went.
+  if (frame.offerId === model.lastOfferId && model.cancelNoticeFor !== frame.offerId) {
+    model.cancelNoticeFor = frame.offerId;
+    const key = `cancelled.${frame.reason}`;
+    notify(has(key) ? { key } : { key: 'cancelled.other' }, frame.reason === 'declined' ? 'info' : 'warning');
+  }
+  renderAll();
+}
+
+function onCallConnected(frame) {
+  const call = frame.call;
+  clearOffer();
+  if (ticketForm.callId && ticketForm.callId !== call.callId) {
+    flushTicket();
+    resetTicketForm();
+  }
+  adoptCall(call);
+  model.ticketVisible = true;
+  audio?.callExpected();
+  requestDirectory();
+  ensureRegions();
+  renderAll();
+}
+
+function adoptCall(call) {
+  model.call = call;
+  model.lastCall = call;
+}
+
+function onCallHeld(frame) {
+  if (model.call?.callId !== frame.callId) return;
+  model.call = { ...model.call, held: Boolean(frame.held) };
+  renderCall();
+}
+
+function onCallEnded(frame) {
+  // A bridge that failed after the accept ends the call before it ever connected.
+  if (model.offer?.call.callId === frame.callId) clearOffer();
+  if (model.call && model.call.callId !== frame.callId) return;
+  model.call = null;
+  audio?.hangup();
+  const key = frame.reason === 'transferred' ? 'call.transferred' : 'call.ended';
+  notify({ key, params: { time: timerText(frame.talkSeconds ?? 0) } }, 'info');
+  renderAll();
+}
+
+function onTicket(frame) {
+  applyTicket(frame.ticket);
+  if (!model.offer) model.ticketVisible = true;
+  renderTicket();
+  renderHistory();
+}
+
+function onQueueStats(frame) {
+  model.queue = payload(frame);
+  renderQueue();
+}
+
+function onAck(frame) {
+  const type = frame.of ?? model.pending.get(frame.ref);
+  model.pending.delete(frame.ref);
+  switch (type) {
+    case 'ticket.save':
+      onTicketSaved(frame.ref);
+      break;
+    case 'call.transfer':
+      notify({ key: 'transfer.sent' }, 'info');
+      break;
+    case 'call.interpreter':
+      notify({ key: 'interp.sent' }, 'info');
+      break;
+    default:
+      break;
+  }
+}
+
+function onPong(frame) {
+  const sentAt = model.pingSentAt.get(frame.ref);
+  model.pingSentAt.delete(frame.ref);
+  model.pending.delete(frame.ref);
+  if (sentAt && Number.isFinite(frame.serverTime)) {
+    // The server read its clock about half-way through the round trip.
+    model.clockOffsetMs = frame.serverTime - (sentAt + Date.now()) / 2;
+  }
+}
+
+function onErrorFrame(frame) {
+  const type = model.pending.get(frame.ref);
+  model.pending.delete(frame.ref);
+  const text = { zh: frame.messageZh, en: frame.message };
+  // A refused save is shown next to the form, where the agent is looking.
+  if (type !== 'ticket.save') notify(text, 'error');
+  switch (type) {
+    case 'ticket.save':
+      ticketForm.inFlight.delete(frame.ref);
+      ticketForm.error = text;
+      renderTicket();
+      break;
+    case 'offer.accept':
+      // Still ringing as far as the page knows: let the agent try again or decline.
+      model.offerAccepted = false;
+      writeSession(ACCEPTED_OFFER_KEY, null);
+      audio?.callNotExpected();
+      renderOffer();
+      break;
+    case 'logout':
+      clearTimeout(model.logoutTimer);
+      model.loggingOut = false;
+      break;
+    default:
+      break;
+  }
+}
+
+function onSessionReplaced() {
+  enterReplaced();
+}
+
+/** Another login took over: stop everything and wait for the agent to take the session back. */
+function enterReplaced() {
+  model.replaced = true;
+  detachSocket();
+  clearTimeout(model.reconnectTimer);
+  clearOffer();
+  stopAudio();
+  setConnStatus('replaced');
+  renderAll();
+  $('reconnect').focus();
+}
+
+function onDirectory(frame) {
+  model.directory = (frame.agents ?? []).filter((a) => a.id !== model.agent?.id);
+  renderDirectory();
+}
+
+// ---- audio -----------------------------------------------------------------------------------
+
+function ensureAudio(view) {
+  const kindView = view ?? { kind: 'none' };
+  const key = JSON.stringify(kindView);
+  if (audio && key === audioKey) return; // a reconnect keeps the registered device
+  stopAudio();
+  audioKey = key;
+  audio = createAudio(kindView, {
+    authToken: () => model.token,
+    remoteAudio: $('remote-audio'),
+    onStatus: (status) => {
+      model.audioStatus = status;
+      renderAudioStatus();
+    },
+  });
+  audio.start().catch((err) => {
+    model.audioStatus = { key: 'audio.error', params: { detail: String(err?.message ?? err) }, tone: 'error' };
+    renderAudioStatus();
+  });
+}
+
+function stopAudio() {
+  try {
+    audio?.stop();
+  } catch {
+    // releasing audio must not block signing out
+  }
+  audio = null;
+  audioKey = null;
+  model.audioStatus = null;
+}
+
+// ---- actions ---------------------------------------------------------------------------------
+
+function goReady() {
+  send('state.set', { state: 'ready' });
+}
+
+function goNotReady() {
+  const reason = $('not-ready-reason').value;
+  send('state.set', reason ? { state: 'not_ready', reason } : { state: 'not_ready' });
+}
+
+function logout() {
+  flushTicket();
+  if (!send('logout', {}, { quiet: true })) {
+    signOut('login.loggedOut', 'info');
+    return;
+  }
+  model.loggingOut = true;
+  clearTimeout(model.logoutTimer);
+  model.logoutTimer = setTimeout(() => {
+    if (model.loggingOut) signOut('login.loggedOut', 'info');
+  }, LOGOUT_GRACE_MS);
+}
+
+function acceptOffer() {
+  const offer = model.offer;
+  if (!offer || model.offerAccepted) return;
+  if (!send('offer.accept', { offerId: offer.offerId })) return;
+  model.offerAccepted = true;
+  writeSession(ACCEPTED_OFFER_KEY, offer.offerId);
+  ringer.stop();
+  audio?.callExpected();
+  renderOffer();
+  renderTitle();
+}
+
+function declineOffer() {
+  const offer = model.offer;
+  if (!offer || model.offerAccepted) return;
+  if (!send('offer.decline', { offerId: offer.offerId })) return;
+  clearOffer();
+  audio?.callNotExpected();
+  renderAll();
+}
+
+function toggleHold() {
+  const call = model.call;
+  if (!call) return;
+  const hold = !call.held;
+  if (send(hold ? 'call.hold' : 'call.unhold', { callId: call.callId })) audio?.hold(hold);
+}
+
+function hangup() {
+  const call = model.call;
+  if (!call) return;
+  if (send('call.hangup', { callId: call.callId })) audio?.hangup();
+}
+
+function phoneNumber(raw) {
+  // Agents copy numbers with spaces or dashes; the server wants digits only.
+  const cleaned = raw.replace(/[\s\-()]/g, '');
+  return PHONE_NUMBER.test(cleaned) ? cleaned : null;
+}
+
+function refuse(key, fieldId) {
+  notify({ key });
+  $(fieldId).focus();
+}
+
+function transfer() {
+  const call = model.call;
+  if (!call) return;
+  const kind = $('transfer-kind').value;
+  let to;
+  if (kind === 'agent') {
+    const agentId = $('transfer-agent').value;
+    if (!agentId) return refuse('invalid.agent', 'transfer-agent');
+    to = { agentId };
+  } else if (kind === 'region') {
+    const region = $('transfer-region').value;
+    if (!REGION_CODE.test(region)) return refuse('invalid.region', 'transfer-region');
+    to = { region };
+  } else {
+    const number = phoneNumber($('transfer-number').value);
+    if (!number) return refuse('invalid.number', 'transfer-number');
+    to = { number };
+  }
+  const mode = $('transfer-mode').value === 'consult' ? 'consult' : 'blind';
+  send('call.transfer', { callId: call.callId, to, mode });
+}
+
+function inviteInterpreter() {
+  const call = model.call;
+  if (!call) return;
+  const agentId = $('interpreter-agent').value;
+  const rawNumber = $('interpreter-number').value.trim();
+  let to;
+  if (agentId) {
+    to = { agentId };
+  } else if (rawNumber) {
+    const number = phoneNumber(rawNumber);
+    if (!number) return refuse('invalid.number', 'interpreter-number');
+    to = { number };
+  } else {
+    return refuse('invalid.interpreter', 'interpreter-agent');
+  }
+  send('call.interpreter', { callId: call.callId, to });
+}
+
+function endWrapUp(next) {
+  flushTicket();
+  send('wrapup.end', { next });
+}
+
+function extendWrapUp() {
+  send('wrapup.extend', { seconds: 60 });
+}
+
+function requestDirectory() {
+  send('directory.get', {}, { quiet: true });
+}
+
+/** The region tree for transfers, loaded once per session from the HTTP API. */
+async function ensureRegions() {
+  if (model.regionsState === 'loading' || model.regionsState === 'loaded') return;
+  const token = model.token;
+  model.regionsState = 'loading';
+  renderRegions();
+  try {
+    const res = await fetch('/api/regions', { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+    const body = await res.json().catch(() => null);
+    if (model.token !== token) return;
+    if (!res.ok || !body?.tree) throw new Error(body?.message || `HTTP ${res.status}`);
+    model.regions = body.tree;
+    model.regionsState = 'loaded';
+  } catch (err) {
+    if (model.token !== token) return;
+    model.regionsState = 'failed'; // tried again the next time the region list is wanted
+    notify({ key: 'msg.loadFailed', params: { detail: err.message } }, 'warning');
+  }
+  renderRegions();
+}
+
+// ---- ticket form -----------------------------------------------------------------------------
+
+const TICKET_INPUTS = {
+  topic: 'ticket-topic',
+  summary: 'ticket-summary',
+  advice: 'ticket-advice',
+  outcome: 'ticket-outcome',
+  riskFlag: 'ticket-risk',
+};
+
+function readTicketValues() {
+  return {
+    topic: $('ticket-topic').value || null,
+    summary: $('ticket-summary').value,
+    advice: $('ticket-advice').value,
+    outcome: $('ticket-outcome').value || null,
+    riskFlag: $('ticket-risk').checked,
+  };
+}
+
+/** Writes ticket values into the form, leaving alone the fields the agent is editing. */
+function writeTicketFields(ticket, { force = false } = {}) {
+  for (const [field, id] of Object.entries(TICKET_INPUTS)) {
+    if (!force && ticketForm.dirty.has(field)) continue;
+    const el = $(id);
+    const value = ticket[field];
+    if (field === 'riskFlag') {
+      el.checked = Boolean(value);
+    } else if (el.tagName === 'SELECT') {
+      el.value = value ?? '';
+      if (el.value !== (value ?? '')) el.value = ''; // a code the catalogue does not offer
+    } else {
+      el.value = value ?? '';
+    }
+  }
+}
+
+function applyTicket(ticket) {
+  if (!ticket) return;
+  if (ticketForm.ticketId && ticketForm.ticketId !== ticket.id) resetTicketForm();
+  ticketForm.ticketId = ticket.id;
+  ticketForm.number = ticket.number;
+  ticketForm.callId = ticket.callId ?? ticketForm.callId;
+  writeTicketFields(ticket);
+  // Whatever the agent typed before the ticket existed is saved now that it can be.
+  if (ticketForm.dirty.size) scheduleAutosave();
+}
+
+function resetTicketForm() {
+  clearTimeout(ticketForm.autosaveTimer);
+  ticketForm = freshTicketForm();
+  writeTicketFields({ topic: null, summary: '', advice: '', outcome: null, riskFlag: false }, { force: true });
+}
+
+function onTicketEdited(field) {
+  ticketForm.dirty.add(field);
+  ticketForm.error = null;
+  renderTicket();
+  scheduleAutosave();
+}
+
+function scheduleAutosave() {
+  clearTimeout(ticketForm.autosaveTimer);
+  const talking = model.call || model.state?.state === 'wrap_up';
+  if (!talking || !ticketForm.ticketId) return;
+  ticketForm.autosaveTimer = setTimeout(() => saveTicket({ quiet: true }), AUTOSAVE_DELAY_MS);
+}
+
+function saveTicket({ quiet = false } = {}) {
+  clearTimeout(ticketForm.autosaveTimer);
+  if (!ticketForm.ticketId) return;
+  const values = readTicketValues();
+  const fields = { summary: values.summary, advice: values.advice, outcome: values.outcome, riskFlag: values.riskFlag };
+  // topic is not nullable in the protocol: an unset topic is simply not sent.
+  if (values.topic) fields.topic = values.topic;
+  const ref = send('ticket.save', { ticketId: ticketForm.ticketId, fields }, { quiet });
+  if (!ref) return;
+  ticketForm.inFlight.set(ref, { ticketId: ticketForm.ticketId, values });
+  ticketForm.error = null;
+  renderTicket();
+}
+
+/** Saves pending edits before the form is cleared or the agent leaves. */
+function flushTicket() {
+  if (ticketForm.ticketId && ticketForm.dirty.size) saveTicket({ quiet: true });
+}
+
+function onTicketSaved(ref) {
+  const sent = ticketForm.inFlight.get(ref);
+  ticketForm.inFlight.delete(ref);
+  // A ref the form does not know belongs to a save of the previous ticket (the form was reset).
+  if (ref != null && !sent) return;
+  if (sent && sent.ticketId !== ticketForm.ticketId) return;
+  if (sent) {
+    // Fields changed again while the save was on its way stay dirty.
+    const now = readTicketValues();
+    for (const field of [...ticketForm.dirty]) {
+      if (now[field] === sent.values[field]) ticketForm.dirty.delete(field);
+    }
+  }
+  ticketForm.savedAt = clockTime(new Date());
+  ticketForm.error = null;
+  renderTicket();
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+function renderAll() {
+  applyStaticText();
+  renderTitle();
+  renderLangToggle();
+  renderConnStatus();
+  renderAudioStatus();
+  renderLogin();
+  renderViews();
+  renderHeader();
+  renderCatalogueSelects();
+  renderState();
+  renderQueue();
+  renderOffer();
+  renderCall();
+  renderTransferKind();
+  renderDirectory();
+  renderRegions();
+  renderWrapup();
+  renderTicket();
+  renderHistory();
+  renderMessages();
+  tick();
+}
+
+function renderTitle() {
+  const ringing = model.offer && !model.offerAccepted;
+  document.title = t(ringing ? 'app.titleRinging' : 'app.title');
+}
+
+function renderLangToggle() {
+  const button = $('lang-toggle');
+  button.textContent = t('lang.toggle');
+  button.setAttribute('aria-label', t('lang.toggleLabel'));
+  button.lang = getLang() === 'zh' ? 'en' : 'zh-CN';
+}
+
+function renderConnStatus() {
+  const el = $('conn-status');
+  el.dataset.conn = model.connStatus;
+  el.textContent = t(`conn.${model.connStatus}`);
+  el.title = t('conn.label');
+  el.hidden = !model.token && model.connStatus === 'offline';
+}
+
+function renderAudioStatus() {
+  const el = $('audio-status');
+  const status = model.audioStatus;
+  el.hidden = !status;
+  if (!status) return;
+  el.textContent = t(status.key, status.params);
+  el.dataset.tone = status.tone ?? 'info';
+}
+
+function renderLogin() {
+  $('login').disabled = model.loginBusy;
+  $('login').textContent = t(model.loginBusy ? 'login.busy' : 'login.submit');
+  const error = $('login-error');
+  error.textContent = textOf(model.loginError);
+  error.hidden = !model.loginError;
+  const notice = $('login-notice');
+  notice.textContent = textOf(model.loginNotice);
+  notice.hidden = !model.loginNotice;
+}
+
+function renderViews() {
+  const signedIn = Boolean(model.token);
+  const hasHello = Boolean(model.agent);
+  show($('login-view'), !signedIn);
+  show($('connecting-view'), signedIn && !hasHello && !model.replaced);
+  show($('replaced'), signedIn && model.replaced);
+  show($('desk'), signedIn && hasHello);
+  // The desk of a replaced session shows stale data: keep it visible but out of reach.
+  $('desk').inert = model.replaced;
+  $('desk').classList.toggle('is-stale', model.replaced);
+  show($('logout'), signedIn);
+  show($('agent-box'), hasHello);
+}
+
+function renderHeader() {
+  const agent = model.agent;
+  let name = '';
+  if (agent) {
+    // The sign-in name too: it is what colleagues and supervisors know the seat by.
+    name = agent.displayName && agent.displayName !== agent.username ? `${agent.displayName}（${agent.username}）` : agent.username;
+  }
+  $('agent-name').textContent = name;
+  $('agent-region').textContent = agent ? regionLabel(agent.region) : '';
+}
+
+function renderCatalogueSelects() {
+  const options = (list) => model.catalogue[list].map((l) => ({ value: l.code, label: pick(l.zh, l.en) }));
+  fillSelect(
+    $('not-ready-reason'),
+    SETTABLE_REASONS.map((code) => ({ value: code, label: reasonLabel(code) })),
+  );
+  // The agent's unsaved choice survives because fillSelect keeps the selected value.
+  fillSelect($('ticket-topic'), options('topics'), t('ticket.topicNone'));
+  fillSelect($('ticket-outcome'), options('outcomes'), t('ticket.outcomeNone'));
+}
+
+function renderState() {
+  const state = model.state;
+  const code = state?.state ?? 'offline';
+  const el = $('agent-state');
+  el.dataset.state = code;
+  el.textContent = stateLabel(code, state?.reason);
+  const busy = code === 'reserved' || code === 'on_call' || code === 'wrap_up';
+  $('go-ready').disabled = busy || code === 'ready';
+  $('go-not-ready').disabled = busy;
+  $('not-ready-reason').disabled = busy;
+}
+
+function renderQueue() {
+  const q = model.queue;
+  setText('queue-waiting', q?.waiting);
+  setText('queue-longest', q ? minutesSeconds(q.longestWaitSeconds ?? 0) : null);
+  setText('queue-ready', q?.agentsReady);
+  setText('queue-estimate', q?.estimatedWaitSeconds == null ? null : minutesSeconds(q.estimatedWaitSeconds));
+}
+
+function renderOffer() {
+  const offer = model.offer;
+  show($('offer'), Boolean(offer));
+  if (!offer) return;
+  const call = offer.call;
+  show($('offer-kind'), call.kind === 'callback');
+  setText('offer-number', call.callerNumber);
+  setText('offer-region', regionLabel(call.region));
+  setText('offer-language', catalogueLabel('languages', call.language));
+  setText('offer-topic', catalogueLabel('topics', call.topic));
+  renderHistoryList($('offer-history'), call.history, 'offer.noHistory');
+  $('accept').disabled = model.offerAccepted;
+  $('decline').disabled = model.offerAccepted;
+  show($('offer-countdown-row'), !model.offerAccepted);
+  const status = $('offer-status');
+  status.textContent = model.offerAccepted ? t('offer.connecting') : '';
+  status.hidden = !model.offerAccepted;
+}
+
+function renderCall() {
+  const call = model.call;
+  show($('call'), Boolean(call));
+  const hold = $('hold');
+  hold.textContent = t(call?.held ? 'call.unhold' : 'call.hold');
+  hold.setAttribute('aria-pressed', String(Boolean(call?.held)));
+  for (const id of ['hold', 'hangup', 'transfer', 'interpreter']) $(id).disabled = !call;
+  if (!call) return;
+  $('call').classList.toggle('is-held', Boolean(call.held));
+  show($('call-held'), Boolean(call.held));
+  setText('call-number', call.callerNumber);
+  setText('call-region', regionLabel(call.region));
+  setText('call-language', catalogueLabel('languages', call.language));
+  setText('call-topic', catalogueLabel('topics', call.topic));
+}
+
+function renderTransferKind() {
+  const kind = $('transfer-kind').value;
+  show($('transfer-agent-field'), kind === 'agent');
+  show($('transfer-region-field'), kind === 'region');
+  show($('transfer-number-field'), kind === 'number');
+}
+
+function renderDirectory() {
+  const agents = [...model.directory];
+  const empty = agents.length === 0;
+  const placeholder = t(empty ? 'select.noAgents' : 'select.choose');
+
+  const readyFirst = agents.sort((a, b) => Number(b.state === 'ready') - Number(a.state === 'ready') || (a.displayName ?? '').localeCompare(b.displayName ?? ''));
+  fillSelect(
+    $('transfer-agent'),
+    readyFirst.map((a) => ({ value: a.id, label: `${a.displayName} · ${regionLabel(a.region)} · ${stateLabel(a.state)}` })),
+    placeholder,
+  );
+
+  // Colleagues who speak the caller's language are the likely interpreters: list them first.
+  const callerLanguage = (model.call ?? model.lastCall)?.language;
+  const speaks = (a) => Number((a.languages ?? []).includes(callerLanguage));
+  const interpreters = [...agents].sort((a, b) => speaks(b) - speaks(a) || (a.displayName ?? '').localeCompare(b.displayName ?? ''));
+  fillSelect(
+    $('interpreter-agent'),
+    interpreters.map((a) => {
+      const languages = (a.languages ?? []).map((code) => catalogueLabel('languages', code)).join(getLang() === 'zh' ? '、' : ', ');
+      return {
+        value: a.id,
+        label: `${a.displayName} · ${languages || t('common.none')} · ${stateLabel(a.state)}`,
+        title: speaks(a) ? t('interp.speaksCaller') : undefined,
+      };
+    }),
+    placeholder,
+  );
+}
+
+function regionName(node) {
+  return getLang() === 'zh' ? node.nameZh : node.namePinyin || node.nameZh;
+}
+
+/** Prefectures as groups, each with itself ("whole prefecture") and its counties. */
+function renderRegions() {
+  const select = $('transfer-region');
+  const previous = select.value;
+  if (model.regionsState !== 'loaded' || !model.regions) {
+    const key = model.regionsState === 'failed' ? 'transfer.regionsFailed' : 'transfer.regionsLoading';
+    select.replaceChildren(new Option(t(key), ''));
+    return;
+  }
+  const nodes = [new Option(t('select.choose'), '')];
+  for (const prefecture of model.regions.children ?? []) {
+    const counties = prefecture.children ?? [];
+    if (!counties.length) {
+      nodes.push(new Option(regionName(prefecture), prefecture.code));
+      continue;
+    }
+    const group = document.createElement('optgroup');
+    group.label = regionName(prefecture);
+    group.append(new Option(t('transfer.wholeRegion', { name: regionName(prefecture) }), prefecture.code));
+    for (const county of counties) group.append(new Option(regionName(county), county.code));
+    nodes.push(group);
+  }
+  select.replaceChildren(...nodes);
+  if ([...select.options].some((o) => o.value === previous)) select.value = previous;
+}
+
+function renderWrapup() {
+  show($('wrapup'), model.state?.state === 'wrap_up');
+}
+
+function renderTicket() {
+  show($('ticket-form'), model.ticketVisible);
+  $('ticket-number').textContent = ticketForm.number ?? (ticketForm.ticketId ? '' : t('ticket.pending'));
+  $('ticket-save').disabled = !ticketForm.ticketId;
+  const saved = $('ticket-saved');
+  saved.textContent = ticketForm.savedAt ? t('ticket.saved', { time: ticketForm.savedAt }) : '';
+  saved.hidden = !ticketForm.savedAt;
+  let status = '';
+  if (ticketForm.inFlight.size) status = t('ticket.saving');
+  else if (ticketForm.dirty.size) status = t('ticket.unsaved');
+  $('ticket-status').textContent = status;
+  const error = $('ticket-error');
+  error.textContent = textOf(ticketForm.error);
+  error.hidden = !ticketForm.error;
+}
+
+function renderHistory() {
+  const call = model.lastCall;
+  show($('history-panel'), model.ticketVisible && Boolean(call));
+  renderHistoryList($('history'), call?.history, 'history.none');
+}
+
+function renderHistoryList(list, items, emptyKey) {
+  if (!items?.length) {
+    list.replaceChildren(element('li', 'history-empty', t(emptyKey)));
+    return;
+  }
+  list.replaceChildren(
+    ...items.map((item) => {
+      const li = element('li', 'history-item');
+      const head = element('div', 'history-item__head');
+      head.append(
+        element('span', 'history-item__date', dateText(item.at)),
+        element('span', 'history-item__number', item.number),
+        element('span', 'history-item__topic', catalogueLabel('topics', item.topic) || t('common.none')),
+        element('span', 'history-item__outcome', catalogueLabel('outcomes', item.outcome) || t('common.none')),
+      );
+      if (item.riskFlag) head.append(element('span', 'history-item__risk', `⚠ ${t('history.risk')}`));
+      li.append(head);
+      if (item.summary) li.append(element('p', 'history-item__summary', item.summary));
+      return li;
+    }),
+  );
+}
+
+/** Clocks and countdowns; runs twice a second so a countdown never lags a whole second. */
+function tick() {
+  const now = serverNow();
+  const offer = model.offer;
+  if (offer) {
+    const left = Math.ceil((offer.expiresAt - now) / 1000);
+    if (!model.offerAccepted && left <= 0) {
+      // The server's offer.cancelled may be late or lost; the offer is over either way.
+      clearOffer();
+      audio?.callNotExpected();
+      renderOffer();
+      renderTitle();
+    } else {
+      setText('offer-countdown', Math.max(0, left));
+      setText('offer-wait', minutesSeconds((now - offer.call.enqueuedAt) / 1000));
+    }
+  }
+  if (model.call) {
+    const since = model.call.answeredAt ?? now;
+    setText('call-timer', timerText((now - since) / 1000));
+  }
+  const state = model.state;
+  if (state?.state === 'wrap_up') {
+    setText('wrapup-countdown', state.wrapUpEndsAt == null ? null : Math.max(0, Math.ceil((state.wrapUpEndsAt - now) / 1000)));
+  }
+  $('state-since').textContent = state?.since ? t('state.since', { time: minutesSeconds((now - state.since) / 1000) }) : '';
+}
+
+// ---- wiring ----------------------------------------------------------------------------------
+
+function wire() {
+  $('login-form').addEventListener('submit', onLoginSubmit);
+  $('lang-toggle').addEventListener('click', () => {
+    setLang(getLang() === 'zh' ? 'en' : 'zh');
+    renderAll();
+  });
+  $('logout').addEventListener('click', logout);
+  $('reconnect').addEventListener('click', () => {
+    model.replaced = false;
+    model.reconnectAttempt = 0;
+    model.preHelloFailures = 0;
+    connect();
+    renderAll();
+  });
+
+  $('go-ready').addEventListener('click', goReady);
+  $('go-not-ready').addEventListener('click', goNotReady);
+
+  $('accept').addEventListener('click', acceptOffer);
+  $('decline').addEventListener('click', declineOffer);
+
+  $('hold').addEventListener('click', toggleHold);
+  $('hangup').addEventListener('click', hangup);
+  $('transfer-kind').addEventListener('change', () => {
+    renderTransferKind();
+    const kind = $('transfer-kind').value;
+    if (kind === 'agent') requestDirectory();
+    if (kind === 'region') ensureRegions();
+  });
+  $('transfer').addEventListener('click', transfer);
+  $('interpreter').addEventListener('click', inviteInterpreter);
+  // Choosing an agent and typing a number are alternatives: the last one touched wins.
+  $('interpreter-agent').addEventListener('change', () => {
+    if ($('interpreter-agent').value) $('interpreter-number').value = '';
+  });
+  $('interpreter-number').addEventListener('input', () => {
+    if ($('interpreter-number').value) $('interpreter-agent').value = '';
+  });
+
+  $('wrapup-end').addEventListener('click', () => endWrapUp('ready'));
+  $('wrapup-not-ready').addEventListener('click', () => endWrapUp('not_ready'));
+  $('wrapup-extend').addEventListener('click', extendWrapUp);
+
+  const form = $('ticket-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    saveTicket();
+  });
+  form.addEventListener('keydown', (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
+      event.preventDefault();
+      saveTicket();
+    }
+  });
+  for (const [field, id] of Object.entries(TICKET_INPUTS)) {
+    const onEdit = () => onTicketEdited(field);
+    $(id).addEventListener('input', onEdit);
+    $(id).addEventListener('change', onEdit);
+  }
+
+  // Browsers only let audio start after a user gesture; the first one unlocks the ring tone.
+  const unlock = () => ringer.unlock();
+  document.addEventListener('pointerdown', unlock, { capture: true });
+  document.addEventListener('keydown', unlock, { capture: true });
+
+  // Back online: no need to wait out the back-off.
+  window.addEventListener('online', () => {
+    if (model.token && !model.conn && !model.replaced && model.reconnectTimer) connect();
+  });
+  // Last chance to keep what the agent typed (a closed tab or a reload).
+  window.addEventListener('pagehide', flushTicket);
+
+  setInterval(tick, 500);
+}
+
+function boot() {
+  setLang(getLang());
+  wire();
+  renderAll();
+  if (model.token) connect();
+  else $('username').focus();
+}
+
+boot();
