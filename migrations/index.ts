@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001_initial';
 import * as callFlow from './0002_call_flow';
+import * as referrals from './0003_referrals';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -9,4 +10,5 @@ import * as callFlow from './0002_call_flow';
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_call_flow': callFlow,
+  '0003_referrals': referrals,
 };

@@ -29,6 +29,8 @@ import websocket from '@fastify/websocket';
 import { agentGatewayPlugin } from './agents/gateway/plugin';
 import { MAX_FRAME_BYTES } from './agents/gateway/protocol';
 import { softphoneRoutes } from './api/routes/softphone';
+import { ticketRoutes } from './api/routes/tickets';
+import { auditRoutes } from './api/routes/audit';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout by default. */
@@ -108,6 +110,8 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(queueRoutes);
   await app.register(simRoutes);
   await app.register(twilioRoutes);
+  await app.register(ticketRoutes);
+  await app.register(auditRoutes);
   await app.register(agentGatewayPlugin);
   await app.register(softphoneRoutes);
 }

@@ -77,8 +77,10 @@ interface Deps {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const isManager = (actor: Actor) => actor.role === 'supervisor' || actor.role === 'admin';
+
 function requireManager(actor: Actor): void {
-  if (actor.role === 'agent') throw new Errors.FORBIDDEN_ROLE(actor.role);
+  if (!isManager(actor)) throw new Errors.FORBIDDEN_ROLE(actor.role);
 }
 
 /** Supervisors manage agents only; creating or promoting supervisors and admins is for admins. */
@@ -99,7 +101,7 @@ export function agentAdmin({ db, regions }: Deps) {
   async function loadVisible(actor: Actor, id: string): Promise<AgentRow> {
     const row = UUID.test(id) ? await agents.findById(id) : undefined;
     if (!row) throw new Errors.AGENT_NOT_FOUND(id);
-    if (actor.role === 'agent') {
+    if (!isManager(actor)) {
       if (row.id !== actor.id) throw new Errors.FORBIDDEN_ROLE(actor.role);
     } else {
       assertInScope(actor, row.region_code, regions);

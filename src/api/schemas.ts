@@ -22,7 +22,9 @@ export const RegionCode = z.string().regex(/^\d{6}$/, 'must be a 6-digit region 
 export const Proficiency = z.number().int().min(MIN_PROFICIENCY).max(MAX_PROFICIENCY);
 export const LanguageSkills = z.partialRecord(z.enum(LANGUAGE_CODES), Proficiency);
 export const TopicSkills = z.partialRecord(z.enum(TOPIC_CODES), Proficiency);
-export const Role = z.enum(['agent', 'supervisor', 'admin']);
+/** Hotline staff; organisation accounts (receiving referrals) are made through their own route. */
+export const StaffRole = z.enum(['agent', 'supervisor', 'admin']);
+export const Role = z.enum(['agent', 'supervisor', 'admin', 'organisation']);
 
 export const AgentProfileSchema = z
   .object({

@@ -8,6 +8,8 @@ export interface Actor {
   role: Role;
   /** An agent's serving region; a supervisor's area. */
   regionCode: string;
+  /** An organisation account's centre or committee; null for hotline staff. */
+  organisationId?: string | null;
 }
 
 /** Who may call a route: anyone, any signed-in user, or the listed roles. */

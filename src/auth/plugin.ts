@@ -63,7 +63,7 @@ export const authPlugin = fp(
       }
       const row = await agents.findById(claims.sub);
       if (!row || row.disabled) throw new Errors.UNAUTHENTICATED('the account no longer exists or is disabled');
-      return { id: row.id, username: row.username, displayName: row.display_name, role: row.role, regionCode: row.region_code };
+      return { id: row.id, username: row.username, displayName: row.display_name, role: row.role, regionCode: row.region_code, organisationId: row.organisation_id };
     });
 
     function guard(access: Exclude<Access, 'public'>): onRequestHookHandler {

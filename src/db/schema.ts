@@ -8,7 +8,8 @@ type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, RawBuilder<string>, RawBuilder<string>>;
 
 export type RegionLevel = 'province' | 'prefecture' | 'county';
-export type Role = 'agent' | 'supervisor' | 'admin';
+/** `organisation`: staff of a legal aid centre or mediation committee, who act on referrals only. */
+export type Role = 'agent' | 'supervisor' | 'admin' | 'organisation';
 export type OrganisationKind = 'legal_aid_centre' | 'mediation_committee' | 'judicial_office' | 'department';
 /** Skill code → proficiency 1–5. */
 export type SkillMap = Record<string, number>;
@@ -62,6 +63,8 @@ export interface AgentsTable {
   languages: Json<SkillMap>;
   topics: Json<SkillMap>;
   disabled: Generated<boolean>;
+  /** For an `organisation` account: the centre or committee it acts for. */
+  organisation_id: string | null;
   last_login_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -118,6 +121,8 @@ export interface TicketsTable {
   survey_score: number | null;
   quality_score: number | null;
   quality_comment: string | null;
+  reviewed_by: string | null;
+  reviewed_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -135,6 +140,10 @@ export interface ReferralsTable {
   outcome: string | null;
   decline_reason: string | null;
   created_by: string | null;
+  /** When the missed acceptance or closing deadline was first noticed (alerted once). */
+  accept_overdue_at: Date | null;
+  close_overdue_at: Date | null;
+  closed_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -208,6 +217,20 @@ export interface Database {
   survey_responses: SurveyResponsesTable;
   audit_log: AuditLogTable;
   ticket_counters: TicketCountersTable;
+  callback_tasks: CallbackTasksTable;
+}
+
+export interface CallbackTasksTable {
+  id: Generated<string>;
+  ticket_id: string;
+  referral_id: string | null;
+  reason: 'referral_outcome' | 'agent_request';
+  status: Generated<'open' | 'queued' | 'done' | 'cancelled'>;
+  due_at: Date;
+  note: string | null;
+  callback_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
 }
 
 export type ProvinceRow = Selectable<ProvincesTable>;

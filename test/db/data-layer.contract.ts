@@ -14,6 +14,7 @@ const TABLES = [
   'agents',
   'audit_log',
   'call_events',
+  'callback_tasks',
   'calls',
   'organisations',
   'provinces',
@@ -30,7 +31,7 @@ const TABLES = [
 async function tables(handle: DatabaseHandle): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`
     select table_name as name from information_schema.tables
-    where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(handle.db);
+    where table_schema = 'public' and table_name not like 'kysely_%' order by table_name collate "C"`.execute(handle.db);
   return rows.map((r) => r.name);
 }
 
@@ -52,7 +53,7 @@ export function dataLayerContract(open: OpenDatabase): void {
 
     it('go up from an empty database and create every table', async () => {
       expect(await tables(db.handle)).toEqual([]);
-      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow']);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow', 'Up 0003_referrals']);
       expect(await tables(db.handle)).toEqual(TABLES);
     });
 
@@ -61,12 +62,14 @@ export function dataLayerContract(open: OpenDatabase): void {
     });
 
     it('go down one step at a time to an empty database, and back up', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0003_referrals']);
+      expect(await tables(db.handle)).not.toContain('callback_tasks');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0002_call_flow']);
       expect(await tables(db.handle)).not.toContain('ticket_counters');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
-      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0002_call_flow', 'Down 0001_initial']);
+      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0003_referrals', 'Down 0002_call_flow', 'Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
       expect(await tables(db.handle)).toEqual(TABLES);

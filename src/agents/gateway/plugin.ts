@@ -52,7 +52,8 @@ export const agentGatewayPlugin = fp(
       '/agents/ws',
       {
         websocket: true,
-        config: { access: 'authenticated' },
+        // Hotline staff only: organisation accounts act on referrals, not calls.
+        config: { access: ['agent', 'supervisor', 'admin'] },
         schema: {
           tags: ['agents'],
           summary: 'Agent desktop WebSocket (protocol: src/agents/gateway/protocol.ts); the token goes in the query',

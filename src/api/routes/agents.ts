@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { agentAdmin } from '../../agents/agent-admin';
 import { actorOf } from '../../auth/plugin';
 import { LANGUAGE_CODES, TOPIC_CODES } from '../../queue/skills';
-import { AgentProfileSchema, LanguageSkills, RegionCode, Role, TopicSkills, errors } from '../schemas';
+import { AgentProfileSchema, LanguageSkills, RegionCode, StaffRole, TopicSkills, errors } from '../schemas';
 
 const Username = z
   .string()
@@ -18,7 +18,7 @@ const CreateAgentBody = z.strictObject({
   username: Username,
   password: Password,
   displayName: DisplayName,
-  role: Role.default('agent'),
+  role: StaffRole.default('agent'),
   servingRegion: RegionCode,
   languages: SpokenLanguages,
   topics: TopicSkills.default({}),
@@ -27,7 +27,7 @@ const CreateAgentBody = z.strictObject({
 const PatchAgentBody = z
   .strictObject({
     displayName: DisplayName,
-    role: Role,
+    role: StaffRole,
     servingRegion: RegionCode,
     languages: SpokenLanguages,
     topics: TopicSkills,
@@ -39,7 +39,7 @@ const PatchAgentBody = z
 
 const ListQuery = z.strictObject({
   region: RegionCode.optional(),
-  role: Role.optional(),
+  role: StaffRole.optional(),
   language: z.enum(LANGUAGE_CODES).optional(),
   topic: z.enum(TOPIC_CODES).optional(),
   q: z.string().trim().min(1).max(64).optional(),
