@@ -31,6 +31,7 @@ export class AgentSession {
   /** A WebSocket pong (or any frame) since the last ping: the connection is alive. */
   alive = true;
   nextHeartbeatAt = 0;
+  nextPingAt = 0;
   lastStats = '';
   closed = false;
   private tokens = RATE_BURST;

@@ -51,8 +51,8 @@ const TICK_MS = 250;
 export class AgentGateway {
   private readonly sessions = new Map<string, AgentSession>();
   private timer: NodeJS.Timeout | null = null;
-  private lastPingAt = 0;
   private lastStatsAt = 0;
+  private stats = new Map<string, QueueStatsView>();
   private readonly statsIntervalMs: number;
   private stopped = false;
 
@@ -71,6 +71,7 @@ export class AgentGateway {
   }
 
   start(): void {
+    this.stats = this.statsByRegion();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -92,6 +93,8 @@ export class AgentGateway {
   /** A socket that passed authentication. The agent's earlier session anywhere is closed. */
   attach(socket: WebSocket, actor: Actor): AgentSession {
     const session = new AgentSession(actor, socket, (s, f) => this.command(s, f), (err) => this.o.log.error({ err, agentId: actor.id }, 'agent desktop error'));
+    // Spread over the period, so 5,000 pings never leave in one burst ahead of an offer.
+    session.nextPingAt = Date.now() + Math.floor(Math.random() * PING_EVERY_MS);
     const previous = this.sessions.get(actor.id);
     if (previous) this.replace(previous);
     this.sessions.set(actor.id, session);
@@ -109,7 +112,8 @@ export class AgentGateway {
       session.nextHeartbeatAt = Date.now() + this.heartbeatMs;
       return this.hello(session, live);
     });
-    this.sendStats(session, this.statsByRegion());
+    // The figures of the last pass: a reconnect storm must not recount the queue per socket.
+    this.sendStats(session, this.stats);
     return session;
   }
 
@@ -318,10 +322,9 @@ export class AgentGateway {
 
   private tick(): void {
     const now = Date.now();
-    const ping = now - this.lastPingAt >= PING_EVERY_MS;
-    if (ping) this.lastPingAt = now;
     for (const s of this.sessions.values()) {
-      if (ping) {
+      if (s.nextPingAt <= now) {
+        s.nextPingAt = now + PING_EVERY_MS;
         if (!s.alive) {
           this.o.log.info({ agentId: s.agentId }, 'agent desktop stopped answering pings; dropping its socket');
           s.terminate();
@@ -336,10 +339,10 @@ export class AgentGateway {
         void this.o.router.heartbeat(s.agentId).catch((err) => this.o.log.warn({ err, agentId: s.agentId }, 'could not renew an agent session'));
       }
     }
-    if (now - this.lastStatsAt >= this.statsIntervalMs) {
+    if (this.sessions.size > 0 && now - this.lastStatsAt >= this.statsIntervalMs) {
       this.lastStatsAt = now;
-      const stats = this.statsByRegion();
-      for (const s of this.sessions.values()) this.sendStats(s, stats);
+      this.stats = this.statsByRegion();
+      for (const s of this.sessions.values()) this.sendStats(s, this.stats);
     }
   }
 
