@@ -31,6 +31,8 @@ import { MAX_FRAME_BYTES } from './agents/gateway/protocol';
 import { softphoneRoutes } from './api/routes/softphone';
 import { ticketRoutes } from './api/routes/tickets';
 import { auditRoutes } from './api/routes/audit';
+import { referralRoutes } from './api/routes/referrals';
+import { ticketsPlugin } from './tickets/plugin';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout by default. */
@@ -91,6 +93,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
 
   await app.register(queuePlugin);
   await app.register(telephonyPlugin);
+  await app.register(ticketsPlugin);
 
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
@@ -112,6 +115,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(twilioRoutes);
   await app.register(ticketRoutes);
   await app.register(auditRoutes);
+  await app.register(referralRoutes);
   await app.register(agentGatewayPlugin);
   await app.register(softphoneRoutes);
 }

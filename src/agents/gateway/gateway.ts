@@ -9,6 +9,7 @@ import type { Router } from '../../queue/router';
 import type { LiveAgent, LiveCall, RoutingEvent } from '../../queue/types';
 import type { RegionDirectory } from '../../regions/region-directory';
 import type { ControlResult } from '../../telephony/driver';
+import type { OverdueAlert } from '../../tickets/referral-sweeper';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import { AgentSession } from './agent-session';
 import { catalogue, loadCallView, regionView, ticketView } from './call-context';
@@ -170,6 +171,15 @@ export class AgentGateway {
     const webrtc = config.telephony.includes('asterisk') ? config.asterisk?.webrtc : null;
     if (webrtc) return { kind: 'sip', wsUrl: webrtc.wsUrl, domain: webrtc.domain, username: actor.username, password: sipPassword(webrtc.sipSecret, actor.username) };
     return { kind: 'none' };
+  }
+
+  /** Supervisors and admins whose area holds the alert's region, on this node, are told at once. */
+  alert(alert: OverdueAlert): void {
+    const region = alert.regionCode ?? this.o.regions.province.code;
+    for (const s of this.sessions.values()) {
+      const { role } = s.actor;
+      if (role === 'admin' || (role === 'supervisor' && this.o.regions.isWithin(region, s.actor.regionCode))) s.send({ type: 'alert', alert });
+    }
   }
 
   // ---- router events out -------------------------------------------------------------------

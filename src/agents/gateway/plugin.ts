@@ -42,6 +42,7 @@ export const agentGatewayPlugin = fp(
       },
     });
     gateway.start();
+    app.referralSweeper.onAlert((alert) => gateway.alert(alert));
     app.decorate('agentGateway', gateway);
     app.addHook('onClose', async () => {
       await gateway.stop();
@@ -65,5 +66,5 @@ export const agentGatewayPlugin = fp(
       },
     );
   },
-  { name: 'agent-gateway', dependencies: ['queue', 'telephony', 'auth'] },
+  { name: 'agent-gateway', dependencies: ['queue', 'telephony', 'auth', 'tickets'] },
 );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AgentState, NotReadyReason } from '../../queue/types';
 import { TOPIC_CODES } from '../../queue/skills';
+import type { OverdueAlert } from '../../tickets/referral-sweeper';
 
 /**
  * The agent desktop's WebSocket protocol (DESIGN §5), version 1. Every frame is a JSON object
@@ -178,6 +179,8 @@ export type ServerFrame = { v: typeof PROTOCOL_VERSION } & (
   | { type: 'error'; ref?: string; code: ErrorCode; message: string; messageZh: string }
   | { type: 'session.replaced' }
   | { type: 'directory'; agents: DirectoryEntry[] }
+  /** For supervisors and admins: something in their area needs attention (an overdue referral). */
+  | { type: 'alert'; alert: OverdueAlert }
 );
 
 export interface Label {

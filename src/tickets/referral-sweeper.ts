@@ -1,0 +1,118 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database';
+import type { Router } from '../queue/router';
+import { referralsRepository as repo } from './referrals-repository';
+
+/** A referral whose organisation missed a deadline, as supervisors are told of it. */
+export interface OverdueAlert {
+  kind: 'referral_overdue';
+  deadline: 'accept' | 'close';
+  referralId: string;
+  referralKind: string;
+  ticketNumber: string;
+  /** The caller's region: supervisors whose area holds it are told. */
+  regionCode: string | null;
+  organisation: { nameZh: string; nameEn: string } | null;
+  dueAt: string | null;
+  at: string;
+}
+
+export interface SweeperOptions {
+  db: Db;
+  router: Router;
+  log: FastifyBaseLogger;
+  intervalMs: number;
+  now?: () => Date;
+}
+
+/**
+ * The referrals' clock, on every node: marks referrals past a deadline (each once, whichever node
+ * gets there first), tells this node's listeners of every overdue mark made anywhere (read back
+ * from referral_events, so no node misses one), and puts due callback tasks into the queue.
+ */
+export class ReferralSweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private cursor = 0;
+  private running: Promise<void> | null = null;
+  private readonly listeners: ((a: OverdueAlert) => void)[] = [];
+  private readonly now: () => Date;
+
+  constructor(private readonly o: SweeperOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
+
+  onAlert(listener: (a: OverdueAlert) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    // Alerts from before this node started were pushed by the nodes that were up then.
+    this.cursor = await repo.lastEventId(this.o.db);
+    if (this.o.intervalMs > 0) {
+      this.timer = setInterval(() => void this.run().catch((err) => this.o.log.error({ err }, 'referral sweep failed')), this.o.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => {});
+  }
+
+  /** One pass; concurrent calls share it. */
+  run(): Promise<void> {
+    this.running ??= this.pass().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const at = this.now();
+    const [accept, close] = await repo.markOverdue(this.o.db, at);
+    for (const [rows, deadline] of [[accept, 'accept'], [close, 'close']] as const) {
+      for (const r of rows) {
+        const dueAt = deadline === 'accept' ? r.accept_due_at : r.close_due_at;
+        await repo.event(this.o.db, { referralId: r.id, actor: 'system', type: `overdue.${deadline}`, data: { dueAt: dueAt?.toISOString() ?? null } });
+        this.o.log.warn({ referralId: r.id, deadline, dueAt }, 'referral overdue');
+      }
+    }
+    for (;;) {
+      const events = await repo.overdueEventsAfter(this.o.db, this.cursor, 200);
+      for (const e of events) {
+        this.cursor = Number(e.id);
+        const deadline = e.type === 'overdue.accept' ? 'accept' : 'close';
+        const alert: OverdueAlert = {
+          kind: 'referral_overdue',
+          deadline,
+          referralId: e.referralId,
+          referralKind: e.kind,
+          ticketNumber: e.ticketNumber,
+          regionCode: e.region_code,
+          organisation: e.name_zh ? { nameZh: e.name_zh, nameEn: e.name_en ?? e.name_zh } : null,
+          dueAt: (deadline === 'accept' ? e.accept_due_at : e.close_due_at)?.toISOString() ?? null,
+          at: e.at.toISOString(),
+        };
+        for (const l of this.listeners) l(alert);
+      }
+      if (events.length < 200) break;
+    }
+    await this.queueCallbacks(at);
+  }
+
+  /** Callback tasks now due become callbacks in the province's queue, routed like any call. */
+  private async queueCallbacks(at: Date): Promise<void> {
+    const tasks = await repo.claimDueCallbackTasks(this.o.db, at, 50);
+    for (const task of tasks) {
+      const ticket = await this.o.db.selectFrom('tickets').select(['id', 'call_id', 'region_code', 'language', 'topic']).where('id', '=', task.ticket_id).executeTakeFirst();
+      if (!ticket) continue;
+      const callbackId = await this.o.router.scheduleCallback({
+        id: ticket.call_id ?? ticket.id,
+        regionCode: ticket.region_code ?? this.o.router.regions.province,
+        language: ticket.language ?? 'zh',
+        topic: ticket.topic ?? 'other',
+        priority: 1,
+      });
+      await repo.setCallbackId(this.o.db, task.id, callbackId);
+      this.o.log.info({ taskId: task.id, callbackId, reason: task.reason }, 'callback task queued');
+    }
+  }
+}
