@@ -57,6 +57,26 @@ export const callsRepository = {
     return { id: existing.id, created: false, history };
   },
 
+  /**
+   * The record of a callback an agent has taken: an outbound call to the number of the call
+   * (or, for a callback task, the ticket) it came from, so it gets a ticket of its own. Once.
+   */
+  async openCallback(db: Db, c: { callbackId: string; originId: string; agentId: string; at: Date }): Promise<boolean> {
+    const { rows } = await sql<{ id: string }>`
+      insert into calls (id, province_code, driver, external_id, direction, caller_number, region_code, language, topic, status, agent_id, arrived_at, answered_at)
+      select ${c.callbackId}::uuid, o.province_code, 'callback', ${c.callbackId}, 'outbound', o.caller_number, o.region_code, o.language, o.topic, 'connected', ${c.agentId}::uuid, ${c.at}, ${c.at}
+      from (
+        select province_code, caller_number, region_code, language, topic from calls where id = ${c.originId}::uuid
+        union all
+        select p.code, t.caller_number, t.region_code, t.language, t.topic from tickets t cross join (select code from provinces limit 1) p
+          where t.id = ${c.originId}::uuid and t.call_id is null
+      ) o
+      limit 1
+      on conflict (id) do nothing
+      returning id`.execute(db);
+    return rows.length > 0;
+  },
+
   async byExternalId(db: Db, driver: string, externalId: string): Promise<string | null> {
     const row = await db.selectFrom('calls').select('id').where('driver', '=', driver).where('external_id', '=', externalId).executeTakeFirst();
     return row?.id ?? null;

@@ -139,6 +139,32 @@ describe('referrals', () => {
       expect(t.app.router.liveCall(queued.callback_id!)).toMatchObject({ kind: 'callback', regionCode: '632725' });
     });
 
+    it('the outcome callback rings an agent of the caller\'s area and gets a ticket of its own, with the caller\'s history', async () => {
+      const centre = await orgAccount('LA-632622');
+      const original = await ticket('632622', '13897600777');
+      const id = (await refer(original, wages)).json().id;
+      await act(id, centre, { type: 'accept' });
+      await act(id, centre, { type: 'close', outcome: '已出具法律援助决定书' });
+      // Earlier tests' callbacks are still queued: clear them, so the one this test books is the one that rings.
+      for (const c of t.app.router.snapshot().calls) await t.app.router.callerHangup(c.id);
+      const banma = await t.addUser({ username: 'agent.banma', role: 'agent', region: '632622' });
+      const desk = await AgentSocket.open(base, banma.token);
+      try {
+        await desk.answer(desk.send({ type: 'state.set', state: 'ready' }));
+        await t.app.referralSweeper.run();
+        const offer = await desk.next('offer');
+        expect(offer).toMatchObject({ call: { kind: 'callback', callerNumber: '138****0777', history: [{ ticketId: original }] } });
+        await desk.answer(desk.send({ type: 'offer.accept', offerId: offer.offerId }));
+        const own = (await desk.next('ticket')).ticket as { id: string; number: string; callId: string };
+        expect(own.id).not.toBe(original);
+        const call = await t.app.db.selectFrom('calls').selectAll().where('id', '=', own.callId).executeTakeFirstOrThrow();
+        expect(call).toMatchObject({ direction: 'outbound', driver: 'callback', caller_number: '13897600777', region_code: '632622', agent_id: banma.id });
+        await desk.answer(desk.send({ type: 'call.hangup', callId: own.callId }));
+      } finally {
+        desk.close();
+      }
+    });
+
     it('refuses closing a declined referral, and accepting two at once lets exactly one through', async () => {
       const centre = await orgAccount('LA-632726');
       const declined = (await refer(await ticket('632726'), wages)).json().id;

@@ -43,8 +43,10 @@ const SUMMARY_PREVIEW = 200;
 
 /** The call as the desktop shows it: who is calling (masked as the role requires) and their history. */
 export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveCall, role: Role, held = false): Promise<CallView> {
-  const row = await db.selectFrom('calls').select('caller_number').where('id', '=', call.origin ?? call.id).executeTakeFirst();
-  const number = row?.caller_number ?? null;
+  const source = call.origin ?? call.id;
+  const row = await db.selectFrom('calls').select('caller_number').where('id', '=', source).executeTakeFirst();
+  // A callback booked from a ticket (to give the caller a referral's outcome) starts from the ticket.
+  const number = row?.caller_number ?? (call.origin ? ((await db.selectFrom('tickets').select('caller_number').where('id', '=', call.origin).executeTakeFirst())?.caller_number ?? null) : null);
   const history: HistoryItem[] = number
     ? (await ticketsRepository.historyOfNumber(db, number, call.id, HISTORY_LIMIT)).map((t) => ({
         ticketId: t.id,

@@ -10,6 +10,7 @@ import type { LiveAgent, LiveCall, RoutingEvent } from '../../queue/types';
 import type { RegionDirectory } from '../../regions/region-directory';
 import type { ControlResult } from '../../telephony/driver';
 import type { OverdueAlert } from '../../tickets/referral-sweeper';
+import { callsRepository } from '../../telephony/calls-repository';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import { AgentSession } from './agent-session';
 import { catalogue, loadCallView, regionView, ticketView } from './call-context';
@@ -212,7 +213,11 @@ export class AgentGateway {
         if (!s) return;
         s.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role, await this.o.controls.isHeld(e.call.id)) }));
         s.sendLater(async () => {
-          const ticket = await this.ticketOf(e.call.id, e.agentId);
+          if (e.call.kind === 'callback' && e.call.origin) {
+            // No phone system runs a callback's call flow: its record and ticket are opened here.
+            await callsRepository.openCallback(this.o.db, { callbackId: e.call.id, originId: e.call.origin, agentId: e.agentId, at: new Date() });
+          }
+          const ticket = await this.ticketOf(e.call.id, e.agentId, e.call.kind === 'callback' ? 0 : TICKET_WAIT_MS);
           return ticket ? { type: 'ticket', ticket } : null;
         });
         return;
@@ -234,13 +239,14 @@ export class AgentGateway {
    * The call flow opens the ticket when the call connects, on whichever node runs that call;
    * the desktop waits briefly for it and opens it itself only if it does not appear.
    */
-  private async ticketOf(callId: string, agentId: string) {
-    const deadline = Date.now() + TICKET_WAIT_MS;
+  private async ticketOf(callId: string, agentId: string, waitMs: number) {
+    const deadline = Date.now() + waitMs;
     for (let delay = 20; Date.now() < deadline; delay = Math.min(delay * 2, 400)) {
       const row = await ticketsRepository.byCall(this.o.db, callId);
       if (row) return ticketView(row);
       await new Promise((r) => setTimeout(r, delay));
     }
+    if (!(await this.o.db.selectFrom('calls').select('id').where('id', '=', callId).executeTakeFirst())) return null;
     await ticketsRepository.createForCall(this.o.db, { callId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId });
     const row = await ticketsRepository.byCall(this.o.db, callId);
     return row ? ticketView(row) : null;
