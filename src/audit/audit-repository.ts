@@ -1,4 +1,6 @@
+import { type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../db/database';
+import type { Database } from '../db/schema';
 import { jsonb } from '../db/json';
 import type { Actor } from '../auth/actor';
 
@@ -36,6 +38,55 @@ export function auditRepository(db: Db) {
         .where('entity_id', '=', entityId)
         .orderBy('id')
         .execute();
+    },
+  };
+}
+
+export interface AuditFilter {
+  entityType?: string;
+  entityId?: string;
+  actorId?: string;
+  action?: string;
+  /** Inclusive lower bound of `at`. */
+  from?: Date;
+  /** Exclusive upper bound of `at`. */
+  before?: Date;
+  limit: number;
+  offset: number;
+}
+
+function auditConditions(eb: ExpressionBuilder<Database, 'audit_log'>, f: AuditFilter): Expression<SqlBool> {
+  const conditions: Expression<SqlBool>[] = [];
+  if (f.entityType !== undefined) conditions.push(eb('entity_type', '=', f.entityType));
+  if (f.entityId !== undefined) conditions.push(eb('entity_id', '=', f.entityId));
+  if (f.actorId !== undefined) conditions.push(eb('actor_id', '=', f.actorId));
+  if (f.action !== undefined) conditions.push(eb('action', '=', f.action));
+  if (f.from) conditions.push(eb('at', '>=', f.from));
+  if (f.before) conditions.push(eb('at', '<', f.before));
+  return eb.and(conditions);
+}
+
+/** The audit log as admins read it. */
+export function auditLogQueries(db: Db) {
+  return {
+    /** Newest first: the identity column orders rows written in the same instant. */
+    async list(f: AuditFilter) {
+      const [rows, total] = await Promise.all([
+        db
+          .selectFrom('audit_log')
+          .selectAll()
+          .where((eb) => auditConditions(eb, f))
+          .orderBy('id', 'desc')
+          .limit(f.limit)
+          .offset(f.offset)
+          .execute(),
+        db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where((eb) => auditConditions(eb, f))
+          .executeTakeFirstOrThrow(),
+      ]);
+      return { rows, total: Number(total.n) };
     },
   };
 }

@@ -141,6 +141,11 @@ describe('/agents/ws', () => {
 
       const row = await t.app.db.selectFrom('tickets').selectAll().where('id', '=', ticket.id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ call_id: callId, agent_id: xining.id, summary: '老板拖欠三个月工资，约 1.2 万元', advice: '建议先向劳动监察大队投诉，并申请法律援助', outcome: 'refer_legal_aid', risk_flag: true });
+      const audit = await t.app.db.selectFrom('audit_log').selectAll().where('entity_id', '=', ticket.id).execute();
+      expect(audit.map((a) => [a.action, a.actor_username])).toEqual([
+        ['ticket.update', 'agent.xining'],
+        ['ticket.update', 'agent.xining'],
+      ]);
       const events = await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).execute();
       expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['hold', 'unhold']));
     });

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../../auth/actor';
+import { auditRepository } from '../../audit/audit-repository';
 import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
 import type { Province } from '../../province/plugin';
@@ -299,7 +300,11 @@ export class AgentGateway {
         if (!ticket) return fail('NOT_FOUND', `ticket ${f.ticketId} does not exist`);
         const current = router.liveAgent(me)?.callId;
         if (ticket.agent_id !== me && !(ticket.call_id && ticket.call_id === current)) return fail('NOT_YOURS', `ticket ${ticket.number} belongs to another agent`);
-        const saved = await ticketsRepository.saveNotes(this.o.db, ticket.id, f.fields);
+        const saved = await this.o.db.transaction().execute(async (trx) => {
+          const row = await ticketsRepository.saveNotes(trx, ticket.id, f.fields);
+          await auditRepository(trx).record({ actor: s.actor, action: 'ticket.update', entityType: 'ticket', entityId: ticket.id, details: { via: 'desktop', fields: Object.keys(f.fields) } });
+          return row;
+        });
         ack();
         s.send({ type: 'ticket', ticket: ticketView(saved) });
         return;
