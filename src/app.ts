@@ -33,6 +33,7 @@ import { ticketRoutes } from './api/routes/tickets';
 import { auditRoutes } from './api/routes/audit';
 import { referralRoutes } from './api/routes/referrals';
 import { ticketsPlugin } from './tickets/plugin';
+import { supervisorsPlugin } from './supervisors/plugin';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout by default. */
@@ -118,4 +119,5 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(referralRoutes);
   await app.register(agentGatewayPlugin);
   await app.register(softphoneRoutes);
+  await app.register(supervisorsPlugin);
 }
