@@ -40,6 +40,24 @@ const PHONE_NUMBER = /^\+?[0-9]{3,20}$/;
 const SETTABLE_REASONS = ['break', 'meal', 'training', 'other'];
 const REGION_CODE = /^\d{6}$/;
 
+/**
+ * Legal aid matters by article (src/tickets/eligibility.ts MATTERS) and the departments calls
+ * are commonly diverted to (src/tickets/referrals.ts DEPARTMENTS); names are in i18n.js.
+ */
+const MATTER_GROUPS = [
+  {
+    key: 'referral.art31',
+    codes: ['state_compensation', 'social_insurance_assistance', 'pension', 'support_maintenance', 'labour_wages_injury', 'legal_capacity', 'personal_injury', 'environmental_damage'],
+  },
+  { key: 'referral.art32', codes: ['martyr_reputation', 'good_samaritan', 'retrial_compensation', 'abuse_domestic_violence'] },
+  { key: 'referral.otherMatters', codes: ['criminal_defence', 'other'] },
+];
+const DEPARTMENTS = ['12345 政务服务便民热线', '劳动保障监察', '人民法院', '公安机关', '妇联', '信访部门', '市场监督管理（12315）', '住房和城乡建设'];
+/** The ticket outcome the server sets when a referral of each kind is made. */
+const REFERRAL_OUTCOME = { legal_aid: 'refer_legal_aid', mediation: 'refer_mediation', diversion: 'divert' };
+const MAX_INCOME_YUAN = 10_000_000;
+const MAX_HOUSEHOLD = 30;
+
 const $ = (id) => document.getElementById(id);
 
 // ---- model -----------------------------------------------------------------------------------
@@ -106,6 +124,22 @@ function freshTicketForm() {
     autosaveTimer: null,
     savedAt: null,
     error: null, // Text
+  };
+}
+
+/** The referral panel's state, for the ticket in the form (reset with it). */
+let referral = freshReferral();
+
+function freshReferral() {
+  return {
+    checking: false,
+    sending: false,
+    preview: null, // the last pre-check result, cleared when the answers change
+    made: [], // referrals made for this ticket from this page, oldest first
+    error: null, // Text
+    matterLang: null, // the language the matter options were built in
+    verdictShown: null, // { preview, lang } last put on screen (live regions are rebuilt only on change)
+    resultKey: null,
   };
 }
 
@@ -322,6 +356,7 @@ function signOut(noticeKey, tone = 'error') {
   clearTimeout(ticketForm.autosaveTimer);
   ticketForm = freshTicketForm();
   writeTicketFields({ topic: null, summary: '', advice: '', outcome: null, riskFlag: false }, { force: true });
+  resetReferral();
   Object.assign(model, {
     agent: null,
     state: null,
@@ -1012,6 +1047,7 @@ function resetTicketForm() {
   clearTimeout(ticketForm.autosaveTimer);
   ticketForm = freshTicketForm();
   writeTicketFields({ topic: null, summary: '', advice: '', outcome: null, riskFlag: false }, { force: true });
+  resetReferral();
 }
 
 function onTicketEdited(field) {
@@ -1063,6 +1099,318 @@ function onTicketSaved(ref) {
   ticketForm.savedAt = clockTime(new Date());
   ticketForm.error = null;
   renderTicket();
+}
+
+// ---- referrals -------------------------------------------------------------------------------
+
+/**
+ * The region the ticket belongs to is the call's; the pre-check uses its hardship standard.
+ * After a reload in wrap-up the page no longer has the call: the agent's region stands in for
+ * the preview (the referral itself is always routed by the server from the ticket's region).
+ */
+function referralRegion() {
+  const call = model.call ?? model.lastCall;
+  if (call?.region?.code && (!ticketForm.callId || call.callId === ticketForm.callId)) return { region: call.region, fromCall: true };
+  return model.agent?.region?.code ? { region: model.agent.region, fromCall: false } : null;
+}
+
+function resetReferral() {
+  referral = freshReferral();
+  $('referral-kind').value = 'legal_aid';
+  $('referral-matter').value = '';
+  for (const box of document.querySelectorAll('input.referral-group')) box.checked = false;
+  for (const id of ['referral-no-fixed-income', 'referral-assistance']) $(id).checked = false;
+  for (const id of ['referral-income', 'referral-household', 'referral-department', 'referral-note']) $(id).value = '';
+}
+
+/** Labels a value the way the page's language writes it ("标签：值" or "Label: value"). */
+function labelled(key, value) {
+  return `${t(key)}${getLang() === 'zh' ? '：' : ': '}${value}`;
+}
+
+function verdictLabel(verdict) {
+  const key = `referral.verdict.${verdict}`;
+  return has(key) ? t(key) : String(verdict ?? '');
+}
+
+function renderMatterOptions() {
+  if (referral.matterLang === getLang()) return;
+  referral.matterLang = getLang();
+  const select = $('referral-matter');
+  const previous = select.value;
+  const nodes = [new Option(t('referral.matterChoose'), '')];
+  for (const group of MATTER_GROUPS) {
+    const optgroup = document.createElement('optgroup');
+    optgroup.label = t(group.key);
+    for (const code of group.codes) optgroup.append(new Option(t(`matter.${code}`), code));
+    nodes.push(optgroup);
+  }
+  select.replaceChildren(...nodes);
+  select.value = previous;
+  if (select.value !== previous) select.value = '';
+}
+
+function renderReferral() {
+  show($('referral'), model.ticketVisible && Boolean(ticketForm.ticketId));
+  renderMatterOptions();
+  const kind = $('referral-kind').value;
+  show($('referral-legal-aid'), kind === 'legal_aid');
+  show($('referral-diversion'), kind === 'diversion');
+  $('referral-kind-help').textContent = t(`referral.help.${kind}`);
+
+  const place = referralRegion();
+  const regionLine = $('referral-region');
+  regionLine.textContent = place?.fromCall ? t('referral.region', { name: regionLabel(place.region) }) : '';
+  regionLine.hidden = !place?.fromCall;
+
+  const check = $('referral-check');
+  check.textContent = t(referral.checking ? 'referral.checking' : 'referral.check');
+  check.disabled = referral.checking || !ticketForm.ticketId;
+  const sendButton = $('referral-send');
+  sendButton.textContent = t(referral.sending ? 'referral.sending' : 'referral.send');
+  sendButton.disabled = referral.sending || !ticketForm.ticketId;
+
+  // renderTicket runs on every keystroke in the ticket: the alert is only rewritten on change.
+  const error = $('referral-error');
+  const errorText = textOf(referral.error);
+  if (error.textContent !== errorText) error.textContent = errorText;
+  error.hidden = !referral.error;
+
+  renderVerdict();
+  renderReferralResults();
+}
+
+/** The pre-check result: rebuilt only when it or the language changes (it is a live region). */
+function renderVerdict() {
+  const box = $('referral-verdict');
+  const preview = referral.preview;
+  if (referral.verdictShown?.preview === preview && referral.verdictShown?.lang === getLang()) return;
+  referral.verdictShown = { preview, lang: getLang() };
+  if (!preview) {
+    box.replaceChildren();
+    box.hidden = true;
+    delete box.dataset.verdict;
+    return;
+  }
+  box.dataset.verdict = preview.verdict;
+  const reasons = element('ul', 'verdict__reasons');
+  reasons.append(...(preview.reasons ?? []).map((r) => element('li', null, pick(r.zh, r.en))));
+  const facts = element('dl', 'verdict__facts');
+  const fact = (key, value) => {
+    const row = element('div');
+    row.append(element('dt', null, t(key)), element('dd', null, value));
+    facts.append(row);
+  };
+  fact('referral.article', t(preview.article ? `referral.article.${preview.article}` : 'referral.article.none'));
+  const testKey = `referral.incomeTest.${preview.incomeTest}`;
+  fact('referral.incomeTest', has(testKey) ? t(testKey) : String(preview.incomeTest ?? ''));
+  if (preview.standardYuan != null) fact('referral.standard', t('referral.yuanPerMonth', { amount: preview.standardYuan }));
+  if (preview.incomePerPersonYuan != null) fact('referral.perPerson', t('referral.yuanPerMonth', { amount: preview.incomePerPersonYuan }));
+  box.replaceChildren(element('p', 'verdict__title', verdictLabel(preview.verdict)), reasons, facts, element('p', 'verdict__note', t('referral.verdictNote')));
+  box.hidden = false;
+}
+
+/** Referrals made for this ticket, each with where it went and its status. */
+function renderReferralResults() {
+  const box = $('referral-result');
+  const key = `${getLang()}|${referral.made.length}`;
+  if (referral.resultKey === key) return;
+  referral.resultKey = key;
+  box.hidden = referral.made.length === 0;
+  $('referral-list').replaceChildren(
+    ...referral.made.map((r) => {
+      const li = element('li', 'referral-item');
+      li.dataset.kind = r.kind;
+      const head = element('div', 'referral-item__head');
+      const kindKey = `referral.kind.${r.kind}`;
+      const diverted = r.kind === 'diversion';
+      const statusKey = diverted ? 'referral.status.diverted' : `referral.status.${r.status}`;
+      head.append(
+        element('span', 'tag', has(kindKey) ? t(kindKey) : r.kind),
+        element('span', 'referral-item__status', labelled('referral.status', has(statusKey) ? t(statusKey) : r.status)),
+      );
+      li.append(head);
+      const to = element('p', 'referral-item__to');
+      to.append(
+        element('span', 'muted', labelled(diverted ? 'referral.toDepartment' : 'referral.to', '')),
+        element('strong', null, diverted ? r.department ?? '' : pick(r.organisation?.nameZh, r.organisation?.nameEn)),
+      );
+      li.append(to);
+      if (r.eligibility?.verdict) {
+        const verdict = element('p', 'referral-item__verdict', verdictLabel(r.eligibility.verdict));
+        verdict.dataset.verdict = r.eligibility.verdict;
+        li.append(verdict);
+      }
+      if (r.accept_due_at) li.append(element('p', 'muted referral-item__due', labelled('referral.acceptBy', dateText(r.accept_due_at))));
+      return li;
+    }),
+  );
+}
+
+function invalid(key, fieldId) {
+  referral.error = { key };
+  renderReferral();
+  $(fieldId).focus();
+  return null;
+}
+
+/** A number input's value: undefined when empty, NaN when it is not a number. */
+function numberField(id) {
+  const el = $(id);
+  if (el.validity.badInput) return Number.NaN;
+  const raw = el.value.trim();
+  return raw === '' ? undefined : Number(raw);
+}
+
+/** The legal aid answers as the API takes them, or null (with the error shown) when invalid. */
+function readEligibility() {
+  const matter = $('referral-matter').value;
+  if (!matter) return invalid('referral.invalid.matter', 'referral-matter');
+  const income = numberField('referral-income');
+  if (income !== undefined && !(Number.isFinite(income) && income >= 0 && income <= MAX_INCOME_YUAN)) return invalid('referral.invalid.income', 'referral-income');
+  const household = numberField('referral-household');
+  if (household !== undefined && !(Number.isInteger(household) && household >= 1 && household <= MAX_HOUSEHOLD)) {
+    return invalid('referral.invalid.household', 'referral-household');
+  }
+  const answers = {
+    matter,
+    groups: [...document.querySelectorAll('input.referral-group:checked')].map((box) => box.value),
+    noFixedIncome: $('referral-no-fixed-income').checked,
+    receivesAssistance: $('referral-assistance').checked,
+  };
+  if (income !== undefined) answers.householdMonthlyIncomeYuan = income;
+  if (household !== undefined) answers.householdSize = household;
+  return answers;
+}
+
+/** POSTs JSON with the agent's token; resolves { ok, status, body }, rejects on a network failure. */
+async function postJson(url, payload) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${model.token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  const body = await res.json().catch(() => null);
+  return { ok: res.ok, status: res.status, body };
+}
+
+function failureText(res) {
+  const body = res.body;
+  return body?.message || body?.messageZh ? { zh: body.messageZh, en: body.message } : { key: 'referral.failed', params: { status: res.status } };
+}
+
+async function checkReferralEligibility() {
+  if (referral.checking || !ticketForm.ticketId) return;
+  referral.error = null;
+  const answers = readEligibility();
+  if (!answers) return;
+  const place = referralRegion();
+  if (!place) return;
+  const state = referral;
+  state.checking = true;
+  renderReferral();
+  try {
+    const res = await postJson('/api/legal-aid/eligibility', { regionCode: place.region.code, answers });
+    if (referral !== state) return; // the ticket changed meanwhile
+    if (res.ok) state.preview = res.body;
+    else state.error = failureText(res);
+  } catch {
+    if (referral !== state) return;
+    state.error = { key: 'referral.network' };
+  } finally {
+    state.checking = false;
+  }
+  renderReferral();
+}
+
+async function sendReferral() {
+  if (referral.sending || !ticketForm.ticketId) return;
+  referral.error = null;
+  const kind = $('referral-kind').value;
+  const note = $('referral-note').value.trim();
+  let payload;
+  if (kind === 'legal_aid') {
+    const eligibility = readEligibility();
+    if (!eligibility) return;
+    payload = { kind, eligibility };
+  } else if (kind === 'diversion') {
+    const department = $('referral-department').value.trim();
+    if (department.length < 2) return invalid('referral.invalid.department', 'referral-department');
+    payload = { kind, department };
+  } else {
+    payload = { kind: 'mediation' };
+  }
+  if (note) payload.note = note;
+
+  const state = referral;
+  const ticketId = ticketForm.ticketId;
+  state.sending = true;
+  renderReferral();
+  try {
+    const res = await postJson(`/api/tickets/${encodeURIComponent(ticketId)}/referrals`, payload);
+    if (referral !== state) return;
+    if (res.status === 201 && res.body) {
+      state.made.push(res.body);
+      $('referral-note').value = '';
+      applyReferralOutcome(res.body.kind ?? kind);
+    } else {
+      state.error = failureText(res);
+    }
+  } catch {
+    if (referral !== state) return;
+    state.error = { key: 'referral.network' };
+  } finally {
+    state.sending = false;
+  }
+  renderTicket(); // also renders the referral panel
+}
+
+/**
+ * The server set the ticket's outcome with the referral; the form follows without counting it
+ * as the agent's edit. A save already on its way still carries the old outcome, and could land
+ * after the referral: then the form's values are sent once more.
+ */
+function applyReferralOutcome(kind) {
+  const outcome = REFERRAL_OUTCOME[kind];
+  const select = $('ticket-outcome');
+  if (!outcome || ![...select.options].some((o) => o.value === outcome)) return;
+  select.value = outcome;
+  ticketForm.dirty.delete('outcome');
+  const stale = [...ticketForm.inFlight.values()].some((sent) => sent.ticketId === ticketForm.ticketId && sent.values.outcome !== outcome);
+  if (stale) saveTicket({ quiet: true });
+}
+
+function wireReferral() {
+  $('referral-departments').replaceChildren(...DEPARTMENTS.map((name) => new Option(name, name)));
+  $('referral-kind').addEventListener('change', () => {
+    referral.error = null;
+    renderReferral();
+  });
+  // A pre-check answers the questions as they were: changing one takes its result away.
+  const onAnswers = () => {
+    if (!referral.preview && !referral.error) return;
+    referral.preview = null;
+    referral.error = null;
+    renderReferral();
+  };
+  $('referral-legal-aid').addEventListener('input', onAnswers);
+  $('referral-legal-aid').addEventListener('change', onAnswers);
+  $('referral-department').addEventListener('input', () => {
+    if (!referral.error) return;
+    referral.error = null;
+    renderReferral();
+  });
+  // Enter in the income fields runs the pre-check, as the agent would expect of a form.
+  for (const id of ['referral-income', 'referral-household']) {
+    $(id).addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        checkReferralEligibility();
+      }
+    });
+  }
+  $('referral-check').addEventListener('click', checkReferralEligibility);
+  $('referral-send').addEventListener('click', sendReferral);
 }
 
 // ---- rendering -------------------------------------------------------------------------------
@@ -1307,6 +1655,7 @@ function renderTicket() {
   const error = $('ticket-error');
   error.textContent = textOf(ticketForm.error);
   error.hidden = !ticketForm.error;
+  renderReferral();
 }
 
 function renderHistory() {
@@ -1427,6 +1776,8 @@ function wire() {
     $(id).addEventListener('input', onEdit);
     $(id).addEventListener('change', onEdit);
   }
+
+  wireReferral();
 
   // Browsers only let audio start after a user gesture; the first one unlocks the ring tone.
   const unlock = () => ringer.unlock();
