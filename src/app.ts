@@ -32,6 +32,9 @@ import { softphoneRoutes } from './api/routes/softphone';
 import { ticketRoutes } from './api/routes/tickets';
 import { auditRoutes } from './api/routes/audit';
 import { referralRoutes } from './api/routes/referrals';
+import { reportRoutes } from './api/routes/reports';
+import { staffingRoutes } from './api/routes/staffing';
+import { callRoutes } from './api/routes/calls';
 import { ticketsPlugin } from './tickets/plugin';
 import { supervisorsPlugin } from './supervisors/plugin';
 
@@ -117,6 +120,9 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(ticketRoutes);
   await app.register(auditRoutes);
   await app.register(referralRoutes);
+  await app.register(reportRoutes);
+  await app.register(staffingRoutes);
+  await app.register(callRoutes);
   await app.register(agentGatewayPlugin);
   await app.register(softphoneRoutes);
   await app.register(supervisorsPlugin);

@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
+import { actorOf } from '../../auth/plugin';
+import { assertInScope, scopeRoot } from '../../auth/scope';
+import type { Actor } from '../../auth/actor';
+import { auditRepository } from '../../audit/audit-repository';
+import { Errors } from '../../errors/errors';
+import { halfHourSeries, type ReportRow, reportRows } from '../../reports/reports';
+import { detectTopicSpikes } from '../../reports/early-warning';
+import { RegionCode, errors } from '../schemas';
+
+const CST_MS = 8 * 3600_000;
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM');
+const Common = { region: RegionCode.optional(), thresholdSeconds: z.coerce.number().int().min(1).max(600).default(20), byTopic: z.enum(['true', 'false']).default('true') };
+const DailyQuery = z.strictObject({ date: Day, ...Common });
+const MonthlyQuery = z.strictObject({ month: Month, ...Common });
+const Body = z.looseObject({});
+
+const startOfCstDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - CST_MS);
+
+/**
+ * Daily and monthly reports per region and topic, as JSON (with a half-hour series for the
+ * day's chart) and as CSV; scoped to the supervisor's area. Early warning of topic spikes.
+ */
+export async function reportRoutes(app: FastifyInstance) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const managers = ['supervisor', 'admin'] as const;
+  const audit = auditRepository(app.db);
+
+  function area(actor: Actor, region: string | undefined): string[] {
+    const root = region ?? scopeRoot(actor, app.regions);
+    if (!app.regions.get(root)) throw new Errors.UNKNOWN_REGION('region', root);
+    assertInScope(actor, root, app.regions);
+    return app.regions.subtree(root);
+  }
+
+  const names = (code: string) => app.regions.get(code)?.nameZh ?? code;
+  const csv = (reply: FastifyReply, filename: string, rows: ReportRow[]) => {
+    const body = stringify(
+      rows.map((x) => [x.period, x.regionCode, names(x.regionCode), x.topic, x.offered, x.answered, x.abandoned, x.serviceLevel ?? '', x.avgHandleSeconds ?? '', x.abandonment ?? '', x.referrals, x.satisfaction ?? '']),
+      { header: true, columns: ['period', 'region_code', 'region_name', 'topic', 'offered', 'answered', 'abandoned', 'service_level', 'avg_handle_seconds', 'abandonment', 'referrals', 'satisfaction'], record_delimiter: '\r\n', escape_formulas: true },
+    );
+    return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(`\uFEFF${body}`);
+  };
+
+  async function daily(actor: Actor, q: z.infer<typeof DailyQuery>, requestId: string) {
+    const regionCodes = area(actor, q.region);
+    const from = startOfCstDay(q.date);
+    const until = new Date(from.getTime() + 86_400_000);
+    const rows = await reportRows(app.db, { from, until, regionCodes, period: 'day', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
+    await audit.record({ actor, action: 'report.daily', entityType: 'report', entityId: q.date, requestId, details: { region: q.region ?? null } });
+    return { rows, series: await halfHourSeries(app.db, { from, until, regionCodes, thresholdSeconds: q.thresholdSeconds }) };
+  }
+
+  async function monthly(actor: Actor, q: z.infer<typeof MonthlyQuery>, requestId: string) {
+    const regionCodes = area(actor, q.region);
+    const from = startOfCstDay(`${q.month}-01`);
+    const [y, m] = q.month.split('-').map(Number) as [number, number];
+    const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+    const rows = await reportRows(app.db, { from, until: startOfCstDay(next), regionCodes, period: 'month', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
+    await audit.record({ actor, action: 'report.monthly', entityType: 'report', entityId: q.month, requestId, details: { region: q.region ?? null } });
+    return rows;
+  }
+
+  const doc = (summary: string, querystring: z.ZodType) => ({ config: { access: managers }, schema: { tags: ['reports'], summary, querystring, response: { 200: Body, ...errors(400, 401, 403) } } });
+
+  r.get('/api/reports/daily', doc('A day per region and topic (calls, answered, service level, handle time, abandonment, referrals, satisfaction) and per half-hour', DailyQuery), async (request) => daily(actorOf(request), request.query as z.infer<typeof DailyQuery>, request.id));
+  r.get('/api/reports/daily.csv', { config: { access: managers }, schema: { tags: ['reports'], summary: 'The daily report as CSV (UTF-8 with BOM)', querystring: DailyQuery } }, async (request, reply) => {
+    const q = request.query as z.infer<typeof DailyQuery>;
+    return csv(reply, `report-${q.date}.csv`, (await daily(actorOf(request), q, request.id)).rows);
+  });
+  r.get('/api/reports/monthly', doc('A month per region and topic', MonthlyQuery), async (request) => ({ rows: await monthly(actorOf(request), request.query as z.infer<typeof MonthlyQuery>, request.id) }));
+  r.get('/api/reports/monthly.csv', { config: { access: managers }, schema: { tags: ['reports'], summary: 'The monthly report as CSV (UTF-8 with BOM)', querystring: MonthlyQuery } }, async (request, reply) => {
+    const q = request.query as z.infer<typeof MonthlyQuery>;
+    return csv(reply, `report-${q.month}.csv`, await monthly(actorOf(request), q, request.id));
+  });
+
+  r.get(
+    '/api/reports/topic-spikes',
+    {
+      config: { access: managers },
+      schema: { tags: ['reports'], summary: 'Topics far above their four-week baseline today, per prefecture (early warning)', querystring: z.strictObject({ minCalls: z.coerce.number().int().min(1).max(10_000).default(10), ratio: z.coerce.number().min(1.1).max(100).default(3) }), response: { 200: Body, ...errors(400, 401, 403) } },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const spikes = await detectTopicSpikes(app.db, { regions: app.regions, now: new Date(), minCalls: request.query.minCalls, ratio: request.query.ratio });
+      const root = scopeRoot(actor, app.regions);
+      return { items: spikes.filter((s) => app.regions.isWithin(s.regionCode, root) || app.regions.isWithin(root, s.regionCode)) };
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import { parse } from 'csv-parse/sync';
+import { bearer, startTestApp, type TestApp } from '../support/app';
+
+describe('reports and call records', () => {
+  let t: TestApp;
+  let admin: { id: string; token: string };
+  let yushu: { id: string; token: string };
+  let agent: { id: string; token: string };
+
+  // 2026-12-01 in China Standard Time.
+  const at = (hhmm: string) => new Date(`2026-12-01T${hhmm}:00+08:00`);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await t.addUser({ username: 'admin.reports', role: 'admin', region: '630000' });
+    yushu = await t.addUser({ username: 'sup.yushu', role: 'supervisor', region: '632700' });
+    agent = await t.addUser({ username: 'agent.reports', role: 'agent', region: '632700' });
+    let n = 0;
+    const call = async (region: string, topic: string, arrived: string, o: { waitMs: number; answered: boolean; talkMs?: number; score?: number }) => {
+      const row = await t.app.db
+        .insertInto('calls')
+        .values({
+          province_code: '630000',
+          driver: 'sim',
+          external_id: `r-${++n}`,
+          caller_number: `1389761${String(n).padStart(4, '0')}`,
+          region_code: region,
+          topic,
+          status: 'ended',
+          end_reason: o.answered ? 'answered' : 'abandoned',
+          arrived_at: at(arrived),
+          queued_at: at(arrived),
+          answered_at: o.answered ? new Date(at(arrived).getTime() + o.waitMs) : null,
+          wait_ms: o.waitMs,
+          talk_ms: o.talkMs ?? null,
+          agent_id: o.answered ? agent.id : null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (o.score) await t.app.db.insertInto('survey_responses').values({ call_id: row.id, score: o.score }).execute();
+      return row.id;
+    };
+    // Yushu, labour, 09:00–09:30: 3 answered within 20 s, 1 answered late, 1 abandoned after 60 s, 1 abandoned after 5 s.
+    await call('632701', 'labour', '09:05', { waitMs: 5_000, answered: true, talkMs: 300_000, score: 5 });
+    await call('632701', 'labour', '09:10', { waitMs: 10_000, answered: true, talkMs: 200_000, score: 4 });
+    await call('632723', 'labour', '09:12', { waitMs: 19_000, answered: true, talkMs: 100_000 });
+    await call('632723', 'labour', '09:20', { waitMs: 45_000, answered: true, talkMs: 400_000 });
+    await call('632723', 'labour', '09:25', { waitMs: 60_000, answered: false });
+    await call('632701', 'labour', '09:26', { waitMs: 5_000, answered: false });
+    // Xining, family, 14:00: one answered.
+    await call('630102', 'marriage_family', '14:00', { waitMs: 1_000, answered: true, talkMs: 600_000 });
+    // The day before (not in the report).
+    await call('632701', 'labour', '00:00', { waitMs: 1_000, answered: true }).then((id) =>
+      t.app.db.updateTable('calls').set({ arrived_at: new Date(at('00:00').getTime() - 60_000) }).where('id', '=', id).execute(),
+    );
+  });
+  afterAll(async () => t.close());
+
+  const get = (url: string, token = yushu.token) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
+
+  it("gives a prefecture supervisor their area's day per region and topic, with the stated definitions", async () => {
+    const res = await get('/api/reports/daily?date=2026-12-01&byTopic=false');
+    expect(res.statusCode).toBe(200);
+    const rows = res.json().rows as { regionCode: string }[];
+    expect(rows.map((r) => r.regionCode).sort()).toEqual(['632701', '632723']);
+    const yushuCity = rows.find((r) => r.regionCode === '632701');
+    // 2 answered in time, 1 abandoned within the threshold (not counted against the service level).
+    expect(yushuCity).toMatchObject({ offered: 3, answered: 2, abandoned: 1, serviceLevel: 1, avgHandleSeconds: 250, abandonment: 0.333, satisfaction: 4.5 });
+    const chenduo = rows.find((r) => r.regionCode === '632723');
+    // 1 of (2 answered + 1 abandoned after 20 s) within 20 s.
+    expect(chenduo).toMatchObject({ offered: 3, answered: 2, abandoned: 1, serviceLevel: 0.333 });
+    const series = res.json().series as { intervalStart: number; offered: number }[];
+    expect(series).toHaveLength(48);
+    expect(series[18]).toMatchObject({ intervalStart: 540, offered: 6 });
+  });
+
+  it('exports CSV with a BOM, Chinese region names, and only the area asked for', async () => {
+    const res = await get('/api/reports/daily.csv?date=2026-12-01', admin.token);
+    expect(res.headers['content-type']).toContain('text/csv');
+    expect(res.body.startsWith('\uFEFF')).toBe(true);
+    const records = parse(res.body.slice(1), { columns: true }) as Record<string, string>[];
+    expect(records.map((r) => r.region_name)).toEqual(expect.arrayContaining(['城东区', '称多县']));
+    expect((await get('/api/reports/daily?date=2026-12-01&region=630100')).statusCode).toBe(403);
+  });
+
+  it('sums a month', async () => {
+    const rows = (await get('/api/reports/monthly?month=2026-12&byTopic=false', admin.token)).json().rows as { offered: number }[];
+    expect(rows.reduce((s, r) => s + r.offered, 0)).toBe(7);
+  });
+
+  it('call records: a supervisor sees their area with whole numbers, an agent their own masked, each read audited', async () => {
+    const list = (await get('/api/calls?from=2026-12-01&to=2026-12-01')).json().items as { id: string; region_code: string; caller_number: string }[];
+    expect(list.every((c) => c.region_code.startsWith('6327'))).toBe(true);
+    expect(list[0]!.caller_number).toMatch(/^1389761\d{4}$/);
+    const mine = (await get('/api/calls', agent.token)).json().items as { id: string; caller_number: string }[];
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine[0]!.caller_number).toMatch(/^138\*+\d{4}$/);
+    const one = await get(`/api/calls/${list[0]!.id}`);
+    expect(one.json()).toHaveProperty('timeline');
+    const audit = await t.app.db.selectFrom('audit_log').select('action').where('entity_id', '=', list[0]!.id).execute();
+    expect(audit.map((a) => a.action)).toContain('call.read');
+  });
+});

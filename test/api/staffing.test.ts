@@ -1,0 +1,74 @@
+import { bearer, startTestApp, type TestApp } from '../support/app';
+
+describe('staffing API', () => {
+  let t: TestApp;
+  let admin: { token: string };
+  let yushu: { token: string };
+  let agent: { token: string };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await t.addUser({ username: 'admin.staffing', role: 'admin', region: '630000' });
+    yushu = await t.addUser({ username: 'sup.yushu', role: 'supervisor', region: '632700' });
+    agent = await t.addUser({ username: 'agent.staffing', role: 'agent', region: '630100' });
+  });
+  afterAll(async () => t.close());
+
+  const get = (url: string, token = yushu.token) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
+
+  describe('GET /api/staffing/erlang', () => {
+    it('answers the fewest agents for the target (Erlang C), and the figures for a given number of agents', async () => {
+      const needed = await get('/api/staffing/erlang?calls=100&intervalSeconds=1800&ahtSeconds=180&targetServiceLevel=0.8&thresholdSeconds=20');
+      expect(needed.statusCode).toBe(200);
+      expect(needed.json()).toMatchObject({ model: 'erlang_c', agents: 14, erlangs: 10 });
+      expect(needed.json().serviceLevel).toBeGreaterThanOrEqual(0.8);
+      const eleven = (await get('/api/staffing/erlang?calls=100&ahtSeconds=180&agents=11')).json();
+      expect(eleven.probabilityOfWait).toBeCloseTo(0.6821, 4);
+    });
+
+    it('at or above capacity says so in a note, with a service level of 0 and no ASA, not NaN', async () => {
+      const res = (await get('/api/staffing/erlang?calls=100&ahtSeconds=180&agents=10')).json();
+      expect(res).toMatchObject({ serviceLevel: 0, asa: null, note: expect.stringContaining('at or above the agents') });
+    });
+
+    it('adds shrinkage to the agents to schedule', async () => {
+      expect((await get('/api/staffing/erlang?calls=100&ahtSeconds=180&shrinkage=0.3')).json()).toMatchObject({ agents: 14, scheduled: 20 });
+    });
+
+    it('names bad parameters, and is for supervisors and admins', async () => {
+      const bad = await get('/api/staffing/erlang?calls=-1&ahtSeconds=0');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toMatch(/calls/);
+      expect((await get('/api/staffing/erlang?calls=1&ahtSeconds=100', agent.token)).statusCode).toBe(403);
+    });
+  });
+
+  describe('/api/seat-plans/:date', () => {
+    const entries = (region: string, seats: number) => [0, 30, 510, 540].map((intervalStart) => ({ regionCode: region, intervalStart, seats }));
+
+    it('a prefecture supervisor saves and reads their part of the day; the rest of the province is kept', async () => {
+      const put = (token: string, body: Record<string, unknown>) => t.app.inject({ method: 'PUT', url: '/api/seat-plans/2026-12-01', headers: bearer(token), payload: body });
+      expect((await put(admin.token, { entries: [...entries('630100', 8), ...entries('632700', 2)] })).statusCode).toBe(200);
+      const mine = await put(yushu.token, { entries: entries('632723', 3) });
+      expect(mine.statusCode).toBe(200);
+      expect(mine.json().entries).toEqual(entries('632723', 3));
+
+      const all = (await get('/api/seat-plans/2026-12-01', admin.token)).json().entries;
+      expect(all.filter((e: { regionCode: string }) => e.regionCode === '630100')).toHaveLength(4);
+      // The Yushu supervisor's save replaced Yushu's part (the prefecture row is gone), nothing else.
+      expect(all.filter((e: { regionCode: string }) => e.regionCode === '632700')).toHaveLength(0);
+      expect((await get('/api/seat-plans/2026-12-01')).json().entries.every((e: { regionCode: string }) => e.regionCode.startsWith('6327'))).toBe(true);
+    });
+
+    it('refuses entries outside the area, unknown regions, bad intervals and duplicates, changing nothing', async () => {
+      const put = (body: Record<string, unknown>) => t.app.inject({ method: 'PUT', url: '/api/seat-plans/2026-12-02', headers: bearer(yushu.token), payload: body });
+      expect((await put({ entries: entries('630100', 1) })).statusCode).toBe(403);
+      expect((await put({ entries: [{ regionCode: '999999', intervalStart: 0, seats: 1 }] })).statusCode).toBe(400);
+      const odd = await put({ entries: [{ regionCode: '632723', intervalStart: 45, seats: 1 }] });
+      expect(odd.statusCode).toBe(400);
+      expect(odd.json().message).toMatch(/intervalStart/);
+      expect((await put({ entries: [...entries('632723', 1), ...entries('632723', 2)] })).statusCode).toBe(400);
+      expect((await get('/api/seat-plans/2026-12-02')).json()).toMatchObject({ saved: false, entries: [] });
+    });
+  });
+});
