@@ -43,6 +43,24 @@ describe('staffing API', () => {
     });
   });
 
+  describe('moving an agent between regions', () => {
+    it("takes effect in routing at once: the agent's next call comes from the new region", async () => {
+      const mover = await t.addUser({ username: 'agent.mover', role: 'agent', region: '632701', languages: { zh: 5 }, topics: { labour: 5 } });
+      await t.app.router.login({ id: mover.id, regionCode: '632701', languages: { zh: 5 }, topics: { labour: 5 } });
+      await t.app.router.setReady(mover.id);
+      const res = await t.app.inject({ method: 'PATCH', url: `/api/agents/${mover.id}`, headers: bearer(yushu.token), payload: { servingRegion: '632723' } });
+      expect(res.statusCode).toBe(200);
+      expect(t.app.router.liveAgent(mover.id)).toMatchObject({ regionCode: '632723', state: 'ready' });
+      await t.app.router.enqueue({ id: '5f0b7f8e-0000-4000-8000-000000000001', regionCode: '632723', language: 'zh', topic: 'labour', priority: 0 });
+      await t.app.router.settled();
+      expect(t.app.router.liveAgent(mover.id)).toMatchObject({ state: 'reserved', callId: '5f0b7f8e-0000-4000-8000-000000000001' });
+      // Outside the supervisor's prefecture: refused, and routing unchanged.
+      const away = await t.app.inject({ method: 'PATCH', url: `/api/agents/${mover.id}`, headers: bearer(yushu.token), payload: { servingRegion: '630102' } });
+      expect(away.statusCode).toBe(403);
+      expect(t.app.router.liveAgent(mover.id)?.regionCode).toBe('632723');
+    });
+  });
+
   describe('/api/seat-plans/:date', () => {
     const entries = (region: string, seats: number) => [0, 30, 510, 540].map((intervalStart) => ({ regionCode: region, intervalStart, seats }));
 
