@@ -43,6 +43,47 @@ describe('staffing API', () => {
     });
   });
 
+  describe('Erlang A, recommendations and simulation', () => {
+    it('with patienceSeconds the answer is Erlang A: abandonment given, and a load above the agents still has numbers', async () => {
+      const a = (await get('/api/staffing/erlang?calls=100&ahtSeconds=180&patienceSeconds=60&agents=8')).json();
+      expect(a.model).toBe('erlang_a');
+      expect(a.probabilityOfAbandon).toBeGreaterThan(0);
+      expect(Number.isFinite(a.serviceLevel)).toBe(true);
+      expect(Number.isFinite(a.asa)).toBe(true);
+    });
+
+    it("recommends seats for the supervisor's area only, within the budget, beside the proportional split", async () => {
+      const res = await get('/api/staffing/recommendation?date=2026-12-03&budget=12');
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body.regions.length).toBeGreaterThan(1);
+      expect(body.regions.every((r: { code: string }) => r.code.startsWith('6327'))).toBe(true);
+      for (let i = 0; i < 48; i++) {
+        const used = body.regions.reduce((sum: number, r: { seats: number[] }) => sum + r.seats[i]!, 0);
+        const proportional = body.regions.reduce((sum: number, r: { proportional: number[] }) => sum + r.proportional[i]!, 0);
+        expect(used).toBeLessThanOrEqual(body.budget[i]);
+        expect(proportional).toBeLessThanOrEqual(body.budget[i]);
+      }
+      expect(body.regions.every((r: { method: string }) => r.method === 'population')).toBe(true);
+      expect(Number.isFinite(body.summary.serviceLevel)).toBe(true);
+      expect((await get('/api/staffing/recommendation?date=2026-12-03&region=630100')).statusCode).toBe(403);
+    });
+
+    it('simulates a day under the recommended plan; a saved plan that does not exist is named', async () => {
+      const post = (body: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/api/staffing/simulate', headers: bearer(yushu.token), payload: body });
+      const res = await post({ date: '2026-12-03', plan: 'recommended', budget: 12, perCapitaDailyCalls: 0.0005 });
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body.province.offered).toBeGreaterThan(0);
+      expect(body.province.serviceLevel).toBeGreaterThanOrEqual(0);
+      expect(body.province.serviceLevel).toBeLessThanOrEqual(1);
+      expect(Object.keys(body.regions).every((c) => c.startsWith('6327'))).toBe(true);
+      const missing = await post({ date: '2026-12-04', plan: 'saved' });
+      expect(missing.statusCode).toBe(400);
+      expect(missing.json().message).toContain('no seat plan is saved for 2026-12-04');
+    });
+  });
+
   describe('moving an agent between regions', () => {
     it("takes effect in routing at once: the agent's next call comes from the new region", async () => {
       const mover = await t.addUser({ username: 'agent.mover', role: 'agent', region: '632701', languages: { zh: 5 }, topics: { labour: 5 } });

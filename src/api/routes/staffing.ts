@@ -3,6 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../auth/plugin';
 import { agentsForTarget, erlangC, type ErlangCResult } from '../../staffing/erlang';
+import { agentsForTargetA, erlangA } from '../../staffing/erlang-a';
+import { planner, RecommendationQuery, SimulateBody } from '../../staffing/planner';
 import { PlanDate, SeatPlanBody, seatPlans } from '../../staffing/seat-plans';
 import { errors } from '../schemas';
 
@@ -56,7 +58,6 @@ export async function staffingRoutes(app: FastifyInstance) {
       const q = request.query;
       const load = { calls: q.calls, intervalSeconds: q.intervalSeconds, ahtSeconds: q.ahtSeconds, thresholdSeconds: q.thresholdSeconds };
       if (q.patienceSeconds !== undefined) {
-        const { erlangA, agentsForTargetA } = await loadErlangA();
         const result =
           q.agents !== undefined
             ? { ...erlangA({ ...load, agents: q.agents, patienceSeconds: q.patienceSeconds }), scheduled: Math.ceil(q.agents / (1 - q.shrinkage) - 1e-9) }
@@ -69,6 +70,36 @@ export async function staffingRoutes(app: FastifyInstance) {
           : agentsForTarget({ ...load, targetServiceLevel: q.targetServiceLevel, shrinkage: q.shrinkage });
       return answer('erlang_c', result);
     },
+  );
+
+  const plan = planner({ app, plans });
+
+  r.get(
+    '/api/staffing/recommendation',
+    {
+      config: { access: managers },
+      schema: {
+        tags: ['staffing'],
+        summary: 'Seats per region per half-hour for a day: forecast from the call history (or population), allocated by marginal gain with overflow pooling, beside a population-proportional split',
+        querystring: RecommendationQuery,
+        response: { 200: Body, ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => plan.recommend(actorOf(request), request.query),
+  );
+
+  r.post(
+    '/api/staffing/simulate',
+    {
+      config: { access: managers },
+      schema: {
+        tags: ['staffing'],
+        summary: "Simulate a day under a plan (saved, recommended, or given): arrivals, handle times, patience and the routing policy's overflow steps",
+        body: SimulateBody,
+        response: { 200: Body, ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => plan.simulate(actorOf(request), request.body),
   );
 
   r.get(
@@ -111,6 +142,3 @@ function answer(model: 'erlang_c' | 'erlang_a', r: ErlangCResult & { scheduled: 
     note: r.note,
   };
 }
-
-// TEMP until erlang-a lands
-async function loadErlangA(): Promise<any> { throw new Error('not yet'); }

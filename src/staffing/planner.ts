@@ -1,0 +1,172 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Actor } from '../auth/actor';
+import { assertInScope, scopeRoot } from '../auth/scope';
+import { Errors } from '../errors/errors';
+import { intervalHistory } from '../reports/history';
+import { allocateSeats } from './allocate';
+import { forecastDay } from './forecast';
+import { PlanDate, PlanEntry, type seatPlans } from './seat-plans';
+import { simulateDay } from './simulate';
+
+const INTERVALS = 48;
+const HISTORY_WEEKS = 8;
+const CST_MS = 8 * 3600_000;
+/** Qinghai answered about 175 calls a day for 5.92 million people (2023–24): about 3 calls per 100,000 a day. */
+const DEFAULT_PER_CAPITA = 175 / 5_923_957;
+
+const RegionCode = z.string().regex(/^\d{6}$/, 'must be a 6-digit region code');
+const Targets = {
+  region: RegionCode.optional(),
+  targetServiceLevel: z.coerce.number().gt(0).lt(1).default(0.8),
+  thresholdSeconds: z.coerce.number().min(1).max(600).default(20),
+  shrinkage: z.coerce.number().min(0).lt(1).default(0),
+  minSeats: z.coerce.number().int().min(0).max(100).default(0),
+  /** Seats available in every interval with calls; default: the agent accounts in the area. */
+  budget: z.coerce.number().int().min(0).max(100_000).optional(),
+  perCapitaDailyCalls: z.coerce.number().positive().max(1).default(DEFAULT_PER_CAPITA),
+};
+
+export const RecommendationQuery = z.strictObject({ date: PlanDate, ...Targets });
+export type RecommendationQuery = z.infer<typeof RecommendationQuery>;
+
+export const SimulateBody = z.strictObject({
+  date: PlanDate,
+  plan: z.union([z.literal('saved'), z.literal('recommended'), z.strictObject({ entries: z.array(PlanEntry).max(50_000) })]),
+  seed: z.number().int().min(0).max(2 ** 31).default(1),
+  /** Callers' mean patience; null: nobody hangs up (Erlang C conditions). */
+  patienceSeconds: z.number().positive().max(3600).nullable().default(120),
+  ...Targets,
+});
+export type SimulateBody = z.infer<typeof SimulateBody>;
+
+/**
+ * Recommendations and simulations for a supervisor's area: the forecast from the area's call
+ * history (population where it is thin), seats allocated by marginal gain, and a day simulated
+ * under a saved, recommended or given plan.
+ */
+export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnType<typeof seatPlans> }) {
+  const { regions } = app;
+
+  function area(actor: Actor, region: string | undefined): string[] {
+    const root = region ?? scopeRoot(actor, regions);
+    if (!regions.get(root)) throw new Errors.UNKNOWN_REGION('region', root);
+    assertInScope(actor, root, regions);
+    return regions.subtree(root);
+  }
+
+  const aht = () => (app.router.store.state.stats()?.handleMs ?? app.router.settings.defaultHandleSeconds * 1000) / 1000;
+
+  async function demand(date: string, codes: string[], perCapita: number) {
+    const dayStart = Date.parse(`${date}T00:00:00Z`) - CST_MS;
+    const history = await intervalHistory(app.db, { since: new Date(dayStart - HISTORY_WEEKS * 7 * 86_400_000), until: new Date(dayStart), regionCodes: codes });
+    return forecastDay({
+      date,
+      regions: codes.map((code) => ({ code, population: ownPopulation(code, codes) })),
+      history,
+      perCapitaDailyCalls: perCapita,
+      weeks: HISTORY_WEEKS,
+    });
+  }
+
+  /**
+   * Calls are recorded at the most precise region known (a county, or a prefecture when the
+   * caller could not be placed further), so a prefecture's own demand is from the part of its
+   * population not in a county of the list — usually none.
+   */
+  function ownPopulation(code: string, codes: string[]): number {
+    const r = regions.get(code)!;
+    if (r.level === 'county') return r.populationEstimate;
+    const children = regions.children(code).filter((c) => codes.includes(c.code));
+    return Math.max(0, r.populationEstimate - children.reduce((s, c) => s + c.populationEstimate, 0));
+  }
+
+  async function recommend(actor: Actor, q: RecommendationQuery) {
+    const codes = area(actor, q.region);
+    const inArea = new Set(codes);
+    const forecast = await demand(q.date, codes, q.perCapitaDailyCalls);
+    const accounts = await app.db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'agent').where('disabled', '=', false).where('region_code', 'in', codes).executeTakeFirstOrThrow();
+    const seatsAvailable = q.budget ?? Number(accounts.n);
+    const hasCalls = Array.from({ length: INTERVALS }, (_, i) => codes.some((c) => (forecast.byRegion[c]?.[i] ?? 0) > 0));
+    const budget = hasCalls.map((busy) => (busy ? seatsAvailable : 0));
+    const ahtSeconds = aht();
+    const allocation = allocateSeats({
+      intervalSeconds: 1800,
+      ahtSeconds,
+      thresholdSeconds: q.thresholdSeconds,
+      targetServiceLevel: q.targetServiceLevel,
+      shrinkage: q.shrinkage,
+      budget,
+      regions: codes.map((code) => {
+        const r = regions.get(code)!;
+        return { code, parentCode: r.parentCode && inArea.has(r.parentCode) ? r.parentCode : null, population: r.populationEstimate, minSeats: q.minSeats };
+      }),
+      demand: forecast.byRegion,
+    });
+    return {
+      date: q.date,
+      ahtSeconds: Math.round(ahtSeconds),
+      budget,
+      regions: codes.map((code) => {
+        const r = regions.get(code)!;
+        return {
+          code,
+          name: r.nameZh,
+          nameEn: r.namePinyin,
+          level: r.level,
+          population: r.populationEstimate,
+          method: forecast.method[code] ?? 'population',
+          forecast: (forecast.byRegion[code] ?? new Array(INTERVALS).fill(0)).map((x) => Math.round(x * 10) / 10),
+          seats: allocation.intervals.map((i) => i.seats[code] ?? 0),
+          proportional: allocation.intervals.map((i) => i.proportional[code] ?? 0),
+        };
+      }),
+      intervals: allocation.intervals.map((i) => ({ start: i.start, budget: i.budget, expected: i.expected.province, expectedProportional: i.expectedProportional.province })),
+      summary: allocation.summary,
+      forecast: { byRegion: forecast.byRegion },
+    };
+  }
+
+  async function simulate(actor: Actor, body: SimulateBody) {
+    const codes = area(actor, body.region);
+    const inArea = new Set(codes);
+    const recommendation = await recommend(actor, { ...body, date: body.date });
+    let matrix: Record<string, number[]>;
+    if (body.plan === 'recommended') {
+      matrix = Object.fromEntries(recommendation.regions.map((r) => [r.code, r.seats]));
+    } else if (body.plan === 'saved') {
+      const saved = await plans.matrix(body.date);
+      if (!saved) throw new Errors.VALIDATION(`plan: no seat plan is saved for ${body.date}`);
+      matrix = Object.fromEntries(Object.entries(saved).filter(([code]) => inArea.has(code)));
+    } else {
+      matrix = {};
+      body.plan.entries.forEach((e, i) => {
+        if (!regions.get(e.regionCode)) throw new Errors.UNKNOWN_REGION(`plan.entries.${i}.regionCode`, e.regionCode);
+        if (!inArea.has(e.regionCode)) throw new Errors.OUT_OF_SCOPE(e.regionCode, scopeRoot(actor, regions));
+        (matrix[e.regionCode] ??= new Array(INTERVALS).fill(0))[e.intervalStart / 30] = e.seats;
+      });
+    }
+    const result = simulateDay(
+      {
+        seed: body.seed,
+        intervalSeconds: 1800,
+        ahtSeconds: aht(),
+        patienceSeconds: body.patienceSeconds,
+        thresholdSeconds: body.thresholdSeconds,
+        plan: matrix,
+        demand: recommendation.forecast.byRegion,
+        steps: app.router.settings.steps,
+      },
+      regions,
+    );
+    return {
+      date: body.date,
+      plan: typeof body.plan === 'string' ? body.plan : 'given',
+      province: result.province,
+      regions: Object.fromEntries(Object.entries(result.regions).map(([code, o]) => [code, { ...o, name: regions.get(code)?.nameZh ?? code }])),
+      calls: result.calls,
+    };
+  }
+
+  return { recommend, simulate };
+}
