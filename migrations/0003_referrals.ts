@@ -25,6 +25,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema.alterTable('tickets').addColumn('reviewed_by', 'uuid', (c) => c.references('agents.id')).execute();
   await db.schema.alterTable('tickets').addColumn('reviewed_at', 'timestamptz').execute();
+  // The wallboard polls for calls newly flagged as a risk; risk-flagged tickets are few.
+  await db.schema.createIndex('tickets_risk_updated_idx').on('tickets').column('updated_at').where(sql.ref('risk_flag'), '=', true).execute();
 
   await db.schema
     .createTable('callback_tasks')
@@ -44,6 +46,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('callback_tasks').execute();
+  await db.schema.dropIndex('tickets_risk_updated_idx').execute();
   await db.schema.alterTable('tickets').dropColumn('reviewed_at').execute();
   await db.schema.alterTable('tickets').dropColumn('reviewed_by').execute();
   await db.schema.dropIndex('referrals_status_close_due_idx').execute();

@@ -1,10 +1,94 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { agentsRepository } from '../agents/agents-repository';
+import { actorOf } from '../auth/plugin';
+import { detectTopicSpikes } from '../reports/early-warning';
+import { AlertFeed } from './alert-feed';
+import { supervisorPageRoutes } from './page-routes';
+import { Wallboard } from './wallboard';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    wallboard: Wallboard;
+    supervisorAlerts: AlertFeed;
+  }
+}
 
 /** The supervisors' live wallboard: /supervisors/ws and the /supervisor page. */
 export const supervisorsPlugin = fp(
   async function supervisors(app: FastifyInstance) {
-    void app;
+    const feed = new AlertFeed();
+    const agents = agentsRepository(app.db);
+    const wallboard = new Wallboard({
+      router: app.router,
+      db: app.db,
+      regions: app.regions,
+      provinceCode: app.province.code,
+      provinceLanguages: app.province.languages,
+      feed,
+      log: app.log,
+      loadActor: async (id) => {
+        const row = await agents.findById(id);
+        return row && !row.disabled ? { id: row.id, username: row.username, displayName: row.display_name, role: row.role, regionCode: row.region_code, organisationId: row.organisation_id } : null;
+      },
+      detectSpikes: (now) => detectTopicSpikes(app.db, { regions: app.regions, now }),
+    });
+
+    // Every node hears every overdue mark and routing event, and tells its own boards.
+    app.referralSweeper.onAlert((a) =>
+      feed.publish({
+        kind: 'referral_overdue',
+        regionCode: wallboard.known(a.regionCode),
+        deadline: a.deadline,
+        referralId: a.referralId,
+        referralKind: a.referralKind,
+        ticketNumber: a.ticketNumber,
+        organisation: a.organisation,
+        dueAt: a.dueAt,
+        at: a.at,
+      }),
+    );
+    app.router.on((e) => {
+      if (e.type !== 'alert.missed') return;
+      const now = app.router.now();
+      feed.publish({
+        kind: 'missed_call',
+        regionCode: wallboard.known(e.call.regionCode),
+        callId: e.call.id,
+        missedBy: e.missedBy,
+        topic: e.call.topic,
+        language: e.call.language,
+        waitedSeconds: Math.max(0, Math.round((now - e.call.enqueuedAt) / 1000)),
+        at: new Date(now).toISOString(),
+      });
+    });
+
+    wallboard.start();
+    app.decorate('wallboard', wallboard);
+    app.decorate('supervisorAlerts', feed);
+    app.addHook('onClose', () => wallboard.stop());
+
+    app.withTypeProvider<ZodTypeProvider>().get(
+      '/supervisors/ws',
+      {
+        websocket: true,
+        // Agents and organisation accounts are refused before the upgrade (403).
+        config: { access: ['supervisor', 'admin'] },
+        schema: {
+          tags: ['supervisors'],
+          summary: 'Supervisors\' live wallboard WebSocket (protocol: src/supervisors/protocol.ts); the token goes in the query',
+          querystring: z.object({ token: z.string().max(4096) }),
+        },
+      },
+      (socket, request) => {
+        const exp = app.jwt.decode<{ exp?: number }>(request.query.token)?.exp;
+        wallboard.attach(socket, actorOf(request), typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY);
+      },
+    );
+
+    await app.register(supervisorPageRoutes);
   },
   { name: 'supervisors', dependencies: ['queue', 'tickets', 'auth'] },
 );

@@ -1,0 +1,154 @@
+/**
+ * The agents panel: agents serving in the focused region (GET /api/agents, which the server
+ * limits to the supervisor's area), their state now (GET /api/queue/snapshot), and a move to
+ * another region of the area (PATCH /api/agents/:id { servingRegion }), which routing applies
+ * at once.
+ */
+
+import { getLang, pick, t } from './i18n.js';
+import { api, query } from './api.js';
+import { $, element, textOf } from './util.js';
+
+export function createAgentsPanel(ctx) {
+  const state = {
+    focus: null,
+    loading: false,
+    items: [],
+    live: new Map(), // agent id → state
+    status: null, // { text, tone }
+    busy: new Set(), // agent ids being moved
+    seq: 0,
+  };
+
+  function statusOf(res) {
+    if (res.network) return { key: 'staffing.network' };
+    if (res.unavailable) return { key: 'staffing.unavailable' };
+    if (res.rateLimited) return { key: 'staffing.rateLimited' };
+    return res.message ?? { key: 'staffing.failed', params: { detail: res.status } };
+  }
+
+  async function load() {
+    const focus = ctx.focus();
+    if (!ctx.token() || !focus) return;
+    const seq = ++state.seq;
+    state.focus = focus;
+    state.loading = true;
+    state.status = null;
+    render();
+    const [list, snapshot] = await Promise.all([
+      api('GET', `/api/agents${query({ region: focus, role: 'agent', limit: 500 })}`, { token: ctx.token() }),
+      api('GET', `/api/queue/snapshot${query({ region: focus })}`, { token: ctx.token() }),
+    ]);
+    if (seq !== state.seq) return;
+    state.loading = false;
+    if (list.status === 401) return ctx.onUnauthorised();
+    if (!list.ok) {
+      state.items = [];
+      state.status = { text: statusOf(list), tone: 'error' };
+    } else {
+      state.items = [...(list.body?.items ?? [])].sort((a, b) => a.servingRegion.localeCompare(b.servingRegion) || a.username.localeCompare(b.username));
+    }
+    state.live = new Map(snapshot.ok ? (snapshot.body?.agents ?? []).map((a) => [a.id, a.state]) : []);
+    render();
+  }
+
+  async function move(agent, select) {
+    const to = select.value;
+    if (!to || to === agent.servingRegion) {
+      state.status = { text: { key: 'agents.same' }, tone: 'error' };
+      render();
+      return;
+    }
+    state.busy.add(agent.id);
+    render();
+    const res = await api('PATCH', `/api/agents/${encodeURIComponent(agent.id)}`, { token: ctx.token(), body: { servingRegion: to } });
+    state.busy.delete(agent.id);
+    if (res.status === 401) return ctx.onUnauthorised();
+    if (res.ok) {
+      const name = res.body?.displayName || agent.displayName || agent.username;
+      state.status = { text: { key: 'agents.moved', params: { name, region: ctx.regionName(to) } }, tone: 'success' };
+      ctx.notify(state.status.text, 'success');
+      await load();
+      // The moved agent's row may have left the focused region; the message stays.
+      state.status = { text: { key: 'agents.moved', params: { name, region: ctx.regionName(to) } }, tone: 'success' };
+    } else {
+      state.status = { text: statusOf(res), tone: 'error' };
+    }
+    render();
+  }
+
+  function languageNames(languages) {
+    const catalogue = ctx.catalogue().languages;
+    return Object.keys(languages ?? {})
+      .map((code) => {
+        const l = catalogue.find((x) => x.code === code);
+        return l ? pick(l.zh, l.en) : code;
+      })
+      .join('、');
+  }
+
+  function render() {
+    const status = $('agents-status');
+    const text = state.loading ? { key: 'agents.loading' } : state.status?.text ?? (state.items.length === 0 && state.focus ? { key: 'agents.empty' } : null);
+    status.hidden = !text;
+    status.textContent = textOf(text);
+    status.dataset.tone = state.loading ? 'info' : (state.status?.tone ?? 'info');
+
+    const body = $('agents-rows');
+    // Keep a select the supervisor is using: rebuild only when something shown changed.
+    const key = JSON.stringify([getLang(), state.items.map((a) => [a.id, a.servingRegion, a.displayName, state.live.get(a.id), state.busy.has(a.id)])]);
+    if (body.dataset.key === key) return;
+    body.dataset.key = key;
+    const regions = ctx.regions();
+    body.replaceChildren(...state.items.map((agent) => row(agent, regions)));
+  }
+
+  function row(agent, regions) {
+    const tr = element('tr');
+    tr.dataset.agentId = agent.id;
+    tr.dataset.username = agent.username;
+    const name = element('th', null, agent.displayName);
+    name.scope = 'row';
+    if (agent.disabled) name.append(element('span', 'tag', t('agents.disabled')));
+    const live = state.live.get(agent.id) ?? 'offline';
+    const stateCell = element('td');
+    stateCell.append(element('span', 'state-badge', t(`state.${live}`)));
+    stateCell.firstChild.dataset.state = live;
+    const moveCell = element('td', 'move-cell');
+    const select = element('select');
+    select.setAttribute('aria-label', `${t('agents.moveTo')} · ${agent.displayName}`);
+    for (const r of regions) select.append(new Option(pick(r.name, r.nameEn), r.code));
+    select.value = agent.servingRegion;
+    const button = element('button', 'btn btn--small', t('agents.move'));
+    button.type = 'button';
+    button.disabled = state.busy.has(agent.id);
+    button.addEventListener('click', () => move(agent, select));
+    moveCell.append(select, button);
+    const serving = element('td', 'serving', ctx.regionName(agent.servingRegion));
+    serving.dataset.code = agent.servingRegion;
+    tr.append(name, element('td', 'muted', agent.username), serving, stateCell, element('td', null, languageNames(agent.languages)), moveCell);
+    return tr;
+  }
+
+  return {
+    load,
+    render,
+    /** A new board: refresh agents' states now and then while the panel is open. */
+    boardChanged() {
+      if (ctx.focus() !== state.focus || $('agents-view').hidden || state.loading) return;
+      if (Date.now() - (state.refreshedAt ?? 0) < 10_000) return;
+      state.refreshedAt = Date.now();
+      void api('GET', `/api/queue/snapshot${query({ region: state.focus })}`, { token: ctx.token() }).then((res) => {
+        if (!res.ok) return;
+        state.live = new Map((res.body?.agents ?? []).map((a) => [a.id, a.state]));
+        render();
+      });
+    },
+    reset() {
+      state.seq++;
+      Object.assign(state, { focus: null, loading: false, items: [], live: new Map(), status: null, busy: new Set() });
+      $('agents-rows').dataset.key = '';
+      render();
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import type { LiveAgent, LiveCall } from '../queue/types';
+import type { RegionDirectory } from '../regions/region-directory';
+import { agentsForTarget } from '../staffing/erlang';
+import type { AgentsByState, Figures } from './protocol';
+
+/**
+ * The wallboard's figures, as pure functions of what was read (a router snapshot, grouped call
+ * counts, the seat plan's entries). Every figure of a region covers its whole subtree: a call or
+ * an agent counts towards its own region and every region above it.
+ *
+ * Definitions (the threshold T is 20 s unless the routing settings carry
+ * `serviceLevelThresholdSeconds`; "today" is the China-time calendar day):
+ * - waiting: calls in the queue not yet answered (waiting, or ringing an agent); scheduled
+ *   callbacks not yet due are not counted. longestWaitSeconds: the longest of their waits.
+ * - agents: signed-in agents by state, by their serving region. seatsLoggedIn: their sum
+ *   (every state but offline).
+ * - offeredToday: inbound calls that joined the queue today (menus-only hang-ups excluded);
+ *   answeredToday / abandonedToday: of those, answered by an agent / hung up while waiting.
+ * - serviceLevelToday: answered within T ÷ (answered + abandoned after waiting more than T),
+ *   the usual definition that leaves out callers who hang up within T; null with no such call.
+ * - serviceLevel30m: the same over calls answered or abandoned in the last 30 minutes.
+ * - abandonmentToday: abandonedToday ÷ offeredToday; null when nothing was offered.
+ * - seatsPlanned: today's saved seat plan for the current half-hour, summed over the subtree;
+ *   null when no plan was saved for today.
+ * - seatsNeeded: Erlang C agents on the phones for the last 30 minutes' offered calls (taken as
+ *   this half-hour's load), the router's handle time, 80 % within T. A prefecture's figure is
+ *   computed on its pooled load, so it may be below the sum of its counties' (overflow pools them).
+ */
+
+export const THIRTY_MINUTES_MS = 30 * 60_000;
+export const TARGET_SERVICE_LEVEL = 0.8;
+export const DEFAULT_THRESHOLD_SECONDS = 20;
+const CST_MS = 8 * 3600_000;
+const DAY_MS = 86_400_000;
+
+/** Calls counted per region by the database, each region on its own (not yet rolled up). */
+export interface CallCounts {
+  offeredToday: number;
+  answeredToday: number;
+  answeredInThresholdToday: number;
+  abandonedToday: number;
+  abandonedAfterThresholdToday: number;
+  offered30m: number;
+  answered30m: number;
+  answeredInThreshold30m: number;
+  abandonedAfterThreshold30m: number;
+}
+
+export interface LiveCounts {
+  waiting: number;
+  longestWaitSeconds: number;
+  agents: AgentsByState;
+}
+
+export const emptyCallCounts = (): CallCounts => ({
+  offeredToday: 0,
+  answeredToday: 0,
+  answeredInThresholdToday: 0,
+  abandonedToday: 0,
+  abandonedAfterThresholdToday: 0,
+  offered30m: 0,
+  answered30m: 0,
+  answeredInThreshold30m: 0,
+  abandonedAfterThreshold30m: 0,
+});
+
+export const emptyLiveCounts = (): LiveCounts => ({ waiting: 0, longestWaitSeconds: 0, agents: { ready: 0, reserved: 0, on_call: 0, wrap_up: 0, not_ready: 0 } });
+
+/** The start of the China-time day holding `at`. */
+export function chinaDayStart(at: number): Date {
+  return new Date(Math.floor((at + CST_MS) / DAY_MS) * DAY_MS - CST_MS);
+}
+
+/** 'YYYY-MM-DD' of the China-time day holding `at`. */
+export function chinaDate(at: number): string {
+  return new Date(at + CST_MS).toISOString().slice(0, 10);
+}
+
+/** The half-hour holding `at`, in minutes after China-time midnight (0, 30, …, 1410). */
+export function halfHourOf(at: number): number {
+  const minutes = Math.floor(((at + CST_MS) % DAY_MS) / 60_000);
+  return minutes - (minutes % 30);
+}
+
+/**
+ * A region's code and every code above it, cached: the tree is small and fixed while the app
+ * runs. A code the directory does not know (or none) counts for the province only.
+ */
+export class Lineages {
+  private readonly cache = new Map<string, string[]>();
+
+  constructor(private readonly regions: RegionDirectory) {}
+
+  of(code: string | null | undefined): string[] {
+    const key = code ?? '';
+    let codes = this.cache.get(key);
+    if (!codes) {
+      const lineage = code ? this.regions.lineage(code).map((r) => r.code) : [];
+      codes = lineage.length ? lineage : [this.regions.province.code];
+      this.cache.set(key, codes);
+    }
+    return codes;
+  }
+}
+
+/** Waiting calls and agents by state from one pass over a router snapshot. */
+export function liveCounts(snapshot: { calls: Iterable<LiveCall>; agents: Iterable<LiveAgent> }, now: number, lineages: Lineages): Map<string, LiveCounts> {
+  const out = new Map<string, LiveCounts>();
+  const at = (code: string) => {
+    let v = out.get(code);
+    if (!v) out.set(code, (v = emptyLiveCounts()));
+    return v;
+  };
+  for (const c of snapshot.calls) {
+    if (c.status !== 'waiting' && c.status !== 'offered') continue;
+    const waited = Math.max(0, Math.floor((now - c.enqueuedAt) / 1000));
+    for (const code of lineages.of(c.regionCode)) {
+      const v = at(code);
+      v.waiting++;
+      if (waited > v.longestWaitSeconds) v.longestWaitSeconds = waited;
+    }
+  }
+  for (const a of snapshot.agents) {
+    if (a.state === 'offline') continue;
+    for (const code of lineages.of(a.regionCode)) at(code).agents[a.state]++;
+  }
+  return out;
+}
+
+/** Per-region call counts added up the tree. */
+export function rollUpCalls(rows: Iterable<{ regionCode: string | null } & CallCounts>, lineages: Lineages): Map<string, CallCounts> {
+  const out = new Map<string, CallCounts>();
+  for (const row of rows) {
+    for (const code of lineages.of(row.regionCode)) {
+      let v = out.get(code);
+      if (!v) out.set(code, (v = emptyCallCounts()));
+      for (const k of Object.keys(v) as (keyof CallCounts)[]) v[k] += Number(row[k]) || 0;
+    }
+  }
+  return out;
+}
+
+/** Planned seats added up the tree; null for every region when no plan exists. */
+export function rollUpSeats(entries: Iterable<{ regionCode: string; seats: number }>, lineages: Lineages): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of entries) for (const code of lineages.of(e.regionCode)) out.set(code, (out.get(code) ?? 0) + Number(e.seats));
+  return out;
+}
+
+/** Answered within the threshold over answered plus abandoned after it; null when both are 0. */
+export function serviceLevel(answeredInThreshold: number, answered: number, abandonedAfterThreshold: number): number | null {
+  const denominator = answered + abandonedAfterThreshold;
+  return denominator > 0 ? round3(answeredInThreshold / denominator) : null;
+}
+
+/** Agents on the phones Erlang C needs for `calls` in half an hour; 0 for no calls. */
+export function seatsNeeded(calls: number, ahtSeconds: number, thresholdSeconds: number, target = TARGET_SERVICE_LEVEL): number {
+  if (!(calls > 0) || !(ahtSeconds > 0)) return 0;
+  return agentsForTarget({ calls, intervalSeconds: THIRTY_MINUTES_MS / 1000, ahtSeconds, targetServiceLevel: target, thresholdSeconds }).agents;
+}
+
+export interface FigureInputs {
+  live: Map<string, LiveCounts>;
+  calls: Map<string, CallCounts>;
+  /** Null: no plan saved for today. */
+  planned: Map<string, number> | null;
+  ahtSeconds: number;
+  thresholdSeconds: number;
+}
+
+/** The figures of one region (its subtree), from rolled-up inputs. */
+export function figuresOf(code: string, o: FigureInputs, needed: (calls: number) => number): Figures {
+  const live = o.live.get(code) ?? emptyLiveCounts();
+  const c = o.calls.get(code) ?? emptyCallCounts();
+  const a = live.agents;
+  return {
+    waiting: live.waiting,
+    longestWaitSeconds: live.longestWaitSeconds,
+    agents: { ...a },
+    offeredToday: c.offeredToday,
+    answeredToday: c.answeredToday,
+    abandonedToday: c.abandonedToday,
+    serviceLevelToday: serviceLevel(c.answeredInThresholdToday, c.answeredToday, c.abandonedAfterThresholdToday),
+    serviceLevel30m: serviceLevel(c.answeredInThreshold30m, c.answered30m, c.abandonedAfterThreshold30m),
+    abandonmentToday: c.offeredToday > 0 ? round3(c.abandonedToday / c.offeredToday) : null,
+    offered30m: c.offered30m,
+    seatsPlanned: o.planned ? (o.planned.get(code) ?? 0) : null,
+    seatsLoggedIn: a.ready + a.reserved + a.on_call + a.wrap_up + a.not_ready,
+    seatsNeeded: needed(c.offered30m),
+  };
+}
+
+/** Figures of every region of the directory; Erlang C is run once per distinct load. */
+export function allFigures(codes: Iterable<string>, o: FigureInputs): Map<string, Figures> {
+  const memo = new Map<number, number>();
+  const needed = (calls: number) => {
+    let n = memo.get(calls);
+    if (n === undefined) memo.set(calls, (n = seatsNeeded(calls, o.ahtSeconds, o.thresholdSeconds)));
+    return n;
+  };
+  const out = new Map<string, Figures>();
+  for (const code of codes) out.set(code, figuresOf(code, o, needed));
+  return out;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,180 @@
+/// <reference lib="dom" />
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../support/app';
+
+/**
+ * The /supervisor page in a real browser (Debian's Chromium, never a downloaded one) against the
+ * real app with the simulator placing calls: a prefecture supervisor watches their board, sees a
+ * call arrive, moves an agent, and reads it in English. Screenshots in test-artifacts/supervisor/.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'supervisor');
+
+describe('supervisor wallboard page in Chromium', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let agent: { id: string };
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    t = await startTestApp({ sim: { keyDelayMs: 0, timeScale: 0.001 } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    await t.addUser({ username: 'sup.yushu', role: 'supervisor', region: '632700' });
+    agent = await t.addUser({ username: 'agent.yushu', role: 'agent', region: '632701', languages: { zh: 5, bo: 4 }, topics: { labour: 5 } });
+    await t.addUser({ username: 'agent.xining', role: 'agent', region: '630102' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  });
+  beforeEach(async () => {
+    page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // A Content-Security-Policy refusal (an inline style or script slipping in) is a failure.
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) pageErrors.push(msg.text());
+    });
+  });
+  afterEach(async () => {
+    await page.close();
+    expect(pageErrors.splice(0)).toEqual([]);
+    for (const c of (await t.app.inject({ method: 'GET', url: '/sim/calls?limit=100' })).json().calls) {
+      if (c.status !== 'ended') await t.app.inject({ method: 'POST', url: `/sim/calls/${c.id}/hangup` });
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  let shot = 0;
+  const screenshot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  const tileValue = (id: string) => page.textContent(`#${id} .tile__value`);
+  const signIn = async (username = 'sup.yushu') => {
+    await page.goto(`${base}/supervisor`);
+    await page.fill('#username', username);
+    await page.fill('#password', 'test-password-1');
+    await page.click('#login');
+  };
+
+  it('a prefecture supervisor signs in, sees the region tiles, and a simulated call changes the waiting figure; then in English', async () => {
+    await signIn();
+    await page.waitForSelector('#console:not([hidden])');
+    await page.waitForSelector('.map-tile[data-code="632701"]');
+    await page.waitForFunction(() => document.querySelector('#tile-waiting .tile__value')?.textContent === '0');
+    // Only Yushu and its counties: no tile, row or option of another prefecture.
+    const codes = await page.$$eval('.map-tile', (els) => els.map((e) => (e as HTMLElement).dataset.code));
+    expect(codes.sort()).toEqual(['632700', '632701', '632722', '632723', '632724', '632725', '632726']);
+    expect(await page.$$eval('#focus-select option', (els) => els.map((e) => (e as HTMLOptionElement).value))).not.toContain('630100');
+    expect(await page.textContent('#user-scope')).toContain('玉树');
+    expect(await page.textContent('.map-tile[data-code="632701"] .map-tile__name')).toBe('玉树市');
+    await screenshot('board-zh');
+
+    const res = await t.app.inject({ method: 'POST', url: '/sim/calls', payload: { from: '09768123456', digits: '11015' } });
+    expect(res.statusCode).toBe(201);
+    await page.waitForFunction(() => document.querySelector('#tile-waiting .tile__value')?.textContent === '1', undefined, { timeout: 8_000 });
+    await page.waitForSelector('.map-tile[data-code="632701"][data-waiting="yes"]');
+    await page.waitForSelector('#region-rows tr[data-code="632701"][data-waiting="yes"]');
+    expect(await tileValue('tile-calls')).toMatch(/^\d+ \/ \d+ \/ \d+$/);
+    await screenshot('call-waiting');
+
+    // Drill into the county and back up.
+    await page.click('.map-tile[data-code="632701"]');
+    await page.waitForFunction(() => (document.querySelector('#focus-select') as HTMLSelectElement).value === '632701');
+    await page.waitForSelector('#region-rows tr[data-code="632701"]');
+    expect(await page.$$eval('#region-rows tr', (rows) => rows.length)).toBe(1);
+    await page.waitForFunction(() => document.querySelector('#tile-waiting .tile__value')?.textContent === '1');
+    await page.click('#focus-up');
+    await page.waitForSelector('.map-tile[data-code="632722"]');
+    await page.waitForFunction(() => document.querySelector('#tile-waiting .tile__value')?.textContent === '1');
+
+    // English.
+    const zhHeading = await page.textContent('#map-heading');
+    await page.click('#lang-toggle');
+    expect(await page.textContent('#map-heading')).toBe('Service level by region');
+    expect(await page.textContent('#map-heading')).not.toBe(zhHeading);
+    expect(await page.textContent('#tile-waiting .tile__label')).toBe('Calls waiting');
+    expect(await page.textContent('.map-tile[data-code="632701"] .map-tile__name')).toMatch(/Yushu/i);
+    await page.waitForSelector('#chart-volume svg');
+    await page.waitForSelector('#chart-sl svg');
+    await screenshot('board-en');
+    await page.click('#lang-toggle');
+    expect(await page.textContent('#map-heading')).toBe(zhHeading);
+  });
+
+  it('shows alerts as they come, and moves an agent to another county', async () => {
+    await signIn();
+    await page.waitForSelector('.map-tile[data-code="632701"]');
+    // A risk-flagged ticket in Yushu.
+    await t.app.db
+      .insertInto('tickets')
+      .values({ number: 'QH-20261122-990001', caller_number: '09768123456', region_code: '632723', topic: 'marriage_family', risk_flag: true, updated_at: new Date() })
+      .execute();
+    await t.app.wallboard.pollRisk();
+    await page.waitForSelector('#alerts .alert[data-kind="risk_call"]');
+    expect(await page.textContent('#alerts .alert[data-kind="risk_call"]')).toContain('QH-20261122-990001');
+    expect(await page.textContent('#alerts .alert[data-kind="risk_call"]')).toContain('称多县');
+
+    await page.click('#tab-agents');
+    await page.waitForSelector('#agents-rows tr[data-username="agent.yushu"]');
+    expect(await page.$$eval('#agents-rows tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.username))).toEqual(['agent.yushu']);
+    await page.selectOption('#agents-rows tr[data-username="agent.yushu"] select', '632722');
+    await page.click('#agents-rows tr[data-username="agent.yushu"] button');
+    await page.waitForSelector('#agents-rows tr[data-username="agent.yushu"] td.serving[data-code="632722"]');
+    const row = await t.app.db.selectFrom('agents').select('region_code').where('id', '=', agent.id).executeTakeFirstOrThrow();
+    expect(row.region_code).toBe('632722');
+    await screenshot('agents-moved');
+  });
+
+  it('the staffing panel says clearly when an endpoint is not available yet, and otherwise shows its answer', async () => {
+    await signIn();
+    await page.waitForSelector('.map-tile[data-code="632701"]');
+    await page.click('#tab-staffing');
+    await page.click('#erlang-current');
+    await page.fill('#erlang-calls', '100');
+    await page.click('#erlang-submit');
+    await page.waitForFunction(() => !document.querySelector('#erlang-status')!.hasAttribute('hidden') || !document.querySelector('#erlang-result')!.hasAttribute('hidden'));
+    const erlang = await t.app.inject({ method: 'GET', url: '/api/staffing/erlang?calls=100&intervalSeconds=1800&ahtSeconds=435&targetServiceLevel=0.8&thresholdSeconds=20' });
+    if (erlang.statusCode === 404) expect(await page.textContent('#erlang-status')).toContain('尚未开放');
+    else await page.waitForSelector('#erlang-result div[data-field="agents"]');
+
+    await page.click('#plan-load');
+    await page.waitForFunction(() => !document.querySelector('#plan-status')!.hasAttribute('hidden') || !document.querySelector('#plan-table')!.hasAttribute('hidden'));
+    await page.waitForFunction(() => !/正在计算/.test(document.querySelector('#plan-status')?.textContent ?? ''));
+    await page.click('#sim-run');
+    await page.waitForFunction(() => !/正在模拟/.test(document.querySelector('#sim-status')?.textContent ?? '') && (!document.querySelector('#sim-status')!.hasAttribute('hidden') || !document.querySelector('#sim-table')!.hasAttribute('hidden')));
+    await screenshot('staffing');
+  });
+
+  it('an administrator sees the province: every prefecture with its counties, and can drill into one', async () => {
+    await t.addUser({ username: 'admin.qh', role: 'admin', region: '630000' });
+    await signIn('admin.qh');
+    await page.waitForSelector('.map-group .map-tile--group[data-code="632700"]');
+    const prefectures = await page.$$eval('.map-tile--group', (els) => els.map((e) => (e as HTMLElement).dataset.code));
+    expect(prefectures).toEqual(expect.arrayContaining(['630100', '630200', '632200', '632300', '632500', '632600', '632700', '632800']));
+    expect(await page.$$eval('.map-group:has(.map-tile--group[data-code="632700"]) .map-grid .map-tile', (els) => els.length)).toBe(6);
+    await page.waitForSelector('#board-at:not(:empty)');
+    await screenshot('province-admin');
+    await page.click('.map-tile--group[data-code="630200"]');
+    await page.waitForSelector('#region-rows tr[data-code="630202"]');
+    expect(await page.$$eval('#region-rows tr', (rows) => rows.length)).toBe(7);
+  });
+
+  it('refuses an agent at sign-in, and a wrong password is shown on the form', async () => {
+    await signIn('agent.yushu');
+    await page.waitForSelector('#login-error:not([hidden])');
+    expect(await page.textContent('#login-error')).toContain('值班长');
+    await page.fill('#username', 'sup.yushu');
+    await page.fill('#password', 'wrong-password');
+    await page.click('#login');
+    await page.waitForFunction(() => {
+      const el = document.querySelector('#login-error')!;
+      return !el.hasAttribute('hidden') && !/值班长和管理员/.test(el.textContent ?? '');
+    });
+    expect(await page.textContent('#login-error')).toMatch(/[\u4e00-\u9fff]/);
+    expect(await page.isHidden('#console')).toBe(true);
+  });
+});
