@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../auth/actor';
+import { FrameGuard } from '../ws/frame-guard';
 import { CLOSE, type ClientFrame, type ErrorCode, parseClientFrame, PROTOCOL_VERSION, type ServerBody } from './protocol';
 
 /** Frames a wallboard may send per second, and the burst it may send at once. */
@@ -40,10 +41,15 @@ export class SupervisorSession {
   lastBoardKey = '';
   /** No board before hello has gone out. */
   ready = false;
-  private tokens = RATE_BURST;
-  private refilledAt = Date.now();
-  private abuse: number[] = [];
-  private rateErrorAt = 0;
+  private readonly guard = new FrameGuard<ClientFrame>({
+    ratePerSecond: RATE_PER_SECOND,
+    burst: RATE_BURST,
+    abuseLimit: ABUSE_LIMIT,
+    abuseWindowMs: ABUSE_WINDOW_MS,
+    parse: parseClientFrame,
+    refuse: (code, message, ref) => this.error(code, message, ref),
+    abuse: (what) => this.close(CLOSE.abuse, `closed for ${what}`),
+  });
 
   constructor(
     public actor: Actor,
@@ -96,42 +102,7 @@ export class SupervisorSession {
   private received(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
     this.alive = true;
-    if (!this.take()) {
-      const now = Date.now();
-      if (now - this.rateErrorAt >= 1000) {
-        this.rateErrorAt = now;
-        this.error('RATE_LIMITED', `more than ${RATE_PER_SECOND} frames per second; frames are being dropped`);
-      }
-      this.misbehaved('flooding');
-      return;
-    }
-    if (isBinary) {
-      this.error('BAD_FRAME', 'frames must be JSON text, not binary');
-      this.misbehaved('binary frames');
-      return;
-    }
-    const parsed = parseClientFrame(data.toString('utf8'));
-    if (!parsed.ok) {
-      this.error('BAD_FRAME', parsed.message, parsed.ref);
-      this.misbehaved('malformed frames');
-      return;
-    }
-    this.handle(this, parsed.frame);
-  }
-
-  private take(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(RATE_BURST, this.tokens + ((now - this.refilledAt) / 1000) * RATE_PER_SECOND);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  private misbehaved(what: string): void {
-    const now = Date.now();
-    this.abuse.push(now);
-    while (this.abuse.length > 0 && this.abuse[0]! < now - ABUSE_WINDOW_MS) this.abuse.shift();
-    if (this.abuse.length >= ABUSE_LIMIT) this.close(CLOSE.abuse, `closed for ${what}`);
+    const frame = this.guard.accept(data, isBinary);
+    if (frame) this.handle(this, frame);
   }
 }

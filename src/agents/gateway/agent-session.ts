@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../../auth/actor';
+import { FrameGuard } from '../../ws/frame-guard';
 import { CLOSE, type ClientFrame, type ErrorCode, PROTOCOL_VERSION, parseClientFrame, type ServerFrame } from './protocol';
 
 type Body = ServerFrame extends infer F ? (F extends { v: number } ? Omit<F, 'v'> : never) : never;
@@ -34,10 +35,15 @@ export class AgentSession {
   nextPingAt = 0;
   lastStats = '';
   closed = false;
-  private tokens = RATE_BURST;
-  private refilledAt = Date.now();
-  private abuse: number[] = [];
-  private rateErrorAt = 0;
+  private readonly guard = new FrameGuard<ClientFrame>({
+    ratePerSecond: RATE_PER_SECOND,
+    burst: RATE_BURST,
+    abuseLimit: ABUSE_LIMIT,
+    abuseWindowMs: ABUSE_WINDOW_MS,
+    parse: parseClientFrame,
+    refuse: (code, message, ref) => this.error(code, message, ref),
+    abuse: (what) => this.close(CLOSE.abuse, `closed for ${what}`),
+  });
   private outbox: Promise<void> = Promise.resolve();
   private inbox: Promise<void> = Promise.resolve();
 
@@ -101,46 +107,12 @@ export class AgentSession {
   private received(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
     this.alive = true;
-    if (!this.take()) {
-      const now = Date.now();
-      if (now - this.rateErrorAt >= 1000) {
-        this.rateErrorAt = now;
-        this.error('RATE_LIMITED', `more than ${RATE_PER_SECOND} frames per second; frames are being dropped`);
-      }
-      this.misbehaved('flooding');
-      return;
-    }
-    if (isBinary) {
-      this.error('BAD_FRAME', 'frames must be JSON text, not binary');
-      this.misbehaved('binary frames');
-      return;
-    }
-    const parsed = parseClientFrame(data.toString('utf8'));
-    if (!parsed.ok) {
-      this.error('BAD_FRAME', parsed.message, parsed.ref);
-      this.misbehaved('malformed frames');
-      return;
-    }
+    const frame = this.guard.accept(data, isBinary);
+    if (!frame) return;
     // One frame at a time: an accept must be done before the hang-up sent right after it.
-    this.inbox = this.inbox.then(() => this.handle(this, parsed.frame)).catch((err) => {
+    this.inbox = this.inbox.then(() => this.handle(this, frame)).catch((err) => {
       this.onError(err);
-      this.error('INTERNAL', 'the server could not complete this action', parsed.frame.ref);
+      this.error('INTERNAL', 'the server could not complete this action', frame.ref);
     });
-  }
-
-  private take(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(RATE_BURST, this.tokens + ((now - this.refilledAt) / 1000) * RATE_PER_SECOND);
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  private misbehaved(what: string): void {
-    const now = Date.now();
-    this.abuse.push(now);
-    while (this.abuse.length > 0 && this.abuse[0]! < now - ABUSE_WINDOW_MS) this.abuse.shift();
-    if (this.abuse.length >= ABUSE_LIMIT) this.close(CLOSE.abuse, `closed for ${what}`);
   }
 }
