@@ -25,7 +25,8 @@ describe('npm run migrate', () => {
     expect((await migrate('down')).stdout).toMatch(/^Down 0003_referrals$/m);
     expect((await migrate('empty')).stdout).toMatch(/^Down 0001_initial$/m);
     expect((await migrate('empty')).stdout).toMatch(/nothing to do/);
-  });
+    // Five CLI processes, each starting TypeScript and the embedded database: slow on a busy CI machine.
+  }, 90_000);
 
   it('refuses an unknown command with exit code 1', async () => {
     await expect(migrate('sideways')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown command "sideways": use latest, down or empty/) });
