@@ -22,8 +22,20 @@ export interface StageResult {
   waitAnswered: number;
   /** Erlangs carried by the stage's agents. */
   carried: number;
-  /** P(answered by this stage within t seconds of entering it). */
-  within(t: number): number;
+  /** Waiting density f_V(x) = c·e^{−δx} for 0 < x < D (plain data: see stageWithin). */
+  c: number;
+  delta: number;
+  D: number;
+  /** For a mixture (mixStages): the two stages and the upper one's weight. */
+  mix: { lower: StageResult; upper: StageResult; w: number } | null;
+}
+
+/** P(answered by this stage within t seconds of entering it). */
+export function stageWithin(s: StageResult, t: number): number {
+  if (s.mix) return (1 - s.mix.w) * stageWithin(s.mix.lower, t) + s.mix.w * stageWithin(s.mix.upper, t);
+  if (t < 0) return 0;
+  if (t >= s.D) return 1 - s.overflow;
+  return s.immediate + (s.c === 0 ? 0 : s.c * e1(s.delta, t));
 }
 
 /** Exponents are capped here: beyond it the stage is so overloaded that every ratio is at its limit. */
@@ -34,10 +46,10 @@ export function overflowStage(agents: number, callsPerSecond: number, ahtSeconds
   const lambda = callsPerSecond;
   const D = overflowSeconds;
   if (!Number.isInteger(n) || n < 0) throw new RangeError('agents must be a whole number ≥ 0');
-  if (lambda <= 0) return { agents: n, immediate: 1, overflow: 0, waitAnswered: 0, carried: 0, within: () => 1 };
+  if (lambda <= 0) return { agents: n, immediate: 1, overflow: 0, waitAnswered: 0, carried: 0, c: 0, delta: 0, D: Infinity, mix: null };
   if (n === 0) {
     // Nobody to answer: every call waits the whole stage (∞: never answered here).
-    return { agents: 0, immediate: 0, overflow: 1, waitAnswered: 0, carried: 0, within: () => 0 };
+    return { agents: 0, immediate: 0, overflow: 1, waitAnswered: 0, carried: 0, c: 0, delta: 0, D, mix: null };
   }
   const mu = 1 / ahtSeconds;
   const a = lambda * ahtSeconds;
@@ -58,11 +70,10 @@ export function overflowStage(agents: number, callsPerSecond: number, ahtSeconds
     overflow,
     waitAnswered: c * g(delta, D),
     carried: a * (1 - overflow),
-    within(t: number) {
-      if (t < 0) return 0;
-      if (t >= D) return 1 - overflow;
-      return immediate + c * e1(delta, t);
-    },
+    c,
+    delta,
+    D,
+    mix: null,
   };
 }
 
@@ -96,13 +107,16 @@ export function mixStages(lower: StageResult, upper: StageResult, upperWeight: n
   if (upperWeight <= 0) return lower;
   if (upperWeight >= 1) return upper;
   const w = upperWeight;
-  const mix = (x: number, y: number) => (1 - w) * x + w * y;
+  const v = 1 - w;
   return {
-    agents: mix(lower.agents, upper.agents),
-    immediate: mix(lower.immediate, upper.immediate),
-    overflow: mix(lower.overflow, upper.overflow),
-    waitAnswered: mix(lower.waitAnswered, upper.waitAnswered),
-    carried: mix(lower.carried, upper.carried),
-    within: (t) => mix(lower.within(t), upper.within(t)),
+    agents: v * lower.agents + w * upper.agents,
+    immediate: v * lower.immediate + w * upper.immediate,
+    overflow: v * lower.overflow + w * upper.overflow,
+    waitAnswered: v * lower.waitAnswered + w * upper.waitAnswered,
+    carried: v * lower.carried + w * upper.carried,
+    c: 0,
+    delta: 0,
+    D: Math.max(lower.D, upper.D),
+    mix: { lower, upper, w },
   };
 }

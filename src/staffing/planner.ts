@@ -4,7 +4,7 @@ import type { Actor } from '../auth/actor';
 import { assertInScope, scopeRoot } from '../auth/scope';
 import { Errors } from '../errors/errors';
 import { intervalHistory } from '../reports/history';
-import { allocateSeats } from './allocate';
+import { agentsFromSeats, allocateSeats } from './allocate';
 import { forecastDay } from './forecast';
 import { PlanDate, PlanEntry, type seatPlans } from './seat-plans';
 import { simulateDay } from './simulate';
@@ -82,6 +82,10 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
   }
 
   async function recommend(actor: Actor, q: RecommendationQuery) {
+    return (await plan(actor, q)).answer;
+  }
+
+  async function plan(actor: Actor, q: RecommendationQuery) {
     const codes = area(actor, q.region);
     const inArea = new Set(codes);
     const forecast = await demand(q.date, codes, q.perCapitaDailyCalls);
@@ -103,7 +107,7 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
       }),
       demand: forecast.byRegion,
     });
-    return {
+    const answer = {
       date: q.date,
       ahtSeconds: Math.round(ahtSeconds),
       budget,
@@ -123,27 +127,29 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
       }),
       intervals: allocation.intervals.map((i) => ({ start: i.start, budget: i.budget, expected: i.expected.province, expectedProportional: i.expectedProportional.province })),
       summary: allocation.summary,
-      forecast: { byRegion: forecast.byRegion },
     };
+    return { answer, allocation, forecast };
   }
 
   async function simulate(actor: Actor, body: SimulateBody) {
     const codes = area(actor, body.region);
     const inArea = new Set(codes);
-    const recommendation = await recommend(actor, { ...body, date: body.date });
+    const { allocation, forecast } = await plan(actor, body);
+    // Seats are scheduled agents; shrinkage (breaks, training) takes some off the phones.
+    const onPhones = (seats: number[]) => seats.map((x) => Math.round(x * (1 - body.shrinkage)));
     let matrix: Record<string, number[]>;
     if (body.plan === 'recommended') {
-      matrix = Object.fromEntries(recommendation.regions.map((r) => [r.code, r.seats]));
+      matrix = agentsFromSeats(allocation, body.shrinkage);
     } else if (body.plan === 'saved') {
       const saved = await plans.matrix(body.date);
       if (!saved) throw new Errors.VALIDATION(`plan: no seat plan is saved for ${body.date}`);
-      matrix = Object.fromEntries(Object.entries(saved).filter(([code]) => inArea.has(code)));
+      matrix = Object.fromEntries(Object.entries(saved).filter(([code]) => inArea.has(code)).map(([code, seats]) => [code, onPhones(seats)]));
     } else {
       matrix = {};
       body.plan.entries.forEach((e, i) => {
         if (!regions.get(e.regionCode)) throw new Errors.UNKNOWN_REGION(`plan.entries.${i}.regionCode`, e.regionCode);
         if (!inArea.has(e.regionCode)) throw new Errors.OUT_OF_SCOPE(e.regionCode, scopeRoot(actor, regions));
-        (matrix[e.regionCode] ??= new Array(INTERVALS).fill(0))[e.intervalStart / 30] = e.seats;
+        (matrix[e.regionCode] ??= new Array(INTERVALS).fill(0))[e.intervalStart / 30] = Math.round(e.seats * (1 - body.shrinkage));
       });
     }
     const result = simulateDay(
@@ -154,7 +160,7 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
         patienceSeconds: body.patienceSeconds,
         thresholdSeconds: body.thresholdSeconds,
         plan: matrix,
-        demand: recommendation.forecast.byRegion,
+        demand: forecast.byRegion,
         steps: app.router.settings.steps,
       },
       regions,
