@@ -21,6 +21,9 @@ export class LiveState {
   // in order and stops at the first it may take.
   private readonly bucketsByLanguage = new Map<string, CallBucket[]>();
   private readonly ready = new Map<string, LiveAgent>();
+  // The same agents by serving region: a call's early steps look only at its county or
+  // prefecture, so matching need not walk every ready agent of the province.
+  private readonly readyByRegion = new Map<string, Map<string, LiveAgent>>();
   // Deleted keys, so a late copy of an old version cannot bring a finished call back.
   private readonly tombstones = new Map<string, true>();
   /** Raised when who is signed in, or their skills or region, change: coverage is rebuilt then. */
@@ -69,6 +72,14 @@ export class LiveState {
     return this.ready.values();
   }
 
+  /** Ready agents serving one of these regions exactly. */
+  *readyServing(regionCodes: readonly string[]): IterableIterator<LiveAgent> {
+    for (const code of regionCodes) {
+      const agents = this.readyByRegion.get(code);
+      if (agents) yield* agents.values();
+    }
+  }
+
   agents(): IterableIterator<LiveAgent> {
     return this.agentsById.values();
   }
@@ -112,6 +123,7 @@ export class LiveState {
     this.buckets.clear();
     this.bucketsByLanguage.clear();
     this.ready.clear();
+    this.readyByRegion.clear();
     this.rosterVersion++;
     this.apply(entities, []);
   }
@@ -136,8 +148,13 @@ export class LiveState {
         }
       }
     } else if (key.startsWith('a:')) {
-      this.agentsById.delete((prev as LiveAgent).id);
-      this.ready.delete((prev as LiveAgent).id);
+      const agent = prev as LiveAgent;
+      this.agentsById.delete(agent.id);
+      if (this.ready.delete(agent.id)) {
+        const same = this.readyByRegion.get(agent.regionCode);
+        same?.delete(agent.id);
+        if (same?.size === 0) this.readyByRegion.delete(agent.regionCode);
+      }
     }
   }
 
@@ -170,7 +187,12 @@ export class LiveState {
     } else if (key.startsWith('a:')) {
       const agent = next as LiveAgent;
       this.agentsById.set(agent.id, agent);
-      if (agent.state === 'ready') this.ready.set(agent.id, agent);
+      if (agent.state === 'ready') {
+        this.ready.set(agent.id, agent);
+        let same = this.readyByRegion.get(agent.regionCode);
+        if (!same) this.readyByRegion.set(agent.regionCode, (same = new Map()));
+        same.set(agent.id, agent);
+      }
       const before = prev as LiveAgent | undefined;
       if (
         !before ||

@@ -17,6 +17,7 @@ export class RoutingRegions {
   /** Every region code, numbered, so hot loops index arrays instead of hashing strings. */
   readonly codes: string[] = [];
   private readonly indexOf = new Map<string, number>();
+  private readonly servingCache = new Map<string, string[]>();
 
   constructor(regions: RegionDirectory) {
     this.province = regions.province.code;
@@ -43,6 +44,20 @@ export class RoutingRegions {
     const level = this.levelOf.get(callRegion);
     if (scope === 'prefecture' || level !== 'county') return this.prefecture(callRegion) ?? this.province;
     return callRegion;
+  }
+
+  /**
+   * Every region an agent may serve to be within `root` (the root itself, and a prefecture's
+   * counties); null for the province, where everyone is.
+   */
+  servingWithin(root: string): readonly string[] | null {
+    if (root === this.province) return null;
+    let codes = this.servingCache.get(root);
+    if (!codes) {
+      codes = this.levelOf.get(root) === 'prefecture' ? this.codes.filter((c) => c === root || this.prefectureOf.get(c) === root) : [root];
+      this.servingCache.set(root, codes);
+    }
+    return codes;
   }
 
   /** Whether an agent serving `agentRegion` sits within `root`. */

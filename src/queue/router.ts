@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { LiveStore, Committed } from './live-store';
 import * as ops from './operations';
 import type { CallBucket } from './live-state';
-import { Coverage, type PolicyContext, RoutingRegions, selectAgent, selectCallFromBuckets } from './policy';
+import { Coverage, currentStep, type PolicyContext, RoutingRegions, selectAgent, selectCallFromBuckets } from './policy';
 import type { RoutingSettings } from './settings';
 import { agentKey, callKey, type LiveAgent, type LiveCall, type NotReadyReason, type RoutingEvent, type Tx } from './types';
 
@@ -287,7 +287,12 @@ export class Router {
       const call = this.call(callId);
       if (!call || call.status !== 'waiting') return false;
       if (this.offeringCalls.has(callId)) return false;
-      const agent = selectAgent(call, this.store.state.readyAgents(), this.context(), this.offeringAgents);
+      const ctx = this.context();
+      // Only agents the call's current step allows can be chosen: look among those alone.
+      const root = this.regions.scopeRoot(call.regionCode, ctx.steps[currentStep(call, ctx)]!.scope);
+      const serving = this.regions.servingWithin(root);
+      const candidates = serving ? this.store.state.readyServing(serving) : this.store.state.readyAgents();
+      const agent = selectAgent(call, candidates, ctx, this.offeringAgents);
       if (!agent) return false;
       if (await this.offer(call, agent)) return true;
     }
