@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { RegionDirectory } from '../regions/region-directory';
+import { DAY_MS, startOfChinaDay } from '../time/china-time';
 
 /** A topic in a prefecture running far above its usual volume today (e.g. wage arrears before Spring Festival). */
 export interface TopicSpike {
@@ -13,7 +14,6 @@ export interface TopicSpike {
   ratio: number;
 }
 
-const CST_MS = 8 * 3600_000;
 const BASELINE_DAYS = 28;
 
 /**
@@ -25,8 +25,8 @@ const BASELINE_DAYS = 28;
 export async function detectTopicSpikes(db: Db, o: { regions: RegionDirectory; now: Date; minCalls?: number; ratio?: number }): Promise<TopicSpike[]> {
   const minCalls = o.minCalls ?? 10;
   const ratio = o.ratio ?? 3;
-  const dayStart = new Date(Math.floor((o.now.getTime() + CST_MS) / 86_400_000) * 86_400_000 - CST_MS);
-  const since = new Date(dayStart.getTime() - BASELINE_DAYS * 86_400_000);
+  const dayStart = startOfChinaDay(o.now);
+  const since = new Date(dayStart.getTime() - BASELINE_DAYS * DAY_MS);
   const { rows } = await sql<{ region_code: string | null; topic: string; today: number; before: number }>`
     select region_code, topic,
       count(*) filter (where arrived_at >= ${dayStart})::int as today,

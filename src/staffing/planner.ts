@@ -8,10 +8,10 @@ import { agentsFromSeats, allocateSeats } from './allocate';
 import { forecastDay } from './forecast';
 import { PlanDate, PlanEntry, type seatPlans } from './seat-plans';
 import { simulateDay } from './simulate';
+import { chinaDayStart, DAY_MS } from '../time/china-time';
 
 const INTERVALS = 48;
 const HISTORY_WEEKS = 8;
-const CST_MS = 8 * 3600_000;
 /** Qinghai answered about 175 calls a day for 5.92 million people (2023–24): about 3 calls per 100,000 a day. */
 const DEFAULT_PER_CAPITA = 175 / 5_923_957;
 
@@ -58,8 +58,8 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
   const aht = () => (app.router.store.state.stats()?.handleMs ?? app.router.settings.defaultHandleSeconds * 1000) / 1000;
 
   async function demand(date: string, codes: string[], perCapita: number) {
-    const dayStart = Date.parse(`${date}T00:00:00Z`) - CST_MS;
-    const history = await intervalHistory(app.db, { since: new Date(dayStart - HISTORY_WEEKS * 7 * 86_400_000), until: new Date(dayStart), regionCodes: codes });
+    const dayStart = chinaDayStart(date).getTime();
+    const history = await intervalHistory(app.db, { since: new Date(dayStart - HISTORY_WEEKS * 7 * DAY_MS), until: new Date(dayStart), regionCodes: codes });
     return forecastDay({
       date,
       regions: codes.map((code) => ({ code, population: ownPopulation(code, codes) })),

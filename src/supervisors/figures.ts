@@ -2,6 +2,7 @@ import type { LiveAgent, LiveCall } from '../queue/types';
 import type { RegionDirectory } from '../regions/region-directory';
 import { agentsForTarget } from '../staffing/erlang';
 import type { AgentsByState, Figures } from './protocol';
+import { CST_OFFSET_MS, chinaDay, DAY_MS, startOfChinaDay } from '../time/china-time';
 
 /**
  * The wallboard's figures, as pure functions of what was read (a router snapshot, grouped call
@@ -30,8 +31,6 @@ import type { AgentsByState, Figures } from './protocol';
 export const THIRTY_MINUTES_MS = 30 * 60_000;
 export const TARGET_SERVICE_LEVEL = 0.8;
 export const DEFAULT_THRESHOLD_SECONDS = 20;
-const CST_MS = 8 * 3600_000;
-const DAY_MS = 86_400_000;
 
 /** Calls counted per region by the database, each region on its own (not yet rolled up). */
 export interface CallCounts {
@@ -67,18 +66,14 @@ export const emptyCallCounts = (): CallCounts => ({
 export const emptyLiveCounts = (): LiveCounts => ({ waiting: 0, longestWaitSeconds: 0, agents: { ready: 0, reserved: 0, on_call: 0, wrap_up: 0, not_ready: 0 } });
 
 /** The start of the China-time day holding `at`. */
-export function chinaDayStart(at: number): Date {
-  return new Date(Math.floor((at + CST_MS) / DAY_MS) * DAY_MS - CST_MS);
-}
+export const chinaDayStart = (at: number): Date => startOfChinaDay(at);
 
 /** 'YYYY-MM-DD' of the China-time day holding `at`. */
-export function chinaDate(at: number): string {
-  return new Date(at + CST_MS).toISOString().slice(0, 10);
-}
+export const chinaDate = (at: number): string => chinaDay(at);
 
 /** The half-hour holding `at`, in minutes after China-time midnight (0, 30, …, 1410). */
 export function halfHourOf(at: number): number {
-  const minutes = Math.floor(((at + CST_MS) % DAY_MS) / 60_000);
+  const minutes = Math.floor(((at + CST_OFFSET_MS) % DAY_MS) / 60_000);
   return minutes - (minutes % 30);
 }
 

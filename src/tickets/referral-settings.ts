@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chinaDay, chinaDayEnd, DAY_MS } from '../time/china-time';
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 
@@ -37,13 +38,8 @@ export function referralSettings(settings: Record<string, unknown>, provinceCode
   return parsed.data;
 }
 
-const CST_MS = 8 * 3600_000;
-const DAY_MS = 86_400_000;
-
 /** The CST calendar day of an instant, YYYY-MM-DD. */
-export function cstDay(at: Date): string {
-  return new Date(at.getTime() + CST_MS).toISOString().slice(0, 10);
-}
+export const cstDay = (at: Date): string => chinaDay(at);
 
 export function isWorkingDay(day: string, s: Pick<ReferralSettings, 'holidays' | 'workingWeekends'>): boolean {
   if (s.workingWeekends.includes(day)) return true;
@@ -62,7 +58,7 @@ export function addWorkingDays(from: Date, n: number, s: Pick<ReferralSettings, 
   if (n === 0) {
     while (!isWorkingDay(cstDay(new Date(at)), s)) at += DAY_MS;
     const day = cstDay(new Date(at));
-    return new Date(Date.parse(`${day}T23:59:59.999Z`) - CST_MS);
+    return new Date(chinaDayEnd(day).getTime() - 1);
   }
   for (let left = n; left > 0; ) {
     at += DAY_MS;

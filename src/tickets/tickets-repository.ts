@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { TicketRow } from '../db/schema';
+import { chinaDay } from '../time/china-time';
 
 /** Tickets: one per answered call (and per callback), numbered QH-20261121-000123. */
 
 /** The ticket's day in China Standard Time, where the hotline's day begins. */
 export function ticketDay(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  return chinaDay(at);
 }
 
 export function formatTicketNumber(prefix: string, day: string, n: number): string {

@@ -12,6 +12,7 @@ import { maskPhoneNumber } from '../telephony/phone-number';
 import { type AuditFilter, auditLogQueries } from '../audit/audit-repository';
 import { type ExportCursor, type TicketFilter, type TicketOutcome, type TicketWithNames, ticketQueries } from './tickets-queries';
 import { ticketDay, ticketsRepository } from './tickets-repository';
+import { CST_OFFSET_MS, chinaDayEnd, chinaDayStart } from '../time/china-time';
 
 /**
  * The rules of the tickets API: who sees which tickets (agents their own, supervisors their
@@ -92,24 +93,13 @@ export const EXPORT_MAX_ROWS = 100_000;
 export const EXPORT_BATCH_ROWS = 2_000;
 export const HISTORY_MAX_ITEMS = 50;
 
-const DAY_MS = 86_400_000;
-const CHINA_OFFSET_MS = 8 * 3600_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TICKET_NUMBER = /^[A-Z]{1,8}-\d{8}-\d{6}$/;
 
-/** Midnight starting a China Standard Time day (China keeps no daylight saving). */
-export function chinaDayStart(day: string): Date {
-  return new Date(`${day}T00:00:00+08:00`);
-}
-
-/** The first instant after a China Standard Time day. */
-export function chinaDayEnd(day: string): Date {
-  return new Date(chinaDayStart(day).getTime() + DAY_MS);
-}
 
 /** '2026-11-21T14:03:05+08:00': the hotline's own clock, with the offset so nobody has to guess. */
 export function chinaTimestamp(at: Date): string {
-  return `${new Date(at.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
+  return `${new Date(at.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
 }
 
 type Staff = Actor & { role: 'agent' | 'supervisor' | 'admin' };

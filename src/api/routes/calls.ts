@@ -9,8 +9,8 @@ import { auditRepository } from '../../audit/audit-repository';
 import type { CallsTable } from '../../db/schema';
 import { Errors } from '../../errors/errors';
 import { RegionCode, errors } from '../schemas';
+import { chinaDayEnd, chinaDayStart } from '../../time/china-time';
 
-const CST_MS = 8 * 3600_000;
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 
 const ListQuery = z.strictObject({
@@ -43,8 +43,8 @@ export async function callRoutes(app: FastifyInstance) {
       if (q.region && !app.regions.get(q.region)) throw new Errors.UNKNOWN_REGION('region', q.region);
       if (actor.role !== 'agent') assertInScope(actor, root, app.regions);
       if (actor.role !== 'agent' || q.region) query = query.where('region_code', 'in', app.regions.subtree(root));
-      if (q.from) query = query.where('arrived_at', '>=', new Date(Date.parse(`${q.from}T00:00:00Z`) - CST_MS));
-      if (q.to) query = query.where('arrived_at', '<', new Date(Date.parse(`${q.to}T00:00:00Z`) - CST_MS + 86_400_000));
+      if (q.from) query = query.where('arrived_at', '>=', chinaDayStart(q.from));
+      if (q.to) query = query.where('arrived_at', '<', chinaDayEnd(q.to));
       if (q.endReason) query = query.where('end_reason', '=', q.endReason);
       const rows = await query.orderBy('arrived_at', 'desc').limit(q.limit).offset(q.offset).execute();
       return { items: rows.map((c) => view(c, actor)) };

@@ -10,8 +10,8 @@ import { Errors } from '../../errors/errors';
 import { halfHourSeries, type ReportRow, reportRows } from '../../reports/reports';
 import { detectTopicSpikes } from '../../reports/early-warning';
 import { RegionCode, errors } from '../schemas';
+import { chinaDayEnd, chinaDayStart, chinaMonth } from '../../time/china-time';
 
-const CST_MS = 8 * 3600_000;
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM');
 const Common = { region: RegionCode.optional(), thresholdSeconds: z.coerce.number().int().min(1).max(600).default(20), byTopic: z.enum(['true', 'false']).default('true') };
@@ -19,7 +19,6 @@ const DailyQuery = z.strictObject({ date: Day, ...Common });
 const MonthlyQuery = z.strictObject({ month: Month, ...Common });
 const Body = z.looseObject({});
 
-const startOfCstDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - CST_MS);
 
 /**
  * Daily and monthly reports per region and topic, as JSON (with a half-hour series for the
@@ -48,8 +47,8 @@ export async function reportRoutes(app: FastifyInstance) {
 
   async function daily(actor: Actor, q: z.infer<typeof DailyQuery>, requestId: string) {
     const regionCodes = area(actor, q.region);
-    const from = startOfCstDay(q.date);
-    const until = new Date(from.getTime() + 86_400_000);
+    const from = chinaDayStart(q.date);
+    const until = chinaDayEnd(q.date);
     const rows = await reportRows(app.db, { from, until, regionCodes, period: 'day', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
     await audit.record({ actor, action: 'report.daily', entityType: 'report', entityId: q.date, requestId, details: { region: q.region ?? null } });
     return { rows, series: await halfHourSeries(app.db, { from, until, regionCodes, thresholdSeconds: q.thresholdSeconds }) };
@@ -57,10 +56,8 @@ export async function reportRoutes(app: FastifyInstance) {
 
   async function monthly(actor: Actor, q: z.infer<typeof MonthlyQuery>, requestId: string) {
     const regionCodes = area(actor, q.region);
-    const from = startOfCstDay(`${q.month}-01`);
-    const [y, m] = q.month.split('-').map(Number) as [number, number];
-    const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
-    const rows = await reportRows(app.db, { from, until: startOfCstDay(next), regionCodes, period: 'month', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
+    const { start: from, end: until } = chinaMonth(q.month);
+    const rows = await reportRows(app.db, { from, until, regionCodes, period: 'month', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
     await audit.record({ actor, action: 'report.monthly', entityType: 'report', entityId: q.month, requestId, details: { region: q.region ?? null } });
     return rows;
   }
