@@ -16,6 +16,9 @@
 
 import { applyStaticText, getLang, has, pick, setLang, t } from './i18n.js';
 import { createAudio, createRinger } from './audio.js';
+import { $, createMessages, element, pad2 } from '/common/dom.js';
+import { readSession, renderLoginForm, submitLogin, writeSession } from '/common/session.js';
+import { createSocket, socketUrl } from '/common/socket.js';
 
 const PROTOCOL_VERSION = 1;
 const TOKEN_KEY = 'hotline.token';
@@ -25,7 +28,6 @@ const ACCEPTED_OFFER_KEY = 'hotline.acceptedOffer';
 /** Close codes of protocol.ts (CLOSE). */
 const CLOSE = { replaced: 4001, loggedOut: 4002, unauthorised: 4003, goingAway: 1001 };
 
-const RECONNECT_DELAYS_S = [1, 2, 4, 8, 10];
 const PING_INTERVAL_MS = 20_000;
 const MESSAGE_LIFETIME_MS = 8_000;
 const MAX_MESSAGES = 5;
@@ -57,8 +59,6 @@ const DEPARTMENTS = ['12345 政务服务便民热线', '劳动保障监察', '�
 const REFERRAL_OUTCOME = { legal_aid: 'refer_legal_aid', mediation: 'refer_mediation', diversion: 'divert' };
 const MAX_INCOME_YUAN = 10_000_000;
 const MAX_HOUSEHOLD = 30;
-
-const $ = (id) => document.getElementById(id);
 
 // ---- model -----------------------------------------------------------------------------------
 
@@ -149,23 +149,6 @@ const ringer = createRinger();
 
 // ---- small helpers ---------------------------------------------------------------------------
 
-function readSession(key) {
-  try {
-    return sessionStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-function writeSession(key, value) {
-  try {
-    if (value == null) sessionStorage.removeItem(key);
-    else sessionStorage.setItem(key, value);
-  } catch {
-    // Storage blocked: the page still works, only a reload loses the session.
-  }
-}
-
 function textOf(text) {
   if (!text) return '';
   if (text.key) return t(text.key, text.params);
@@ -181,15 +164,6 @@ function setText(id, value) {
   const text = value == null || value === '' ? t('common.none') : String(value);
   if (el.textContent !== text) el.textContent = text;
 }
-
-function element(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text != null) el.textContent = text;
-  return el;
-}
-
-const pad2 = (n) => String(n).padStart(2, '0');
 
 /** m:ss (h:mm:ss past an hour), for waits. */
 function minutesSeconds(totalSeconds) {
@@ -261,29 +235,8 @@ function fillSelect(select, options, placeholder) {
 
 // ---- messages (#messages) --------------------------------------------------------------------
 
-/**
- * Shows a message for a few seconds. Nodes are appended, never rebuilt, so a screen reader
- * announces each message once.
- */
-function notify(text, tone = 'error') {
-  const entry = { text, tone, node: element('div', `message message--${tone}`) };
-  const body = element('span', 'message__text', textOf(text));
-  const close = element('button', 'message__close', '×');
-  close.type = 'button';
-  close.setAttribute('aria-label', t('msg.dismiss'));
-  close.addEventListener('click', () => dismiss(entry));
-  entry.node.append(body, close);
-  $('messages').append(entry.node);
-  model.messages.push(entry);
-  while (model.messages.length > MAX_MESSAGES) dismiss(model.messages[0]);
-  entry.timer = setTimeout(() => dismiss(entry), MESSAGE_LIFETIME_MS);
-}
-
-function dismiss(entry) {
-  clearTimeout(entry.timer);
-  entry.node.remove();
-  model.messages = model.messages.filter((m) => m !== entry);
-}
+/** Shows a message for a few seconds (see createMessages). */
+const { notify } = createMessages(model, { max: MAX_MESSAGES, lifetimeMs: MESSAGE_LIFETIME_MS, textOf, t });
 
 function renderMessages() {
   for (const entry of model.messages) {
@@ -294,41 +247,10 @@ function renderMessages() {
 
 // ---- sign-in ---------------------------------------------------------------------------------
 
-async function onLoginSubmit(event) {
+function onLoginSubmit(event) {
   event.preventDefault();
   ringer.unlock();
-  if (model.loginBusy) return;
-  const username = $('username').value.trim();
-  const password = $('password').value;
-  if (!username || !password) {
-    model.loginError = { key: 'login.failed' };
-    renderLogin();
-    return;
-  }
-  model.loginBusy = true;
-  model.loginError = null;
-  model.loginNotice = null;
-  renderLogin();
-  try {
-    const res = await fetch('/api/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
-    const body = await res.json().catch(() => null);
-    if (res.ok && body?.token) {
-      $('password').value = '';
-      startSession(body.token);
-      return;
-    }
-    model.loginError = body?.message || body?.messageZh ? { zh: body.messageZh, en: body.message } : { key: 'login.failed' };
-  } catch {
-    model.loginError = { key: 'login.network' };
-  } finally {
-    model.loginBusy = false;
-  }
-  renderLogin();
-  $('password').focus();
+  submitLogin(model, { render: renderLogin, start: startSession });
 }
 
 function startSession(token) {
@@ -379,52 +301,37 @@ function signOut(noticeKey, tone = 'error') {
 
 // ---- WebSocket -------------------------------------------------------------------------------
 
-function socketUrl() {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}/agents/ws?token=${encodeURIComponent(model.token)}`;
-}
-
-function connect() {
-  clearTimeout(model.reconnectTimer);
-  model.reconnectTimer = null;
-  if (!model.token) return;
-  detachSocket();
-  let ws;
-  try {
-    ws = new WebSocket(socketUrl());
-  } catch {
-    scheduleReconnect();
-    return;
-  }
-  const conn = { ws, helloSeen: false };
-  model.conn = conn;
-  setConnStatus(model.reconnectAttempt > 0 ? 'reconnecting' : 'connecting');
-  // Events of a socket the page has already let go of are ignored (model.conn !== conn).
-  ws.addEventListener('open', () => {
-    if (model.conn !== conn) return;
+const socket = createSocket(model, {
+  url: () => socketUrl('/agents/ws', model.token),
+  protocolVersion: PROTOCOL_VERSION,
+  handlers: () => HANDLERS,
+  logName: 'softphone',
+  setStatus: setConnStatus,
+  onOpen: () => {
     setConnStatus('connected');
     startPing();
-  });
-  ws.addEventListener('message', (event) => {
-    if (model.conn === conn) onRawFrame(conn, event.data);
-  });
-  ws.addEventListener('close', (event) => {
-    if (model.conn === conn) onClose(conn, event);
-  });
-}
-
+  },
+  onDetach: forgetUnanswered,
+  onClose: (_conn, event) => {
+    if (event.code === CLOSE.replaced) return enterReplaced() ?? true;
+    if (event.code === CLOSE.loggedOut || model.loggingOut) return signOut('login.loggedOut', 'info') ?? true;
+    if (event.code === CLOSE.unauthorised) return signOut('login.sessionEnded') ?? true;
+    return false;
+  },
+  checkToken: () => checkTokenAfterRefusal(),
+  canReconnect: () => !model.replaced,
+  heartbeat: {
+    everyMs: PING_INTERVAL_MS,
+    silenceMs: PING_INTERVAL_MS * 2 + 5_000,
+    beat: () => {
+      const ref = send('ping', {}, { quiet: true });
+      if (ref) model.pingSentAt.set(ref, Date.now());
+    },
+  },
+});
+const { connect, scheduleReconnect, startPing, stopPing } = socket;
 /** Lets go of the current socket without reacting to its close. */
-function detachSocket() {
-  const conn = model.conn;
-  model.conn = null;
-  forgetUnanswered();
-  if (!conn) return;
-  try {
-    conn.ws.close(1000);
-  } catch {
-    // already closing
-  }
-}
+const detachSocket = socket.detach;
 
 /** Frames sent on a lost socket will never be answered; their edits stay marked unsaved. */
 function forgetUnanswered() {
@@ -435,26 +342,6 @@ function forgetUnanswered() {
     ticketForm.inFlight.clear();
     renderTicket();
   }
-}
-
-function onClose(conn, event) {
-  model.conn = null;
-  forgetUnanswered();
-
-  if (event.code === CLOSE.replaced) return enterReplaced();
-  if (event.code === CLOSE.loggedOut || model.loggingOut) return signOut('login.loggedOut', 'info');
-  if (event.code === CLOSE.unauthorised) return signOut('login.sessionEnded');
-
-  // A refused upgrade reaches the page only as a close before any hello (1006); so does a
-  // server that is down. Two in a row: ask the HTTP API whether the token still holds.
-  if (!conn.helloSeen && event.code !== CLOSE.goingAway) {
-    model.preHelloFailures += 1;
-    if (model.preHelloFailures >= 2) {
-      checkTokenAfterRefusal();
-      return;
-    }
-  }
-  scheduleReconnect();
 }
 
 /**
@@ -478,38 +365,9 @@ async function checkTokenAfterRefusal() {
   signOut(res.status === 401 ? 'login.sessionEnded' : 'login.refused');
 }
 
-function scheduleReconnect() {
-  if (!model.token || model.replaced) return;
-  clearTimeout(model.reconnectTimer);
-  const delay = RECONNECT_DELAYS_S[Math.min(model.reconnectAttempt, RECONNECT_DELAYS_S.length - 1)];
-  model.reconnectAttempt += 1;
-  setConnStatus('reconnecting');
-  model.reconnectTimer = setTimeout(connect, delay * 1000);
-}
-
 function setConnStatus(status) {
   model.connStatus = status;
   renderConnStatus();
-}
-
-function startPing() {
-  stopPing();
-  model.lastFrameAt = Date.now();
-  model.pingTimer = setInterval(() => {
-    // A socket that has gone silent (a laptop lid, a dead NAT mapping) may never fire close.
-    if (Date.now() - model.lastFrameAt > PING_INTERVAL_MS * 2 + 5_000) {
-      detachSocket();
-      scheduleReconnect();
-      return;
-    }
-    const ref = send('ping', {}, { quiet: true });
-    if (ref) model.pingSentAt.set(ref, Date.now());
-  }, PING_INTERVAL_MS);
-}
-
-function stopPing() {
-  clearInterval(model.pingTimer);
-  model.pingTimer = null;
 }
 
 /**
@@ -517,37 +375,15 @@ function stopPing() {
  * agent is told, unless quiet).
  */
 function send(type, fields = {}, { quiet = false } = {}) {
-  const ws = model.conn?.ws;
-  if (!ws || ws.readyState !== WebSocket.OPEN) {
+  if (!socket.isOpen()) {
     if (!quiet) notify({ key: 'msg.notConnected' });
     return null;
   }
-  model.refSeq += 1;
-  const ref = String(model.refSeq);
-  ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type, ref, ...fields }));
+  const ref = socket.sendFrame(type, fields);
   model.pending.set(ref, type);
   // Refs are answered at most once; unanswered ones (pings before a drop) must not pile up.
   if (model.pending.size > 200) model.pending.delete(model.pending.keys().next().value);
   return ref;
-}
-
-function onRawFrame(conn, data) {
-  model.lastFrameAt = Date.now();
-  let frame;
-  try {
-    frame = JSON.parse(data);
-  } catch {
-    return;
-  }
-  if (!frame || typeof frame !== 'object' || typeof frame.type !== 'string') return;
-  const handler = HANDLERS[frame.type];
-  if (!handler) return; // a newer server may send frames this page does not know yet
-  try {
-    handler(frame, conn);
-  } catch (err) {
-    // One bad frame must not stop the next ones from being handled.
-    console.error(`softphone: handling ${frame.type} failed`, err);
-  }
 }
 
 // ---- server frames ---------------------------------------------------------------------------
@@ -1469,14 +1305,7 @@ function renderAudioStatus() {
 }
 
 function renderLogin() {
-  $('login').disabled = model.loginBusy;
-  $('login').textContent = t(model.loginBusy ? 'login.busy' : 'login.submit');
-  const error = $('login-error');
-  error.textContent = textOf(model.loginError);
-  error.hidden = !model.loginError;
-  const notice = $('login-notice');
-  notice.textContent = textOf(model.loginNotice);
-  notice.hidden = !model.loginNotice;
+  renderLoginForm(model, { t, textOf });
 }
 
 function renderViews() {

@@ -7,6 +7,8 @@
  * and the not-ready reasons the server sets by itself: 'login', 'missed').
  */
 
+import { createI18n, LANGUAGES } from '/common/i18n.js';
+
 const STORAGE_KEY = 'hotline.lang';
 
 const STRINGS = {
@@ -503,57 +505,5 @@ const STRINGS = {
   },
 };
 
-export const LANGUAGES = /** @type {const} */ (['zh', 'en']);
-
-function storedLang() {
-  try {
-    const lang = localStorage.getItem(STORAGE_KEY);
-    return lang === 'en' ? 'en' : 'zh';
-  } catch {
-    // Storage can be blocked (privacy settings); Chinese is the hotline's default anyway.
-    return 'zh';
-  }
-}
-
-let current = storedLang();
-
-export function getLang() {
-  return current;
-}
-
-export function setLang(lang) {
-  current = lang === 'en' ? 'en' : 'zh';
-  try {
-    localStorage.setItem(STORAGE_KEY, current);
-  } catch {
-    // Not persisting is acceptable: the switch still applies to this page.
-  }
-  document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
-}
-
-/** The UI string for key, with {name} placeholders filled from params. */
-export function t(key, params = {}) {
-  const text = STRINGS[current][key] ?? STRINGS.zh[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
-
-/** Whether a UI string exists (used for fallbacks of codes the catalogue may not carry). */
-export function has(key) {
-  return key in STRINGS[current];
-}
-
-/** Picks the zh or en variant of a pair the server sent (catalogue labels, error messages). */
-export function pick(zh, en) {
-  return current === 'zh' ? zh || en || '' : en || zh || '';
-}
-
-/**
- * Fills the static text of the page: elements carry data-i18n (text), data-i18n-label
- * (aria-label) or data-i18n-placeholder, so index.html holds no language of its own.
- */
-export function applyStaticText(root = document) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
-  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.setAttribute('placeholder', t(el.dataset.i18nPlaceholder));
-  document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
-}
+export const { getLang, setLang, t, has, pick, applyStaticText } = createI18n(STRINGS, { storageKey: STORAGE_KEY });
+export { LANGUAGES };

@@ -15,12 +15,14 @@ import { api, query } from './api.js';
 import { createAgentsPanel } from './agents.js';
 import { createStaffingPanel } from './staffing.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
+import { createMessages } from '/common/dom.js';
+import { readSession, renderLoginForm, submitLogin, writeSession } from '/common/session.js';
+import { createSocket, socketUrl } from '/common/socket.js';
 
 const PROTOCOL_VERSION = 1;
 const TOKEN_KEY = 'hotline.supervisor.token';
 /** Close codes of src/supervisors/protocol.ts (CLOSE). */
 const CLOSE = { unauthorised: 4003, goingAway: 1001 };
-const RECONNECT_DELAYS_S = [1, 2, 4, 8, 10];
 const PING_INTERVAL_MS = 20_000;
 /** Boards come at least every 5 s: this much silence means the socket is dead. */
 const SILENCE_MS = 20_000;
@@ -66,23 +68,6 @@ const model = {
   messages: [],
 };
 
-function readSession(key) {
-  try {
-    return sessionStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-function writeSession(key, value) {
-  try {
-    if (value == null) sessionStorage.removeItem(key);
-    else sessionStorage.setItem(key, value);
-  } catch {
-    // Storage blocked: a reload asks to sign in again, nothing more.
-  }
-}
-
 // ---- regions ---------------------------------------------------------------------------------
 
 function regionName(code) {
@@ -117,57 +102,17 @@ function topicName(code) {
 
 // ---- messages --------------------------------------------------------------------------------
 
-function notify(text, tone = 'error') {
-  const entry = { text, node: element('div', `message message--${tone}`) };
-  const body = element('span', 'message__text', textOf(text));
-  const close = element('button', 'message__close', '×');
-  close.type = 'button';
-  close.setAttribute('aria-label', t('msg.dismiss'));
-  close.addEventListener('click', () => dismiss(entry));
-  entry.node.append(body, close);
-  $('messages').append(entry.node);
-  model.messages.push(entry);
-  while (model.messages.length > MAX_MESSAGES) dismiss(model.messages[0]);
-  entry.timer = setTimeout(() => dismiss(entry), MESSAGE_LIFETIME_MS);
-}
-
-function dismiss(entry) {
-  clearTimeout(entry.timer);
-  entry.node.remove();
-  model.messages = model.messages.filter((m) => m !== entry);
-}
+const { notify } = createMessages(model, { max: MAX_MESSAGES, lifetimeMs: MESSAGE_LIFETIME_MS, textOf, t });
 
 // ---- sign-in ---------------------------------------------------------------------------------
 
-async function onLoginSubmit(event) {
+function onLoginSubmit(event) {
   event.preventDefault();
-  if (model.loginBusy) return;
-  const username = $('username').value.trim();
-  const password = $('password').value;
-  if (!username || !password) {
-    model.loginError = { key: 'login.failed' };
-    renderLogin();
-    return;
-  }
-  model.loginBusy = true;
-  model.loginError = null;
-  model.loginNotice = null;
-  renderLogin();
-  const res = await api('POST', '/api/auth/login', { body: { username, password } });
-  model.loginBusy = false;
-  if (res.ok && res.body?.token) {
-    if (res.body.user?.role !== 'supervisor' && res.body.user?.role !== 'admin') {
-      model.loginError = { key: 'login.notSupervisor' };
-    } else {
-      $('password').value = '';
-      startSession(res.body.token);
-      return;
-    }
-  } else {
-    model.loginError = res.network ? { key: 'login.network' } : res.message ?? { key: 'login.failed' };
-  }
-  renderLogin();
-  $('password').focus();
+  submitLogin(model, {
+    render: renderLogin,
+    start: startSession,
+    refuse: (user) => (user?.role !== 'supervisor' && user?.role !== 'admin' ? { key: 'login.notSupervisor' } : null),
+  });
 }
 
 function startSession(token) {
@@ -198,61 +143,23 @@ function signOut(noticeKey, tone = 'error') {
 
 // ---- WebSocket -------------------------------------------------------------------------------
 
-function connect() {
-  clearTimeout(model.reconnectTimer);
-  model.reconnectTimer = null;
-  if (!model.token) return;
-  detachSocket();
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  let ws;
-  try {
-    ws = new WebSocket(`${scheme}://${location.host}/supervisors/ws?token=${encodeURIComponent(model.token)}`);
-  } catch {
-    scheduleReconnect();
-    return;
-  }
-  const conn = { ws, helloSeen: false };
-  model.conn = conn;
-  setConnStatus(model.reconnectAttempt > 0 ? 'reconnecting' : 'connecting');
-  ws.addEventListener('open', () => {
-    if (model.conn === conn) startPing();
-  });
-  ws.addEventListener('message', (event) => {
-    if (model.conn === conn) onRawFrame(conn, event.data);
-  });
-  ws.addEventListener('close', (event) => {
-    if (model.conn === conn) onClose(conn, event);
-  });
-}
+const socket = createSocket(model, {
+  url: () => socketUrl('/supervisors/ws', model.token),
+  protocolVersion: PROTOCOL_VERSION,
+  handlers: () => HANDLERS,
+  logName: 'wallboard',
+  setStatus: setConnStatus,
+  onOpen: () => startPing(),
+  onDetach: () => stopPing(),
+  // A refused upgrade (401/403) reaches the page only as a close before hello: see checkToken.
+  onClose: (_conn, event) => (event.code === CLOSE.unauthorised ? (signOut('login.sessionEnded'), true) : false),
+  checkToken: () => checkTokenAfterRefusal(),
+  heartbeat: { everyMs: PING_INTERVAL_MS / 4, silenceMs: SILENCE_MS, beat: () => send('ping') },
+});
+const { connect, scheduleReconnect, startPing, stopPing } = socket;
+const detachSocket = socket.detach;
 
-function detachSocket() {
-  const conn = model.conn;
-  model.conn = null;
-  stopPing();
-  if (!conn) return;
-  try {
-    conn.ws.close(1000);
-  } catch {
-    // already closing
-  }
-}
-
-function onClose(conn, event) {
-  model.conn = null;
-  stopPing();
-  if (event.code === CLOSE.unauthorised) return signOut('login.sessionEnded');
-  // A refused upgrade (401/403) reaches the page only as a close before hello. Twice in a row:
-  // ask the API whether the token still holds, rather than signing out on a mere restart.
-  if (!conn.helloSeen && event.code !== CLOSE.goingAway) {
-    model.preHelloFailures += 1;
-    if (model.preHelloFailures >= 2) {
-      checkTokenAfterRefusal();
-      return;
-    }
-  }
-  scheduleReconnect();
-}
-
+/** Twice refused before hello: ask the API whether the token still holds, rather than signing out on a mere restart. */
 async function checkTokenAfterRefusal() {
   const token = model.token;
   setConnStatus('reconnecting');
@@ -263,42 +170,14 @@ async function checkTokenAfterRefusal() {
   signOut(res.status === 401 ? 'login.sessionEnded' : 'login.refused');
 }
 
-function scheduleReconnect() {
-  if (!model.token) return;
-  clearTimeout(model.reconnectTimer);
-  const delay = RECONNECT_DELAYS_S[Math.min(model.reconnectAttempt, RECONNECT_DELAYS_S.length - 1)];
-  model.reconnectAttempt += 1;
-  setConnStatus('reconnecting');
-  model.reconnectTimer = setTimeout(connect, delay * 1000);
-}
-
 function setConnStatus(status) {
   model.connStatus = status;
   renderConnStatus();
 }
 
-function startPing() {
-  stopPing();
-  model.lastFrameAt = Date.now();
-  model.pingTimer = setInterval(() => {
-    if (Date.now() - model.lastFrameAt > SILENCE_MS) {
-      detachSocket();
-      scheduleReconnect();
-      return;
-    }
-    send('ping');
-  }, PING_INTERVAL_MS / 4);
-}
-
-function stopPing() {
-  clearInterval(model.pingTimer);
-  model.pingTimer = null;
-}
-
 let lastPingAt = 0;
 function send(type, fields = {}) {
-  const ws = model.conn?.ws;
-  if (!ws || ws.readyState !== WebSocket.OPEN) {
+  if (!socket.isOpen()) {
     if (type !== 'ping') notify({ key: 'msg.notConnected' });
     return null;
   }
@@ -306,28 +185,7 @@ function send(type, fields = {}) {
     if (Date.now() - lastPingAt < PING_INTERVAL_MS) return null;
     lastPingAt = Date.now();
   }
-  model.refSeq += 1;
-  const ref = String(model.refSeq);
-  ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type, ref, ...fields }));
-  return ref;
-}
-
-function onRawFrame(conn, data) {
-  model.lastFrameAt = Date.now();
-  let frame;
-  try {
-    frame = JSON.parse(data);
-  } catch {
-    return;
-  }
-  if (!frame || typeof frame !== 'object' || typeof frame.type !== 'string') return;
-  const handler = HANDLERS[frame.type];
-  if (!handler) return; // a newer server may send frames this page does not know yet
-  try {
-    handler(frame, conn);
-  } catch (err) {
-    console.error(`wallboard: handling ${frame.type} failed`, err);
-  }
+  return socket.sendFrame(type, fields);
 }
 
 const HANDLERS = {
@@ -494,14 +352,7 @@ function renderAll() {
 }
 
 function renderLogin() {
-  const error = $('login-error');
-  error.hidden = !model.loginError;
-  error.textContent = textOf(model.loginError);
-  const notice = $('login-notice');
-  notice.hidden = !model.loginNotice;
-  notice.textContent = textOf(model.loginNotice);
-  $('login').disabled = model.loginBusy;
-  $('login').textContent = t(model.loginBusy ? 'login.busy' : 'login.submit');
+  renderLoginForm(model, { t, textOf });
 }
 
 function renderConnStatus() {

@@ -5,6 +5,8 @@
  * hello frame (regions with Chinese name and pinyin, the topic and language catalogue).
  */
 
+import { createI18n } from '/common/i18n.js';
+
 const STORAGE_KEY = 'hotline.lang';
 
 const STRINGS = {
@@ -402,50 +404,4 @@ const STRINGS = {
   },
 };
 
-function storedLang() {
-  try {
-    return localStorage.getItem(STORAGE_KEY) === 'en' ? 'en' : 'zh';
-  } catch {
-    // Storage can be blocked; Chinese is the hotline's default anyway.
-    return 'zh';
-  }
-}
-
-let current = storedLang();
-
-export function getLang() {
-  return current;
-}
-
-export function setLang(lang) {
-  current = lang === 'en' ? 'en' : 'zh';
-  try {
-    localStorage.setItem(STORAGE_KEY, current);
-  } catch {
-    // Not persisting is acceptable: the switch still applies to this page.
-  }
-  document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
-}
-
-/** The UI string for key, with {name} placeholders filled from params. */
-export function t(key, params = {}) {
-  const text = STRINGS[current][key] ?? STRINGS.zh[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
-
-export function has(key) {
-  return key in STRINGS[current];
-}
-
-/** Picks the zh or en variant of a pair the server sent. */
-export function pick(zh, en) {
-  return current === 'zh' ? zh || en || '' : en || zh || '';
-}
-
-/** Fills static text: data-i18n (text), data-i18n-label (aria-label), data-i18n-title (title). */
-export function applyStaticText(root = document) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
-  for (const el of root.querySelectorAll('[data-i18n-title]')) el.setAttribute('title', t(el.dataset.i18nTitle));
-  document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
-}
+export const { getLang, setLang, t, has, pick, applyStaticText } = createI18n(STRINGS, { storageKey: STORAGE_KEY });

@@ -1,18 +1,12 @@
 /** Small helpers shared by the page's modules. Text only ever goes in through textContent. */
 
+import { $, element, pad2 } from '/common/dom.js';
 import { pick, t } from './i18n.js';
 
 const CST_MS = 8 * 3600_000;
 const DAY_MS = 86_400_000;
 
-export const $ = (id) => document.getElementById(id);
-
-export function element(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text != null) el.textContent = text;
-  return el;
-}
+export { $, element };
 
 /**
  * Text that follows the language switch: { key, params } for the page's own strings, { zh, en }
@@ -36,8 +30,6 @@ export function percent(x, digits = 1) {
   if (x == null || !Number.isFinite(x)) return t('common.none');
   return `${(x * 100).toFixed(digits)}%`;
 }
-
-const pad2 = (n) => String(n).padStart(2, '0');
 
 /** m:ss (h:mm:ss past an hour). */
 export function minutesSeconds(totalSeconds) {

@@ -7,6 +7,8 @@ import { projectRoot } from '../../paths';
 
 const ROOT = projectRoot();
 const PAGE_DIR = path.join(ROOT, 'public', 'softphone');
+/** What the softphone and the supervisors' page share (sign-in, WebSocket, language switch, base CSS). */
+const COMMON_DIR = path.join(ROOT, 'public', 'common');
 // Both packages' export maps hide their browser bundles from require.resolve; they sit in node_modules.
 const TWILIO_SDK_DIR = path.join(ROOT, 'node_modules', '@twilio', 'voice-sdk', 'dist');
 const SIP_JS_DIR = path.join(ROOT, 'node_modules', 'sip.js', 'lib');
@@ -34,7 +36,7 @@ export async function softphoneRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const page = { config: { access: 'public' as const }, schema: { hide: true } };
   app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/softphone')) {
+    if (request.url.startsWith('/softphone') || request.url.startsWith('/common/')) {
       reply.header('content-security-policy', CSP);
       reply.header('x-content-type-options', 'nosniff');
     }
@@ -43,6 +45,9 @@ export async function softphoneRoutes(app: FastifyInstance) {
   r.get('/softphone', page, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', PAGE_DIR));
   r.get('/softphone/assets/*', { ...page, schema: { ...page.schema, params: FileParams } }, (request, reply) =>
     reply.header('cache-control', 'no-cache').sendFile(request.params['*'], PAGE_DIR),
+  );
+  r.get('/common/*', { ...page, schema: { ...page.schema, params: FileParams } }, (request, reply) =>
+    reply.header('cache-control', 'no-cache').sendFile(request.params['*'], COMMON_DIR),
   );
   r.get('/softphone/vendor/twilio.min.js', page, (_request, reply) => reply.header('cache-control', 'public, max-age=86400').sendFile('twilio.min.js', TWILIO_SDK_DIR));
   r.get('/softphone/vendor/sip/*', { ...page, schema: { ...page.schema, params: FileParams } }, (request, reply) =>
