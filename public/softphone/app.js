@@ -42,19 +42,12 @@ const PHONE_NUMBER = /^\+?[0-9]{3,20}$/;
 const SETTABLE_REASONS = ['break', 'meal', 'training', 'other'];
 const REGION_CODE = /^\d{6}$/;
 
-/**
- * Legal aid matters by article (src/tickets/eligibility.ts MATTERS) and the departments calls
- * are commonly diverted to (src/tickets/referrals.ts DEPARTMENTS); names are in i18n.js.
- */
-const MATTER_GROUPS = [
-  {
-    key: 'referral.art31',
-    codes: ['state_compensation', 'social_insurance_assistance', 'pension', 'support_maintenance', 'labour_wages_injury', 'legal_capacity', 'personal_injury', 'environmental_damage'],
-  },
-  { key: 'referral.art32', codes: ['martyr_reputation', 'good_samaritan', 'retrial_compensation', 'abuse_domestic_violence'] },
-  { key: 'referral.otherMatters', codes: ['criminal_defence', 'other'] },
+/** Legal aid matters by article, as the server lists them in hello (names are in i18n.js). */
+const matterGroups = () => [
+  { key: 'referral.art31', codes: model.catalogue.matters.art31 },
+  { key: 'referral.art32', codes: model.catalogue.matters.art32 },
+  { key: 'referral.otherMatters', codes: model.catalogue.matters.other },
 ];
-const DEPARTMENTS = ['12345 政务服务便民热线', '劳动保障监察', '人民法院', '公安机关', '妇联', '信访部门', '市场监督管理（12315）', '住房和城乡建设'];
 /** The ticket outcome the server sets when a referral of each kind is made. */
 const REFERRAL_OUTCOME = { legal_aid: 'refer_legal_aid', mediation: 'refer_mediation', diversion: 'divert' };
 const MAX_INCOME_YUAN = 10_000_000;
@@ -88,7 +81,7 @@ const model = {
 
   // from the server
   agent: null,
-  catalogue: { topics: [], languages: [], outcomes: [], notReadyReasons: [] },
+  catalogue: { topics: [], languages: [], outcomes: [], notReadyReasons: [], matters: { art31: [], art32: [], other: [] }, departments: [] },
   settings: null,
   state: null,
   offer: null,
@@ -423,7 +416,12 @@ function onHello(frame, conn) {
     languages: frame.catalogue?.languages ?? [],
     outcomes: frame.catalogue?.outcomes ?? [],
     notReadyReasons: frame.catalogue?.notReadyReasons ?? [],
+    matters: frame.catalogue?.matters ?? { art31: [], art32: [], other: [] },
+    departments: frame.catalogue?.departments ?? [],
   };
+  // A new catalogue: the matter list is rebuilt on the next render, the departments now.
+  referral.matterLang = null;
+  $('referral-departments').replaceChildren(...model.catalogue.departments.map((name) => new Option(name, name)));
   // Before any ticket is written into the form: its selects need their options first.
   renderCatalogueSelects();
   model.settings = frame.settings ?? null;
@@ -975,7 +973,7 @@ function renderMatterOptions() {
   const select = $('referral-matter');
   const previous = select.value;
   const nodes = [new Option(t('referral.matterChoose'), '')];
-  for (const group of MATTER_GROUPS) {
+  for (const group of matterGroups()) {
     const optgroup = document.createElement('optgroup');
     optgroup.label = t(group.key);
     for (const code of group.codes) optgroup.append(new Option(t(`matter.${code}`), code));
@@ -1217,7 +1215,6 @@ function applyReferralOutcome(kind) {
 }
 
 function wireReferral() {
-  $('referral-departments').replaceChildren(...DEPARTMENTS.map((name) => new Option(name, name)));
   $('referral-kind').addEventListener('change', () => {
     referral.error = null;
     renderReferral();

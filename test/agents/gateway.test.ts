@@ -81,6 +81,8 @@ describe('/agents/ws', () => {
         settings: { offerTimeoutSeconds: 20, maxFrameBytes: 16384 },
       });
       expect((s.hello.catalogue as { languages: { code: string }[] }).languages.map((l) => l.code)).toEqual(['zh', 'bo', 'mn']);
+      // The referral panel's lists come from the server, not from copies in the page.
+      expect(s.hello.catalogue).toMatchObject({ matters: { art32: expect.arrayContaining(['abuse_domestic_violence']) }, departments: expect.arrayContaining(['12345 政务服务便民热线']) });
       expect(await s.next('queue.stats')).toMatchObject({ regionCode: '630100', waiting: 0 });
     });
 

@@ -3,6 +3,8 @@ import type { Role, TicketRow } from '../../db/schema';
 import type { LiveCall } from '../../queue/types';
 import { LANGUAGES, TOPICS } from '../../queue/skills';
 import type { RegionDirectory } from '../../regions/region-directory';
+import { ART31_MATTERS, ART32_MATTERS, MATTERS } from '../../tickets/eligibility';
+import { DEPARTMENTS } from '../../tickets/referrals';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import type { CallView, Catalogue, HistoryItem, RegionView, TicketView } from './protocol';
 
@@ -99,5 +101,7 @@ export function catalogue(languages: readonly string[]): Catalogue {
     languages: labels(Object.fromEntries(languages.filter((l) => l in LANGUAGES).map((l) => [l, LANGUAGES[l as keyof typeof LANGUAGES]]))),
     outcomes: labels(OUTCOMES),
     notReadyReasons: labels(NOT_READY),
+    matters: { art31: [...ART31_MATTERS], art32: [...ART32_MATTERS], other: MATTERS.filter((m) => !(ART31_MATTERS as readonly string[]).includes(m) && !(ART32_MATTERS as readonly string[]).includes(m)) },
+    departments: [...DEPARTMENTS],
   };
 }

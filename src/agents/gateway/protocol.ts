@@ -195,6 +195,10 @@ export interface Catalogue {
   languages: Label[];
   outcomes: Label[];
   notReadyReasons: Label[];
+  /** Legal aid matters by Legal Aid Law article, for the referral panel (names are the page's). */
+  matters: { art31: string[]; art32: string[]; other: string[] };
+  /** Departments calls are commonly diverted to. */
+  departments: string[];
 }
 
 /** How the page gets the caller's voice: none in simulator mode. */
