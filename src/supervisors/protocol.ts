@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { frameParser } from '../ws/frames';
 
 /**
  * The supervisors' wallboard WebSocket (/supervisors/ws, DESIGN §5), version 1. Every frame is a
@@ -26,26 +27,7 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 export const CLIENT_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
 
 /** Turns a raw frame into a client frame, or a message naming what was wrong. */
-export function parseClientFrame(raw: string): { ok: true; frame: ClientFrame } | { ok: false; message: string; ref?: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return { ok: false, message: 'the frame is not valid JSON' };
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, message: 'the frame must be a JSON object' };
-  const rawRef = (json as { ref?: unknown }).ref;
-  const ref = typeof rawRef === 'string' ? rawRef.slice(0, 64) : undefined;
-  const type = (json as { type?: unknown }).type;
-  if (typeof type !== 'string' || !(CLIENT_TYPES as string[]).includes(type)) {
-    return { ok: false, message: `type: must be one of ${CLIENT_TYPES.join(', ')}`, ref };
-  }
-  const parsed = ClientFrame.safeParse(json);
-  if (!parsed.success) {
-    return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`).join('; '), ref };
-  }
-  return { ok: true, frame: parsed.data };
-}
+export const parseClientFrame = frameParser(ClientFrame, CLIENT_TYPES);
 
 // ---- server → client ---------------------------------------------------------------------------
 

@@ -1,0 +1,26 @@
+import type { z } from 'zod';
+
+export type ParsedFrame<F> = { ok: true; frame: F } | { ok: false; message: string; ref?: string };
+
+/**
+ * A parser for one protocol's client frames: JSON, an object, a known `type`, then the schema —
+ * each failure a message naming what was wrong, keeping the frame's `ref` for the answer.
+ */
+export function frameParser<S extends z.ZodType>(schema: S, types: readonly string[]): (raw: string) => ParsedFrame<z.infer<S>> {
+  return (raw) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return { ok: false, message: 'the frame is not valid JSON' };
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, message: 'the frame must be a JSON object' };
+    const rawRef = (json as { ref?: unknown }).ref;
+    const ref = typeof rawRef === 'string' ? rawRef.slice(0, 64) : undefined;
+    const type = (json as { type?: unknown }).type;
+    if (typeof type !== 'string' || !types.includes(type)) return { ok: false, message: `type: must be one of ${types.join(', ')}`, ref };
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`).join('; '), ref };
+    return { ok: true, frame: parsed.data };
+  };
+}
