@@ -1,118 +1,17 @@
-import WebSocket from 'ws';
+import { type Frame, FrameSocket } from './frame-socket';
 
-export type Frame = Record<string, unknown> & { type: string };
+export type { Frame };
 
-/**
- * An agent desktop as a test drives it: a real WebSocket to the listening app that keeps every
- * frame it receives, so a test can wait for the one it expects.
- */
-export class AgentSocket {
-  readonly frames: Frame[] = [];
-  closed: { code: number; reason: string } | null = null;
-  /** The server's first frame. */
-  hello: Frame = { type: 'none' };
-  private waiters: (() => void)[] = [];
-  private ref = 0;
+const url = (baseUrl: string, query: string) => `${baseUrl.replace(/^http/, 'ws')}/agents/ws${query}`;
 
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)));
-      this.wake();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: String(reason) };
-      this.wake();
-    });
-  }
-
+/** An agent desktop as a test drives it (/agents/ws). */
+export class AgentSocket extends FrameSocket {
   /** Opens a socket for the token; resolves once the server's hello has arrived. */
-  static async open(baseUrl: string, token: string): Promise<AgentSocket> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/agents/ws?token=${encodeURIComponent(token)}`);
-    const s = new AgentSocket(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-      ws.once('error', reject);
-    });
-    s.hello = await s.next('hello');
-    return s;
+  static open(baseUrl: string, token: string): Promise<AgentSocket> {
+    return FrameSocket.connect(url(baseUrl, `?token=${encodeURIComponent(token)}`), (ws) => new AgentSocket(ws, 5_000));
   }
 
-  /** The HTTP status with which the server refused the upgrade, or 101 if it was accepted. */
-  static async upgradeStatus(baseUrl: string, query: string): Promise<{ status: number; body: string }> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/agents/ws${query}`);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => {
-        ws.close();
-        resolve({ status: 101, body: '' });
-      });
-      ws.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      ws.once('error', reject);
-    });
-  }
-
-  send(frame: Record<string, unknown>): string {
-    const ref = `r${++this.ref}`;
-    this.ws.send(JSON.stringify({ v: 1, ref, ...frame }));
-    return ref;
-  }
-
-  sendRaw(data: string | Buffer, binary = false): void {
-    this.ws.send(data, { binary });
-  }
-
-  /** The first frame of this type (and matching `where`) not yet taken, waiting for it if needed. */
-  async next(type: string | string[], where: (f: Frame) => boolean = () => true, timeoutMs = 5_000): Promise<Frame> {
-    const types = Array.isArray(type) ? type : [type];
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.frames.findIndex((f) => types.includes(f.type) && where(f));
-      if (i >= 0) return this.frames.splice(i, 1)[0]!;
-      const left = deadline - Date.now();
-      if (left <= 0 || this.closed) {
-        throw new Error(`no ${type} frame within ${timeoutMs} ms (closed: ${JSON.stringify(this.closed)}); got ${this.frames.map((f) => f.type).join(', ')}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** The answer (ack or error) to the frame sent with `ref`. */
-  answer(ref: string, timeoutMs?: number): Promise<Frame> {
-    return this.next(['ack', 'error'], (f) => f.ref === ref, timeoutMs);
-  }
-
-  async whenClosed(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('the socket was not closed');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return this.closed;
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+  static upgradeStatus(baseUrl: string, query: string): Promise<{ status: number; body: string }> {
+    return FrameSocket.statusOf(url(baseUrl, query));
   }
 }
