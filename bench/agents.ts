@@ -49,7 +49,6 @@
  * BENCH_SETTLE_MS (5000), BENCH_SIM_TIME_SCALE (1), BENCH_LOG_LEVEL (warn) and BENCH_NODE_ARGS
  * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -59,8 +58,8 @@ import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { freePort } from '../test/support/service-process';
 import { machine, percentile, round } from './machine';
+import { startService } from './service';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -159,33 +158,6 @@ function openFileLimit(): number {
   } catch {
     return Infinity;
   }
-}
-
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; port: number; output: () => string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
-    cwd: path.join(__dirname, '..'),
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out = (out + d).slice(-20_000)));
-  child.stderr.on('data', (d) => (out = (out + d).slice(-20_000)));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  while (!out.includes('hotline backend listening')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${out}`);
-    await sleep(100);
-  }
-  return {
-    child,
-    port,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** GET /readyz until the database and Redis answer (migrations and seeding ran before listen). */

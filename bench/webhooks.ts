@@ -21,7 +21,6 @@
  * sends menu answers only; BENCH_HISTOGRAM=1 prints latency histograms; BENCH_ASYNC_COMMIT=1
  * lets PostgreSQL commit without waiting for the disk (shows how much of the tail is the disk's).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -32,8 +31,8 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, signedWebhook, startFakeTwilio } from '../test/support/fake-twilio';
-import { freePort } from '../test/support/service-process';
 import { machine, percentile, round } from './machine';
+import { startService } from './service';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -70,34 +69,6 @@ function answers(call: { callId: string; sid: string; from: string }): Prepared[
   const base = { CallSid: call.sid, AccountSid: ACCOUNT_SID, From: call.from, CallStatus: 'in-progress', Direction: 'inbound', ApiVersion: '2010-04-01' };
   const keys = ['1', String(1 + Math.floor(Math.random() * 9)), '0'];
   return keys.map((Digits, i) => sign(`/telephony/twilio/gather?call=${call.callId}&step=${i + 1}`, { ...base, Digits }));
-}
-
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; port: number; output: () => string; stop(): Promise<void> }> {
-  const port = await freePort();
-  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
-    cwd: path.join(__dirname, '..'),
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out = (out + d).slice(-20_000)));
-  child.stderr.on('data', (d) => (out = (out + d).slice(-20_000)));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  while (!out.includes('hotline backend listening')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    port,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 async function json(port: number, method: string, url: string, body?: unknown, token?: string) {
