@@ -21,6 +21,7 @@ import { metricsPlugin } from './metrics/plugin';
 import { provincePlugin } from './province/plugin';
 import { queuePlugin } from './queue/plugin';
 import { queueRoutes } from './api/routes/queue';
+import { recordsPlugin } from './records/plugin';
 import { redisPlugin } from './redis/plugin';
 import { simRoutes } from './api/routes/sim';
 import { telephonyPlugin } from './telephony/plugin';
@@ -31,6 +32,7 @@ import { MAX_FRAME_BYTES } from './agents/gateway/protocol';
 import { softphoneRoutes } from './api/routes/softphone';
 import { ticketRoutes } from './api/routes/tickets';
 import { auditRoutes } from './api/routes/audit';
+import { callbacksPlugin } from './callbacks/plugin';
 import { referralRoutes } from './api/routes/referrals';
 import { reportRoutes } from './api/routes/reports';
 import { staffingRoutes } from './api/routes/staffing';
@@ -88,6 +90,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(metricsPlugin);
   await app.register(openApiPlugin);
   await app.register(databasePlugin, { database: config.database });
+  await app.register(recordsPlugin);
   await app.register(redisPlugin, { url: config.redisUrl });
   // Limits count across all nodes when Redis is there.
   await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis } : {}) });
@@ -96,6 +99,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
 
   await app.register(queuePlugin);
+  await app.register(callbacksPlugin);
   await app.register(telephonyPlugin);
   await app.register(ticketsPlugin);
 

@@ -95,6 +95,8 @@ export interface CallsTable {
   region_source: 'area_code' | 'geocoder' | 'outside_province' | 'unknown' | 'ivr' | null;
   /** The callback this call became, when the caller took one or waited too long. */
   callback_id: string | null;
+  /** Why a call was closed for an operational reason (its node died, the phone system lost it). */
+  end_detail: string | null;
 }
 
 export interface CallEventsTable {
@@ -103,6 +105,8 @@ export interface CallEventsTable {
   at: CreatedAt;
   type: string;
   data: Json<Record<string, unknown>>;
+  /** The write that made the entry, so applying it again (from the outbox) adds nothing. */
+  write_id: string | null;
 }
 
 export interface TicketsTable {
@@ -218,6 +222,41 @@ export interface Database {
   audit_log: AuditLogTable;
   ticket_counters: TicketCountersTable;
   callback_tasks: CallbackTasksTable;
+  callbacks: CallbacksTable;
+}
+
+export type CallbackStatus = 'pending' | 'queued' | 'completed' | 'failed' | 'cancelled';
+export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request';
+export type CallbackResult = 'reached' | 'no_answer' | 'busy' | 'wrong_number';
+
+/** A promise to call a caller back: pending until due, queued while an agent is sought, then closed. */
+export interface CallbacksTable {
+  id: string;
+  province_code: string;
+  reason: CallbackReason;
+  origin_call_id: string | null;
+  ticket_id: string | null;
+  task_id: string | null;
+  caller_number: string;
+  region_code: string | null;
+  language: string;
+  topic: string;
+  priority: Generated<number>;
+  status: CallbackStatus;
+  attempts: Generated<number>;
+  max_attempts: number;
+  due_at: Date;
+  next_attempt_at: Date;
+  attempt_id: string | null;
+  queued_at: Date | null;
+  last_attempt_at: Date | null;
+  last_result: CallbackResult | null;
+  agent_id: string | null;
+  closed_at: Date | null;
+  close_reason: string | null;
+  closed_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
 }
 
 export interface CallbackTasksTable {

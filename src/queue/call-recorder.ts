@@ -1,7 +1,5 @@
-import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../db/database';
-import { jsonb } from '../db/json';
+import type { RecordOutbox } from '../records/outbox';
 import type { RoutingEvent } from './types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -9,84 +7,75 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * Writes what the queue does to a call's record (the row the call flow created): queued,
  * offered, connected, left (abandoned with its wait), ended — and its timeline. Only the node
- * that took a step records it. Writes are chained so a call's timeline keeps its order, and
- * they never hold up routing.
+ * that took a step records it. The writes go through the outbox, which keeps each call's writes
+ * in order and keeps them on disk while the database is away, so none is lost and routing is
+ * never held up.
  */
 export class CallRecorder {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly db: Db,
+    private readonly records: RecordOutbox,
     private readonly log: FastifyBaseLogger,
   ) {}
 
   record(e: RoutingEvent, local: boolean): void {
     if (!local || !('call' in e) || !UUID.test(e.call.id)) return;
-    this.chain = this.chain.then(() => this.write(e)).catch((err) => this.log.error({ err, event: e.type }, 'could not record a queue event'));
-  }
-
-  /** Resolves when every write queued so far is done (shutdown, tests). */
-  flush(): Promise<void> {
-    return this.chain;
-  }
-
-  private async write(e: RoutingEvent): Promise<void> {
-    const id = 'call' in e ? e.call.id : '';
     const at = new Date();
-    const timeline = (type: string, data: Record<string, unknown>) =>
-      this.db
-        .insertInto('call_events')
-        .columns(['call_id', 'at', 'type', 'data'])
-        .expression((eb) => eb.selectFrom('calls').select([sql<string>`id`.as('call_id'), sql<Date>`${at}::timestamptz`.as('at'), sql<string>`${type}`.as('type'), jsonb(data).as('data')]).where('id', '=', id))
-        .execute();
+    const write = this.write(e, at).catch((err) => this.log.error({ err, event: e.type, callId: e.call.id }, 'could not record a queue event'));
+    this.inFlight.add(write);
+    void write.finally(() => this.inFlight.delete(write));
+  }
 
+  /** Resolves when every write started so far is applied or kept (shutdown, tests). */
+  async flush(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async write(e: RoutingEvent, at: Date): Promise<void> {
+    const r = this.records;
+    const id = 'call' in e ? e.call.id : '';
+    if ('call' in e && e.call.kind === 'callback') {
+      // An attempt at a callback has no call record until an agent takes it (the callbacks
+      // table follows it until then); taken, it becomes an outbound call with its own record.
+      if (e.type === 'call.connected' && e.call.origin) await r.write({ op: 'callback.call', attemptId: id, callbackId: e.call.origin, agentId: e.agentId, at });
+      else if (e.type !== 'call.ended' && e.type !== 'call.transferred') return;
+    }
     switch (e.type) {
       case 'call.queued':
-        await this.db.updateTable('calls').set({ status: 'queued', queued_at: sql`coalesce(queued_at, ${at}::timestamptz)` }).where('id', '=', id).execute();
-        await timeline('queued', { priority: e.call.priority, language: e.call.language, topic: e.call.topic, regionCode: e.call.regionCode });
+        await r.updateCall(id, { status: 'queued' }, { queuedAt: at });
+        await r.event(id, 'queued', { priority: e.call.priority, language: e.call.language, topic: e.call.topic, regionCode: e.call.regionCode }, at);
         return;
       case 'call.offered':
-        await this.db.updateTable('calls').set({ status: 'offered' }).where('id', '=', id).execute();
-        await timeline('offered', { agentId: e.agentId });
+        await r.updateCall(id, { status: 'offered' });
+        await r.event(id, 'offered', { agentId: e.agentId }, at);
         return;
       case 'offer.returned':
-        await this.db.updateTable('calls').set({ status: 'queued' }).where('id', '=', id).execute();
-        await timeline('offer.returned', { agentId: e.agentId, reason: e.reason });
+        await r.updateCall(id, { status: 'queued' });
+        await r.event(id, 'offer.returned', { agentId: e.agentId, reason: e.reason }, at);
         return;
       case 'call.connected':
-        await this.db
-          .updateTable('calls')
-          .set({ status: 'connected', agent_id: e.agentId, answered_at: at, wait_ms: Math.max(0, (e.call.answeredAt ?? at.getTime()) - e.call.enqueuedAt) })
-          .where('id', '=', id)
-          .execute();
-        await timeline('connected', { agentId: e.agentId });
+        await r.updateCall(id, { status: 'connected', agent_id: e.agentId, answered_at: at, wait_ms: Math.max(0, (e.call.answeredAt ?? at.getTime()) - e.call.enqueuedAt) });
+        await r.event(id, 'connected', { agentId: e.agentId }, at);
         return;
       case 'call.left':
-        if (e.outcome === 'timeout') {
-          await timeline('queue.timeout', { waitedMs: e.waitedMs });
+        if (e.outcome === 'timeout' || e.outcome === 'withdrawn') {
+          await r.event(id, 'queue.timeout', { waitedMs: e.waitedMs }, at);
           return;
         }
-        await this.db
-          .updateTable('calls')
-          .set({ status: 'ended', end_reason: e.outcome, ended_at: at, wait_ms: e.waitedMs })
-          .where('id', '=', id)
-          .execute();
-        await timeline(e.outcome, { waitedMs: e.waitedMs });
+        await r.callEnded(id, e.outcome, at, { wait_ms: e.waitedMs });
+        await r.event(id, e.outcome, { waitedMs: e.waitedMs }, at);
         return;
       case 'call.ended':
-        await this.db
-          .updateTable('calls')
-          .set({ status: 'ended', end_reason: 'answered', ended_at: at, talk_ms: e.talkMs })
-          .where('id', '=', id)
-          .execute();
-        await timeline('ended', { talkMs: e.talkMs });
+        await r.callEnded(id, 'answered', at, { talk_ms: e.talkMs });
+        await r.event(id, 'ended', { talkMs: e.talkMs }, at);
         return;
       case 'call.transferred':
-        await this.db.updateTable('calls').set({ status: 'queued' }).where('id', '=', id).execute();
-        await timeline('transferred', { fromAgentId: e.fromAgentId, to: e.to, talkMs: e.talkMs });
+        await r.updateCall(id, { status: 'queued' });
+        await r.event(id, 'transferred', { fromAgentId: e.fromAgentId, to: e.to, talkMs: e.talkMs }, at);
         return;
       case 'alert.missed':
-        await timeline('alert.missed', { missedBy: e.missedBy });
+        await r.event(id, 'alert.missed', { missedBy: e.missedBy }, at);
         return;
       default:
         return;

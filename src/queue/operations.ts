@@ -23,16 +23,20 @@ export const deadlineKeys = {
   offer: (callId: string, offerId: string) => `offer:${callId}:${offerId}`,
   step: (callId: string, i: number) => `step:${callId}:${i}`,
   maxWait: (callId: string) => `maxwait:${callId}`,
-  callback: (callId: string) => `callback:${callId}`,
   wrapUp: (agentId: string) => `wrapup:${agentId}`,
   presence: (agentId: string) => `presence:${agentId}`,
 };
 
-function queueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) {
+/**
+ * The deadlines a waiting call has: its overflow steps and, for a caller on the line, the wait
+ * limit. A callback has no wait limit: nobody is holding, and the promise stands until an agent
+ * takes it (src/callbacks withdraws it outside calling hours).
+ */
+export function queueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) {
   settings.steps.forEach((step, i) => {
     if (i > 0) tx.addDeadlines.push({ key: deadlineKeys.step(call.id, i), at: call.enqueuedAt + sec(step.afterSeconds) });
   });
-  tx.addDeadlines.push({ key: deadlineKeys.maxWait(call.id), at: call.enqueuedAt + sec(settings.maxWaitSeconds) });
+  if (call.kind === 'call') tx.addDeadlines.push({ key: deadlineKeys.maxWait(call.id), at: call.enqueuedAt + sec(settings.maxWaitSeconds) });
 }
 
 function clearQueueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) {
@@ -79,38 +83,6 @@ export function enqueue(input: NewCall, now: number, settings: RoutingSettings):
   tx.put[callKey(call.id)] = call;
   queueDeadlines(call, settings, tx);
   tx.events.push({ type: 'call.queued', call });
-  return tx;
-}
-
-/** A callback the caller accepted: kept aside until due, then queued at raised priority. */
-export function scheduleCallback(input: NewCall, dueAt: number): Tx {
-  const call: LiveCall = {
-    ...input,
-    kind: 'callback',
-    v: 1,
-    enqueuedAt: dueAt,
-    status: 'scheduled',
-    agentId: null,
-    offerId: null,
-    offerExpiresAt: null,
-    answeredAt: null,
-    missedBy: [],
-  };
-  const tx = emptyTx();
-  tx.expect[callKey(call.id)] = 0;
-  tx.put[callKey(call.id)] = call;
-  tx.addDeadlines.push({ key: deadlineKeys.callback(call.id), at: dueAt });
-  return tx;
-}
-
-export function callbackDue(call: LiveCall, now: number, settings: RoutingSettings): Tx | null {
-  if (call.status !== 'scheduled') return null;
-  const due = bump(call, { status: 'waiting', enqueuedAt: now, priority: call.priority + settings.callbackPriorityBoost });
-  const tx = emptyTx();
-  tx.expect[callKey(call.id)] = call.v;
-  tx.put[callKey(call.id)] = due;
-  queueDeadlines(due, settings, tx);
-  tx.events.push({ type: 'call.queued', call: due });
   return tx;
 }
 
@@ -179,23 +151,25 @@ export function returnOffer(
   return tx;
 }
 
+export type LeaveOutcome = 'abandoned' | 'callback' | 'timeout' | 'withdrawn';
+
 /**
- * The caller hung up, took a callback, or waited past the limit: the call leaves the queue at
- * once. An agent whose phone was ringing for it is ready again, keeping their place.
+ * The caller hung up, took a callback, or waited past the limit (or a callback is withdrawn
+ * until calling hours): the call leaves the queue at once. An agent whose phone was ringing for
+ * it is ready again, keeping their place.
  */
 export function leaveQueue(
   call: LiveCall,
   agent: LiveAgent | null,
-  outcome: 'abandoned' | 'callback' | 'timeout',
+  outcome: LeaveOutcome,
   now: number,
   settings: RoutingSettings,
 ): Tx | null {
-  if (call.status !== 'waiting' && call.status !== 'offered' && call.status !== 'scheduled') return null;
+  if (call.status !== 'waiting' && call.status !== 'offered') return null;
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
   tx.del.push(callKey(call.id));
   clearQueueDeadlines(call, settings, tx);
-  if (call.status === 'scheduled') tx.removeDeadlines.push(deadlineKeys.callback(call.id));
   expectHolder(tx, call, agent);
   if (call.status === 'offered' && agent && agent.offerId === call.offerId) {
     const ready = bump(agent, { state: 'ready', since: now, callId: null, offerId: null });
@@ -331,6 +305,7 @@ export function endWrapUp(agent: LiveAgent, now: number, next: 'ready' | 'not_re
 
 export interface AgentProfileForRouting {
   id: string;
+  username?: string;
   regionCode: string;
   languages: SkillMap;
   topics: SkillMap;
@@ -341,10 +316,11 @@ export function login(profile: AgentProfileForRouting, current: LiveAgent | null
   const presenceExpiresAt = now + sec(settings.presenceGraceSeconds);
   const agent: LiveAgent =
     current && current.state !== 'offline'
-      ? bump(current, { regionCode: profile.regionCode, languages: profile.languages, topics: profile.topics, presenceExpiresAt })
+      ? bump(current, { regionCode: profile.regionCode, languages: profile.languages, topics: profile.topics, presenceExpiresAt, ...(profile.username ? { username: profile.username } : {}) })
       : {
           id: profile.id,
           v: (current?.v ?? 0) + 1,
+          ...(profile.username ? { username: profile.username } : {}),
           regionCode: profile.regionCode,
           languages: profile.languages,
           topics: profile.topics,

@@ -38,7 +38,7 @@ export const queuePlugin = fp(
     const settings = routingSettings(z.record(z.string(), z.unknown()).parse(row.settings), app.province.code);
     const store: LiveStore = app.redis ? new RedisLiveStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace }) : new MemoryLiveStore();
     const router = new Router({ store, regions: new RoutingRegions(app.regions), settings, log: app.log });
-    const recorder = new CallRecorder(app.db, app.log);
+    const recorder = new CallRecorder(app.records, app.log);
     router.on((e, local) => recorder.record(e, local));
     await router.start();
     app.decorate('router', router);
@@ -49,5 +49,5 @@ export const queuePlugin = fp(
       await recorder.flush();
     });
   },
-  { name: 'queue', dependencies: ['province', 'redis', 'database'] },
+  { name: 'queue', dependencies: ['province', 'redis', 'database', 'records'] },
 );

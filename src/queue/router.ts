@@ -196,28 +196,31 @@ export class Router {
     }, 'no such call');
   }
 
-  /**
-   * The caller took the callback offer: the call leaves the queue and a callback is kept aside
-   * until `dueAt`, then routed like a call at raised priority.
-   */
-  async requestCallback(callId: string, dueAt = this.now()): Promise<ActionResult & { callbackId?: string }> {
-    const call = this.call(callId);
-    if (!call) return { ok: false, reason: 'no such call' };
-    const left = await this.step(this.callAndAgentKeys(callId), () => {
+  /** The caller took the callback offer: the call leaves the queue (src/callbacks keeps the promise). */
+  requestCallback(callId: string): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
       const c = this.call(callId);
       return c ? ops.leaveQueue(c, c.agentId ? this.agent(c.agentId) ?? null : null, 'callback', this.now(), this.settings) : null;
     }, 'the call is no longer queued');
-    if (!left.ok) return left;
-    return { ok: true, callbackId: await this.scheduleCallback(call, dueAt) };
   }
 
-  /** Books a callback for a call that is no longer queued (for example one that waited too long). */
-  async scheduleCallback(origin: Pick<LiveCall, 'id' | 'regionCode' | 'language' | 'topic' | 'priority'>, dueAt = this.now()): Promise<string> {
-    const callbackId = randomUUID();
-    const scheduled = { id: callbackId, kind: 'callback' as const, regionCode: origin.regionCode, language: origin.language, topic: origin.topic, priority: origin.priority, origin: origin.id };
-    await this.step([callKey(callbackId)], () => ops.scheduleCallback(scheduled, Math.max(dueAt, this.now())), 'callback exists');
-    if (dueAt <= this.now()) await this.fireDeadline(`callback:${callbackId}`);
-    return callbackId;
+  /**
+   * An attempt at a callback, routed like a call at raised priority. `id` is the attempt's (its
+   * outbound call record's) id, `origin` the callback's; queueing the same attempt twice (two
+   * nodes repairing after a lost live state) queues it once.
+   */
+  async enqueueCallback(input: { id: string; origin: string; regionCode: string; language: string; topic: string; priority: number }): Promise<ActionResult> {
+    return this.step([callKey(input.id)], () =>
+      this.call(input.id) ? null : ops.enqueue({ ...input, kind: 'callback', priority: input.priority + this.settings.callbackPriorityBoost }, this.now(), this.settings),
+    'already queued');
+  }
+
+  /** A callback not yet taken goes back to being a promise (outside calling hours). */
+  withdraw(callId: string): Promise<ActionResult> {
+    return this.step([callKey(callId)], () => {
+      const c = this.call(callId);
+      return c && c.kind === 'callback' && c.status === 'waiting' ? ops.leaveQueue(c, null, 'withdrawn', this.now(), this.settings) : null;
+    }, 'not a waiting callback');
   }
 
   /** The phone system could not bridge an accepted call: back to its place in the queue. */
@@ -448,12 +451,6 @@ export class Router {
           const call = this.call(id);
           if (!call || (call.status !== 'waiting' && call.status !== 'offered')) return null;
           return ops.leaveQueue(call, call.agentId ? this.agent(call.agentId) ?? null : null, 'timeout', now, this.settings);
-        }, 'stale');
-        return;
-      case 'callback':
-        await this.step([callKey(id)], () => {
-          const call = this.call(id);
-          return call ? ops.callbackDue(call, now, this.settings) : null;
         }, 'stale');
         return;
       case 'wrapup': {

@@ -8,8 +8,7 @@ import type { SkillMap } from '../db/schema';
 
 export type AgentState = 'offline' | 'ready' | 'reserved' | 'on_call' | 'wrap_up' | 'not_ready';
 export type NotReadyReason = 'login' | 'break' | 'meal' | 'training' | 'missed' | 'other';
-/** `scheduled`: a callback not yet due. */
-export type CallStatus = 'scheduled' | 'waiting' | 'offered' | 'connected';
+export type CallStatus = 'waiting' | 'offered' | 'connected';
 export type CallKind = 'call' | 'callback';
 
 export interface LiveCall {
@@ -32,13 +31,15 @@ export interface LiveCall {
   answeredAt: number | null;
   /** Agents who declined it or let it ring out. */
   missedBy: string[];
-  /** For a callback: the call whose caller asked for it. */
+  /** For a callback: the promise it carries out (a row of `callbacks`). */
   origin?: string;
 }
 
 export interface LiveAgent {
   id: string;
   v: number;
+  /** The agent's sign-in name, which their phone endpoint derives from (the phone system dials it). */
+  username?: string;
   regionCode: string;
   languages: SkillMap;
   topics: SkillMap;
@@ -83,7 +84,7 @@ export type RoutingEvent =
   | { type: 'call.offered'; call: LiveCall; agentId: string; offerId: string; expiresAt: number }
   | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' }
   | { type: 'call.connected'; call: LiveCall; agentId: string }
-  | { type: 'call.left'; call: LiveCall; outcome: 'abandoned' | 'callback' | 'timeout'; waitedMs: number }
+  | { type: 'call.left'; call: LiveCall; outcome: 'abandoned' | 'callback' | 'timeout' | 'withdrawn'; waitedMs: number }
   | { type: 'call.ended'; call: LiveCall; agentId: string | null; talkMs: number }
   /** The agent handed the call on: it waits in a region's queue, or rings a colleague. */
   | { type: 'call.transferred'; call: LiveCall; fromAgentId: string; talkMs: number; to: { agentId: string } | { region: string } }

@@ -74,7 +74,7 @@ export class RobotAgents {
         .returning('id')
         .executeTakeFirstOrThrow();
       this.robots.set(row.id, { username });
-      await this.router.login({ id: row.id, regionCode: region.code, languages, topics });
+      await this.router.login({ id: row.id, username, regionCode: region.code, languages, topics });
       await this.router.setReady(row.id);
     }
     const beat = Math.max(1_000, (this.router.settings.presenceGraceSeconds * 1000) / 3);

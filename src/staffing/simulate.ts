@@ -401,7 +401,7 @@ export function simulateDay(input: SimulationInput, regions: RegionDirectory): S
         const call = calls[c]!;
         if (call.status !== 'waiting') break;
         // Gone (the live state deletes it): any status but 'waiting' keeps it out of matching.
-        call.status = 'scheduled';
+        call.status = 'connected';
         queued[c] = false;
         leaveQueue(c);
         stats[callRegion[c]!]!.abandoned++;

@@ -11,8 +11,9 @@ import { CST_OFFSET_MS, chinaDay, DAY_MS, startOfChinaDay } from '../time/china-
  *
  * Definitions (the threshold T is 20 s unless the routing settings carry
  * `serviceLevelThresholdSeconds`; "today" is the China-time calendar day):
- * - waiting: calls in the queue not yet answered (waiting, or ringing an agent); scheduled
- *   callbacks not yet due are not counted. longestWaitSeconds: the longest of their waits.
+ * - waiting: calls in the queue not yet answered (waiting, or ringing an agent); callbacks not
+ *   yet due are promises in the database, not in the queue. longestWaitSeconds: the longest of
+ *   their waits.
  * - agents: signed-in agents by state, by their serving region. seatsLoggedIn: their sum
  *   (every state but offline).
  * - offeredToday: inbound calls that joined the queue today (menus-only hang-ups excluded);

@@ -2,19 +2,28 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database';
 import type { Province } from '../province/plugin';
+import type { RecordOutbox } from '../records/outbox';
+import { type CallerHistory, ticketIdForCall } from '../records/record-ops';
 import type { Router } from '../queue/router';
 import type { RoutingEvent } from '../queue/types';
 import type { RegionDirectory } from '../regions/region-directory';
-import { ticketsRepository } from '../tickets/tickets-repository';
 import type { CallerRegionResolver } from './caller-region';
-import { type CallerHistory, callsRepository } from './calls-repository';
+import { callsRepository } from './calls-repository';
 import type { Action, AgentEndpoint, CallRef, ControlResult, DriverName, TelephonyDriver } from './driver';
 import type { FlowState, FlowStateStore } from './flow-state';
 import type { Menus, MenuId, MenuOption } from './ivr';
 import type { Prompt, PromptKey, Prompts } from './prompts';
 
+/** Books the callback a caller was promised (src/callbacks); resolves once it is kept. */
+export interface CallbackBooking {
+  book(origin: { callId: string; language: string; topic: string; regionCode: string; priority: number }, reason: 'caller_request' | 'queue_timeout'): Promise<string>;
+}
+
 export interface CallFlowOptions {
   db: Db;
+  /** Every write the call depends on goes here: applied now, or kept until the database is back. */
+  records: RecordOutbox;
+  callbacks: CallbackBooking;
   router: Router;
   regions: RegionDirectory;
   province: Province;
@@ -44,6 +53,16 @@ export interface PhoneCall {
 const belongs = (state: FlowState, expect: PhoneCall | undefined) => !expect || (state.driver === expect.driver && state.externalId === expect.externalId);
 
 const SURVEY_KEYS = new Set(['1', '2', '3', '4', '5']);
+
+/**
+ * The caller's number as it is stored: control characters (a NUL from a broken gateway) would
+ * make the database refuse the row, so they are dropped; what is left is kept at most 32 long.
+ */
+export function callerNumberOf(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 32);
+  return cleaned === '' ? 'unknown' : cleaned;
+}
 
 /**
  * The call flow, written once for every phone system: greeting and menus (language → topic →
@@ -132,25 +151,28 @@ export class CallFlow {
       if (state?.lastAction) return { callId: known, action: state.lastAction as Action };
     }
     const arrivedAt = new Date();
-    const place = await this.o.resolver.resolve(a.from);
+    const from = callerNumberOf(a.from);
+    const place = await this.o.resolver.resolve(from);
     const id = randomUUID();
     // The row is written while the caller hears the first menu: no database commit stands
-    // between a ringing call and its greeting. Every later write for the call on this node
-    // waits for it (rowWritten); the caller's history is read when the call is queued.
-    const row = callsRepository
-      .create(this.o.db, {
-        id,
+    // between a ringing call and its greeting. It goes through the outbox like every later
+    // write for the call (which follow it in order), so a call arriving while the database is
+    // away is served and gets its row when it is back. The caller's history, read in the same
+    // statement, is used when the call is queued.
+    const row = this.o.records
+      .callArrived({
+        callId: id,
         provinceCode: this.o.province.code,
         driver: a.driver,
         externalId: a.externalId,
-        callerNumber: a.from,
+        callerNumber: from,
         regionCode: place.regionCode,
         regionSource: place.source,
-        arrivedAt,
+        at: arrivedAt,
       })
-      .then((r) => {
-        if (!r.created) this.o.log.warn({ callId: id, existing: r.id, driver: a.driver }, 'the phone system reported a call twice at once; the second report has no row of its own');
-        return r.created ? r.history : null;
+      .then((history) => {
+        if (history === null) this.o.log.warn({ callId: id, driver: a.driver }, 'the phone system reported a call twice at once; the second report has no row of its own');
+        return history ?? null;
       })
       .catch((err) => {
         this.o.log.error({ err, callId: id }, 'could not write the record of a new call');
@@ -233,8 +255,7 @@ export class CallFlow {
 
   /** The phone system bridged the caller and the agent. */
   async bridged(callId: string): Promise<void> {
-    await this.rowWritten(callId);
-    await callsRepository.event(this.o.db, callId, 'bridged', {});
+    await this.o.records.event(callId, 'bridged');
   }
 
   /** The agent could not be reached: the call goes back to its place and the caller back on hold. */
@@ -247,7 +268,7 @@ export class CallFlow {
       state.agentId = null;
       const action = this.hold(state, true);
       await this.save(state, action);
-      await callsRepository.event(this.o.db, callId, 'bridge.failed', { reason });
+      await this.o.records.event(callId, 'bridge.failed', { reason });
       await this.o.router.bridgeFailed(callId);
       return action;
     });
@@ -274,28 +295,26 @@ export class CallFlow {
     await this.withCall(callId, async () => {
       const state = await this.o.store.get(callId);
       if (!state) return;
-      await this.rowWritten(callId);
       const phase = state.phase;
       // Marked ended first, so the queue's own events for this call (call.ended) start no survey;
       // dropped last, so a call whose state is gone has been fully put away.
       state.phase = 'ended';
       await this.o.store.put(state);
       const at = new Date();
-      if (by === 'caller') await callsRepository.event(this.o.db, callId, 'caller.hangup', { phase, menu: state.menu });
-      if (phase === 'menu') await callsRepository.ended(this.o.db, callId, 'abandoned', at);
+      if (by === 'caller') await this.o.records.event(callId, 'caller.hangup', { phase, menu: state.menu }, at);
+      if (phase === 'menu') await this.o.records.callEnded(callId, 'abandoned', at);
       else if (phase === 'queued' || phase === 'connected') {
         const left = await this.o.router.callerHangup(callId);
         // The router records the end; a call it no longer holds was finished another way.
-        if (!left.ok) await callsRepository.ended(this.o.db, callId, phase === 'queued' ? 'abandoned' : 'answered', at);
+        if (!left.ok) await this.o.records.callEnded(callId, phase === 'queued' ? 'abandoned' : 'answered', at);
       }
       await this.o.store.delete(state);
     });
   }
 
   async recording(callId: string, url: string): Promise<void> {
-    await this.rowWritten(callId);
-    await callsRepository.setRecording(this.o.db, callId, url);
-    await callsRepository.event(this.o.db, callId, 'recording', { url });
+    await this.o.records.updateCall(callId, { recording_url: url }, { unlessEnded: false });
+    await this.o.records.event(callId, 'recording', { url });
   }
 
   // ---- decisions ---------------------------------------------------------------------------
@@ -351,7 +370,7 @@ export class CallFlow {
 
   private async enqueue(state: FlowState): Promise<Action> {
     const settings = this.o.menus.settings;
-    const history = (await this.rowWritten(state.callId)) ?? (await callsRepository.historyOfCall(this.o.db, state.callId));
+    const history = (await this.rowWritten(state.callId)) ?? (await this.historyOf(state.callId));
     state.historyPriority =
       (history.unansweredToday > 0 ? settings.repeatCallerPriority : 0) + (history.riskFlagged > 0 ? settings.riskHistoryPriority : 0);
     state.priority = (state.priorityGroup ? settings.groupPriority : 0) + state.historyPriority;
@@ -359,13 +378,13 @@ export class CallFlow {
     state.phase = 'queued';
     // Saved before the router sees the call: an agent may take it before enqueue returns.
     await this.o.store.put(state);
-    await callsRepository.chosen(this.o.db, state.callId, {
+    await this.o.records.updateCall(state.callId, {
       language: state.language,
       topic: state.topic ?? this.o.menus.defaultTopic(),
-      priorityGroup: state.priorityGroup,
+      priority_group: state.priorityGroup,
       priority: state.priority,
-      regionCode: state.regionCode,
-      regionSource: state.regionSource,
+      region_code: state.regionCode,
+      region_source: state.regionSource,
     });
     const result = await this.o.router.enqueue({
       id: state.callId,
@@ -376,7 +395,7 @@ export class CallFlow {
     });
     if (result.status === 'rejected') {
       this.o.log.warn({ callId: state.callId }, 'queue full; call turned away');
-      await callsRepository.ended(this.o.db, state.callId, 'rejected', new Date());
+      await this.o.records.callEnded(state.callId, 'rejected', new Date());
       return this.finish(state, ['queue_full']);
     }
     const fresh = (await this.o.store.get(state.callId)) ?? state;
@@ -388,9 +407,11 @@ export class CallFlow {
 
   private async holdKey(state: FlowState, key: string | null): Promise<Action> {
     if (key === '1' && state.callbackOffered) {
-      const result = await this.o.router.requestCallback(state.callId);
-      if (result.ok && result.callbackId) {
-        await callsRepository.setCallback(this.o.db, state.callId, result.callbackId);
+      const call = this.o.router.liveCall(state.callId);
+      const left = call ? await this.o.router.requestCallback(state.callId) : { ok: false };
+      if (call && left.ok) {
+        // Kept (in the database, or on disk until it is back) before the caller is told.
+        await this.o.callbacks.book({ callId: call.id, language: call.language, topic: call.topic, regionCode: call.regionCode, priority: call.priority }, 'caller_request');
         return this.finish(state, ['callback_confirmed']);
       }
     }
@@ -402,8 +423,8 @@ export class CallFlow {
   private async surveyAnswer(state: FlowState, key: string | null): Promise<Action> {
     if (key && SURVEY_KEYS.has(key)) {
       const score = Number(key);
-      await ticketsRepository.saveSurvey(this.o.db, state.callId, score);
-      await callsRepository.event(this.o.db, state.callId, 'survey', { score });
+      await this.o.records.write({ op: 'survey', callId: state.callId, score, at: new Date() });
+      await this.o.records.event(state.callId, 'survey', { score });
       return this.finish(state, ['survey_thanks']);
     }
     if (state.attempts < this.o.menus.settings.menuAttempts) {
@@ -413,7 +434,7 @@ export class CallFlow {
       await this.save(state, action);
       return action;
     }
-    await callsRepository.event(this.o.db, state.callId, 'survey', { score: null });
+    await this.o.records.event(state.callId, 'survey', { score: null });
     return this.finish(state, ['goodbye']);
   }
 
@@ -428,7 +449,7 @@ export class CallFlow {
       if (state.held === held) return { ok: true };
       state.held = held;
       await this.o.store.put(state);
-      await callsRepository.event(this.o.db, callId, held ? 'hold' : 'unhold', { agentId });
+      await this.o.records.event(callId, held ? 'hold' : 'unhold', { agentId });
       await this.drivers.get(state.driver)?.control?.({ callId, externalId: state.externalId }, { type: held ? 'hold' : 'unhold' });
       return { ok: true };
     });
@@ -512,10 +533,10 @@ export class CallFlow {
         state.phase = 'connected';
         state.agentId = e.agentId;
         state.held = false;
-        const ticket = await ticketsRepository.createForCall(this.o.db, { callId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: e.agentId });
-        // A transferred call keeps its ticket; the agent who answers now carries it on.
-        if (state.ticketId === ticket.id) await ticketsRepository.assignAgent(this.o.db, ticket.id, e.agentId);
-        state.ticketId = ticket.id;
+        // The ticket's id follows from the call's, so opening it never waits for the database;
+        // a transferred call keeps its ticket and the agent who answers now carries it on.
+        state.ticketId = ticketIdForCall(callId);
+        await this.o.records.write({ op: 'ticket.open', callId, ticketId: state.ticketId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: e.agentId, at: new Date() });
         const agent = await this.agent(e.agentId);
         state.step++;
         const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('connecting', state)], agent, record: true };
@@ -527,7 +548,7 @@ export class CallFlow {
         state.phase = 'queued';
         state.agentId = null;
         state.held = false;
-        await callsRepository.event(this.o.db, callId, 'transfer', { fromAgentId: e.fromAgentId, to: e.to });
+        await this.o.records.event(callId, 'transfer', { fromAgentId: e.fromAgentId, to: e.to });
         const action = this.hold(state, true, 'transferring');
         await this.save(state, action);
         return action;
@@ -535,7 +556,7 @@ export class CallFlow {
       if (e.type === 'call.ended' && state.phase === 'connected' && state.forwardTo) {
         state.phase = 'ended';
         state.step++;
-        await callsRepository.event(this.o.db, callId, 'forwarded', { number: state.forwardTo, agentId: e.agentId });
+        await this.o.records.event(callId, 'forwarded', { number: state.forwardTo, agentId: e.agentId });
         const action: Action = { type: 'forward', step: state.step, prompts: [this.prompt('transferring', state)], number: state.forwardTo };
         await this.save(state, action);
         return action;
@@ -547,9 +568,9 @@ export class CallFlow {
       }
       if (e.type === 'call.left' && state.phase === 'queued') {
         // Waited past the limit: the hotline calls back instead of keeping the caller on hold.
-        const callbackId = await this.o.router.scheduleCallback(e.call);
-        await callsRepository.setCallback(this.o.db, callId, callbackId);
-        await callsRepository.ended(this.o.db, callId, 'callback', new Date());
+        // Kept (in the database, or on disk until it is back) before the caller is told.
+        await this.o.callbacks.book({ callId, language: e.call.language, topic: e.call.topic, regionCode: e.call.regionCode, priority: e.call.priority }, 'queue_timeout');
+        await this.o.records.callEnded(callId, 'callback', new Date());
         return this.finish(state, ['queue_timeout']);
       }
       return null;
@@ -627,13 +648,26 @@ export class CallFlow {
     return this.o.prompts.get(key, state.language, values);
   }
 
+  /** Whom to dial: the live record names the agent's sign-in, so the database is asked only as a fallback. */
   private async agent(id: string): Promise<AgentEndpoint> {
+    const live = this.o.router.liveAgent(id)?.username;
+    if (live) return { id, username: live };
     const cached = this.agents.get(id);
     if (cached) return cached;
     const row = await this.o.db.selectFrom('agents').select(['id', 'username']).where('id', '=', id).executeTakeFirst();
     const agent = { id, username: row?.username ?? id };
     this.agents.set(id, agent);
     return agent;
+  }
+
+  /** The caller's history, or none when the database cannot say (the call is served all the same). */
+  private async historyOf(callId: string): Promise<CallerHistory> {
+    try {
+      return await callsRepository.historyOfCall(this.o.db, callId);
+    } catch (err) {
+      this.o.log.warn({ err, callId }, 'caller history unavailable; queued without it');
+      return { unansweredToday: 0, riskFlagged: 0 };
+    }
   }
 
   private async save(state: FlowState, action: Action): Promise<void> {

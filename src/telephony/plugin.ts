@@ -37,6 +37,8 @@ export const telephonyPlugin = fp(
     const store: FlowStateStore = app.redis ? new RedisFlowStateStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace }) : new MemoryFlowStateStore();
     const flow = new CallFlow({
       db: app.db,
+      records: app.records,
+      callbacks: app.callbacks,
       router: app.router,
       regions: app.regions,
       province: app.province,
@@ -61,6 +63,7 @@ export const telephonyPlugin = fp(
         config: app.config.asterisk,
         flow,
         db: app.db,
+        records: app.records,
         redis: app.redis,
         redisNamespace: app.config.redisNamespace,
         provinceCode: app.province.code,
@@ -88,5 +91,5 @@ export const telephonyPlugin = fp(
       await store.close();
     });
   },
-  { name: 'telephony', dependencies: ['queue', 'province', 'database', 'redis'] },
+  { name: 'telephony', dependencies: ['queue', 'province', 'database', 'redis', 'records', 'callbacks'] },
 );

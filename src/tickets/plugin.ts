@@ -18,10 +18,17 @@ export const ticketsPlugin = fp(
     const row = await app.db.selectFrom('provinces').select('settings').where('code', '=', app.province.code).executeTakeFirstOrThrow();
     const settings = referralSettings(z.record(z.string(), z.unknown()).parse(row.settings), app.province.code);
     app.decorate('referrals', referralsService({ db: app.db, regions: app.regions, settings: () => settings }));
-    const sweeper = new ReferralSweeper({ db: app.db, router: app.router, log: app.log, intervalMs: opts.sweepIntervalMs ?? 30_000 });
+    const sweeper = new ReferralSweeper({
+      db: app.db,
+      provinceCode: app.province.code,
+      callbackMaxAttempts: () => app.callbacks.policy.maxAttempts,
+      onCallbacksBooked: () => app.callbacks.nudge(),
+      log: app.log,
+      intervalMs: opts.sweepIntervalMs ?? 30_000,
+    });
     await sweeper.start();
     app.decorate('referralSweeper', sweeper);
     app.addHook('onClose', () => sweeper.stop());
   },
-  { name: 'tickets', dependencies: ['queue', 'database', 'province'] },
+  { name: 'tickets', dependencies: ['callbacks', 'database', 'province'] },
 );

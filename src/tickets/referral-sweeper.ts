@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { callbacksRepository } from '../callbacks/callbacks-repository';
 import type { Db } from '../db/database';
-import type { Router } from '../queue/router';
 import { referralsRepository as repo } from './referrals-repository';
 
 /** A referral whose organisation missed a deadline, as supervisors are told of it. */
@@ -19,7 +20,10 @@ export interface OverdueAlert {
 
 export interface SweeperOptions {
   db: Db;
-  router: Router;
+  provinceCode: string;
+  callbackMaxAttempts: () => number;
+  /** Callbacks were booked: look for due ones now rather than at the next pass. */
+  onCallbacksBooked?: () => void;
   log: FastifyBaseLogger;
   intervalMs: number;
   now?: () => Date;
@@ -98,21 +102,19 @@ export class ReferralSweeper {
     await this.queueCallbacks(at);
   }
 
-  /** Callback tasks now due become callbacks in the province's queue, routed like any call. */
+  /** Callback tasks now due become callbacks (src/callbacks), kept and tried like any other. */
   private async queueCallbacks(at: Date): Promise<void> {
-    const tasks = await repo.claimDueCallbackTasks(this.o.db, at, 50);
-    for (const task of tasks) {
-      const ticket = await this.o.db.selectFrom('tickets').select(['id', 'call_id', 'region_code', 'language', 'topic']).where('id', '=', task.ticket_id).executeTakeFirst();
-      if (!ticket) continue;
-      const callbackId = await this.o.router.scheduleCallback({
-        id: ticket.call_id ?? ticket.id,
-        regionCode: ticket.region_code ?? this.o.router.regions.province,
-        language: ticket.language ?? 'zh',
-        topic: ticket.topic ?? 'other',
-        priority: 1,
-      });
-      await repo.setCallbackId(this.o.db, task.id, callbackId);
-      this.o.log.info({ taskId: task.id, callbackId, reason: task.reason }, 'callback task queued');
-    }
+    // Claimed and booked in one transaction: a task is never marked taken without its callback.
+    const booked = await this.o.db.transaction().execute(async (tx) => {
+      const tasks = await repo.claimDueCallbackTasks(tx, at, 50);
+      for (const task of tasks) {
+        const callbackId = randomUUID();
+        const ok = await callbacksRepository.bookForTicket(tx, { id: callbackId, provinceCode: this.o.provinceCode, ticketId: task.ticket_id, taskId: task.id, reason: task.reason, maxAttempts: this.o.callbackMaxAttempts(), at });
+        if (ok) await repo.setCallbackId(tx, task.id, callbackId);
+        this.o.log.info({ taskId: task.id, callbackId, reason: task.reason }, 'callback task booked');
+      }
+      return tasks.length;
+    });
+    if (booked > 0) this.o.onCallbacksBooked?.();
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_ROUTING } from '../../src/queue/settings';
 import type { Router } from '../../src/queue/router';
 import { eventually } from '../support/tcp-proxy';
@@ -229,21 +230,39 @@ export function routingContract(open: OpenStores): void {
     expect(env.nodes[0]!.events.find((e) => e.type === 'call.left')).toMatchObject({ outcome: 'timeout' });
   });
 
-  it('queues a callback when due, at raised priority, ahead of callers already waiting', async () => {
+  it('routes a callback attempt at raised priority, ahead of callers already waiting, and never times it out', async () => {
     await signIn(agent('x', '630102'));
     const waiting = newCall();
     await router.enqueue(waiting);
     const asked = newCall();
     await router.enqueue(asked);
-    const result = await router.requestCallback(asked.id, clock.now() + 600_000);
-    expect(result.ok).toBe(true);
+    expect((await router.requestCallback(asked.id)).ok).toBe(true);
     expect(state().call(asked.id)).toBeUndefined();
-    expect(state().call(result.callbackId!)).toMatchObject({ status: 'scheduled', kind: 'callback', origin: asked.id });
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.left' && e.call.id === asked.id)).toMatchObject({ outcome: 'callback' });
 
-    await later(600);
-    expect(state().call(result.callbackId!)).toMatchObject({ status: 'waiting', priority: DEFAULT_ROUTING.callbackPriorityBoost });
+    // The callbacks clock queues an attempt when the callback is due (src/callbacks).
+    const attempt = randomUUID();
+    expect((await router.enqueueCallback({ id: attempt, origin: 'cb-1', regionCode: asked.regionCode, language: asked.language, topic: asked.topic, priority: 0 })).ok).toBe(true);
+    expect((await router.enqueueCallback({ id: attempt, origin: 'cb-1', regionCode: asked.regionCode, language: asked.language, topic: asked.topic, priority: 0 })).ok).toBe(false);
+    expect(state().call(attempt)).toMatchObject({ status: 'waiting', kind: 'callback', origin: 'cb-1', priority: DEFAULT_ROUTING.callbackPriorityBoost });
+
+    // Nobody holds the line for a callback: the wait limit that ends a caller's wait does not apply.
+    await later(DEFAULT_ROUTING.maxWaitSeconds + 60);
+    expect(state().call(waiting.id)).toBeUndefined();
+    expect(state().call(attempt)).toMatchObject({ status: 'waiting' });
     await ready('x');
-    expect(offeredTo(result.callbackId!)).toBe('x');
+    expect(offeredTo(attempt)).toBe('x');
+  });
+
+  it('withdraws a callback attempt nobody has taken, and only a callback', async () => {
+    const call = newCall();
+    await router.enqueue(call);
+    const attempt = randomUUID();
+    await router.enqueueCallback({ id: attempt, origin: 'cb-2', regionCode: call.regionCode, language: call.language, topic: call.topic, priority: 0 });
+    expect((await router.withdraw(call.id)).ok).toBe(false);
+    expect((await router.withdraw(attempt)).ok).toBe(true);
+    expect(state().call(attempt)).toBeUndefined();
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.left' && e.call.id === attempt)).toMatchObject({ outcome: 'withdrawn' });
   });
 
   it('logs out an agent whose session lapsed and gives their ringing call to someone else', async () => {

@@ -62,7 +62,7 @@ describe('wallboard figures', () => {
     const agent = (id: string, regionCode: string, state: LiveAgent['state']) => ({ id, regionCode, state }) as LiveAgent;
     const live = liveCounts(
       {
-        calls: [call('a', '632701', 'waiting', now - 42_000), call('b', '632722', 'offered', now - 5_000), call('c', '632701', 'connected', now - 90_000), call('d', '632701', 'scheduled', now), call('e', '999999', 'waiting', now - 1_000)],
+        calls: [call('a', '632701', 'waiting', now - 42_000), call('b', '632722', 'offered', now - 5_000), call('c', '632701', 'connected', now - 90_000), call('e', '999999', 'waiting', now - 1_000)],
         agents: [agent('1', '632701', 'ready'), agent('2', '632722', 'on_call'), agent('3', '630202', 'not_ready'), agent('4', '632701', 'offline')],
       },
       now,

@@ -90,7 +90,16 @@ async function main() {
     process.stdout.write(`${JSON.stringify({ created: id })}\n`);
     const fate = random();
     if (fate < 0.12) later(20 + random() * 300, () => router.callerHangup(id));
-    else if (fate < 0.17) later(20 + random() * 200, () => router.requestCallback(id));
+    else if (fate < 0.17) {
+      // The caller takes a callback; the callbacks clock (src/callbacks) then queues an attempt.
+      later(20 + random() * 200, async () => {
+        const call = store.state.call(id);
+        if (!call || !(await router.requestCallback(id)).ok) return;
+        const attempt = randomUUID();
+        created.push(attempt);
+        await router.enqueueCallback({ id: attempt, origin: id, regionCode: call.regionCode, language: call.language, topic: call.topic, priority: call.priority });
+      });
+    }
     await new Promise((r) => setTimeout(r, random() * 6));
   }
 

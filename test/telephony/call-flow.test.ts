@@ -123,7 +123,10 @@ describe('call flow', () => {
     await t.app.callFlow.settled();
     const row = await t.app.db.selectFrom('calls').select(['end_reason', 'callback_id']).where('id', '=', callId).executeTakeFirstOrThrow();
     expect(row.end_reason).toBe('callback');
-    expect(t.app.router.liveCall(row.callback_id!)).toMatchObject({ kind: 'callback', origin: callId, language: 'mn' });
+    // The promise is in the database, not only in the live queue.
+    const callback = await t.app.db.selectFrom('callbacks').selectAll().where('id', '=', row.callback_id!).executeTakeFirstOrThrow();
+    expect(callback).toMatchObject({ reason: 'queue_timeout', origin_call_id: callId, language: 'mn', caller_number: '09718000600', attempts: 0 });
+    expect(['pending', 'queued']).toContain(callback.status);
   });
 });
 

@@ -113,8 +113,8 @@ export function simFlowSuite(name: string, overrides: () => Partial<Config>) {
       await t.app.callRecorder.flush();
       const row = await t.app.db.selectFrom('calls').select(['end_reason', 'callback_id']).where('id', '=', callId).executeTakeFirstOrThrow();
       expect(row.end_reason).toBe('callback');
-      const callback = t.app.router.liveCall(row.callback_id!)!;
-      expect(callback).toMatchObject({ kind: 'callback', language: 'mn', origin: callId });
+      const callback = await t.app.db.selectFrom('callbacks').selectAll().where('id', '=', row.callback_id!).executeTakeFirstOrThrow();
+      expect(callback).toMatchObject({ reason: 'caller_request', language: 'mn', origin_call_id: callId, caller_number: '09778000000' });
     });
 
     it('refuses bad input with a message naming the field, and keeps nothing', async () => {

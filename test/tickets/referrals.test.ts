@@ -1,6 +1,7 @@
 import { ReferralSweeper } from '../../src/tickets/referral-sweeper';
 import { AgentSocket } from '../support/agent-socket';
 import { bearer, startTestApp, type TestApp } from '../support/app';
+import { ANY_HOUR, setProvinceSettings } from '../support/province-settings';
 
 /**
  * Referrals on the real app: made by an agent from a ticket, routed to the organisation nearest
@@ -23,6 +24,7 @@ describe('referrals', () => {
     agent = await t.addUser({ username: 'agent.yushu', role: 'agent', region: '632700' });
     yushuSupervisor = await t.addUser({ username: 'sup.yushu', role: 'supervisor', region: '632700' });
     haidongSupervisor = await t.addUser({ username: 'sup.haidong', role: 'supervisor', region: '630200' });
+    await setProvinceSettings(t.app, 'callbacks', ANY_HOUR);
   });
   afterAll(async () => t.close());
 
@@ -132,11 +134,16 @@ describe('referrals', () => {
       const task = await t.app.db.selectFrom('callback_tasks').selectAll().where('referral_id', '=', id).executeTakeFirstOrThrow();
       expect(task).toMatchObject({ reason: 'referral_outcome', status: 'open', note: '追回工资 12,000 元' });
 
-      // The sweeper puts the due callback into the queue as a callback for the caller's region.
+      // The sweeper books the callback; when it is due it goes into the queue for the caller's region.
       await t.app.referralSweeper.run();
       const queued = await t.app.db.selectFrom('callback_tasks').selectAll().where('id', '=', task.id).executeTakeFirstOrThrow();
       expect(queued.status).toBe('queued');
-      expect(t.app.router.liveCall(queued.callback_id!)).toMatchObject({ kind: 'callback', regionCode: '632725' });
+      const callback = await t.app.db.selectFrom('callbacks').selectAll().where('id', '=', queued.callback_id!).executeTakeFirstOrThrow();
+      expect(callback).toMatchObject({ reason: 'referral_outcome', ticket_id: task.ticket_id, status: 'pending' });
+      await t.app.callbacks.pass();
+      const attempt = await t.app.db.selectFrom('callbacks').select(['status', 'attempt_id']).where('id', '=', callback.id).executeTakeFirstOrThrow();
+      expect(attempt.status).toBe('queued');
+      expect(t.app.router.liveCall(attempt.attempt_id!)).toMatchObject({ kind: 'callback', regionCode: '632725', origin: callback.id });
     });
 
     it('the outcome callback rings an agent of the caller\'s area and gets a ticket of its own, with the caller\'s history', async () => {
@@ -152,6 +159,7 @@ describe('referrals', () => {
       try {
         await desk.answer(desk.send({ type: 'state.set', state: 'ready' }));
         await t.app.referralSweeper.run();
+        await t.app.callbacks.pass();
         const offer = await desk.next('offer');
         expect(offer).toMatchObject({ call: { kind: 'callback', callerNumber: '138****0777', history: [{ ticketId: original }] } });
         await desk.answer(desk.send({ type: 'offer.accept', offerId: offer.offerId }));
@@ -194,7 +202,7 @@ describe('referrals', () => {
       const desk = await AgentSocket.open(base, yushuSupervisor.token);
       const elsewhere = await AgentSocket.open(base, haidongSupervisor.token);
       try {
-        const sweeperAt = (at: Date) => new ReferralSweeper({ db: t.app.db, router: t.app.router, log: t.app.log, intervalMs: 0, now: () => at });
+        const sweeperAt = (at: Date) => new ReferralSweeper({ db: t.app.db, provinceCode: '630000', callbackMaxAttempts: () => 3, log: t.app.log, intervalMs: 0, now: () => at });
         // One millisecond before: not overdue.
         const before = sweeperAt(new Date(due.getTime() - 1));
         await before.start();

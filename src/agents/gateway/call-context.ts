@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database';
+import { isDatabaseUnavailable } from '../../db/errors';
 import type { Role, TicketRow } from '../../db/schema';
 import type { LiveCall } from '../../queue/types';
 import { LANGUAGES, TOPICS } from '../../queue/skills';
@@ -43,23 +44,36 @@ export function ticketView(t: TicketRow): TicketView {
 
 const SUMMARY_PREVIEW = 200;
 
-/** The call as the desktop shows it: who is calling (masked as the role requires) and their history. */
+/**
+ * The call as the desktop shows it: who is calling (masked as the role requires) and their
+ * history. When the database cannot be read the call is shown all the same, without them: an
+ * agent must always see the call they are on.
+ */
 export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveCall, role: Role, held = false): Promise<CallView> {
-  const source = call.origin ?? call.id;
-  const row = await db.selectFrom('calls').select('caller_number').where('id', '=', source).executeTakeFirst();
-  // A callback booked from a ticket (to give the caller a referral's outcome) starts from the ticket.
-  const number = row?.caller_number ?? (call.origin ? ((await db.selectFrom('tickets').select('caller_number').where('id', '=', call.origin).executeTakeFirst())?.caller_number ?? null) : null);
-  const history: HistoryItem[] = number
-    ? (await ticketsRepository.historyOfNumber(db, number, call.id, HISTORY_LIMIT)).map((t) => ({
-        ticketId: t.id,
-        number: t.number,
-        at: t.created_at.toISOString(),
-        topic: t.topic,
-        outcome: t.outcome,
-        riskFlag: t.risk_flag,
-        summary: t.summary.length > SUMMARY_PREVIEW ? `${t.summary.slice(0, SUMMARY_PREVIEW)}…` : t.summary,
-      }))
-    : [];
+  let number: string | null = null;
+  let history: HistoryItem[] = [];
+  let detailsUnavailable = false;
+  try {
+    // An attempt at a callback calls the number the callback was booked for.
+    number =
+      call.kind === 'callback' && call.origin
+        ? ((await db.selectFrom('callbacks').select('caller_number').where('id', '=', call.origin).executeTakeFirst())?.caller_number ?? null)
+        : ((await db.selectFrom('calls').select('caller_number').where('id', '=', call.id).executeTakeFirst())?.caller_number ?? null);
+    history = number
+      ? (await ticketsRepository.historyOfNumber(db, number, call.id, HISTORY_LIMIT)).map((t) => ({
+          ticketId: t.id,
+          number: t.number,
+          at: t.created_at.toISOString(),
+          topic: t.topic,
+          outcome: t.outcome,
+          riskFlag: t.risk_flag,
+          summary: t.summary.length > SUMMARY_PREVIEW ? `${t.summary.slice(0, SUMMARY_PREVIEW)}…` : t.summary,
+        }))
+      : [];
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    detailsUnavailable = true;
+  }
   return {
     callId: call.id,
     kind: call.kind,
@@ -72,6 +86,7 @@ export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveC
     answeredAt: call.answeredAt,
     held,
     history,
+    ...(detailsUnavailable ? { detailsUnavailable: true as const } : {}),
   };
 }
 

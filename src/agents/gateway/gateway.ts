@@ -5,13 +5,15 @@ import type { Actor } from '../../auth/actor';
 import { auditRepository } from '../../audit/audit-repository';
 import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
+import { isDatabaseUnavailable } from '../../db/errors';
+import type { RecordOutbox } from '../../records/outbox';
+import { ticketIdForCall } from '../../records/record-ops';
 import type { Province } from '../../province/plugin';
 import type { Router } from '../../queue/router';
 import type { LiveAgent, LiveCall, RoutingEvent } from '../../queue/types';
 import type { RegionDirectory } from '../../regions/region-directory';
 import type { ControlResult } from '../../telephony/driver';
 import type { OverdueAlert } from '../../tickets/referral-sweeper';
-import { callsRepository } from '../../telephony/calls-repository';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import { AgentSession } from './agent-session';
 import { catalogue, loadCallView, regionView, ticketView } from './call-context';
@@ -29,6 +31,7 @@ export interface CallControls {
 export interface GatewayOptions {
   router: Router;
   db: Db;
+  records: RecordOutbox;
   regions: RegionDirectory;
   province: Province;
   config: Config;
@@ -43,6 +46,8 @@ export interface GatewayOptions {
 const PING_EVERY_MS = 15_000;
 /** How long a ticket may take to appear after the call connects before the desktop makes it itself. */
 const TICKET_WAIT_MS = 3_000;
+/** A ticket that has not appeared after this long (a long database outage) comes with the next hello. */
+const TICKET_GIVE_UP_MS = 5 * 60_000;
 const DIRECTORY_LIMIT = 500;
 const TICK_MS = 250;
 
@@ -130,7 +135,7 @@ export class AgentGateway {
   private async signIn(actor: Actor): Promise<LiveAgent | null> {
     const row = await this.o.db.selectFrom('agents').select(['region_code', 'languages', 'topics', 'disabled']).where('id', '=', actor.id).executeTakeFirst();
     if (!row || row.disabled) return null;
-    await this.o.router.login({ id: actor.id, regionCode: row.region_code, languages: row.languages, topics: row.topics });
+    await this.o.router.login({ id: actor.id, username: actor.username, regionCode: row.region_code, languages: row.languages, topics: row.topics });
     return this.o.router.liveAgent(actor.id) ?? null;
   }
 
@@ -213,14 +218,8 @@ export class AgentGateway {
         const s = this.sessions.get(e.agentId);
         if (!s) return;
         s.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role, await this.o.controls.isHeld(e.call.id)) }));
-        s.sendLater(async () => {
-          if (e.call.kind === 'callback' && e.call.origin) {
-            // No phone system runs a callback's call flow: its record and ticket are opened here.
-            await callsRepository.openCallback(this.o.db, { callbackId: e.call.id, originId: e.call.origin, agentId: e.agentId, at: new Date() });
-          }
-          const ticket = await this.ticketOf(e.call.id, e.agentId, e.call.kind === 'callback' ? 0 : TICKET_WAIT_MS);
-          return ticket ? { type: 'ticket', ticket } : null;
-        });
+        // No phone system runs a callback attempt's call flow: its ticket is opened at once.
+        void this.deliverTicket(s, e.call.id, e.agentId, e.call.kind === 'callback' ? 0 : TICKET_WAIT_MS);
         return;
       }
       case 'call.transferred': {
@@ -237,20 +236,34 @@ export class AgentGateway {
   }
 
   /**
-   * The call flow opens the ticket when the call connects, on whichever node runs that call;
-   * the desktop waits briefly for it and opens it itself only if it does not appear.
+   * The call flow opens the ticket when the call connects, on whichever node runs that call; the
+   * desktop waits briefly for it and then opens it itself (the same ticket: its id follows from
+   * the call's). While the database is away the ticket comes when it is back — the call itself
+   * is on the desk all the while. Sent outside the session's frame queue, so waiting for it never
+   * holds up the frames behind it.
    */
-  private async ticketOf(callId: string, agentId: string, waitMs: number) {
-    const deadline = Date.now() + waitMs;
-    for (let delay = 20; Date.now() < deadline; delay = Math.min(delay * 2, 400)) {
-      const row = await ticketsRepository.byCall(this.o.db, callId);
-      if (row) return ticketView(row);
+  private async deliverTicket(s: AgentSession, callId: string, agentId: string, openAfterMs: number): Promise<void> {
+    const started = Date.now();
+    let opened = false;
+    for (let delay = 20; !s.closed && Date.now() - started < TICKET_GIVE_UP_MS; delay = Math.min(delay * 2, 2_000)) {
+      if (!opened && Date.now() - started >= openAfterMs) {
+        opened = true;
+        await this.o.records.write({ op: 'ticket.open', callId, ticketId: ticketIdForCall(callId), provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId, at: new Date() });
+      }
+      try {
+        const row = await ticketsRepository.byCall(this.o.db, callId);
+        if (row) {
+          s.send({ type: 'ticket', ticket: ticketView(row) });
+          return;
+        }
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err;
+      }
+      // The agent moved on to another call (or signed out): this ticket's moment has passed.
+      const live = this.o.router.liveAgent(agentId);
+      if (live && live.callId !== callId && live.state !== 'wrap_up') return;
       await new Promise((r) => setTimeout(r, delay));
     }
-    if (!(await this.o.db.selectFrom('calls').select('id').where('id', '=', callId).executeTakeFirst())) return null;
-    await ticketsRepository.createForCall(this.o.db, { callId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId });
-    const row = await ticketsRepository.byCall(this.o.db, callId);
-    return row ? ticketView(row) : null;
   }
 
   // ---- commands in ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ export const agentGatewayPlugin = fp(
     const gateway = new AgentGateway({
       router: app.router,
       db: app.db,
+      records: app.records,
       regions: app.regions,
       province: app.province,
       config: app.config,

@@ -99,6 +99,8 @@ export interface CallView {
   answeredAt: number | null;
   held: boolean;
   history: HistoryItem[];
+  /** The caller's number and history could not be read (the database is away); the call goes on. */
+  detailsUnavailable?: true;
 }
 
 export interface TicketView {

@@ -117,7 +117,7 @@ export async function agentRoutes(app: FastifyInstance) {
       const live = app.router.store.state.agent(updated.id);
       if (live && live.state !== 'offline') {
         if (updated.disabled) await app.router.logout(updated.id);
-        else await app.router.login({ id: updated.id, regionCode: updated.servingRegion, languages: updated.languages, topics: updated.topics });
+        else await app.router.login({ id: updated.id, username: updated.username, regionCode: updated.servingRegion, languages: updated.languages, topics: updated.topics });
       }
       return updated;
     },

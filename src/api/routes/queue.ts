@@ -29,7 +29,7 @@ const Snapshot = z.object({
       language: z.string(),
       topic: z.string(),
       priority: z.number().int(),
-      status: z.enum(['scheduled', 'waiting', 'offered', 'connected']),
+      status: z.enum(['waiting', 'offered', 'connected']),
       waitedSeconds: z.number().int(),
       agentId: z.string().nullable(),
       missedBy: z.number().int(),

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database';
+import type { RecordOutbox } from '../../records/outbox';
 import type { CallFlow } from '../call-flow';
 import { callsRepository } from '../calls-repository';
 import type { Action, CallRef, TelephonyDriver } from '../driver';
@@ -27,6 +28,7 @@ import { CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingUrl, ren
 export interface AsteriskDriverOptions {
   flow: CallFlow;
   db: Db;
+  records: RecordOutbox;
   link: AmiLink;
   log: FastifyBaseLogger;
   provinceCode: string;
@@ -345,8 +347,8 @@ export class AsteriskDriver implements TelephonyDriver {
       // The flow lost it (a restart without Redis): close the record rather than leave it open.
       const row = await this.o.db.selectFrom('calls').select(['arrived_at', 'status']).where('id', '=', callId).executeTakeFirst();
       if (!row || row.status === 'ended' || Date.now() - row.arrived_at.getTime() < LEFTOVER_AFTER_MS) return false;
-      await callsRepository.ended(this.o.db, callId, 'failed', new Date());
-      await callsRepository.event(this.o.db, callId, 'asterisk.lost', {});
+      await this.o.records.callEnded(callId, 'failed', new Date(), { end_detail: 'phone_system_lost' });
+      await this.o.records.event(callId, 'asterisk.lost', {});
       this.o.log.warn({ callId }, 'call gone from Asterisk and unknown to the call flow; recorded as failed');
     }
     this.forget(uniqueid);

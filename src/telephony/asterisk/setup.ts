@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
+import type { RecordOutbox } from '../../records/outbox';
 import type { CallFlow } from '../call-flow';
 import { AmiClient } from './ami-client';
 import { AmiLease, amiLeaseKey } from './ami-lease';
@@ -13,6 +14,7 @@ export interface AsteriskSetup {
   config: NonNullable<Config['asterisk']>;
   flow: CallFlow;
   db: Db;
+  records: RecordOutbox;
   redis: Redis | null;
   redisNamespace: string;
   provinceCode: string;
@@ -29,7 +31,7 @@ export function createAsteriskDriver(s: AsteriskSetup): AsteriskDriver {
   const log = s.log.child({ driver: 'asterisk' });
   const client = new AmiClient({ host: s.config.host, port: s.config.port, username: s.config.username, secret: s.config.secret, log });
   const lease = new AmiLease({ redis: s.redis, key: amiLeaseKey(s.provinceCode, s.redisNamespace), log });
-  const driver = new AsteriskDriver({ flow: s.flow, db: s.db, link: new AmiLink(client, lease, log), log, provinceCode: s.provinceCode, agentDial: s.config.agentDial });
+  const driver = new AsteriskDriver({ flow: s.flow, db: s.db, records: s.records, link: new AmiLink(client, lease, log), log, provinceCode: s.provinceCode, agentDial: s.config.agentDial });
   new Gauge({
     name: 'hotline_asterisk_ami_link_up',
     help: '1 while this node is logged in to the Asterisk Manager Interface',
