@@ -61,6 +61,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true },
+    // Opening the database and migrating it can take long on a loaded machine (PGlite compiles
+    // its WebAssembly at start); a start that is slow is not a start that failed.
+    pluginTimeout: 120_000,
   });
   // While shutting down, answers to requests already in flight close their keep-alive
   // connection, so the server can finish closing instead of waiting for idle clients.

@@ -87,6 +87,7 @@ const STRINGS = {
     'cancelled.agent_lost': '连接中断，来电已转回队列',
     'cancelled.bridge_failed': '来电接通失败，已转回队列',
     'cancelled.caller_left': '来电者已挂断',
+    'cancelled.recovered': '系统刚从故障中恢复，来电已按原顺序转回队列',
     'cancelled.other': '来电已取消',
 
     'call.heading': '通话中',
@@ -333,6 +334,7 @@ const STRINGS = {
     'cancelled.agent_lost': 'Connection lost: the call went back to the queue',
     'cancelled.bridge_failed': 'The call could not be connected and went back to the queue',
     'cancelled.caller_left': 'The caller hung up',
+    'cancelled.recovered': 'The system recovered from an outage; the call went back to its place in the queue',
     'cancelled.other': 'The offer was withdrawn',
 
     'call.heading': 'On a call',

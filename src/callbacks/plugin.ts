@@ -25,6 +25,8 @@ export const callbacksPlugin = fp(
       intervalMs: opts.intervalMs ?? 5_000,
     });
     service.start();
+    // Attempts that were in the live queue when it was lost are queued again.
+    app.router.onRecovered('callbacks', () => service.pass());
     app.decorate('callbacks', service);
     app.addHook('onClose', () => service.stop());
   },

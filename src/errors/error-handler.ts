@@ -2,6 +2,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ERROR_MESSAGES_ZH } from './errors';
+import { dependencyUnavailable } from './unavailable';
+
+/** What a 503 for an outage asks clients to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorBody {
   statusCode: number;
@@ -78,6 +82,13 @@ export const errorHandlerPlugin = fp(
             ? `body: malformed JSON (${error.message})`
             : error.message;
         return send(reply, request, status, code, message);
+      }
+      const away = dependencyUnavailable(error);
+      if (away) {
+        // An outage, not a fault of this request: say so, and when to try again.
+        request.log.warn({ err: error, dependency: away }, 'request failed: a dependency is unavailable');
+        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+        return send(reply, request, 503, 'HOTLINE_ERR_UNAVAILABLE', away === 'database' ? 'The database is unavailable; try again shortly' : 'The live state (Redis) is unavailable; try again shortly');
       }
       request.log.error({ err: error }, 'request failed');
       return send(reply, request, status === 503 ? 503 : 500, status === 503 ? (error.code ?? 'HOTLINE_ERR_NOT_READY') : 'HOTLINE_ERR_INTERNAL', status === 503 ? error.message : 'Internal server error');

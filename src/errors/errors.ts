@@ -30,6 +30,7 @@ export const Errors = {
   ORGANISATION_NOT_FOUND: createError('HOTLINE_ERR_ORGANISATION_NOT_FOUND', 'No organisation %s', 404),
   RATE_LIMITED: createError('HOTLINE_ERR_RATE_LIMITED', 'Too many requests; try again in %s', 429),
   NOT_READY: createError('HOTLINE_ERR_NOT_READY', 'The service is not ready: %s', 503),
+  UNAVAILABLE: createError('HOTLINE_ERR_UNAVAILABLE', '%s', 503),
   INTERNAL: createError('HOTLINE_ERR_INTERNAL', 'Internal server error', 500),
 } as const;
 
@@ -59,5 +60,6 @@ export const ERROR_MESSAGES_ZH: Record<string, string> = {
   HOTLINE_ERR_ORGANISATION_NOT_FOUND: '机构不存在',
   HOTLINE_ERR_RATE_LIMITED: '请求过于频繁，请稍后再试',
   HOTLINE_ERR_NOT_READY: '服务暂不可用',
+  HOTLINE_ERR_UNAVAILABLE: '系统依赖的服务暂时不可用，请稍后重试',
   HOTLINE_ERR_INTERNAL: '系统内部错误',
 };

@@ -88,6 +88,17 @@ export class LiveState {
     return this.callsById.values();
   }
 
+  /** Every entity with its key (a copy kept aside when the shared state must be rebuilt). */
+  entries(): [string, Entity][] {
+    return [...this.entities.entries()];
+  }
+
+  /** The most recently deleted keys, newest last. */
+  recentlyDeleted(limit: number): string[] {
+    const keys = [...this.tombstones.keys()];
+    return keys.slice(Math.max(0, keys.length - limit));
+  }
+
   /** Applies writes newer than what is held; returns whether anything changed. */
   apply(put: Record<string, Entity>, del: string[]): boolean {
     let changed = false;

@@ -30,4 +30,23 @@ export interface LiveStore {
   nextDeadline(): Promise<number | null>;
   onCommitted(listener: (c: Committed) => void): void;
   close(): Promise<void>;
+  /**
+   * Whether the shared state can be used: `unreachable` while Redis does not answer, `lost` from
+   * the moment it turns out to have lost (or replaced) what this node knew until it is recovered.
+   * Always `ok` in process.
+   */
+  readonly health: 'ok' | 'unreachable' | 'lost';
+  /** Told when the shared state turns out lost or replaced. */
+  onLost(listener: () => void): void;
+  /** Puts back a replica's entities where the shared state lacks them or holds older versions. */
+  merge(input: MergeInput): Promise<{ written: number; armed: number }>;
+  /** Loads the shared state as it is now. */
+  resync(): Promise<void>;
+}
+
+/** What a node puts back after the live state was lost: entities with the version read, and their deadlines. */
+export interface MergeInput {
+  entities: { key: string; readVersion: number; entity: Entity }[];
+  deleted: string[];
+  deadlines: { owner: string; key: string; at: number }[];
 }

@@ -42,4 +42,15 @@ export class MemoryLiveStore implements LiveStore {
   async close(): Promise<void> {
     this.listeners.length = 0;
   }
+
+  // The state is this process's own: it cannot be lost while the process lives.
+  readonly health = 'ok' as const;
+
+  onLost(): void {}
+
+  async merge(): Promise<{ written: number; armed: number }> {
+    return { written: 0, armed: 0 };
+  }
+
+  async resync(): Promise<void> {}
 }

@@ -5,6 +5,8 @@ import {
   callKey,
   emptyTx,
   type CallKind,
+  type Deadline,
+  type Entity,
   type LiveAgent,
   type LiveCall,
   type NotReadyReason,
@@ -383,5 +385,62 @@ export function logout(agent: LiveAgent, now: number): Tx | null {
   tx.put[agentKey(agent.id)] = off;
   tx.removeDeadlines.push(deadlineKeys.presence(agent.id), deadlineKeys.wrapUp(agent.id));
   tx.events.push({ type: 'agent.state', agent: off });
+  return tx;
+}
+
+/**
+ * The live state was lost (Redis restarted empty, a failover to a replica that missed writes):
+ * what a node's replica held is put back. An offer that was ringing goes back to the queue at
+ * its place (the agent could not answer it while the state was gone) and the agent is ready
+ * again; a signed-in agent gets a full grace period for their desk to renew the session.
+ * Other entities come back as they were. Versions rise only where something changed.
+ */
+export function restored(entity: Entity, now: number, settings: RoutingSettings): Entity {
+  if ('status' in entity) {
+    if (entity.status !== 'offered') return entity;
+    return bump(entity, { status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null });
+  }
+  if ('state' in entity) {
+    if (entity.state === 'offline') return entity;
+    const presenceExpiresAt = Math.max(entity.presenceExpiresAt, now + sec(settings.presenceGraceSeconds));
+    if (entity.state === 'reserved') return bump(entity, { state: 'ready', since: now, callId: null, offerId: null, presenceExpiresAt });
+    return bump(entity, { presenceExpiresAt });
+  }
+  return entity;
+}
+
+/** The deadlines an entity put back must have (see `restored`). */
+export function deadlinesOf(entity: Entity, settings: RoutingSettings): Deadline[] {
+  const tx = emptyTx();
+  if ('status' in entity) {
+    if (entity.status === 'waiting') queueDeadlines(entity, settings, tx);
+    if (entity.status === 'offered' && entity.offerId && entity.offerExpiresAt) tx.addDeadlines.push({ key: deadlineKeys.offer(entity.id, entity.offerId), at: entity.offerExpiresAt });
+  } else if ('state' in entity && entity.state !== 'offline') {
+    tx.addDeadlines.push({ key: deadlineKeys.presence(entity.id), at: entity.presenceExpiresAt });
+    if (entity.state === 'wrap_up' && entity.wrapUpEndsAt) tx.addDeadlines.push({ key: deadlineKeys.wrapUp(entity.id), at: entity.wrapUpEndsAt });
+  }
+  return tx.addDeadlines;
+}
+
+/**
+ * An agent reserved or on a call the live state no longer has for them (left behind by a lost
+ * or rebuilt state): released — ready if they were only ringing, wrap-up after a call.
+ */
+export function releaseStale(agent: LiveAgent, call: LiveCall | null, now: number, settings: RoutingSettings): Tx | null {
+  if (agent.state === 'reserved' && call && call.status === 'offered' && call.offerId === agent.offerId && call.agentId === agent.id) return null;
+  if (agent.state === 'on_call' && call && call.status === 'connected' && call.agentId === agent.id) return null;
+  if (agent.state !== 'reserved' && agent.state !== 'on_call') return null;
+  const tx = emptyTx();
+  tx.expect[agentKey(agent.id)] = agent.v;
+  if (agent.callId) tx.expect[callKey(agent.callId)] = call?.v ?? 0;
+  let next: LiveAgent;
+  if (agent.state === 'reserved') next = bump(agent, { state: 'ready', since: now, callId: null, offerId: null });
+  else {
+    const wrapUpEndsAt = now + sec(settings.wrapUpSeconds);
+    next = bump(agent, { state: 'wrap_up', since: now, callId: null, offerId: null, wrapUpEndsAt });
+    tx.addDeadlines.push({ key: deadlineKeys.wrapUp(agent.id), at: wrapUpEndsAt });
+  }
+  tx.put[agentKey(agent.id)] = next;
+  tx.events.push({ type: 'agent.state', agent: next });
   return tx;
 }

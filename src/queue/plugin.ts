@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
+import { NodeRegistry } from '../redis/node-registry';
 import { CallRecorder } from './call-recorder';
 import type { LiveStore } from './live-store';
 import { MemoryLiveStore } from './memory-store';
@@ -13,6 +14,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     router: Router;
     callRecorder: CallRecorder;
+    /** This node's id and which other nodes are alive. */
+    nodes: NodeRegistry;
   }
 }
 
@@ -36,14 +39,20 @@ export const queuePlugin = fp(
   async function queue(app: FastifyInstance) {
     const row = await app.db.selectFrom('provinces').select('settings').where('code', '=', app.province.code).executeTakeFirstOrThrow();
     const settings = routingSettings(z.record(z.string(), z.unknown()).parse(row.settings), app.province.code);
-    const store: LiveStore = app.redis ? new RedisLiveStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace }) : new MemoryLiveStore();
+    const nodes = new NodeRegistry(app.redis, { namespace: app.config.redisNamespace, provinceCode: app.province.code, log: app.log });
+    const store: LiveStore = app.redis
+      ? new RedisLiveStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace, nodeId: nodes.id })
+      : new MemoryLiveStore();
     const router = new Router({ store, regions: new RoutingRegions(app.regions), settings, log: app.log });
     const recorder = new CallRecorder(app.records, app.log);
     router.on((e, local) => recorder.record(e, local));
     await router.start();
+    await nodes.start();
+    app.decorate('nodes', nodes);
     app.decorate('router', router);
     app.decorate('callRecorder', recorder);
     app.addHook('onClose', async () => {
+      await nodes.stop();
       await router.stop();
       await store.close();
       await recorder.flush();

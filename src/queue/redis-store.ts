@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LiveState } from './live-state';
-import type { Committed, LiveStore } from './live-store';
+import type { Committed, LiveStore, MergeInput } from './live-store';
 import { type Deadline, type Entity, type RoutingEvent, STATS_KEY, type Tx } from './types';
 
 /**
@@ -11,9 +11,11 @@ import { type Deadline, type Entity, type RoutingEvent, STATS_KEY, type Tx } fro
  * the stream to keep its replica current and to hear of offers for agents connected to it.
  */
 
-// Compare the versions read, then apply everything; 0 means "changed since", nothing written.
+// Compare the versions read, then apply everything; 0 means "changed since", nothing written,
+// -1 that the live state is not the one this node knows (lost, or rebuilt since).
 const COMMIT = `
-local i = 1
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end
+local i = 2
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local field = ARGV[i]; local v = tonumber(ARGV[i + 1]); i = i + 2
@@ -46,12 +48,54 @@ end
 return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'n', ARGV[i + 3], 'p', ARGV[i])
 `;
 
-// The state and the stream position it corresponds to, read atomically.
+// The state, the stream position it corresponds to and its epoch, read atomically. A state
+// without an epoch (a Redis that came back empty) gets one.
 const SNAPSHOT = `
+redis.call('SET', KEYS[3], ARGV[1], 'NX')
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local id = '0-0'
 if #last > 0 then id = last[1][1] end
-return { id, redis.call('HGETALL', KEYS[1]) }
+return { id, redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[3]) }
+`;
+
+// What the watchdog compares with what this node knows: the epoch and the stream's last id.
+const INSPECT = `
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if #last > 0 then id = last[1][1] end
+return { redis.call('GET', KEYS[1]) or '', id }
+`;
+
+// Puts back what a node's replica held, key by key, wherever the shared state has nothing or an
+// older version (the newest copy wins; nodes merging at once converge), deletes keys the node saw
+// deleted, re-arms deadlines of what it put back, and announces it on the stream.
+// ARGV: new epoch, n, (key, version read, json)*n, m, key*m, d, (deadline key, at)*d, payload, maxlen.
+const MERGE = `
+redis.call('SET', KEYS[4], ARGV[1], 'NX')
+local i = 2
+local n = tonumber(ARGV[i]); i = i + 1
+local written = {}
+for _ = 1, n do
+  local key = ARGV[i]; local v = tonumber(ARGV[i + 1]); local json = ARGV[i + 2]; i = i + 3
+  local cur = redis.call('HGET', KEYS[1], key)
+  if (not cur) or cjson.decode(cur).v < v then
+    redis.call('HSET', KEYS[1], key, json)
+    written[key] = true
+  end
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('HDEL', KEYS[1], ARGV[i]); i = i + 1 end
+n = tonumber(ARGV[i]); i = i + 1
+local armed = 0
+for _ = 1, n do
+  local owner = ARGV[i]; local key = ARGV[i + 1]; local at = ARGV[i + 2]; i = i + 3
+  -- GT: a deadline renewed meanwhile (a later presence) is kept; a missing one is added.
+  if written[owner] then redis.call('ZADD', KEYS[2], 'GT', at, key); armed = armed + 1 end
+end
+local count = 0
+for _ in pairs(written) do count = count + 1 end
+if count > 0 then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'n', 'merge', 'p', ARGV[i]) end
+return { redis.call('GET', KEYS[4]), count, armed }
 `;
 
 // Due deadlines are removed as they are taken, so exactly one node handles each.
@@ -72,10 +116,27 @@ interface StreamPayload {
 }
 
 type Scripted = Redis & {
-  hotlineCommit(live: string, deadlines: string, events: string, ...args: (string | number)[]): Promise<string | 0>;
-  hotlineSnapshot(live: string, events: string): Promise<[string, string[]]>;
+  hotlineCommit(live: string, deadlines: string, events: string, epoch: string, ...args: (string | number)[]): Promise<string | 0 | -1>;
+  hotlineSnapshot(live: string, events: string, epoch: string, fresh: string): Promise<[string, string[], string]>;
+  hotlineInspect(epoch: string, events: string): Promise<[string, string]>;
+  hotlineMerge(live: string, deadlines: string, events: string, epoch: string, ...args: (string | number)[]): Promise<[string, number, number]>;
   hotlineClaim(deadlines: string, now: number, limit: number): Promise<string[]>;
 };
+
+/** The live state this node knows is gone (Redis lost it) or was rebuilt: recover, then retry. */
+export class LiveStateLostError extends Error {
+  constructor() {
+    super('the live routing state was lost or rebuilt; recovering');
+    this.name = 'LiveStateLostError';
+  }
+}
+
+/** Stream ids ("ms-seq") in order. */
+function streamIdBefore(a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am < bm || (am === bm && as < bs);
+}
 
 export interface RedisStoreOptions {
   provinceCode: string;
@@ -83,47 +144,115 @@ export interface RedisStoreOptions {
   namespace?: string;
   /** Stream entries kept (approximately); nodes only need the recent tail. */
   streamMaxLength?: number;
+  /** How often the node checks that Redis still holds the state it knows. 0: never. */
+  watchMs?: number;
+  nodeId?: string;
 }
 
 export function provinceKeys(provinceCode: string, namespace = 'hotline') {
   const tag = `{prov:${provinceCode.slice(0, 2)}}`;
-  return { live: `${namespace}:${tag}:live`, deadlines: `${namespace}:${tag}:deadlines`, events: `${namespace}:${tag}:events` };
+  return { live: `${namespace}:${tag}:live`, deadlines: `${namespace}:${tag}:deadlines`, events: `${namespace}:${tag}:events`, epoch: `${namespace}:${tag}:epoch` };
 }
+
+export type StoreHealth = LiveStore['health'];
 
 export class RedisLiveStore implements LiveStore {
   readonly kind = 'redis' as const;
   readonly state = new LiveState();
-  readonly nodeId = randomUUID();
+  readonly nodeId: string;
   private readonly keys: ReturnType<typeof provinceKeys>;
   private readonly redis: Scripted;
   private reader: Redis | null = null;
   private lastId = '0-0';
+  private epoch = '';
   private running = false;
   private tail: Promise<void> | null = null;
   private abandonRead: () => void = () => {};
   private readonly listeners: ((c: Committed) => void)[] = [];
+  private readonly lostListeners: (() => void)[] = [];
   private readonly maxLen: number;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly watchMs: number;
+  private healthNow: StoreHealth = 'ok';
 
   constructor(redis: Redis, options: RedisStoreOptions) {
     this.keys = provinceKeys(options.provinceCode, options.namespace);
     this.maxLen = options.streamMaxLength ?? 100_000;
+    this.watchMs = options.watchMs ?? 1_000;
+    this.nodeId = options.nodeId ?? randomUUID();
     this.redis = redis as Scripted;
-    this.redis.defineCommand('hotlineCommit', { numberOfKeys: 3, lua: COMMIT });
-    this.redis.defineCommand('hotlineSnapshot', { numberOfKeys: 2, lua: SNAPSHOT });
+    this.redis.defineCommand('hotlineCommit', { numberOfKeys: 4, lua: COMMIT });
+    this.redis.defineCommand('hotlineSnapshot', { numberOfKeys: 3, lua: SNAPSHOT });
+    this.redis.defineCommand('hotlineInspect', { numberOfKeys: 2, lua: INSPECT });
+    this.redis.defineCommand('hotlineMerge', { numberOfKeys: 4, lua: MERGE });
     this.redis.defineCommand('hotlineClaim', { numberOfKeys: 1, lua: CLAIM });
   }
 
   async start(): Promise<void> {
-    const [id, flat] = await this.redis.hotlineSnapshot(this.keys.live, this.keys.events);
-    const entities: Record<string, Entity> = {};
-    for (let i = 0; i < flat.length; i += 2) entities[flat[i]!] = JSON.parse(flat[i + 1]!);
-    this.state.reset(entities);
-    this.lastId = id;
+    await this.resync();
     // XREAD BLOCK holds its connection, so the tail gets one of its own.
     this.reader = this.redis.duplicate();
     this.reader.on('error', () => {});
     this.running = true;
     this.tail = this.follow();
+    if (this.watchMs > 0) {
+      this.watchdog = setInterval(() => void this.inspect(), this.watchMs);
+      this.watchdog.unref();
+    }
+  }
+
+  /** Whether this node can route: Redis answers and holds the state this node knows. */
+  get health(): StoreHealth {
+    return this.healthNow;
+  }
+
+  /** Told when the shared state turns out lost or replaced (the router recovers). */
+  onLost(listener: () => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  /** Loads the state as Redis holds it now (after start, and after a recovery). */
+  async resync(): Promise<void> {
+    const [id, flat, epoch] = await this.redis.hotlineSnapshot(this.keys.live, this.keys.events, this.keys.epoch, randomUUID());
+    const entities: Record<string, Entity> = {};
+    for (let i = 0; i < flat.length; i += 2) entities[flat[i]!] = JSON.parse(flat[i + 1]!);
+    this.state.reset(entities);
+    this.lastId = id;
+    this.epoch = epoch;
+    this.healthNow = 'ok';
+  }
+
+  /**
+   * Puts back a replica's entities where the shared state lacks them or holds older versions
+   * (see MERGE). Safe to run on every node at once.
+   */
+  async merge(input: MergeInput): Promise<{ written: number; armed: number }> {
+    const args: (string | number)[] = [randomUUID(), input.entities.length];
+    for (const e of input.entities) args.push(e.key, e.readVersion, JSON.stringify(e.entity));
+    args.push(input.deleted.length, ...input.deleted);
+    args.push(input.deadlines.length, ...input.deadlines.flatMap((d) => [d.owner, d.key, d.at]));
+    // Nodes that tail the stream see what was put back; they reload the state anyway.
+    args.push(JSON.stringify({ node: this.nodeId, put: {}, del: [], events: [], addDeadlines: [] }), this.maxLen);
+    const [, written, armed] = await this.redis.hotlineMerge(this.keys.live, this.keys.deadlines, this.keys.events, this.keys.epoch, ...args);
+    return { written: Number(written), armed: Number(armed) };
+  }
+
+  /** Compares the shared state's epoch and stream with what this node knows. */
+  private async inspect(): Promise<void> {
+    if (!this.running) return;
+    try {
+      const [epoch, tip] = await this.redis.hotlineInspect(this.keys.epoch, this.keys.events);
+      if (epoch !== this.epoch || streamIdBefore(tip, this.lastId)) this.lost();
+      else if (this.healthNow === 'unreachable') this.healthNow = 'ok';
+    } catch {
+      if (this.healthNow === 'ok') this.healthNow = 'unreachable';
+    }
+  }
+
+  private lost(): void {
+    if (this.healthNow === 'lost') return;
+    this.healthNow = 'lost';
+    for (const l of this.lostListeners) l();
   }
 
   private async follow(): Promise<void> {
@@ -162,7 +291,7 @@ export class RedisLiveStore implements LiveStore {
   async commit(tx: Tx): Promise<boolean> {
     // Each entity is serialised once and the stream payload is assembled from the same text.
     const put = Object.entries(tx.put).map(([k, e]) => [k, JSON.stringify(e)] as const);
-    const args: (string | number)[] = [];
+    const args: (string | number)[] = [this.epoch];
     const expect = Object.entries(tx.expect);
     args.push(expect.length, ...expect.flat());
     args.push(put.length, ...put.flat());
@@ -174,7 +303,11 @@ export class RedisLiveStore implements LiveStore {
       `,"del":${JSON.stringify(tx.del)},"events":${JSON.stringify(tx.events)},"addDeadlines":${JSON.stringify(tx.addDeadlines)}` +
       `${tx.handleSampleMs !== null ? ',"sample":true' : ''}}`;
     args.push(payload, this.maxLen, tx.handleSampleMs === null ? '' : tx.handleSampleMs, this.nodeId);
-    const id = await this.redis.hotlineCommit(this.keys.live, this.keys.deadlines, this.keys.events, ...args);
+    const id = await this.redis.hotlineCommit(this.keys.live, this.keys.deadlines, this.keys.events, this.keys.epoch, ...args);
+    if (id === -1) {
+      this.lost();
+      throw new LiveStateLostError();
+    }
     if (id === 0) return false;
     this.state.apply(tx.put, tx.del);
     if (tx.handleSampleMs !== null) this.refreshStats();
@@ -215,6 +348,7 @@ export class RedisLiveStore implements LiveStore {
 
   async close(): Promise<void> {
     this.running = false;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.listeners.length = 0;
     this.abandonRead();
     this.reader?.disconnect();

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { LiveStore, Committed } from './live-store';
+import type { LiveStore, Committed, MergeInput } from './live-store';
+import { LiveStateLostError } from './redis-store';
 import * as ops from './operations';
 import type { CallBucket } from './live-state';
 import { Coverage, currentStep, type PolicyContext, RoutingRegions, selectAgent, selectCallFromBuckets } from './policy';
 import type { RoutingSettings } from './settings';
-import { agentKey, callKey, type LiveAgent, type LiveCall, type NotReadyReason, type RoutingEvent, type Tx } from './types';
+import { agentKey, callKey, type Entity, type LiveAgent, type LiveCall, type NotReadyReason, type RoutingEvent, STATS_KEY, type Tx } from './types';
 
 export interface Clock {
   now(): number;
@@ -70,6 +71,8 @@ export class Router {
   private readonly offeringCalls = new Set<string>();
   private readonly offeringAgents = new Set<string>();
   private readonly timers: boolean;
+  private recovering: Promise<void> | null = null;
+  private readonly recoveryHooks: { name: string; run: () => Promise<void> }[] = [];
 
   constructor(options: RouterOptions) {
     this.store = options.store;
@@ -80,6 +83,100 @@ export class Router {
     this.sweepMs = options.sweepMs ?? 2_000;
     this.timers = options.timers ?? true;
     this.store.onCommitted((c) => this.committed(c));
+    this.store.onLost(() => this.track(this.recover()));
+  }
+
+  // ---- a lost live state -------------------------------------------------------------------
+
+  /** Whether routing works here now: the shared state answers, is the one this node knows, and is not being rebuilt. */
+  get health(): 'ok' | 'unreachable' | 'lost' | 'recovering' {
+    return this.recovering ? 'recovering' : this.store.health;
+  }
+
+  /**
+   * Runs after the live state was rebuilt, in the order added: the agent desktops sign their
+   * agents back in, the call flow puts back its state, the callbacks clock re-queues attempts.
+   */
+  onRecovered(name: string, run: () => Promise<void>): void {
+    this.recoveryHooks.push({ name, run });
+  }
+
+  /**
+   * The shared state was lost (Redis came back empty, a failover to a replica that missed writes,
+   * a flush) or rebuilt by another node: put back what this node's replica held (every node
+   * does; the newest copy of each entry wins), load the result, tell listeners what changed
+   * for agents (an offer that was ringing went back to the queue), and let the rest of the node
+   * put back its part. Steps wait meanwhile and then go on; no node restarts.
+   */
+  recover(): Promise<void> {
+    if (!this.recovering) {
+      const rebuilt = this.rebuild().finally(() => {
+        this.recovering = null;
+      });
+      this.recovering = rebuilt;
+      // The rest of the node puts back its part once steps can run again (its hooks take steps).
+      this.track(rebuilt.then(() => this.afterRebuild()));
+    }
+    return this.recovering;
+  }
+
+  private async rebuild(): Promise<void> {
+    const started = Date.now();
+    const before = new Map(this.store.state.entries());
+    const deleted = this.store.state.recentlyDeleted(2_000);
+    let written = 0;
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const input = this.mergeInput(before, deleted);
+        written = (await this.store.merge(input)).written;
+        await this.store.resync();
+        break;
+      } catch (err) {
+        if (attempt % 10 === 0) this.log?.warn({ err }, 'live state lost; waiting for Redis to rebuild it');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    if (this.stopped) return;
+    this.coverage = null;
+    const changed = this.announceChanges(before);
+    this.log?.warn({ putBack: written, entities: before.size, agentsChanged: changed, ms: Date.now() - started }, 'live state rebuilt from this node\'s replica');
+  }
+
+  private async afterRebuild(): Promise<void> {
+    if (this.stopped) return;
+    for (const hook of this.recoveryHooks) {
+      await hook.run().catch((err) => this.log?.error({ err, hook: hook.name }, 'could not put back part of the live state'));
+    }
+    this.timerAt = Infinity;
+    await this.armTimer();
+    await this.sweep();
+  }
+
+  private mergeInput(before: Map<string, Entity>, deleted: string[]): MergeInput {
+    const now = this.now();
+    const input: MergeInput = { entities: [], deleted, deadlines: [] };
+    for (const [key, entity] of before) {
+      const put = key === STATS_KEY ? entity : ops.restored(entity, now, this.settings);
+      input.entities.push({ key, readVersion: entity.v, entity: put });
+      if (key !== STATS_KEY) for (const d of ops.deadlinesOf(put, this.settings)) input.deadlines.push({ owner: key, key: d.key, at: d.at });
+    }
+    return input;
+  }
+
+  /** Tells listeners (desktops, wallboards) what changed for agents across the rebuild. */
+  private announceChanges(before: Map<string, Entity>): number {
+    const events: RoutingEvent[] = [];
+    for (const [key, old] of before) {
+      if (!('state' in old)) continue;
+      const now = this.store.state.get(key) as LiveAgent | undefined;
+      if (old.state === 'reserved' && old.offerId && old.callId && now?.offerId !== old.offerId) {
+        const call = this.store.state.call(old.callId) ?? (before.get(callKey(old.callId)) as LiveCall | undefined);
+        if (call) events.push({ type: 'offer.returned', call, agentId: old.id, offerId: old.offerId, reason: 'recovered' });
+      }
+      if (now && (now.state !== old.state || now.callId !== old.callId)) events.push({ type: 'agent.state', agent: now });
+    }
+    for (const e of events) for (const l of this.listeners) l(e, false);
+    return events.filter((e) => e.type === 'agent.state').length;
   }
 
   async start(): Promise<void> {
@@ -320,11 +417,16 @@ export class Router {
   }
 
   private async offer(call: LiveCall, agent: LiveAgent): Promise<boolean> {
+    if (this.recovering) return false;
     const tx = ops.offer(call, agent, randomUUID(), this.now(), this.settings);
     this.offeringCalls.add(call.id);
     this.offeringAgents.add(agent.id);
     try {
       if (tx && (await this.store.commit(tx))) return true;
+    } catch (err) {
+      // Matching runs again once the state is put back (recover() ends with a sweep).
+      if (err instanceof LiveStateLostError) return false;
+      throw err;
     } finally {
       this.offeringCalls.delete(call.id);
       this.offeringAgents.delete(agent.id);
@@ -365,6 +467,7 @@ export class Router {
   private async step(keys: string[], build: () => Tx | null, refusal: string): Promise<ActionResult> {
     let refreshed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (this.recovering) await this.recovering;
       const tx = build();
       if (!tx) {
         // This node's view may be behind another node's step: look again before refusing.
@@ -373,7 +476,16 @@ export class Router {
         refreshed = true;
         continue;
       }
-      if (await this.store.commit(tx)) return { ok: true };
+      let committed: boolean;
+      try {
+        committed = await this.store.commit(tx);
+      } catch (err) {
+        if (!(err instanceof LiveStateLostError)) throw err;
+        // The state this step was built on is gone: wait for it to be put back, then build again.
+        await this.recover();
+        continue;
+      }
+      if (committed) return { ok: true };
       await this.store.refresh([...new Set([...keys, ...Object.keys(tx.expect)])]);
       refreshed = true;
     }
@@ -423,12 +535,20 @@ export class Router {
   }
 
   private async runDue(): Promise<void> {
-    for (;;) {
-      const due = await this.store.claimDue(this.now(), 200);
-      for (const key of due) await this.fireDeadline(key).catch((err) => this.log?.error({ err, key }, 'deadline failed'));
-      if (due.length < 200) break;
+    // Deadlines wait while the state is rebuilt: a session must have its chance to be renewed first.
+    if (this.recovering) await this.recovering;
+    try {
+      for (;;) {
+        const due = await this.store.claimDue(this.now(), 200);
+        for (const key of due) await this.fireDeadline(key).catch((err) => this.log?.error({ err, key }, 'deadline failed'));
+        if (due.length < 200) break;
+      }
+      await this.armTimer();
+    } catch (err) {
+      // Redis did not answer: look again shortly rather than never (no deadline may be dropped).
+      this.log?.warn({ err }, 'could not read due deadlines; trying again in 1 s');
+      if (!this.stopped && this.timers) await this.armTimer(this.now() + 1_000).catch(() => {});
     }
-    await this.armTimer();
   }
 
   /** Acts on a deadline that fell due; stale ones (the state moved on) change nothing. */
@@ -494,9 +614,20 @@ export class Router {
     for (const agent of [...this.store.state.agents()]) {
       if (agent.state !== 'offline' && agent.presenceExpiresAt < late) await this.fireDeadline(`presence:${agent.id}`);
       else if (agent.state === 'wrap_up' && (agent.wrapUpEndsAt ?? Infinity) < late) await this.fireDeadline(`wrapup:${agent.id}`);
+      else if ((agent.state === 'reserved' || agent.state === 'on_call') && agent.since < late) await this.releaseIfStale(agent.id);
     }
     if (this.store.state.waitingSize() === 0) return;
     for (const agent of [...this.store.state.readyAgents()]) await this.dispatchAgent(agent.id);
+  }
+
+  /** An agent held for a call the state no longer gives them (a rebuilt state): released. */
+  private releaseIfStale(agentId: string): Promise<ActionResult> {
+    return this.step([agentKey(agentId)], () => {
+      const agent = this.agent(agentId);
+      if (!agent) return null;
+      const call = agent.callId ? this.call(agent.callId) ?? null : null;
+      return ops.releaseStale(agent, call, this.now(), this.settings);
+    }, 'not stale');
   }
 
   /** Waiting calls and agents by state, per region, for supervisors. */

@@ -82,7 +82,7 @@ export interface Deadline {
 export type RoutingEvent =
   | { type: 'call.queued'; call: LiveCall }
   | { type: 'call.offered'; call: LiveCall; agentId: string; offerId: string; expiresAt: number }
-  | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' }
+  | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'recovered' }
   | { type: 'call.connected'; call: LiveCall; agentId: string }
   | { type: 'call.left'; call: LiveCall; outcome: 'abandoned' | 'callback' | 'timeout' | 'withdrawn'; waitedMs: number }
   | { type: 'call.ended'; call: LiveCall; agentId: string | null; talkMs: number }

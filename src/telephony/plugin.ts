@@ -34,7 +34,13 @@ export const telephonyPlugin = fp(
     const settings = ivrSettings(z.record(z.string(), z.unknown()).parse(row.settings), app.province.code);
     const catalogue = defaultCatalogue();
     for (const [language, entries] of Object.entries(settings.prompts ?? {})) catalogue[language] = { ...catalogue[language], ...entries };
-    const store: FlowStateStore = app.redis ? new RedisFlowStateStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace }) : new MemoryFlowStateStore();
+    const store: FlowStateStore = app.redis
+      ? new RedisFlowStateStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace, node: app.nodes.id })
+      : new MemoryFlowStateStore(app.nodes.id);
+    app.router.onRecovered('call flow state', async () => {
+      const restored = await store.restore();
+      if (restored > 0) app.log.warn({ restored }, 'call flow state put back after the live state was lost');
+    });
     const flow = new CallFlow({
       db: app.db,
       records: app.records,

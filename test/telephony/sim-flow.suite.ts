@@ -52,7 +52,10 @@ export function simFlowSuite(name: string, overrides: () => Partial<Config>) {
       await t.app.callRecorder.flush();
 
       const heard = (await view(callId)).heard.map((h: { key: string }) => h.key);
-      expect(heard).toEqual(['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'region_menu', 'queued', 'no_estimate', 'callback_offer', 'connecting', 'survey', 'survey_thanks'].filter((k) => heard.includes(k)));
+      // Hold announcements repeat while the caller waits (every 45 ms at this time scale, so a
+      // busy machine may play one more): the order of what was heard is what counts.
+      const firstHeard = heard.filter((k: string, i: number) => heard.indexOf(k) === i);
+      expect(firstHeard).toEqual(['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'region_menu', 'queued', 'no_estimate', 'callback_offer', 'connecting', 'survey', 'survey_thanks'].filter((k) => heard.includes(k)));
       expect(heard[0]).toBe('welcome');
       expect(heard.slice(-3)).toEqual(['connecting', 'survey', 'survey_thanks']);
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../../auth/actor';
+import { dependencyUnavailable } from '../../errors/unavailable';
 import { FrameGuard } from '../../ws/frame-guard';
 import { CLOSE, type ClientFrame, type ErrorCode, PROTOCOL_VERSION, parseClientFrame, type ServerFrame } from './protocol';
 
@@ -20,6 +21,7 @@ const MESSAGES_ZH: Record<ErrorCode, string> = {
   NOT_YOURS: '这不是您的来电或工单',
   NOT_FOUND: '找不到该来电或工单',
   UNSUPPORTED: '当前电话系统不支持该操作',
+  UNAVAILABLE: '系统正在恢复，请稍后重试',
   INTERNAL: '系统内部错误，请重试',
 };
 
@@ -112,7 +114,8 @@ export class AgentSession {
     // One frame at a time: an accept must be done before the hang-up sent right after it.
     this.inbox = this.inbox.then(() => this.handle(this, frame)).catch((err) => {
       this.onError(err);
-      this.error('INTERNAL', 'the server could not complete this action', frame.ref);
+      if (dependencyUnavailable(err)) this.error('UNAVAILABLE', 'the service is recovering from an outage; try again in a few seconds', frame.ref);
+      else this.error('INTERNAL', 'the server could not complete this action', frame.ref);
     });
   }
 }

@@ -131,6 +131,25 @@ export class AgentGateway {
     old.close(CLOSE.replaced, 'signed in elsewhere');
   }
 
+  /**
+   * After the live state was rebuilt: every agent with a desk open here is signed in again, with
+   * the state the rebuild gave back (or newly, not ready, if it had none), and their desk told.
+   */
+  async resumeAll(): Promise<void> {
+    for (const s of [...this.sessions.values()]) {
+      const live = this.o.router.liveAgent(s.agentId);
+      if (live && live.state !== 'offline') {
+        await this.o.router.heartbeat(s.agentId);
+        continue;
+      }
+      const agent = await this.signIn(s.actor).catch((err) => {
+        this.o.log.warn({ err, agentId: s.agentId }, 'could not sign an agent back in after the live state was rebuilt');
+        return null;
+      });
+      if (agent) s.send({ type: 'state', ...stateView(agent) });
+    }
+  }
+
   /** Signs the agent in to routing with their profile as stored now; a live agent keeps their state. */
   private async signIn(actor: Actor): Promise<LiveAgent | null> {
     const row = await this.o.db.selectFrom('agents').select(['region_code', 'languages', 'topics', 'disabled']).where('id', '=', actor.id).executeTakeFirst();

@@ -43,6 +43,7 @@ export const agentGatewayPlugin = fp(
       },
     });
     gateway.start();
+    app.router.onRecovered('agent desktops', () => gateway.resumeAll());
     app.referralSweeper.onAlert((alert) => gateway.alert(alert));
     app.decorate('agentGateway', gateway);
     app.addHook('onClose', async () => {

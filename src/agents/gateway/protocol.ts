@@ -67,6 +67,7 @@ export type ErrorCode =
   | 'NOT_YOURS'
   | 'NOT_FOUND'
   | 'UNSUPPORTED'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export interface RegionView {
@@ -153,7 +154,7 @@ export type ServerFrame = { v: typeof PROTOCOL_VERSION } & (
     }
   | ({ type: 'state' } & StateView)
   | ({ type: 'offer' } & OfferView)
-  | { type: 'offer.cancelled'; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'caller_left' }
+  | { type: 'offer.cancelled'; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'caller_left' | 'recovered' }
   | { type: 'call.connected'; call: CallView }
   | { type: 'call.held'; callId: string; held: boolean }
   | { type: 'call.ended'; callId: string; talkSeconds: number; reason: 'hangup' | 'transferred' }

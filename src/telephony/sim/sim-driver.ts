@@ -57,6 +57,10 @@ export interface SimDriverOptions {
   keepEnded: number;
 }
 
+/** A request the service could not answer is repeated every second for two minutes. */
+const ASK_RETRY_MS = 1_000;
+const ASK_ATTEMPTS = 120;
+
 export const DEFAULT_SIM_OPTIONS: SimDriverOptions = { keyDelayMs: 400, timeScale: 1, keepEnded: 20_000 };
 
 export class SimDriver implements TelephonyDriver {
@@ -115,13 +119,23 @@ export class SimDriver implements TelephonyDriver {
     return callId;
   }
 
-  /** The simulated caller hangs up. False when there is no such live call. */
+  /**
+   * The simulated caller hangs up. False when there is no such live call. The service is told
+   * until it has heard it: a hang-up during an outage is not lost, as a phone system would
+   * report it again.
+   */
   async hangup(callId: string): Promise<boolean> {
     const call = this.calls.get(callId);
     if (!call || call.status === 'ended') return false;
     this.end(call, call.status === 'connected' || call.status === 'survey' ? 'answered' : 'abandoned');
-    await this.flow.hangup(callId, 'caller');
+    await this.ask(call, 'hang-up', () => this.flow.hangup(callId, 'caller'), true);
     return true;
+  }
+
+  /** Whether the simulated caller is still on the line (null: not a call of this node). */
+  onLine(callId: string): boolean | null {
+    const call = this.calls.get(callId);
+    return call ? call.status !== 'ended' : null;
   }
 
   view(callId: string): SimCallView | null {
@@ -165,7 +179,7 @@ export class SimDriver implements TelephonyDriver {
         this.later(call, delay, async () => {
           if (answer !== null) call.pressed.push(answer);
           if (action.menu === 'survey' && answer && /^[1-5]$/.test(answer)) call.surveyScore = Number(answer);
-          const next = await this.flow.digits(call.id, action.step, answer);
+          const next = await this.ask(call, 'keys', () => this.flow.digits(call.id, action.step, answer));
           if (next) this.apply(call, next);
         });
         return;
@@ -183,14 +197,14 @@ export class SimDriver implements TelephonyDriver {
         if (action.acceptsKey && call.acceptCallback) {
           this.later(call, this.o.keyDelayMs, async () => {
             call.pressed.push('1');
-            const next = await this.flow.digits(call.id, action.step, '1');
+            const next = await this.ask(call, 'keys', () => this.flow.digits(call.id, action.step, '1'));
             if (next) this.apply(call, next);
           });
           return;
         }
         this.later(call, action.announceSeconds * 1000 * this.o.timeScale, async () => {
           if (call.status !== 'queued' || call.step !== action.step) return;
-          const next = await this.flow.holdTick(call.id);
+          const next = await this.ask(call, 'hold tick', () => this.flow.holdTick(call.id));
           // Only a fresh announcement belongs here: by now the flow may have moved the call on
           // (an agent took it) and that action reaches the caller through execute().
           if (next?.type === 'hold' && call.status === 'queued') this.apply(call, next);
@@ -202,15 +216,15 @@ export class SimDriver implements TelephonyDriver {
         call.answeredAt = now;
         call.agentUsername = action.agent.username;
         this.later(call, 0, async () => {
-          await this.flow.bridged(call.id);
-          await this.flow.recording(call.id, `sim:recordings/${call.id}`);
+          await this.ask(call, 'bridge', () => this.flow.bridged(call.id));
+          await this.ask(call, 'recording', () => this.flow.recording(call.id, `sim:recordings/${call.id}`));
         });
         return;
       case 'forward':
         // The simulated caller talks to the outside number; the hotline's part is over.
         call.forwardedTo = action.number;
         this.end(call, 'forwarded');
-        this.later(call, 0, () => this.flow.hangup(call.id, 'system'), true);
+        this.later(call, 0, () => this.ask(call, 'hang-up', () => this.flow.hangup(call.id, 'system'), true), true);
         return;
       case 'hangup': {
         const outcome = action.prompts.some((p) => p.key === 'callback_confirmed' || p.key === 'queue_timeout')
@@ -221,8 +235,28 @@ export class SimDriver implements TelephonyDriver {
               ? 'answered'
               : 'ended_by_system';
         this.end(call, outcome);
-        this.later(call, 0, () => this.flow.hangup(call.id, 'system'), true);
+        this.later(call, 0, () => this.ask(call, 'hang-up', () => this.flow.hangup(call.id, 'system'), true), true);
         return;
+      }
+    }
+  }
+
+  /**
+   * Asks the service (the call flow) and waits for its answer; while it cannot answer (an outage)
+   * the caller asks again every second, as a phone system re-sends an event or a caller presses
+   * again, for up to two minutes. `evenIfEnded`: the hang-up itself, which must get through.
+   */
+  private async ask<T>(call: SimCall, what: string, request: () => Promise<T>, evenIfEnded = false): Promise<T | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request();
+      } catch (err) {
+        if (this.stopped || (call.status === 'ended' && !evenIfEnded) || attempt >= ASK_ATTEMPTS) {
+          this.log.error({ err, callId: call.id, what }, 'simulated call: the service did not answer; giving up');
+          return null;
+        }
+        if (attempt === 0) this.log.warn({ err, callId: call.id, what }, 'simulated call: the service did not answer; asking again');
+        await new Promise((r) => setTimeout(r, ASK_RETRY_MS));
       }
     }
   }
