@@ -94,7 +94,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(openApiPlugin);
   await app.register(databasePlugin, { database: config.database });
   await app.register(recordsPlugin);
-  await app.register(redisPlugin, { url: config.redisUrl });
+  await app.register(redisPlugin, { target: config.redisUrl ? { url: config.redisUrl } : config.redisSentinel ? { sentinel: config.redisSentinel } : null });
   // Limits count across all nodes when Redis is there.
   await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis } : {}) });
 

@@ -9,7 +9,7 @@ function banner(config: Config, url: string): string {
     `  12348 公共法律服务热线 — hotline backend listening on ${url}`,
     `    API docs          ${url}/docs`,
     `    Database          ${config.database.kind === 'pglite' ? `embedded (PGlite) in ${config.database.dataDir}` : 'PostgreSQL'}`,
-    `    Live state        ${config.redisUrl ? 'Redis' : 'in process (one node)'}`,
+    `    Live state        ${config.redisUrl ? 'Redis' : config.redisSentinel ? `Redis behind Sentinel (${config.redisSentinel.name})` : 'in process (one node)'}`,
     `    Telephony         ${config.telephony.join(', ')}`,
   ];
   if (config.telephony.includes('sim')) {

@@ -13,6 +13,8 @@ export type TelephonyDriverName = (typeof TELEPHONY_DRIVERS)[number];
 export const SECRET_VARIABLES = new Set([
   'DATABASE_URL',
   'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
   'ADMIN_PASSWORD',
   'ASTERISK_SIP_SECRET',
   'JWT_SECRET',
@@ -51,6 +53,16 @@ const EnvSchema = z.object({
   DATA_DIR: withDefault(z.string().min(1), './data'),
   DATABASE_URL: optional(postgresUrl),
   REDIS_URL: optional(redisUrl),
+  /** Sentinels watching the Redis primary, host:port,host:port: every Redis client follows a failover. */
+  REDIS_SENTINELS: optional(
+    z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each entry must be host:port')).min(1)),
+  ),
+  REDIS_SENTINEL_NAME: withDefault(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be the master name sentinel.conf monitors'), 'mymaster'),
+  REDIS_PASSWORD: optional(z.string().min(1)),
+  REDIS_SENTINEL_PASSWORD: optional(z.string().min(1)),
   REDIS_NAMESPACE: withDefault(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and -, starting with a letter'), 'hotline'),
   ADMIN_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
   JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
@@ -112,6 +124,8 @@ export interface Config {
   embedded: boolean;
   database: DatabaseConfig;
   redisUrl: string | null;
+  /** Redis behind Sentinel (REDIS_SENTINELS), instead of a fixed REDIS_URL. */
+  redisSentinel: { sentinels: { host: string; port: number }[]; name: string; password: string | null; sentinelPassword: string | null } | null;
   /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
   redisNamespace: string;
   adminPassword: string | null;
@@ -173,6 +187,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = [];
   const embedded = e.DATABASE_URL === undefined;
 
+  if (e.REDIS_URL !== undefined && e.REDIS_SENTINELS !== undefined) {
+    problems.push('REDIS_SENTINELS: set either REDIS_URL or REDIS_SENTINELS, not both');
+  }
   if (!embedded && e.JWT_SECRET === undefined) {
     problems.push('JWT_SECRET: is required when DATABASE_URL is set, so that every node accepts the same tokens');
   }
@@ -207,6 +224,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     embedded,
     database: embedded ? { kind: 'pglite', dataDir: path.join(dataDir, 'pgdata') } : { kind: 'postgres', url: e.DATABASE_URL! },
     redisUrl: e.REDIS_URL ?? null,
+    redisSentinel: e.REDIS_SENTINELS
+      ? {
+          sentinels: e.REDIS_SENTINELS.map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) })),
+          name: e.REDIS_SENTINEL_NAME,
+          password: e.REDIS_PASSWORD ?? null,
+          sentinelPassword: e.REDIS_SENTINEL_PASSWORD ?? null,
+        }
+      : null,
     redisNamespace: e.REDIS_NAMESPACE,
     adminPassword: e.ADMIN_PASSWORD ?? null,
     jwtSecret: e.JWT_SECRET ?? null,

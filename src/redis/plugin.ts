@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/config';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,14 +10,35 @@ declare module 'fastify' {
   }
 }
 
-/** Connects to Redis when REDIS_URL is set; the client reconnects by itself and closes with the app. */
+export type RedisTarget = { url: string } | { sentinel: NonNullable<Config['redisSentinel']> };
+
+/**
+ * Connects to Redis when REDIS_URL (or REDIS_SENTINELS) is set; the client reconnects by itself
+ * and closes with the app. Every other Redis connection of the service (the event stream's
+ * reader, the session bus's subscriber) is a duplicate of this one, so behind Sentinel all of
+ * them ask the sentinels where the primary is and follow a failover.
+ */
 export const redisPlugin = fp(
-  async function redis(app: FastifyInstance, opts: { url: string | null }) {
-    if (!opts.url) {
+  async function redis(app: FastifyInstance, opts: { target: RedisTarget | null }) {
+    if (!opts.target) {
       app.decorate('redis', null);
       return;
     }
-    const client = new Redis(opts.url, {
+    const where: RedisOptions =
+      'url' in opts.target
+        ? {}
+        : {
+            sentinels: opts.target.sentinel.sentinels,
+            name: opts.target.sentinel.name,
+            ...(opts.target.sentinel.password ? { password: opts.target.sentinel.password } : {}),
+            ...(opts.target.sentinel.sentinelPassword ? { sentinelPassword: opts.target.sentinel.sentinelPassword } : {}),
+            // Sentinels may be down too: keep asking them, never give up for good.
+            sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+            // Told of a promotion by the sentinels themselves, not only when the old primary's connection drops.
+            failoverDetector: true,
+          };
+    const options: RedisOptions = {
+      ...where,
       lazyConnect: true,
       // Fail commands quickly while disconnected instead of queueing them without bound.
       maxRetriesPerRequest: 2,
@@ -26,7 +48,8 @@ export const redisPlugin = fp(
       // on a busy node that is most of the cost of each command. Blocking reads (the event
       // stream's XREAD BLOCK) use their own duplicated connection.
       enableAutoPipelining: true,
-    });
+    };
+    const client = 'url' in opts.target ? new Redis(opts.target.url, options) : new Redis(options);
     let lastError = '';
     client.on('error', (err) => {
       // ioredis repeats the same error on every retry; log each distinct one once.

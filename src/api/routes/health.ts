@@ -7,7 +7,7 @@ const CHECK_TIMEOUT_MS = 2_000;
 const Check = z.enum(['ok', 'failing', 'not configured']);
 const Readiness = z.object({
   status: z.enum(['ready', 'not ready']),
-  checks: z.object({ database: Check, redis: Check }),
+  checks: z.object({ database: Check, redis: Check, routing: Check }),
   errors: z.array(z.string()).optional(),
 });
 
@@ -38,7 +38,7 @@ export async function healthRoutes(app: FastifyInstance) {
       config: { access: 'public' },
       schema: {
         tags: ['health'],
-        summary: 'The node can serve: database and Redis answer',
+        summary: 'The node can serve: database and Redis answer, and the live routing state is usable (not lost or being rebuilt)',
         response: { 200: Readiness, 503: Readiness },
       },
     },
@@ -49,7 +49,12 @@ export async function healthRoutes(app: FastifyInstance) {
         redis ? check(() => pingRedis(redis, CHECK_TIMEOUT_MS)) : Promise.resolve(null),
       ]);
       // The public answer names what failed; the reason (hosts, ports) goes to the log only.
-      const errors = [...(db.ok ? [] : ['database is not reachable']), ...(rd && !rd.ok ? ['redis is not reachable'] : [])];
+      const routing = app.router.health;
+      const errors = [
+        ...(db.ok ? [] : ['database is not reachable']),
+        ...(rd && !rd.ok ? ['redis is not reachable'] : []),
+        ...(routing === 'ok' ? [] : [`live routing state is ${routing === 'unreachable' ? 'unreachable' : routing === 'lost' ? 'lost (being rebuilt)' : 'being rebuilt'}`]),
+      ];
       if (!db.ok) request.log.warn({ reason: db.error }, 'readiness: database check failed');
       if (rd && !rd.ok) request.log.warn({ reason: rd.error }, 'readiness: redis check failed');
       const body = {
@@ -57,6 +62,7 @@ export async function healthRoutes(app: FastifyInstance) {
         checks: {
           database: db.ok ? ('ok' as const) : ('failing' as const),
           redis: rd === null ? ('not configured' as const) : rd.ok ? ('ok' as const) : ('failing' as const),
+          routing: routing === 'ok' ? ('ok' as const) : ('failing' as const),
         },
         ...(errors.length ? { errors } : {}),
       };
