@@ -42,6 +42,11 @@ export const RoutingSettingsSchema = z.strictObject({
   defaultHandleSeconds: z.number().positive(),
   /** An agent whose session is not renewed within this is logged out. */
   presenceGraceSeconds: z.number().positive(),
+  /**
+   * A call connected longer than this is checked with its phone system (the reaper): one the
+   * phone system no longer has is closed. The longest a conversation may run unchecked.
+   */
+  maxTalkSeconds: z.number().positive().max(24 * 3600),
 });
 export type RoutingSettings = z.output<typeof RoutingSettingsSchema>;
 
@@ -63,4 +68,5 @@ export const DEFAULT_ROUTING: RoutingSettings = {
   // Beijing 2024: 81,370 hours for 673,951 calls, about 7.2 minutes a call.
   defaultHandleSeconds: 435,
   presenceGraceSeconds: 30,
+  maxTalkSeconds: 2 * 3600,
 };

@@ -312,6 +312,39 @@ export class CallFlow {
     });
   }
 
+  /** Asks the call's phone system whether the caller is still on the line. */
+  async probe(state: FlowState): Promise<'live' | 'gone' | 'unknown'> {
+    const driver = this.drivers.get(state.driver);
+    if (!driver?.probe) return 'unknown';
+    return driver.probe({ callId: state.callId, externalId: state.externalId });
+  }
+
+  /**
+   * Closes a call nobody carries any more (its node died with the caller, the phone system no
+   * longer has it), as the hang-up it was, and says why on the record.
+   */
+  async close(callId: string, detail: string): Promise<void> {
+    await this.hangup(callId, 'system');
+    await this.o.records.event(callId, 'closed', { detail });
+    await this.o.records.updateCall(callId, { end_detail: detail }, { unlessEnded: false });
+  }
+
+  /** This node carries the call from now on (its state names this node). */
+  async adopt(callId: string): Promise<void> {
+    await this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (state) await this.o.store.touch(state);
+    });
+  }
+
+  /** Forgets the flow state of a call whose record has ended (left behind by a lost node or a rebuild). */
+  async forget(callId: string): Promise<void> {
+    await this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (state) await this.o.store.delete(state);
+    });
+  }
+
   async recording(callId: string, url: string): Promise<void> {
     await this.o.records.updateCall(callId, { recording_url: url }, { unlessEnded: false });
     await this.o.records.event(callId, 'recording', { url });

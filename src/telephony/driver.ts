@@ -51,6 +51,11 @@ export interface TelephonyDriver {
    * agent's own phone does it (SIP hold from the browser) and the service only records it.
    */
   control?(call: CallRef, control: CallControl): Promise<void>;
+  /**
+   * Asks the phone system whether the caller is still on the line (the reaper, for a call whose
+   * node died or that has gone quiet too long). Absent, or `unknown`: it cannot tell from here.
+   */
+  probe?(call: CallRef): Promise<'live' | 'gone' | 'unknown'>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { CallerRegionResolver } from './caller-region';
 import type { TelephonyDriver } from './driver';
 import { type FlowStateStore, MemoryFlowStateStore, RedisFlowStateStore } from './flow-state';
 import { ivrSettings, Menus } from './ivr';
+import { OrphanReaper } from './reaper';
 import { defaultCatalogue, Prompts } from './prompts';
 import type { AsteriskDriver } from './asterisk/asterisk-driver';
 import { createAsteriskDriver } from './asterisk/setup';
@@ -15,6 +16,8 @@ import { TwilioDriver, twilioDriverOptions } from './twilio/twilio-driver';
 declare module 'fastify' {
   interface FastifyInstance {
     callFlow: CallFlow;
+    /** Adopts or closes calls nobody carries any more. */
+    reaper: OrphanReaper;
     /** The built-in simulator, when TELEPHONY includes sim. */
     simDriver: SimDriver | null;
     /** The Asterisk (AMI) driver, when TELEPHONY includes asterisk. */
@@ -87,11 +90,26 @@ export const telephonyPlugin = fp(
       flow.addDriver(driver);
       await driver.start();
     }
+    const reaper = new OrphanReaper({
+      db: app.db,
+      flow,
+      store,
+      router: app.router,
+      records: app.records,
+      nodes: app.nodes,
+      redis: app.redis,
+      lockKey: `${app.config.redisNamespace}:{prov:${app.province.code.slice(0, 2)}}:reaper`,
+      provinceCode: app.province.code,
+      log: app.log.child({ module: 'reaper' }),
+    });
+    reaper.start();
     app.decorate('callFlow', flow);
+    app.decorate('reaper', reaper);
     app.decorate('simDriver', sim);
     app.decorate('asteriskDriver', asterisk);
     app.decorate('twilioDriver', twilioDriver);
     app.addHook('onClose', async () => {
+      await reaper.stop();
       for (const driver of drivers) await driver.stop();
       await flow.stop();
       await store.close();

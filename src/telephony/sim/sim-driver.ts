@@ -132,10 +132,13 @@ export class SimDriver implements TelephonyDriver {
     return true;
   }
 
-  /** Whether the simulated caller is still on the line (null: not a call of this node). */
-  onLine(callId: string): boolean | null {
-    const call = this.calls.get(callId);
-    return call ? call.status !== 'ended' : null;
+  /**
+   * A simulated caller exists only in the process that placed it: a call this node does not
+   * have is gone (its node died with it).
+   */
+  async probe(ref: CallRef): Promise<'live' | 'gone'> {
+    const call = this.calls.get(ref.callId);
+    return call && call.externalId === ref.externalId && call.status !== 'ended' ? 'live' : 'gone';
   }
 
   view(callId: string): SimCallView | null {

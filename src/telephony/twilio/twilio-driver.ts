@@ -134,6 +134,19 @@ export class TwilioDriver implements TelephonyDriver {
     }
   }
 
+  /** Twilio's own view of the call (GET Calls/{sid}): still ringing, queued or in progress, or over. */
+  async probe(ref: CallRef): Promise<'live' | 'gone' | 'unknown'> {
+    try {
+      const call = await this.client.calls(ref.externalId).fetch();
+      return ['queued', 'ringing', 'in-progress'].includes(call.status) ? 'live' : 'gone';
+    } catch (err) {
+      const e = err as { status?: number };
+      if (e.status === 404) return 'gone';
+      this.log.warn({ callId: ref.callId, status: e.status }, 'could not ask Twilio whether a call is still in progress');
+      return 'unknown';
+    }
+  }
+
   // ---- webhooks ------------------------------------------------------------------------------
 
   /** A new call to the hotline number. A retried request is the same call, answered the same way. */
