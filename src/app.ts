@@ -37,6 +37,7 @@ import { referralRoutes } from './api/routes/referrals';
 import { reportRoutes } from './api/routes/reports';
 import { staffingRoutes } from './api/routes/staffing';
 import { callRoutes } from './api/routes/calls';
+import { callbackRoutes } from './api/routes/callbacks';
 import { ticketsPlugin } from './tickets/plugin';
 import { supervisorsPlugin } from './supervisors/plugin';
 
@@ -130,6 +131,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(reportRoutes);
   await app.register(staffingRoutes);
   await app.register(callRoutes);
+  await app.register(callbackRoutes);
   await app.register(agentGatewayPlugin);
   await app.register(softphoneRoutes);
   await app.register(supervisorsPlugin);

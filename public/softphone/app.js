@@ -1394,6 +1394,14 @@ function renderCall() {
   setText('call-region', regionLabel(call.region));
   setText('call-language', catalogueLabel('languages', call.language));
   setText('call-topic', catalogueLabel('topics', call.topic));
+  // A callback is a promise: the agent says whether the caller was reached, or it is tried again.
+  show($('callback-result'), call.kind === 'callback');
+}
+
+function reportCallbackResult(result) {
+  const call = model.call ?? model.lastCall;
+  if (!call || call.kind !== 'callback') return;
+  if (send('callback.result', { callId: call.callId, result }) !== null) notify({ key: `callback.result.sent.${result}` }, 'info');
 }
 
 function renderTransferKind() {
@@ -1566,6 +1574,7 @@ function wire() {
 
   $('hold').addEventListener('click', toggleHold);
   $('hangup').addEventListener('click', hangup);
+  for (const b of document.querySelectorAll('#callback-result [data-result]')) b.addEventListener('click', () => reportCallbackResult(b.dataset.result));
   $('transfer-kind').addEventListener('change', () => {
     renderTransferKind();
     const kind = $('transfer-kind').value;

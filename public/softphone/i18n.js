@@ -100,6 +100,11 @@ const STRINGS = {
     'call.hold': '保持',
     'call.unhold': '恢复',
     'call.hangup': '挂断',
+    'callback.result.label': '回拨结果：',
+    'callback.result.reached': '已联系上来电人',
+    'callback.result.no_answer': '无人接听',
+    'callback.result.sent.reached': '已记录：回拨已联系上来电人',
+    'callback.result.sent.no_answer': '已记录：无人接听，稍后将再次回拨',
     'call.ended': '通话已结束，通话时长 {time}',
     'call.transferred': '通话已转出，通话时长 {time}',
 
@@ -347,6 +352,11 @@ const STRINGS = {
     'call.hold': 'Hold',
     'call.unhold': 'Resume',
     'call.hangup': 'Hang up',
+    'callback.result.label': 'Callback result:',
+    'callback.result.reached': 'Caller reached',
+    'callback.result.no_answer': 'No answer',
+    'callback.result.sent.reached': 'Recorded: the caller was reached',
+    'callback.result.sent.no_answer': 'Recorded: no answer; the callback will be tried again',
     'call.ended': 'Call ended after {time}',
     'call.transferred': 'Call transferred after {time}',
 

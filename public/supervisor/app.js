@@ -425,6 +425,8 @@ function renderTiles() {
   value('tile-abandon', f ? percent(f.abandonmentToday) : none);
   value('tile-calls', f ? `${f.offeredToday} / ${f.answeredToday} / ${f.abandonedToday}` : none);
   value('tile-seats', f ? `${f.seatsPlanned == null ? t('tile.noPlan') : f.seatsPlanned} / ${f.seatsLoggedIn} / ${f.seatsNeeded}` : none);
+  value('tile-callbacks', f ? String(f.overdueCallbacks ?? 0) : none);
+  $('tile-callbacks').dataset.tone = f && f.overdueCallbacks > 0 ? 'bad' : 'none';
   $('tile-waiting').dataset.tone = f && f.waiting > 0 ? (f.longestWaitSeconds > (model.settings?.serviceLevelThresholdSeconds ?? 20) ? 'bad' : 'warn') : 'none';
   $('tile-sl-today').dataset.sl = slTone(f?.serviceLevelToday);
   $('tile-sl-30m').dataset.sl = slTone(f?.serviceLevel30m);

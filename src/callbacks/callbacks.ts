@@ -44,6 +44,7 @@ export class Callbacks {
   private readonly now: () => Date;
   private current: CallbackPolicy;
   private policyProblem = '';
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly o: CallbacksOptions) {
     this.now = o.now ?? (() => new Date());
@@ -63,6 +64,7 @@ export class Callbacks {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => {});
+    await this.settled();
   }
 
   /** Books a callback for a caller who is being told one is booked. Resolves once it is kept. */
@@ -182,6 +184,14 @@ export class Callbacks {
       const result = e.talkMs >= this.current.reachedAfterTalkSeconds * 1000 ? 'reached' : 'no_answer';
       write = this.o.records.write({ op: 'callback.result', attemptId: e.call.id, result, explicit: false, retryAt: retryAt(this.current, at), at });
     }
-    write?.catch((err) => this.o.log.error({ err, attemptId: e.call.id, event: e.type }, 'could not record a callback attempt'));
+    if (!write) return;
+    const tracked = write.catch((err) => this.o.log.error({ err, attemptId: e.call.id, event: e.type }, 'could not record a callback attempt'));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /** Resolves when the attempts' writes started so far are applied or kept (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 }

@@ -224,17 +224,18 @@ export async function applyRecord(db: Db, op: RecordOp): Promise<CallerHistory |
         where attempt_id = ${op.attemptId}::uuid and status = 'queued' and (last_attempt_at is null or last_attempt_at < ${op.at})`.execute(db);
       return;
     case 'callback.result': {
-      const closes = sql`(${op.result} in ('reached', 'wrong_number') or attempts >= max_attempts)`;
+      const result = sql`${op.result}::text`;
+      const closes = sql`(${result} in ('reached', 'wrong_number') or attempts >= max_attempts)`;
       await sql`
         update callbacks set
-          last_result = ${op.result},
-          status = case when ${op.result} = 'reached' then 'completed' when ${closes} then 'failed' else 'pending' end,
-          next_attempt_at = case when ${closes} then next_attempt_at else ${op.retryAt} end,
-          closed_at = case when ${closes} then ${op.at} else null end,
-          close_reason = case when ${op.result} = 'reached' then 'reached' when ${op.result} = 'wrong_number' then 'wrong_number'
+          last_result = ${result},
+          status = case when ${result} = 'reached' then 'completed' when ${closes} then 'failed' else 'pending' end,
+          next_attempt_at = case when ${closes} then next_attempt_at else ${op.retryAt}::timestamptz end,
+          closed_at = case when ${closes} then ${op.at}::timestamptz else null end,
+          close_reason = case when ${result} = 'reached' then 'reached' when ${result} = 'wrong_number' then 'wrong_number'
                               when attempts >= max_attempts then 'attempts_exhausted' else null end,
           updated_at = ${op.at}
-        where attempt_id = ${op.attemptId}::uuid and status <> 'cancelled' and (status = 'queued' or ${op.explicit})`.execute(db);
+        where attempt_id = ${op.attemptId}::uuid and status <> 'cancelled' and (status = 'queued' or ${op.explicit}::boolean)`.execute(db);
       return;
     }
     case 'callback.withdrawn':

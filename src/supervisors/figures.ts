@@ -24,6 +24,8 @@ import { CST_OFFSET_MS, chinaDay, DAY_MS, startOfChinaDay } from '../time/china-
  * - abandonmentToday: abandonedToday ÷ offeredToday; null when nothing was offered.
  * - seatsPlanned: today's saved seat plan for the current half-hour, summed over the subtree;
  *   null when no plan was saved for today.
+ * - overdueCallbacks: callbacks of the subtree's callers still pending or being tried past the
+ *   callback policy's overdueMinutes after they fell due.
  * - seatsNeeded: Erlang C agents on the phones for the last 30 minutes' offered calls (taken as
  *   this half-hour's load), the router's handle time, 80 % within T. A prefecture's figure is
  *   computed on its pooled load, so it may be below the sum of its counties' (overflow pools them).
@@ -160,6 +162,8 @@ export interface FigureInputs {
   calls: Map<string, CallCounts>;
   /** Null: no plan saved for today. */
   planned: Map<string, number> | null;
+  /** Overdue callbacks, rolled up. */
+  overdueCallbacks?: Map<string, number>;
   ahtSeconds: number;
   thresholdSeconds: number;
 }
@@ -183,6 +187,7 @@ export function figuresOf(code: string, o: FigureInputs, needed: (calls: number)
     seatsPlanned: o.planned ? (o.planned.get(code) ?? 0) : null,
     seatsLoggedIn: a.ready + a.reserved + a.on_call + a.wrap_up + a.not_ready,
     seatsNeeded: needed(c.offered30m),
+    overdueCallbacks: o.overdueCallbacks?.get(code) ?? 0,
   };
 }
 

@@ -34,6 +34,7 @@ export const supervisorsPlugin = fp(
         return row && !row.disabled ? { id: row.id, username: row.username, displayName: row.display_name, role: row.role, regionCode: row.region_code, organisationId: row.organisation_id } : null;
       },
       detectSpikes: (now) => detectTopicSpikes(app.db, { regions: app.regions, now }),
+      callbackOverdueMinutes: () => app.callbacks.policy.overdueMinutes,
     });
 
     // Every node hears every overdue mark and routing event, and tells its own boards.

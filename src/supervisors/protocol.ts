@@ -59,6 +59,8 @@ export interface Figures {
   seatsLoggedIn: number;
   /** Agents on the phones that Erlang C says the last 30 minutes' load needs. */
   seatsNeeded: number;
+  /** Callbacks promised to callers of the area and not completed within the policy's time after they fell due. */
+  overdueCallbacks: number;
 }
 
 export interface RegionInfo {

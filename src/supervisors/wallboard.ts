@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../auth/actor';
 import { scopeRoot } from '../auth/scope';
+import { callbacksRepository } from '../callbacks/callbacks-repository';
 import type { Db } from '../db/database';
 import type { Router } from '../queue/router';
 import { LANGUAGES, TOPICS } from '../queue/skills';
@@ -37,6 +38,8 @@ export interface WallboardOptions {
   loadActor(id: string): Promise<Actor | null>;
   /** Topic spikes as of `now` (src/reports/early-warning.ts). */
   detectSpikes(now: Date): Promise<TopicSpike[]>;
+  /** The callback policy's overdueMinutes as it is now. */
+  callbackOverdueMinutes(): number;
   /** Database figures are read at most this often (all boards of the node share one read). */
   dbTtlMs?: number;
   riskPollMs?: number;
@@ -60,6 +63,7 @@ const SEEN_LIMIT = 10_000;
 interface DbFigures {
   calls: Map<string, CallCounts>;
   planned: Map<string, number> | null;
+  overdueCallbacks: Map<string, number>;
   intervalStart: number;
   readAt: number;
   key: string;
@@ -249,6 +253,7 @@ export class Wallboard {
         live: liveCounts(snapshot, this.o.router.now(), this.lineages),
         calls: db.calls,
         planned: db.planned,
+        overdueCallbacks: db.overdueCallbacks,
         ahtSeconds: snapshot.handleSeconds,
         thresholdSeconds: this.thresholdSeconds,
       },
@@ -276,7 +281,7 @@ export class Wallboard {
       .catch((err) => {
         this.o.log.warn({ err }, 'wallboard: could not read call figures');
         // Live figures still go out; database figures stay as last read (or empty), retried after the TTL.
-        this.dbFigures = this.dbFigures ? { ...this.dbFigures, readAt: Date.now() } : { calls: new Map(), planned: null, intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
+        this.dbFigures = this.dbFigures ? { ...this.dbFigures, readAt: Date.now() } : { calls: new Map(), planned: null, overdueCallbacks: new Map(), intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
       })
       .finally(() => {
         this.dbRead = null;
@@ -288,13 +293,21 @@ export class Wallboard {
   private async loadDb(): Promise<void> {
     const now = Date.now();
     const intervalStart = halfHourOf(now);
-    const [rows, plan] = await Promise.all([
+    const [rows, plan, overdue] = await Promise.all([
       repo.callCounts(this.o.db, { provinceCode: this.o.provinceCode, now, thresholdSeconds: this.thresholdSeconds }),
       repo.plannedSeats(this.o.db, { provinceCode: this.o.provinceCode, date: chinaDate(now), intervalStart }),
+      callbacksRepository.overdueByRegion(this.o.db, this.o.provinceCode, new Date(now - this.o.callbackOverdueMinutes() * 60_000)),
     ]);
-    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan]);
+    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan, overdue]);
     if (key !== this.dbFigures?.key) this.changeSeq++;
-    this.dbFigures = { calls: rollUpCalls(rows, this.lineages), planned: plan ? rollUpSeats(plan, this.lineages) : null, intervalStart, readAt: Date.now(), key };
+    this.dbFigures = {
+      calls: rollUpCalls(rows, this.lineages),
+      planned: plan ? rollUpSeats(plan, this.lineages) : null,
+      overdueCallbacks: rollUpSeats(overdue.map((o) => ({ regionCode: o.region_code ?? this.o.regions.province.code, seats: o.n })), this.lineages),
+      intervalStart,
+      readAt: Date.now(),
+      key,
+    };
   }
 
   /** Reads the database figures now and sends boards where they changed (tests, and after a plan is saved). */

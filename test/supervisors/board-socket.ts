@@ -37,6 +37,7 @@ export interface Figures {
   seatsPlanned: number | null;
   seatsLoggedIn: number;
   seatsNeeded: number;
+  overdueCallbacks: number;
 }
 
 export interface Board {

@@ -6,6 +6,7 @@ import { auditRepository } from '../../audit/audit-repository';
 import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
 import { isDatabaseUnavailable } from '../../db/errors';
+import type { Callbacks } from '../../callbacks/callbacks';
 import type { RecordOutbox } from '../../records/outbox';
 import { ticketIdForCall } from '../../records/record-ops';
 import type { Province } from '../../province/plugin';
@@ -32,6 +33,7 @@ export interface GatewayOptions {
   router: Router;
   db: Db;
   records: RecordOutbox;
+  callbacks: Pick<Callbacks, 'report'>;
   regions: RegionDirectory;
   province: Province;
   config: Config;
@@ -356,6 +358,16 @@ export class AgentGateway {
       case 'directory.get': {
         s.sendLater(() => this.directory(me));
         return;
+      }
+      case 'callback.result': {
+        // The agent's own attempt: on the call now, or the one they just finished.
+        const live = router.liveCall(f.callId);
+        const mine = live
+          ? live.kind === 'callback' && live.agentId === me
+          : (await this.o.db.selectFrom('callbacks').select('agent_id').where('attempt_id', '=', f.callId).executeTakeFirst())?.agent_id === me;
+        if (!mine) return fail('NOT_YOURS', `call ${f.callId} is not a callback you made`);
+        await this.o.callbacks.report(f.callId, f.result);
+        return ack();
       }
     }
   }

@@ -30,6 +30,7 @@ export const agentGatewayPlugin = fp(
       router: app.router,
       db: app.db,
       records: app.records,
+      callbacks: app.callbacks,
       regions: app.regions,
       province: app.province,
       config: app.config,

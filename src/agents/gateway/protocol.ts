@@ -50,6 +50,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('wrapup.extend'), seconds: z.number().int().min(1).max(600) }),
   z.strictObject({ ...base, type: z.literal('logout') }),
   z.strictObject({ ...base, type: z.literal('directory.get') }),
+  /** How an attempt at a callback went (during the call or in wrap-up); without it the talk time decides. */
+  z.strictObject({ ...base, type: z.literal('callback.result'), callId: Id, result: z.enum(['reached', 'no_answer', 'busy', 'wrong_number']) }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export const CLIENT_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
