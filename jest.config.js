@@ -1,6 +1,6 @@
 /**
  * Suites that need a real server are named *.pg.test.ts (DATABASE_URL) and *.redis.test.ts
- * (REDIS_URL); browser suites (*.browser.test.ts) need Chromium at CHROMIUM_PATH
+ * (REDIS_URL); fault suites (*.faults.test.ts) need both, and redis-server on the PATH; browser suites (*.browser.test.ts) need Chromium at CHROMIUM_PATH
  * (/usr/bin/chromium). Without them they are left out, and test/support/global-setup.js says so;
  * under CI=true a missing one fails the run instead.
  */
@@ -9,6 +9,8 @@ const leftOut = [];
 if (!fs.existsSync(process.env.CHROMIUM_PATH || '/usr/bin/chromium')) leftOut.push('\\.browser\\.test\\.ts$');
 if (!process.env.DATABASE_URL) leftOut.push('\\.pg\\.test\\.ts$');
 if (!process.env.REDIS_URL) leftOut.push('\\.redis\\.test\\.ts$');
+// Fault tests run several nodes on PostgreSQL and start redis-server processes of their own.
+if (!process.env.DATABASE_URL || !process.env.REDIS_URL) leftOut.push('\\.faults\\.test\\.ts$');
 
 module.exports = {
   testEnvironment: 'node',

@@ -39,7 +39,7 @@ export interface LiveStore {
   /** Told when the shared state turns out lost or replaced. */
   onLost(listener: () => void): void;
   /** Puts back a replica's entities where the shared state lacks them or holds older versions. */
-  merge(input: MergeInput): Promise<{ written: number; armed: number }>;
+  merge(input: MergeInput): Promise<{ written: string[]; armed: number }>;
   /** Loads the shared state as it is now. */
   resync(): Promise<void>;
 }

@@ -48,8 +48,8 @@ export class MemoryLiveStore implements LiveStore {
 
   onLost(): void {}
 
-  async merge(): Promise<{ written: number; armed: number }> {
-    return { written: 0, armed: 0 };
+  async merge(): Promise<{ written: string[]; armed: number }> {
+    return { written: [], armed: 0 };
   }
 
   async resync(): Promise<void> {}

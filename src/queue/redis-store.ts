@@ -92,10 +92,10 @@ for _ = 1, n do
   -- GT: a deadline renewed meanwhile (a later presence) is kept; a missing one is added.
   if written[owner] then redis.call('ZADD', KEYS[2], 'GT', at, key); armed = armed + 1 end
 end
-local count = 0
-for _ in pairs(written) do count = count + 1 end
-if count > 0 then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'n', 'merge', 'p', ARGV[i]) end
-return { redis.call('GET', KEYS[4]), count, armed }
+local keys = {}
+for k in pairs(written) do keys[#keys + 1] = k end
+if #keys > 0 then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'n', 'merge', 'p', ARGV[i]) end
+return { redis.call('GET', KEYS[4]), keys, armed }
 `;
 
 // Due deadlines are removed as they are taken, so exactly one node handles each.
@@ -119,7 +119,7 @@ type Scripted = Redis & {
   hotlineCommit(live: string, deadlines: string, events: string, epoch: string, ...args: (string | number)[]): Promise<string | 0 | -1>;
   hotlineSnapshot(live: string, events: string, epoch: string, fresh: string): Promise<[string, string[], string]>;
   hotlineInspect(epoch: string, events: string): Promise<[string, string]>;
-  hotlineMerge(live: string, deadlines: string, events: string, epoch: string, ...args: (string | number)[]): Promise<[string, number, number]>;
+  hotlineMerge(live: string, deadlines: string, events: string, epoch: string, ...args: (string | number)[]): Promise<[string, string[], number]>;
   hotlineClaim(deadlines: string, now: number, limit: number): Promise<string[]>;
 };
 
@@ -226,7 +226,7 @@ export class RedisLiveStore implements LiveStore {
    * Puts back a replica's entities where the shared state lacks them or holds older versions
    * (see MERGE). Safe to run on every node at once.
    */
-  async merge(input: MergeInput): Promise<{ written: number; armed: number }> {
+  async merge(input: MergeInput): Promise<{ written: string[]; armed: number }> {
     const args: (string | number)[] = [randomUUID(), input.entities.length];
     for (const e of input.entities) args.push(e.key, e.readVersion, JSON.stringify(e.entity));
     args.push(input.deleted.length, ...input.deleted);
@@ -234,7 +234,7 @@ export class RedisLiveStore implements LiveStore {
     // Nodes that tail the stream see what was put back; they reload the state anyway.
     args.push(JSON.stringify({ node: this.nodeId, put: {}, del: [], events: [], addDeadlines: [] }), this.maxLen);
     const [, written, armed] = await this.redis.hotlineMerge(this.keys.live, this.keys.deadlines, this.keys.events, this.keys.epoch, ...args);
-    return { written: Number(written), armed: Number(armed) };
+    return { written, armed: Number(armed) };
   }
 
   /** Compares the shared state's epoch and stream with what this node knows. */

@@ -124,11 +124,11 @@ export class Router {
     const started = Date.now();
     const before = new Map(this.store.state.entries());
     const deleted = this.store.state.recentlyDeleted(2_000);
-    let written = 0;
+    let written = new Set<string>();
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         const input = this.mergeInput(before, deleted);
-        written = (await this.store.merge(input)).written;
+        written = new Set((await this.store.merge(input)).written);
         await this.store.resync();
         break;
       } catch (err) {
@@ -138,8 +138,8 @@ export class Router {
     }
     if (this.stopped) return;
     this.coverage = null;
-    const changed = this.announceChanges(before);
-    this.log?.warn({ putBack: written, entities: before.size, agentsChanged: changed, ms: Date.now() - started }, 'live state rebuilt from this node\'s replica');
+    const changed = this.announceChanges(before, written);
+    this.log?.warn({ putBack: written.size, entities: before.size, agentsChanged: changed, ms: Date.now() - started }, 'live state rebuilt from this node\'s replica');
   }
 
   private async afterRebuild(): Promise<void> {
@@ -163,20 +163,23 @@ export class Router {
     return input;
   }
 
-  /** Tells listeners (desktops, wallboards) what changed for agents across the rebuild. */
-  private announceChanges(before: Map<string, Entity>): number {
-    const events: RoutingEvent[] = [];
+  /**
+   * Tells listeners (desktops, wallboards) what changed for agents across the rebuild. An offer
+   * this node's merge returned to the queue is this node's step: its recorder writes it down.
+   */
+  private announceChanges(before: Map<string, Entity>, written: Set<string>): number {
+    const events: [RoutingEvent, boolean][] = [];
     for (const [key, old] of before) {
       if (!('state' in old)) continue;
       const now = this.store.state.get(key) as LiveAgent | undefined;
       if (old.state === 'reserved' && old.offerId && old.callId && now?.offerId !== old.offerId) {
         const call = this.store.state.call(old.callId) ?? (before.get(callKey(old.callId)) as LiveCall | undefined);
-        if (call) events.push({ type: 'offer.returned', call, agentId: old.id, offerId: old.offerId, reason: 'recovered' });
+        if (call) events.push([{ type: 'offer.returned', call, agentId: old.id, offerId: old.offerId, reason: 'recovered' }, written.has(callKey(call.id))]);
       }
-      if (now && (now.state !== old.state || now.callId !== old.callId)) events.push({ type: 'agent.state', agent: now });
+      if (now && (now.state !== old.state || now.callId !== old.callId)) events.push([{ type: 'agent.state', agent: now }, false]);
     }
-    for (const e of events) for (const l of this.listeners) l(e, false);
-    return events.filter((e) => e.type === 'agent.state').length;
+    for (const [e, local] of events) for (const l of this.listeners) l(e, local);
+    return events.filter(([e]) => e.type === 'agent.state').length;
   }
 
   async start(): Promise<void> {

@@ -16,6 +16,7 @@ module.exports = async function globalSetup() {
   const missing = [
     ['DATABASE_URL', '.pg.test.ts', 'PostgreSQL', !process.env.DATABASE_URL],
     ['REDIS_URL', '.redis.test.ts', 'Redis', !process.env.REDIS_URL],
+    ['DATABASE_URL and REDIS_URL', '.faults.test.ts', 'fault', !process.env.DATABASE_URL || !process.env.REDIS_URL],
     ['CHROMIUM_PATH', '.browser.test.ts', 'browser', !fs.existsSync(chromium)],
   ].filter(([, , , absent]) => absent);
   if (missing.length === 0) return;
@@ -24,7 +25,7 @@ module.exports = async function globalSetup() {
   }
   const lines = missing.map(([variable, suffix, server]) => {
     const files = find(root, suffix);
-    const why = variable === 'CHROMIUM_PATH' ? `there is no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)` : `${variable} is not set`;
+    const why = variable === 'CHROMIUM_PATH' ? `there is no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)` : `${variable} ${variable.includes(' and ') ? 'are' : 'is'} not set`;
     return `  ${why}, so ${files.length} ${server} suite(s) were left out:\n${files.map((f) => `    - ${f}`).join('\n')}`;
   });
   process.stdout.write(
