@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import pino, { type DestinationStream } from 'pino';
+import { guardedValidatorCompiler } from './api/nul-guard';
 import { openApiPlugin } from './api/openapi';
 import { agentRoutes } from './api/routes/agents';
 import { authRoutes } from './api/routes/auth';
@@ -69,7 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(guardedValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   try {
