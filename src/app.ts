@@ -90,8 +90,9 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(openApiPlugin);
   await app.register(databasePlugin, { database: config.database });
   await app.register(redisPlugin, { url: config.redisUrl });
-  // Limits count across all nodes when Redis is there.
-  await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis } : {}) });
+  // Limits count across all nodes of this deployment when Redis is there, and only across
+  // them: another deployment on the same Redis has its own namespace.
+  await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis, nameSpace: `${config.redisNamespace}:rate-limit:` } : {}) });
 
   await app.register(provincePlugin, { province: config.province });
   await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
