@@ -28,6 +28,7 @@ import { telephonyPlugin } from './telephony/plugin';
 import { twilioRoutes } from './telephony/twilio/routes';
 import websocket from '@fastify/websocket';
 import { agentGatewayPlugin } from './agents/gateway/plugin';
+import { sessionBusPlugin } from './agents/gateway/session-bus';
 import { MAX_FRAME_BYTES } from './agents/gateway/protocol';
 import { softphoneRoutes } from './api/routes/softphone';
 import { ticketRoutes } from './api/routes/tickets';
@@ -95,6 +96,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis, nameSpace: `${config.redisNamespace}:rate-limit:` } : {}) });
 
   await app.register(provincePlugin, { province: config.province });
+  await app.register(sessionBusPlugin);
   await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
 
   await app.register(queuePlugin);
