@@ -179,6 +179,7 @@ describe('POST /telephony/twilio/*', () => {
 
     it('serves a signed call whose caller ID holds a NUL, and records the number without it', async () => {
       const { CallSid, callId } = await newCall('+86135197\u000012345');
+      await t.app.callFlow.settled();
       const row = await t.app.db.selectFrom('calls').select(['id', 'caller_number']).where('external_id', '=', CallSid).executeTakeFirstOrThrow();
       expect(row).toEqual({ id: callId, caller_number: '+8613519712345' });
     });
