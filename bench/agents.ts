@@ -468,9 +468,9 @@ async function main() {
     ).rows[0]!;
     const insertMs = performance.now() - t0;
     const sign = createSigner({ key: jwtSecret, expiresIn: 3_600_000 });
-    const supervisorToken = sign({ sub: supervisor.id, role: 'supervisor', username: 'bench.supervisor' });
+    const supervisorToken = sign({ sub: supervisor.id, role: 'supervisor', username: 'bench.supervisor', tv: 0 });
     for (const row of inserted.rows) {
-      agents.push({ id: row.id, username: row.username, token: sign({ sub: row.id, role: 'agent', username: row.username }), ws: null, requestedAt: 0, openedAt: 0, helloAt: 0, offerTimeoutMs: 0, state: 'offline', callId: null, hangup: null, ref: 0 });
+      agents.push({ id: row.id, username: row.username, token: sign({ sub: row.id, role: 'agent', username: row.username, tv: 0 }), ws: null, requestedAt: 0, openedAt: 0, helloAt: 0, offerTimeoutMs: 0, state: 'offline', callId: null, hangup: null, ref: 0 });
     }
     process.stdout.write(`${agents.length} agents inserted in ${Math.round(insertMs)} ms over ${prefectures.length} prefectures\n`);
 

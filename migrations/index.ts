@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './0001_initial';
 import * as callFlow from './0002_call_flow';
 import * as referrals from './0003_referrals';
+import * as accountSecurity from './0004_account_security';
 import * as durableRecords from './0005_durable_records';
 
 /**
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_call_flow': callFlow,
   '0003_referrals': referrals,
+  '0004_account_security': accountSecurity,
   '0005_durable_records': durableRecords,
 };

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import pino, { type DestinationStream } from 'pino';
+import { guardedValidatorCompiler } from './api/nul-guard';
 import { openApiPlugin } from './api/openapi';
 import { agentRoutes } from './api/routes/agents';
 import { authRoutes } from './api/routes/auth';
@@ -28,6 +29,7 @@ import { telephonyPlugin } from './telephony/plugin';
 import { twilioRoutes } from './telephony/twilio/routes';
 import websocket from '@fastify/websocket';
 import { agentGatewayPlugin } from './agents/gateway/plugin';
+import { sessionBusPlugin } from './agents/gateway/session-bus';
 import { MAX_FRAME_BYTES } from './agents/gateway/protocol';
 import { softphoneRoutes } from './api/routes/softphone';
 import { ticketRoutes } from './api/routes/tickets';
@@ -75,7 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(guardedValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   try {
@@ -96,10 +98,12 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(databasePlugin, { database: config.database });
   await app.register(recordsPlugin);
   await app.register(redisPlugin, { target: config.redisUrl ? { url: config.redisUrl } : config.redisSentinel ? { sentinel: config.redisSentinel } : null });
-  // Limits count across all nodes when Redis is there.
-  await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis } : {}) });
+  // Limits count across all nodes of this deployment when Redis is there, and only across
+  // them: another deployment on the same Redis has its own namespace.
+  await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis, nameSpace: `${config.redisNamespace}:rate-limit:` } : {}) });
 
   await app.register(provincePlugin, { province: config.province });
+  await app.register(sessionBusPlugin);
   await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
 
   await app.register(queuePlugin);

@@ -7,6 +7,7 @@ import { jsonb } from '../db/json';
 import type { AgentRow, AgentUpdate, Role, SkillMap } from '../db/schema';
 import { Errors } from '../errors/errors';
 import type { RegionDirectory } from '../regions/region-directory';
+import type { Revocation } from './gateway/session-bus';
 import { agentsRepository } from './agents-repository';
 
 /** An agent's profile as the API shows it; never the password hash. */
@@ -73,6 +74,8 @@ export interface ListQuery {
 interface Deps {
   db: Db;
   regions: RegionDirectory;
+  /** Tells every node to close the sockets of an account whose tokens were just revoked. */
+  revoked?: (revocation: Revocation) => Promise<void>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -94,7 +97,12 @@ function requireKnownRegion(regions: RegionDirectory, field: string, code: strin
   return region.code;
 }
 
-export function agentAdmin({ db, regions }: Deps) {
+/** A new password, a disable or another role ends every sign-in of the account, on every node. */
+function revokesTokens(current: AgentRow, patch: AgentPatch): boolean {
+  return patch.password !== undefined || (patch.disabled === true && !current.disabled) || (patch.role !== undefined && patch.role !== current.role);
+}
+
+export function agentAdmin({ db, regions, revoked }: Deps) {
   const agents = agentsRepository(db);
   const audit = auditRepository(db);
 
@@ -174,9 +182,11 @@ export function agentAdmin({ db, regions }: Deps) {
       if (patch.topics !== undefined) changes.topics = jsonb(patch.topics);
       if (patch.disabled !== undefined) changes.disabled = patch.disabled;
       if (patch.password !== undefined) changes.password_hash = await hashPassword(patch.password);
+      const revoke = revokesTokens(current, patch);
       const row = await db.transaction().execute(async (trx) => {
-        const updated = await agents.update(id, changes, trx);
+        let updated = await agents.update(id, changes, trx);
         if (!updated) throw new Errors.AGENT_NOT_FOUND(id);
+        if (revoke) updated = { ...updated, token_version: await agents.revokeTokens(id, trx) };
         const fields = Object.keys(patch).filter((k) => k !== 'password');
         await audit.record(
           {
@@ -191,6 +201,8 @@ export function agentAdmin({ db, regions }: Deps) {
         );
         return updated;
       });
+      // Announced after the commit, so a node re-reading the account finds the new version.
+      if (revoke) await revoked?.({ accountId: row.id, tokenVersion: row.token_version });
       return toProfile(row);
     },
   };

@@ -50,6 +50,16 @@ export function agentsRepository(db: Db) {
         .returningAll()
         .executeTakeFirst();
     },
+    /** Every token issued so far stops working; returns the new version. */
+    async revokeTokens(id: string, trx: Db = db): Promise<number> {
+      const row = await trx
+        .updateTable('agents')
+        .set((eb) => ({ token_version: eb('token_version', '+', 1), updated_at: sql`now()` }))
+        .where('id', '=', id)
+        .returning('token_version')
+        .executeTakeFirstOrThrow();
+      return row.token_version;
+    },
     recordLogin(id: string) {
       return db.updateTable('agents').set({ last_login_at: sql`now()` }).where('id', '=', id).execute();
     },

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { agentsRepository } from '../agents/agents-repository';
 import { jsonb } from '../db/json';
 import type { Role, SkillMap } from '../db/schema';
-import { hashPassword } from './passwords';
+import { hashPassword, verifyPassword } from './passwords';
 
 export const DEMO_PASSWORD = 'demo12348';
 
@@ -46,8 +46,11 @@ export interface BootstrapOptions {
 }
 
 /**
- * ADMIN_PASSWORD creates or resets `admin` at every start. In the embedded demo, demo staff are
- * added once (with DEMO_PASSWORD; `admin` too when no ADMIN_PASSWORD is set) and never reset.
+ * ADMIN_PASSWORD creates or resets `admin` at every start. A reset that changes something (the
+ * password, a disabled account, another role) ends admin's earlier sign-ins on every node; a
+ * start with the same password changes nothing, so restarting a node signs nobody out. In the
+ * embedded demo, demo staff are added once (with DEMO_PASSWORD; `admin` too when no
+ * ADMIN_PASSWORD is set) and never reset.
  */
 export const accountsBootstrapPlugin = fp(
   async function accountsBootstrap(app: FastifyInstance, opts: BootstrapOptions) {
@@ -56,10 +59,19 @@ export const accountsBootstrapPlugin = fp(
 
     const admin = await agents.findByUsername('admin');
     if (opts.adminPassword) {
-      const password_hash = await hashPassword(opts.adminPassword);
-      if (admin) await agents.update(admin.id, { password_hash, disabled: false, role: 'admin' });
-      else await agents.insert({ username: 'admin', password_hash, display_name: '系统管理员', role: 'admin', region_code: province, languages: jsonb({}), topics: jsonb({}) });
-      app.log.info('admin account set from ADMIN_PASSWORD');
+      if (!admin) {
+        const password_hash = await hashPassword(opts.adminPassword);
+        await agents.insert({ username: 'admin', password_hash, display_name: '系统管理员', role: 'admin', region_code: province, languages: jsonb({}), topics: jsonb({}) });
+        app.log.info('admin account created from ADMIN_PASSWORD');
+      } else if (admin.disabled || admin.role !== 'admin' || !(await verifyPassword(opts.adminPassword, admin.password_hash))) {
+        const password_hash = await hashPassword(opts.adminPassword);
+        const tokenVersion = await app.db.transaction().execute(async (trx) => {
+          await agents.update(admin.id, { password_hash, disabled: false, role: 'admin' }, trx);
+          return agents.revokeTokens(admin.id, trx);
+        });
+        await app.sessionBus.revoke({ accountId: admin.id, tokenVersion }).catch((err) => app.log.warn({ err }, 'could not announce the revocation of admin\'s sign-ins'));
+        app.log.info('admin account reset from ADMIN_PASSWORD; earlier sign-ins of admin no longer work');
+      }
     } else if (!admin && opts.demoAccounts) {
       await agents.insert({ username: 'admin', password_hash: await hashPassword(DEMO_PASSWORD), display_name: '系统管理员', role: 'admin', region_code: province, languages: jsonb({}), topics: jsonb({}) });
     } else if (!admin && (await agents.countByRole('admin')) === 0) {
@@ -81,5 +93,5 @@ export const accountsBootstrapPlugin = fp(
       });
     }
   },
-  { name: 'accounts-bootstrap', dependencies: ['province'] },
+  { name: 'accounts-bootstrap', dependencies: ['province', 'session-bus'] },
 );

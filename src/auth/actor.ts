@@ -1,4 +1,4 @@
-import type { Role } from '../db/schema';
+import type { AgentRow, Role } from '../db/schema';
 
 /** Who is making a request, as loaded from the database for that request. */
 export interface Actor {
@@ -10,6 +10,20 @@ export interface Actor {
   regionCode: string;
   /** An organisation account's centre or committee; null for hotline staff. */
   organisationId?: string | null;
+  /** The account's token version when the token was checked; a later one means it was revoked. */
+  tokenVersion: number;
+}
+
+export function actorFromRow(row: AgentRow): Actor {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: row.role,
+    regionCode: row.region_code,
+    organisationId: row.organisation_id,
+    tokenVersion: row.token_version,
+  };
 }
 
 /** Who may call a route: anyone, any signed-in user, or the listed roles. */

@@ -4,12 +4,14 @@ import fp from 'fastify-plugin';
 import { agentsRepository } from '../agents/agents-repository';
 import type { Role } from '../db/schema';
 import { Errors } from '../errors/errors';
-import type { Access, Actor } from './actor';
+import { type Access, type Actor, actorFromRow } from './actor';
 
 export interface TokenClaims {
   sub: string;
   role: Role;
   username: string;
+  /** The account's token version when signed (agents.token_version). */
+  tv: number;
 }
 
 declare module '@fastify/jwt' {
@@ -33,6 +35,8 @@ declare module 'fastify' {
 }
 
 export const TOKEN_LIFETIME = '12h';
+/** One algorithm, the one we sign with: no `none`, no algorithm chosen by whoever made the token. */
+export const TOKEN_ALGORITHM = 'HS256';
 
 /** Browsers cannot set headers on a WebSocket upgrade, so there the token comes in the query. */
 function tokenFrom(request: FastifyRequest): string | undefined {
@@ -45,13 +49,19 @@ function tokenFrom(request: FastifyRequest): string | undefined {
 
 export const authPlugin = fp(
   async function auth(app: FastifyInstance, opts: { jwtSecret: string }) {
-    await app.register(fastifyJwt, { secret: opts.jwtSecret, sign: { expiresIn: TOKEN_LIFETIME } });
+    await app.register(fastifyJwt, {
+      secret: opts.jwtSecret,
+      sign: { algorithm: TOKEN_ALGORITHM, expiresIn: TOKEN_LIFETIME },
+      // A token without an expiry would be good for ever; one without a version could not be revoked.
+      verify: { algorithms: [TOKEN_ALGORITHM], requiredClaims: ['exp', 'sub', 'tv'] },
+    });
     const agents = agentsRepository(app.db);
 
     app.decorateRequest('actor', null);
 
-    // The account is read on every request so that disabling it, or moving a supervisor to
-    // another area, takes effect at once rather than when the token expires.
+    // The account is read on every request so that disabling it, changing its password or role
+    // (each raises its token version), or moving a supervisor to another area, takes effect at
+    // once rather than when the token expires.
     app.decorate('authenticateToken', async (token: string | undefined): Promise<Actor> => {
       if (!token) throw new Errors.UNAUTHENTICATED('no bearer token was sent');
       let claims: TokenClaims;
@@ -61,9 +71,13 @@ export const authPlugin = fp(
         const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
         throw new Errors.UNAUTHENTICATED(expired ? 'the token has expired' : 'the token is not valid');
       }
+      if (typeof claims.sub !== 'string' || !Number.isInteger(claims.tv)) throw new Errors.UNAUTHENTICATED('the token is not valid');
       const row = await agents.findById(claims.sub);
       if (!row || row.disabled) throw new Errors.UNAUTHENTICATED('the account no longer exists or is disabled');
-      return { id: row.id, username: row.username, displayName: row.display_name, role: row.role, regionCode: row.region_code, organisationId: row.organisation_id };
+      if (row.token_version !== claims.tv || row.role !== claims.role) {
+        throw new Errors.UNAUTHENTICATED('the sign-in is no longer valid (the password, role or status of the account changed)');
+      }
+      return actorFromRow(row);
     });
 
     function guard(access: Exclude<Access, 'public'>): onRequestHookHandler {

@@ -38,8 +38,9 @@ const BATCH = 100;
  */
 export class Callbacks {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private running: Promise<void> = Promise.resolve();
+  /** A pass is waiting to run: a nudge now would find nothing it will not. */
+  private queued = false;
   private stopped = false;
   private readonly now: () => Date;
   private current: CallbackPolicy;
@@ -63,7 +64,7 @@ export class Callbacks {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => {});
+    await this.running;
     await this.settled();
   }
 
@@ -96,26 +97,27 @@ export class Callbacks {
     await this.o.records.write({ op: 'callback.result', attemptId, result, explicit: true, retryAt: retryAt(this.current, at), at });
   }
 
-  /** Looks for due callbacks soon; concurrent asks share one pass. */
+  /** Looks for due callbacks soon; asks while one is waiting to run share it. */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch((err) => this.o.log.warn({ err }, 'callback pass failed; trying again at the next'))
-      .finally(() => {
-        this.running = null;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.nudge();
-        }
-      });
+    if (this.stopped || this.queued) return;
+    void this.pass().catch((err) => this.o.log.warn({ err }, 'callback pass failed; trying again at the next'));
   }
 
-  /** One pass (tests drive it; the timer and bookings call nudge()). */
-  async pass(): Promise<void> {
+  /**
+   * One pass, after the one under way (if any): what a pass finds must be in the queue when it
+   * returns, whoever asked first.
+   */
+  pass(): Promise<void> {
+    this.queued = true;
+    const next = this.running.then(() => {
+      this.queued = false;
+      return this.runPass();
+    });
+    this.running = next.catch(() => {});
+    return next;
+  }
+
+  private async runPass(): Promise<void> {
     await this.readPolicy();
     const now = this.now();
     if (!inCallingHours(this.current, now)) {

@@ -65,6 +65,8 @@ export interface AgentsTable {
   disabled: Generated<boolean>;
   /** For an `organisation` account: the centre or committee it acts for. */
   organisation_id: string | null;
+  /** Raised by a password change, a disable or a role change; tokens carry it (`tv`) and die when it moves on. */
+  token_version: Generated<number>;
   last_login_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

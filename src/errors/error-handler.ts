@@ -32,28 +32,37 @@ const STATUS_TEXT: Record<number, string> = {
 
 type Issue = { instancePath: string; message: string; keyword: string; params: Record<string, unknown> };
 
+type Detail = { field: string; message: string; messageZh?: string };
+
 /** "body.languages.bo: Too big: expected number to be <=5" — the field is always named. */
-function describeValidation(context: string, issues: Issue[]): { field: string; message: string }[] {
+function describeValidation(context: string, issues: Issue[]): Detail[] {
   return issues.map((issue) => {
     const path = issue.instancePath.split('/').filter(Boolean);
     const field = [context, ...path].join('.');
     if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
       const keys = issue.params.keys as string[];
-      return { field: keys.map((k) => `${field}.${k}`).join(', '), message: `unknown field${keys.length > 1 ? 's' : ''}` };
+      return { field: keys.map((k) => `${field}.${k}`).join(', '), message: `unknown field${keys.length > 1 ? 's' : ''}`, messageZh: '是未知字段' };
     }
-    return { field, message: issue.message };
+    // A custom check may carry its Chinese text (src/api/nul-guard.ts).
+    const zh = (issue.params.params as { messageZh?: unknown } | undefined)?.messageZh;
+    return { field, message: issue.message, ...(typeof zh === 'string' ? { messageZh: zh } : {}) };
   });
 }
 
-function send(reply: FastifyReply, request: FastifyRequest, statusCode: number, code: string, message: string, details?: ErrorBody['details']) {
+/** "请求内容有误：querystring.q 不能包含空字符…" — the Chinese text names the fields too. */
+function validationZh(details: Detail[]): string {
+  return `${ERROR_MESSAGES_ZH.HOTLINE_ERR_VALIDATION}：${details.map((d) => `${d.field} ${d.messageZh ?? '不符合要求'}`).join('；')}`;
+}
+
+function send(reply: FastifyReply, request: FastifyRequest, statusCode: number, code: string, message: string, details?: Detail[], messageZh?: string) {
   const body: ErrorBody = {
     statusCode,
     code,
     error: STATUS_TEXT[statusCode] ?? 'Error',
     message,
-    messageZh: ERROR_MESSAGES_ZH[code] ?? (statusCode >= 500 ? ERROR_MESSAGES_ZH.HOTLINE_ERR_INTERNAL! : '请求有误'),
+    messageZh: messageZh ?? ERROR_MESSAGES_ZH[code] ?? (statusCode >= 500 ? ERROR_MESSAGES_ZH.HOTLINE_ERR_INTERNAL! : '请求有误'),
     requestId: request.id,
-    ...(details ? { details } : {}),
+    ...(details ? { details: details.map(({ field, message: m }) => ({ field, message: m })) } : {}),
   };
   return reply.code(statusCode).type('application/json; charset=utf-8').send(body);
 }
@@ -68,7 +77,7 @@ export const errorHandlerPlugin = fp(
       if (hasZodFastifySchemaValidationErrors(error)) {
         const details = describeValidation(error.validationContext ?? 'request', error.validation as unknown as Issue[]);
         const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
-        return send(reply, request, 400, 'HOTLINE_ERR_VALIDATION', message, details);
+        return send(reply, request, 400, 'HOTLINE_ERR_VALIDATION', message, details, validationZh(details));
       }
       if (isResponseSerializationError(error)) {
         request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');

@@ -20,11 +20,18 @@ const BASELINE_DAYS = 28;
  * Compares each prefecture's calls per topic today with the same topic's average over the last
  * four weeks, scaled to the share of the day gone by. Counties are summed into their prefecture,
  * where volumes are large enough to mean something; calls from outside any prefecture count for
- * the province.
+ * the province. With an `area` (a supervisor's region) only calls inside it count and only rows
+ * inside it come back: a county's calls are then summed into the county.
  */
-export async function detectTopicSpikes(db: Db, o: { regions: RegionDirectory; now: Date; minCalls?: number; ratio?: number }): Promise<TopicSpike[]> {
+export async function detectTopicSpikes(db: Db, o: { regions: RegionDirectory; now: Date; area?: string; minCalls?: number; ratio?: number }): Promise<TopicSpike[]> {
   const minCalls = o.minCalls ?? 10;
   const ratio = o.ratio ?? 3;
+  const area = o.area ?? o.regions.province.code;
+  const inArea = area === o.regions.province.code ? sql`` : sql`and region_code in (${sql.join(o.regions.subtree(area))})`;
+  const unitOf = (code: string | null) => {
+    const prefecture = prefectureOf(o.regions, code);
+    return o.regions.isWithin(prefecture, area) ? prefecture : area;
+  };
   const dayStart = startOfChinaDay(o.now);
   const since = new Date(dayStart.getTime() - BASELINE_DAYS * DAY_MS);
   const { rows } = await sql<{ region_code: string | null; topic: string; today: number; before: number }>`
@@ -32,12 +39,12 @@ export async function detectTopicSpikes(db: Db, o: { regions: RegionDirectory; n
       count(*) filter (where arrived_at >= ${dayStart})::int as today,
       count(*) filter (where arrived_at < ${dayStart})::int as before
     from calls
-    where arrived_at >= ${since} and arrived_at <= ${o.now} and topic is not null and direction = 'inbound'
+    where arrived_at >= ${since} and arrived_at <= ${o.now} and topic is not null and direction = 'inbound' ${inArea}
     group by region_code, topic`.execute(db);
 
   const byKey = new Map<string, { regionCode: string; topic: string; today: number; before: number }>();
   for (const r of rows) {
-    const regionCode = prefectureOf(o.regions, r.region_code);
+    const regionCode = unitOf(r.region_code);
     const key = `${regionCode}|${r.topic}`;
     const acc = byKey.get(key) ?? { regionCode, topic: r.topic, today: 0, before: 0 };
     acc.today += Number(r.today);

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { agentsRepository } from '../agents/agents-repository';
+import { actorFromRow } from '../auth/actor';
 import { actorOf } from '../auth/plugin';
 import { detectTopicSpikes } from '../reports/early-warning';
 import { AlertFeed } from './alert-feed';
@@ -31,7 +32,7 @@ export const supervisorsPlugin = fp(
       log: app.log,
       loadActor: async (id) => {
         const row = await agents.findById(id);
-        return row && !row.disabled ? { id: row.id, username: row.username, displayName: row.display_name, role: row.role, regionCode: row.region_code, organisationId: row.organisation_id } : null;
+        return row && !row.disabled ? actorFromRow(row) : null;
       },
       detectSpikes: (now) => detectTopicSpikes(app.db, { regions: app.regions, now }),
       callbackOverdueMinutes: () => app.callbacks.policy.overdueMinutes,
@@ -66,6 +67,7 @@ export const supervisorsPlugin = fp(
       });
     });
 
+    app.sessionBus.onRevoke((r) => wallboard.revoked(r));
     wallboard.start();
     app.decorate('wallboard', wallboard);
     app.decorate('supervisorAlerts', feed);
@@ -91,5 +93,5 @@ export const supervisorsPlugin = fp(
 
     await app.register(supervisorPageRoutes);
   },
-  { name: 'supervisors', dependencies: ['queue', 'tickets', 'auth'] },
+  { name: 'supervisors', dependencies: ['queue', 'tickets', 'auth', 'session-bus'] },
 );

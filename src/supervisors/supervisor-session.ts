@@ -47,7 +47,7 @@ export class SupervisorSession {
     abuseLimit: ABUSE_LIMIT,
     abuseWindowMs: ABUSE_WINDOW_MS,
     parse: parseClientFrame,
-    refuse: (code, message, ref) => this.error(code, message, ref),
+    refuse: (code, message, ref, messageZh) => this.error(code, message, ref, messageZh),
     abuse: (what) => this.close(CLOSE.abuse, `closed for ${what}`),
   });
 
@@ -80,8 +80,8 @@ export class SupervisorSession {
     return true;
   }
 
-  error(code: ErrorCode, message: string, ref?: string): void {
-    this.send({ type: 'error', ref, code, message, messageZh: MESSAGES_ZH[code] });
+  error(code: ErrorCode, message: string, ref?: string, messageZh = MESSAGES_ZH[code]): void {
+    this.send({ type: 'error', ref, code, message, messageZh });
   }
 
   close(code: number, reason: string): void {

@@ -7,6 +7,7 @@ import type { Db } from '../db/database';
 import type { Router } from '../queue/router';
 import { LANGUAGES, TOPICS } from '../queue/skills';
 import type { RegionDirectory } from '../regions/region-directory';
+import type { Revocation } from '../agents/gateway/session-bus';
 import type { TopicSpike } from '../reports/early-warning';
 import type { AlertFeed } from './alert-feed';
 import {
@@ -411,12 +412,27 @@ export class Wallboard {
     this.pushBoards();
   }
 
-  /** A disabled account (or one no longer a supervisor) is closed; a moved supervisor gets a new hello. */
+  /** The account's password, status or role changed: its boards here close at once (4003). */
+  revoked(r: Revocation): void {
+    for (const s of this.sessions) {
+      if (s.actor.id === r.accountId && s.actor.tokenVersion < r.tokenVersion) this.unauthorised(s, 'the sign-in is no longer valid (password, role or status changed)');
+    }
+  }
+
+  private unauthorised(s: SupervisorSession, reason: string): void {
+    this.sessions.delete(s);
+    s.close(CLOSE.unauthorised, reason);
+  }
+
+  /**
+   * A disabled account, one no longer a supervisor or whose tokens were revoked is closed (the
+   * backstop for a revocation this node did not hear); a moved supervisor gets a new hello.
+   */
   private async recheck(s: SupervisorSession): Promise<void> {
     const actor = await this.o.loadActor(s.actor.id);
     if (s.closed) return;
-    if (!actor || (actor.role !== 'supervisor' && actor.role !== 'admin')) {
-      s.close(CLOSE.unauthorised, 'the account is disabled or no longer a supervisor');
+    if (!actor || (actor.role !== 'supervisor' && actor.role !== 'admin') || actor.role !== s.actor.role || actor.tokenVersion !== s.actor.tokenVersion) {
+      this.unauthorised(s, 'the account is disabled, no longer a supervisor or signed out everywhere');
       return;
     }
     const scope = scopeRoot(actor, this.o.regions);

@@ -9,9 +9,9 @@ export interface FrameGuardOptions<F> {
   /** Refused or dropped frames within `abuseWindowMs` before the socket is closed as abuse. */
   abuseLimit: number;
   abuseWindowMs: number;
-  parse: (raw: string) => { ok: true; frame: F } | { ok: false; message: string; ref?: string };
+  parse: (raw: string) => { ok: true; frame: F } | { ok: false; message: string; messageZh?: string; ref?: string };
   /** Tell the client why a frame was refused (an error frame). Rate errors come at most once a second. */
-  refuse: (code: 'BAD_FRAME' | 'RATE_LIMITED', message: string, ref?: string) => void;
+  refuse: (code: 'BAD_FRAME' | 'RATE_LIMITED', message: string, ref?: string, messageZh?: string) => void;
   /** The client misbehaved too often: close the socket (1008). */
   abuse: (what: string) => void;
 }
@@ -44,7 +44,7 @@ export class FrameGuard<F> {
     }
     const parsed = this.o.parse(data.toString('utf8'));
     if (!parsed.ok) {
-      this.o.refuse('BAD_FRAME', parsed.message, parsed.ref);
+      this.o.refuse('BAD_FRAME', parsed.message, parsed.ref, parsed.messageZh);
       this.misbehaved('malformed frames');
       return null;
     }

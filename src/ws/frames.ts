@@ -1,9 +1,11 @@
 import type { z } from 'zod';
+import { fieldOf, NUL_MESSAGE, NUL_MESSAGE_ZH, nulPath } from '../api/nul-guard';
 
-export type ParsedFrame<F> = { ok: true; frame: F } | { ok: false; message: string; ref?: string };
+/** A refusal may carry its own Chinese text (naming the field); otherwise the code's is used. */
+export type ParsedFrame<F> = { ok: true; frame: F } | { ok: false; message: string; messageZh?: string; ref?: string };
 
 /**
- * A parser for one protocol's client frames: JSON, an object, a known `type`, then the schema —
+ * A parser for one protocol's client frames: JSON, an object, a known `type`, no NUL, then the schema —
  * each failure a message naming what was wrong, keeping the frame's `ref` for the answer.
  */
 export function frameParser<S extends z.ZodType>(schema: S, types: readonly string[]): (raw: string) => ParsedFrame<z.infer<S>> {
@@ -19,6 +21,9 @@ export function frameParser<S extends z.ZodType>(schema: S, types: readonly stri
     const ref = typeof rawRef === 'string' ? rawRef.slice(0, 64) : undefined;
     const type = (json as { type?: unknown }).type;
     if (typeof type !== 'string' || !types.includes(type)) return { ok: false, message: `type: must be one of ${types.join(', ')}`, ref };
+    // Nothing holding a NUL goes further: PostgreSQL could not store it.
+    const nul = nulPath(json);
+    if (nul) return { ok: false, message: `${fieldOf(nul)}: ${NUL_MESSAGE}`, messageZh: `消息格式有误：${fieldOf(nul)} ${NUL_MESSAGE_ZH}`, ref };
     const parsed = schema.safeParse(json);
     if (!parsed.success) return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`).join('; '), ref };
     return { ok: true, frame: parsed.data };

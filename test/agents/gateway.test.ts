@@ -61,7 +61,7 @@ describe('/agents/ws', () => {
     it('refuses an upgrade without a token, with a bad token, or with an expired one', async () => {
       expect(await AgentSocket.upgradeStatus(base, '')).toMatchObject({ status: 401 });
       expect(await AgentSocket.upgradeStatus(base, '?token=not-a-jwt')).toMatchObject({ status: 401, body: expect.stringContaining('not valid') });
-      const expired = t.app.jwt.sign({ sub: xining.id, role: 'agent', username: 'agent.xining' }, { expiresIn: 1 });
+      const expired = t.app.jwt.sign({ sub: xining.id, role: 'agent', username: 'agent.xining', tv: 0 }, { expiresIn: 1 });
       await new Promise((r) => setTimeout(r, 1100));
       expect(await AgentSocket.upgradeStatus(base, `?token=${expired}`)).toMatchObject({ status: 401, body: expect.stringContaining('expired') });
       expect(await AgentSocket.upgradeStatus(base, `?token=${xining.token}`)).toMatchObject({ status: 101 });
@@ -150,6 +150,26 @@ describe('/agents/ws', () => {
       ]);
       const events = await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).execute();
       expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['hold', 'unhold']));
+    });
+
+    it('masks every caller number for the agent whatever its length, +86 included', async () => {
+      const s = await connect(xining);
+      await ok(s, { type: 'state.set', state: 'ready' });
+      // Numbers with no prefecture of their own choose Xining (1), then Chengdong (1), in the region menu.
+      for (const [from, digits, shown] of [
+        ['12348', '110115', '***48'],
+        ['612345', '110115', '****45'],
+        ['6123456', '110115', '***3456'],
+        ['61234567', '110115', '****4567'],
+        ['+8613519712345', '11015', '135****2345'],
+      ] as const) {
+        const callId = await placeCall(from, digits);
+        const offer = await s.next('offer', () => true, 10_000);
+        expect(offer).toMatchObject({ call: { callId, callerNumber: shown } });
+        await t.app.inject({ method: 'POST', url: `/sim/calls/${callId}/hangup` });
+        await s.next('offer.cancelled', (f) => f.offerId === offer.offerId);
+        await eventually(async () => t.app.router.liveAgent(xining.id)?.state === 'ready', 5_000, 20);
+      }
     });
 
     it('shows a supervisor the whole number', async () => {
@@ -307,6 +327,26 @@ describe('/agents/ws', () => {
       expect(s.closed).toBeNull();
     });
 
+    it('refuses a ticket.save with a NUL in a field, naming the field in English and Chinese, and writes nothing', async () => {
+      const ticket = await t.app.db
+        .insertInto('tickets')
+        .values({ number: 'QH-20261101-000777', caller_number: '13519712345', region_code: '630102', topic: 'labour', summary: '原摘要', agent_id: xining.id })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const s = await connect(xining);
+      const ref = s.send({ type: 'ticket.save', ticketId: ticket.id, fields: { summary: 'a\u0000b' } });
+      expect(await s.answer(ref)).toMatchObject({
+        type: 'error',
+        code: 'BAD_FRAME',
+        message: 'fields.summary: must not contain NUL characters',
+        messageZh: expect.stringContaining('fields.summary'),
+      });
+      const row = await t.app.db.selectFrom('tickets').select('summary').where('id', '=', ticket.id).executeTakeFirstOrThrow();
+      expect(row.summary).toBe('原摘要');
+      expect(await t.app.db.selectFrom('audit_log').select('id').where('entity_id', '=', ticket.id).execute()).toEqual([]);
+      expect(s.closed).toBeNull();
+    });
+
     it('closes an oversized frame with 1009 and a flood with 1008; the node keeps serving', async () => {
       const big = await connect(xining);
       big.sendRaw(JSON.stringify({ v: 1, type: 'ping', pad: 'x'.repeat(20_000) }));
@@ -321,6 +361,57 @@ describe('/agents/ws', () => {
       const fresh = await connect(xining);
       fresh.send({ type: 'ping' });
       expect(await fresh.next('pong')).toBeTruthy();
+    });
+  });
+
+  describe('a sign-in that is no longer valid', () => {
+    let admin: { id: string; token: string };
+    let n = 0;
+    beforeAll(async () => {
+      admin = await t.addUser({ username: 'admin.desk', role: 'admin', region: '630000', languages: { zh: 5 } });
+    });
+    const newAgent = () => t.addUser({ username: `agent.revoked${++n}`, role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
+    const patch = async (id: string, body: Record<string, unknown>) => {
+      const res = await t.app.inject({ method: 'PATCH', url: `/api/agents/${id}`, headers: { authorization: `Bearer ${admin.token}` }, payload: body });
+      expect(res.statusCode).toBe(200);
+    };
+
+    it('a desk is closed with 4003 as soon as its account is disabled, and its token no longer opens one', async () => {
+      const who = await newAgent();
+      const s = await connect(who);
+      await s.next('queue.stats');
+      await patch(who.id, { disabled: true });
+      // Well inside the 30 s re-check: the revocation closes it.
+      expect((await s.whenClosed(5_000)).code).toBe(4003);
+      expect(await AgentSocket.upgradeStatus(base, `?token=${who.token}`)).toMatchObject({ status: 401 });
+    });
+
+    it('a desk is closed with 4003 when the password or the role changes; a new sign-in opens a desk again', async () => {
+      const who = await newAgent();
+      const first = await connect(who);
+      await patch(who.id, { password: 'changed-password-1' });
+      expect((await first.whenClosed(5_000)).code).toBe(4003);
+      expect(await AgentSocket.upgradeStatus(base, `?token=${who.token}`)).toMatchObject({ status: 401 });
+
+      const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: `agent.revoked${n}`, password: 'changed-password-1' } });
+      const second = await connect({ token: login.json().token });
+      expect(second.hello).toMatchObject({ agent: { id: who.id } });
+      await patch(who.id, { role: 'supervisor' });
+      expect((await second.whenClosed(5_000)).code).toBe(4003);
+    });
+
+    it('the periodic re-check closes a desk whose revocation this node never heard', async () => {
+      const who = await newAgent();
+      const s = await connect(who);
+      // As if published while Redis was away: the database moved on, no announcement came.
+      await t.app.db.updateTable('agents').set((eb) => ({ token_version: eb('token_version', '+', 1) })).where('id', '=', who.id).execute();
+      await t.app.agentGateway.recheckAccounts();
+      expect((await s.whenClosed(5_000)).code).toBe(4003);
+      // Other desks are left alone.
+      const other = await connect(xining);
+      await t.app.agentGateway.recheckAccounts();
+      other.send({ type: 'ping' });
+      expect(await other.next('pong')).toBeTruthy();
     });
   });
 

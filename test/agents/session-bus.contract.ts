@@ -20,6 +20,24 @@ export function sessionBusContract(name: string, make: () => Promise<{ a: Sessio
       }
     });
 
+    it('tells every node that an account was revoked, with its new token version', async () => {
+      const { a, b, close } = await make();
+      try {
+        const seenA: string[] = [];
+        const seenB: string[] = [];
+        a.onRevoke((r) => seenA.push(`${r.accountId}@${r.tokenVersion}`));
+        b.onRevoke((r) => seenB.push(`${r.accountId}@${r.tokenVersion}`));
+        const claims: string[] = [];
+        b.onClaim((agentId) => claims.push(agentId));
+        await a.revoke({ accountId: 'agent-7', tokenVersion: 3 });
+        expect(await eventually(async () => seenA.includes('agent-7@3') && seenB.includes('agent-7@3'), 3_000, 10)).toBe(true);
+        // A revocation is not a claim.
+        expect(claims).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+
     it('stops announcing after close', async () => {
       const { a, b, close } = await make();
       const seen: string[] = [];

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,7 +49,7 @@ describe('POST /api/auth/login', () => {
     expect(forged.json().message).toMatch(/not valid/);
 
     const { id, token } = await t.addUser({ username: 'agent.two', role: 'agent', region: '630102' });
-    const shortLived = t.app.jwt.sign({ sub: id, role: 'agent', username: 'agent.two' }, { expiresIn: 1 });
+    const shortLived = t.app.jwt.sign({ sub: id, role: 'agent', username: 'agent.two', tv: 0 }, { expiresIn: 1 });
     await new Promise((r) => setTimeout(r, 1100));
     const expired = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(shortLived) });
     expect(expired.statusCode).toBe(401);
@@ -71,6 +72,83 @@ describe('POST /api/auth/login', () => {
   it('refuses a body with unknown fields', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'a', password: 'b', role: 'admin' } });
     expect([400, 429]).toContain(res.statusCode);
+  });
+});
+
+describe('tokens', () => {
+  let t: TestApp;
+  let admin: { id: string; token: string };
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await t.addUser({ username: 'admin.tokens', role: 'admin', region: '630000' });
+  }, 120_000);
+  afterAll(() => t.close());
+
+  const me = (token: string) => t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token) });
+  const patch = async (id: string, body: Record<string, unknown>) => {
+    const res = await t.app.inject({ method: 'PATCH', url: `/api/agents/${id}`, headers: bearer(admin.token), payload: body });
+    expect(res.statusCode).toBe(200);
+  };
+  const signIn = async (username: string, password: string) => {
+    const res = await login(t, username, password);
+    expect(res.statusCode).toBe(200);
+    return res.json().token as string;
+  };
+  const refusedAsRevoked = async (token: string) => {
+    const res = await me(token);
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code: 'HOTLINE_ERR_UNAUTHENTICATED', message: expect.stringContaining('no longer valid') });
+  };
+
+  it('die when the password changes, the account is disabled or its role changes; other changes keep them', async () => {
+    const { id, token: first } = await t.addUser({ username: 'agent.tokens', role: 'agent', region: '630102' });
+    await patch(id, { displayName: '改了名字', languages: { zh: 5, bo: 2 } });
+    expect((await me(first)).statusCode).toBe(200);
+
+    await patch(id, { password: 'a-new-password-1' });
+    await refusedAsRevoked(first);
+    const second = await signIn('agent.tokens', 'a-new-password-1');
+    expect((await me(second)).json()).toMatchObject({ username: 'agent.tokens', role: 'agent' });
+
+    await patch(id, { role: 'supervisor' });
+    await refusedAsRevoked(second);
+    const third = await signIn('agent.tokens', 'a-new-password-1');
+    expect((await me(third)).json().role).toBe('supervisor');
+
+    await patch(id, { disabled: true });
+    expect((await me(third)).statusCode).toBe(401);
+    await patch(id, { disabled: false });
+    // Enabled again, the tokens of before the disable stay dead: only a new sign-in works.
+    await refusedAsRevoked(third);
+    expect((await me(await signIn('agent.tokens', 'a-new-password-1'))).statusCode).toBe(200);
+  });
+
+  describe('made by hand with the right secret', () => {
+    let id: string;
+    beforeAll(async () => {
+      id = (await t.addUser({ username: 'agent.forged', role: 'agent', region: '630102' })).id;
+    });
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const token = (alg: string, claims: Record<string, unknown>) => {
+      const input = `${b64({ alg, typ: 'JWT' })}.${b64(claims)}`;
+      const hash = { HS256: 'sha256', HS512: 'sha512' }[alg];
+      return `${input}.${hash ? createHmac(hash, t.app.config.jwtSecret!).update(input).digest('base64url') : ''}`;
+    };
+    const claims = () => ({ sub: id, role: 'agent', username: 'agent.forged', tv: 0, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 });
+
+    it('work when they are what the service signs (HS256, with exp and tv)', async () => {
+      expect((await me(token('HS256', claims()))).statusCode).toBe(200);
+    });
+
+    it('are refused without exp, without tv, unsigned (alg none) or with another algorithm (HS512)', async () => {
+      const { exp: _exp, ...noExp } = claims();
+      const { tv: _tv, ...noVersion } = claims();
+      for (const forged of [token('HS256', noExp), token('HS256', noVersion), token('none', claims()), token('HS512', claims())]) {
+        const res = await me(forged);
+        expect(res.statusCode).toBe(401);
+        expect(res.json()).toMatchObject({ code: 'HOTLINE_ERR_UNAUTHENTICATED', message: expect.stringContaining('not valid') });
+      }
+    });
   });
 });
 
@@ -107,6 +185,26 @@ describe('accounts at start', () => {
     expect(res.json().user.role).toBe('admin');
     await second.app.close();
   });
+
+  it("a restart with the same ADMIN_PASSWORD keeps admin signed in; a new one ends admin's earlier sign-ins", async () => {
+    const me = (t: TestApp, token: string) => t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
+    const first = await startTestApp({ database, adminPassword: 'third-admin-pass' });
+    const token = (await login(first, 'admin', 'third-admin-pass')).json().token as string;
+    expect((await me(first, token)).statusCode).toBe(200);
+    await first.close();
+
+    const same = await startTestApp({ database, adminPassword: 'third-admin-pass' });
+    expect((await me(same, token)).statusCode).toBe(200);
+    await same.close();
+
+    const changed = await startTestApp({ database, adminPassword: 'fourth-admin-pass' });
+    const refused = await me(changed, token);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json().message).toMatch(/no longer valid/);
+    expect((await login(changed, 'admin', 'fourth-admin-pass')).statusCode).toBe(200);
+    await changed.close();
+    // Three starts of the app: slow on a busy machine.
+  }, 120_000);
 
   it('the embedded demo adds supervisors and a dozen agents across regions and languages', async () => {
     const demo = await startTestApp({ database, demoAccounts: true, adminPassword: null });

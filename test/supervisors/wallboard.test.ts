@@ -381,6 +381,35 @@ describe('/supervisors/ws', () => {
     });
   });
 
+  describe('topic spikes outside any prefecture', () => {
+    it('reach province-wide boards only, never a prefecture supervisor', async () => {
+      const yushu = await board(yushuSup);
+      const haidong = await board(haidongSup);
+      const a = await board(admin);
+      const now = new Date();
+      await t.app.db
+        .insertInto('calls')
+        .values(
+          Array.from({ length: 14 }, (_, i) => ({
+            province_code: '630000',
+            driver: 'test',
+            external_id: `province-spike-${i}`,
+            caller_number: `+4420712${String(i).padStart(4, '0')}`,
+            region_code: null,
+            topic: 'consumer',
+            status: 'ended' as const,
+            end_reason: 'abandoned' as const,
+            arrived_at: new Date(now.getTime() - (i + 1) * 1000),
+          })),
+        )
+        .execute();
+      await t.app.wallboard.detectSpikes();
+      expect(await a.next('alert', (f) => f.kind === 'topic_spike' && f.topic === 'consumer')).toMatchObject({ regionCode: '630000' });
+      await new Promise((r) => setTimeout(r, 300));
+      for (const s of [yushu, haidong]) expect(s.all.filter((f) => f.type === 'alert' && f.kind === 'topic_spike' && f.topic === 'consumer')).toEqual([]);
+    });
+  });
+
   describe('bad frames', () => {
     it('answers malformed JSON, unknown types and wrong fields with an error naming the problem, and keeps the socket', async () => {
       const s = await board(yushuSup);
@@ -440,6 +469,36 @@ describe('/supervisors/ws', () => {
         expect(res.headers['content-security-policy']).toBeDefined();
       }
       expect((await t.app.inject({ method: 'GET', url: '/supervisor/assets/..%2f..%2fpackage.json' })).statusCode).not.toBe(200);
+    });
+  });
+
+  describe('a sign-in that is no longer valid', () => {
+    let n = 0;
+    const newSupervisor = () => t.addUser({ username: `sup.revoked${++n}`, role: 'supervisor', region: '632700' });
+    const patch = async (id: string, body: Record<string, unknown>) => {
+      const res = await t.app.inject({ method: 'PATCH', url: `/api/agents/${id}`, headers: { authorization: `Bearer ${admin.token}` }, payload: body });
+      expect(res.statusCode).toBe(200);
+    };
+
+    it('closes a board with 4003 at once when the supervisor is disabled, changes password or loses the role', async () => {
+      for (const change of [{ disabled: true }, { password: 'changed-password-1' }, { role: 'agent' }]) {
+        const who = await newSupervisor();
+        const s = await board(who);
+        await s.board(() => true);
+        await patch(who.id, change);
+        // Well inside the 30 s re-check: the revocation closes it.
+        expect((await s.whenClosed(5_000)).code).toBe(4003);
+        expect(await BoardSocket.upgradeStatus(base, `?token=${who.token}`)).toMatchObject({ status: 401 });
+      }
+    });
+
+    it("leaves a board open when only the supervisor's name changes", async () => {
+      const who = await newSupervisor();
+      const s = await board(who);
+      await patch(who.id, { displayName: '新名字' });
+      s.send({ type: 'ping' });
+      expect(await s.next('pong')).toBeTruthy();
+      expect(s.closed).toBeNull();
     });
   });
 

@@ -177,6 +177,13 @@ describe('POST /telephony/twilio/*', () => {
       expect(parseTwiml(worse.body).children.length).toBeGreaterThan(0);
     });
 
+    it('serves a signed call whose caller ID holds a NUL, and records the number without it', async () => {
+      const { CallSid, callId } = await newCall('+86135197\u000012345');
+      await t.app.callFlow.settled();
+      const row = await t.app.db.selectFrom('calls').select(['id', 'caller_number']).where('external_id', '=', CallSid).executeTakeFirstOrThrow();
+      expect(row).toEqual({ id: callId, caller_number: '+8613519712345' });
+    });
+
     it('answers 415 to a body that is not a form, before touching anything', async () => {
       const res = await t.app.inject({ method: 'POST', url: '/telephony/twilio/voice', headers: { 'content-type': 'application/json' }, payload: '{"CallSid":"x"}' });
       expect(res.statusCode).toBe(415);

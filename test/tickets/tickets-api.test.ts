@@ -468,7 +468,7 @@ describe('tickets API', () => {
       for (let i = 0; i < 5; i += 1) made.push(await insertTicket(t.app.db, { regionCode: '632725', agentId: yushuAgent.id, createdAt: sameInstant }));
       const read = async (maxRows: number) => {
         const service = ticketsService({ db: t.app.db, regions: t.app.regions, exportBatchRows: 2, exportMaxRows: maxRows });
-        const actor = { id: admin.id, username: 'admin1', displayName: 'admin1', role: 'admin' as const, regionCode: '630000' };
+        const actor = { id: admin.id, username: 'admin1', displayName: 'admin1', role: 'admin' as const, regionCode: '630000', tokenVersion: 0 };
         const out = await service.exportCsv(actor, { region: '632725' }, 'test-request');
         return { ...out, records: recordsOf(await text(out.body)) };
       };

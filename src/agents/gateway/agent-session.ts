@@ -43,7 +43,7 @@ export class AgentSession {
     abuseLimit: ABUSE_LIMIT,
     abuseWindowMs: ABUSE_WINDOW_MS,
     parse: parseClientFrame,
-    refuse: (code, message, ref) => this.error(code, message, ref),
+    refuse: (code, message, ref, messageZh) => this.error(code, message, ref, messageZh),
     abuse: (what) => this.close(CLOSE.abuse, `closed for ${what}`),
   });
   private outbox: Promise<void> = Promise.resolve();
@@ -85,8 +85,8 @@ export class AgentSession {
     return this.outbox;
   }
 
-  error(code: ErrorCode, message: string, ref?: string): void {
-    this.send({ type: 'error', ref, code, message, messageZh: MESSAGES_ZH[code] });
+  error(code: ErrorCode, message: string, ref?: string, messageZh = MESSAGES_ZH[code]): void {
+    this.send({ type: 'error', ref, code, message, messageZh });
   }
 
   close(code: number, reason: string): void {

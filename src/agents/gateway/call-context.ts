@@ -6,6 +6,7 @@ import { LANGUAGES, TOPICS } from '../../queue/skills';
 import type { RegionDirectory } from '../../regions/region-directory';
 import { ART31_MATTERS, ART32_MATTERS, MATTERS } from '../../tickets/eligibility';
 import { DEPARTMENTS } from '../../tickets/referrals';
+import { maskPhoneNumber } from '../../telephony/phone-number';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import type { CallView, Catalogue, HistoryItem, RegionView, TicketView } from './protocol';
 
@@ -13,14 +14,13 @@ import type { CallView, Catalogue, HistoryItem, RegionView, TicketView } from '.
 export const HISTORY_LIMIT = 10;
 
 /**
- * Agents see enough of the number to recognise a repeat caller and no more; supervisors and
- * admins, who follow up complaints and risk cases, see it whole.
+ * Agents see enough of the number to recognise a repeat caller and no more, whatever its length
+ * (maskPhoneNumber); supervisors and admins, who follow up complaints and risk cases, see it whole.
  */
 export function maskCallerNumber(number: string | null, role: Role): string {
   if (!number) return '';
-  if (role !== 'agent') return number;
-  if (number.length < 7) return `****${number.slice(-2)}`;
-  return `${number.slice(0, 3)}${'*'.repeat(number.length - 7)}${number.slice(-4)}`;
+  if (role === 'supervisor' || role === 'admin') return number;
+  return maskPhoneNumber(number);
 }
 
 export function regionView(regions: RegionDirectory, code: string): RegionView {

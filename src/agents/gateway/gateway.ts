@@ -19,7 +19,7 @@ import { ticketsRepository } from '../../tickets/tickets-repository';
 import { AgentSession } from './agent-session';
 import { catalogue, loadCallView, regionView, ticketView } from './call-context';
 import { type AudioView, CLOSE, type ClientFrame, type ErrorCode, MAX_FRAME_BYTES, type QueueStatsView, type StateView } from './protocol';
-import type { SessionBus } from './session-bus';
+import type { Revocation, SessionBus } from './session-bus';
 
 /** What the desktop asks of the phone system during a call; the call flow answers. */
 export interface CallControls {
@@ -52,6 +52,12 @@ const TICKET_WAIT_MS = 3_000;
 const TICKET_GIVE_UP_MS = 5 * 60_000;
 const DIRECTORY_LIMIT = 500;
 const TICK_MS = 250;
+/**
+ * How often every open desktop's account is read again, in one query per node: a backstop for a
+ * revocation this node did not hear (Redis was away when it was published).
+ */
+const ACCOUNT_CHECK_MS = 30_000;
+const ACCOUNT_CHECK_BATCH = 1_000;
 
 /**
  * The agent desktops connected to this node: router events out to the right socket, the
@@ -65,6 +71,8 @@ export class AgentGateway {
   private stats = new Map<string, QueueStatsView>();
   private readonly statsIntervalMs: number;
   private stopped = false;
+  private nextAccountCheckAt = Date.now() + ACCOUNT_CHECK_MS;
+  private accountCheck: Promise<void> | null = null;
 
   constructor(private readonly o: GatewayOptions) {
     this.statsIntervalMs = o.statsIntervalMs ?? 2_000;
@@ -73,6 +81,7 @@ export class AgentGateway {
       const s = this.sessions.get(agentId);
       if (s && s.id !== sessionId) this.replace(s);
     });
+    o.bus.onRevoke((r) => this.revoked(r));
   }
 
   /** Sessions are renewed three times per grace period, so one lost renewal never logs anyone out. */
@@ -94,7 +103,7 @@ export class AgentGateway {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const s of this.sessions.values()) s.close(CLOSE.goingAway, 'the service is restarting');
-    await Promise.allSettled([...this.sessions.values()].map((s) => s.flushed()));
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.flushed()).concat(this.accountCheck ?? []));
     this.sessions.clear();
   }
 
@@ -127,6 +136,18 @@ export class AgentGateway {
     return session;
   }
 
+  /** The account's password, status or role changed: its desktop here closes at once (4003). */
+  private revoked(r: Revocation): void {
+    const s = this.sessions.get(r.accountId);
+    if (s && s.actor.tokenVersion < r.tokenVersion) this.unauthorised(s);
+  }
+
+  private unauthorised(s: AgentSession): void {
+    // Out of the map first, so not one more queue figure or offer reaches the closing socket.
+    if (this.sessions.get(s.agentId) === s) this.sessions.delete(s.agentId);
+    s.close(CLOSE.unauthorised, 'the sign-in is no longer valid (password, role or status changed)');
+  }
+
   private replace(old: AgentSession): void {
     this.sessions.delete(old.agentId);
     old.send({ type: 'session.replaced' });
@@ -154,8 +175,9 @@ export class AgentGateway {
 
   /** Signs the agent in to routing with their profile as stored now; a live agent keeps their state. */
   private async signIn(actor: Actor): Promise<LiveAgent | null> {
-    const row = await this.o.db.selectFrom('agents').select(['region_code', 'languages', 'topics', 'disabled']).where('id', '=', actor.id).executeTakeFirst();
-    if (!row || row.disabled) return null;
+    const row = await this.o.db.selectFrom('agents').select(['region_code', 'languages', 'topics', 'disabled', 'role', 'token_version']).where('id', '=', actor.id).executeTakeFirst();
+    // Also a token revoked between the upgrade and now (its revocation may have gone by already).
+    if (!row || row.disabled || row.role !== actor.role || row.token_version !== actor.tokenVersion) return null;
     await this.o.router.login({ id: actor.id, username: actor.username, regionCode: row.region_code, languages: row.languages, topics: row.topics });
     return this.o.router.liveAgent(actor.id) ?? null;
   }
@@ -404,10 +426,34 @@ export class AgentGateway {
         void this.o.router.heartbeat(s.agentId).catch((err) => this.o.log.warn({ err, agentId: s.agentId }, 'could not renew an agent session'));
       }
     }
+    if (now >= this.nextAccountCheckAt) {
+      this.nextAccountCheckAt = now + ACCOUNT_CHECK_MS;
+      this.accountCheck ??= this.recheckAccounts()
+        .catch((err) => this.o.log.warn({ err }, 'could not re-read the accounts of open agent desktops'))
+        .finally(() => (this.accountCheck = null));
+    }
     if (this.sessions.size > 0 && now - this.lastStatsAt >= this.statsIntervalMs) {
       this.lastStatsAt = now;
       this.stats = this.statsByRegion();
       for (const s of this.sessions.values()) this.sendStats(s, this.stats);
+    }
+  }
+
+  /**
+   * Closes the desktops whose account is gone, disabled, has another role or a newer token
+   * version. Every 30 s from the tick; tests call it directly.
+   */
+  async recheckAccounts(): Promise<void> {
+    const open = [...this.sessions.values()];
+    for (let i = 0; i < open.length; i += ACCOUNT_CHECK_BATCH) {
+      const batch = open.slice(i, i + ACCOUNT_CHECK_BATCH);
+      const rows = await this.o.db.selectFrom('agents').select(['id', 'disabled', 'role', 'token_version']).where('id', 'in', batch.map((s) => s.agentId)).execute();
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const s of batch) {
+        const row = byId.get(s.agentId);
+        if (s.closed || this.stopped) continue;
+        if (!row || row.disabled || row.role !== s.actor.role || row.token_version !== s.actor.tokenVersion) this.unauthorised(s);
+      }
     }
   }
 

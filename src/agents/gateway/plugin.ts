@@ -4,7 +4,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../auth/plugin';
 import { AgentGateway } from './gateway';
-import { MemorySessionBus, RedisSessionBus, type SessionBus } from './session-bus';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,16 +14,6 @@ declare module 'fastify' {
 /** /agents/ws: the agent desktop's WebSocket, and the gateway behind it. */
 export const agentGatewayPlugin = fp(
   async function agentGateway(app: FastifyInstance) {
-    let bus: SessionBus;
-    if (app.redis) {
-      bus = await new RedisSessionBus(app.redis, {
-        provinceCode: app.province.code,
-        namespace: app.config.redisNamespace,
-        onBadMessage: (message) => app.log.warn({ message }, 'ignored a malformed agent-session announcement'),
-      }).start();
-    } else {
-      bus = new MemorySessionBus();
-    }
     const flow = app.callFlow;
     const gateway = new AgentGateway({
       router: app.router,
@@ -34,7 +23,7 @@ export const agentGatewayPlugin = fp(
       regions: app.regions,
       province: app.province,
       config: app.config,
-      bus,
+      bus: app.sessionBus,
       log: app.log,
       controls: {
         hold: (callId, agentId, held) => flow.agentHold(callId, agentId, held),
@@ -47,10 +36,7 @@ export const agentGatewayPlugin = fp(
     app.router.onRecovered('agent desktops', () => gateway.resumeAll());
     app.referralSweeper.onAlert((alert) => gateway.alert(alert));
     app.decorate('agentGateway', gateway);
-    app.addHook('onClose', async () => {
-      await gateway.stop();
-      await bus.close();
-    });
+    app.addHook('onClose', () => gateway.stop());
 
     app.withTypeProvider<ZodTypeProvider>().get(
       '/agents/ws',
@@ -69,5 +55,5 @@ export const agentGatewayPlugin = fp(
       },
     );
   },
-  { name: 'agent-gateway', dependencies: ['queue', 'telephony', 'auth', 'tickets'] },
+  { name: 'agent-gateway', dependencies: ['queue', 'telephony', 'auth', 'tickets', 'session-bus'] },
 );

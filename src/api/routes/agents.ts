@@ -51,7 +51,12 @@ const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
 export async function agentRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const agents = agentAdmin({ db: app.db, regions: app.regions });
+  const agents = agentAdmin({
+    db: app.db,
+    regions: app.regions,
+    // The change is committed; open sockets elsewhere are also closed by the periodic re-check.
+    revoked: (r) => app.sessionBus.revoke(r).catch((err) => app.log.warn({ err, agentId: r.accountId }, 'could not announce a token revocation')),
+  });
   const managers = ['supervisor', 'admin'] as const;
 
   r.get(

@@ -45,7 +45,7 @@ export async function authRoutes(app: FastifyInstance) {
         throw new Errors.INVALID_CREDENTIALS();
       }
       await agents.recordLogin(row.id);
-      const claims: TokenClaims = { sub: row.id, role: row.role, username: row.username };
+      const claims: TokenClaims = { sub: row.id, role: row.role, username: row.username, tv: row.token_version };
       const token = app.jwt.sign(claims);
       const { exp } = app.jwt.decode<{ exp: number }>(token)!;
       return { token, expiresAt: new Date(exp * 1000), user: toProfile(row) };

@@ -79,13 +79,13 @@ export async function reportRoutes(app: FastifyInstance) {
     '/api/reports/topic-spikes',
     {
       config: { access: managers },
-      schema: { tags: ['reports'], summary: 'Topics far above their four-week baseline today, per prefecture (early warning)', querystring: z.strictObject({ minCalls: z.coerce.number().int().min(1).max(10_000).default(10), ratio: z.coerce.number().min(1.1).max(100).default(3) }), response: { 200: Body, ...errors(400, 401, 403) } },
+      schema: { tags: ['reports'], summary: 'Topics far above their four-week baseline today, per prefecture of your area (early warning)', querystring: z.strictObject({ minCalls: z.coerce.number().int().min(1).max(10_000).default(10), ratio: z.coerce.number().min(1.1).max(100).default(3) }), response: { 200: Body, ...errors(400, 401, 403) } },
     },
     async (request) => {
-      const actor = actorOf(request);
-      const spikes = await detectTopicSpikes(app.db, { regions: app.regions, now: new Date(), minCalls: request.query.minCalls, ratio: request.query.ratio });
-      const root = scopeRoot(actor, app.regions);
-      return { items: spikes.filter((s) => app.regions.isWithin(s.regionCode, root) || app.regions.isWithin(root, s.regionCode)) };
+      // Only calls and rows inside the caller's area: a prefecture's supervisor never gets the
+      // province's row (calls with no prefecture), nor a neighbour's.
+      const area = scopeRoot(actorOf(request), app.regions);
+      return { items: await detectTopicSpikes(app.db, { regions: app.regions, now: new Date(), area, minCalls: request.query.minCalls, ratio: request.query.ratio }) };
     },
   );
 }

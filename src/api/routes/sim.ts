@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Errors } from '../../errors/errors';
+import { simCallScope } from '../../sim/call-scope';
 import { RobotAgents } from '../../sim/robot-agents';
 import type { SimDriver } from '../../telephony/sim/sim-driver';
 import { errors } from '../schemas';
@@ -34,11 +35,14 @@ const CallId = z.strictObject({ id: z.uuid('must be a call id (a UUID)') });
 /**
  * The built-in simulator's controls (DESIGN §5): place a call that walks the real call flow,
  * hang it up, watch it, and sign simulated agents in. In the embedded demo, which listens on
- * loopback only, they are open; on a deployed service only supervisors and admins may use them.
+ * loopback only, they are open; on a deployed service supervisors and admins use them, and
+ * agents may watch the calls they answered. Calls are scoped like call records (src/sim/call-scope.ts).
  */
 export async function simRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const access = app.config.embedded ? ('public' as const) : (['supervisor', 'admin'] as ('supervisor' | 'admin')[]);
+  const readers = app.config.embedded ? ('public' as const) : (['agent', 'supervisor', 'admin'] as ('agent' | 'supervisor' | 'admin')[]);
+  const scope = simCallScope(app.db, app.regions);
   const sim = (): SimDriver => {
     if (!app.simDriver) throw new Errors.SIM_OFF();
     return app.simDriver;
@@ -71,10 +75,10 @@ export async function simRoutes(app: FastifyInstance) {
   r.get(
     '/sim/calls',
     {
-      config: { access },
+      config: { access: readers },
       schema: {
         tags: ['simulator'],
-        summary: 'Simulated calls placed on this node, newest first',
+        summary: 'Simulated calls placed on this node that you may see (scoped like /api/calls), newest first',
         querystring: z.strictObject({
           limit: z.coerce.number().int().min(1).max(20_000).default(100),
           compact: z.enum(['true', 'false']).default('false').describe('true leaves out what each caller heard and pressed'),
@@ -83,7 +87,9 @@ export async function simRoutes(app: FastifyInstance) {
       },
     },
     async (request) => {
-      const calls = sim().list(request.query.limit);
+      const driver = sim();
+      const all = request.actor && request.actor.role !== 'admin' ? driver.list(Number.MAX_SAFE_INTEGER) : driver.list(request.query.limit);
+      const calls = await scope.list(request.actor, all, request.query.limit);
       if (request.query.compact === 'false') return { calls };
       return { calls: calls.map(({ heard: _h, pressed: _p, ...rest }) => rest) };
     },
@@ -126,13 +132,13 @@ export async function simRoutes(app: FastifyInstance) {
   r.get(
     '/sim/calls/:id',
     {
-      config: { access },
+      config: { access: readers },
       schema: { tags: ['simulator'], summary: 'One simulated call: what the caller heard and pressed', params: CallId, response: { 200: SimCallView, ...errors(400, 401, 403, 404) } },
     },
     async (request) => {
       const view = sim().view(request.params.id);
       if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
-      return view;
+      return scope.one(request.actor, view);
     },
   );
 
@@ -146,8 +152,9 @@ export async function simRoutes(app: FastifyInstance) {
       const driver = sim();
       const view = driver.view(request.params.id);
       if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
+      await scope.one(request.actor, view);
       if (!(await driver.hangup(request.params.id))) throw new Errors.SIM_CALL_ENDED(request.params.id);
-      return driver.view(request.params.id)!;
+      return scope.one(request.actor, driver.view(request.params.id)!);
     },
   );
 
