@@ -118,15 +118,22 @@ export class LiveState {
         this.entities.delete(key);
         changed = true;
       }
+      // Agents and the shared figures are never deleted on purpose (a sign-out keeps the agent,
+      // offline): one missing for a moment must be able to come back.
+      if (!key.startsWith('c:')) continue;
       this.tombstones.set(key, true);
       if (this.tombstones.size > 200_000) this.tombstones.delete(this.tombstones.keys().next().value!);
     }
     return changed;
   }
 
-  /** Replaces everything (a replica loading a snapshot). */
+  /**
+   * Replaces everything (a replica loading a snapshot). The snapshot is the truth: what was
+   * deleted before it cannot come back, so the deleted keys are forgotten with the rest.
+   */
   reset(entities: Record<string, Entity>): void {
     this.entities.clear();
+    this.tombstones.clear();
     this.callsById.clear();
     this.agentsById.clear();
     this.waitingCount = 0;

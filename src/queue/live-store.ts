@@ -37,7 +37,7 @@ export interface LiveStore {
    */
   readonly health: 'ok' | 'unreachable' | 'lost';
   /** Told when the shared state turns out lost or replaced. */
-  onLost(listener: () => void): void;
+  onLost(listener: (why: string) => void): void;
   /** Puts back a replica's entities where the shared state lacks them or holds older versions. */
   merge(input: MergeInput): Promise<{ written: string[]; armed: number }>;
   /** Loads the shared state as it is now. */

@@ -98,6 +98,12 @@ if #keys > 0 then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', '
 return { redis.call('GET', KEYS[4]), keys, armed }
 `;
 
+// Entries as they are now, unless the state is not the one this node knows (-1).
+const REFRESH = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+return redis.call('HMGET', KEYS[1], unpack(ARGV, 2))
+`;
+
 // Due deadlines are removed as they are taken, so exactly one node handles each.
 const CLAIM = `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
@@ -121,6 +127,7 @@ type Scripted = Redis & {
   hotlineInspect(epoch: string, events: string): Promise<[string, string]>;
   hotlineMerge(live: string, deadlines: string, events: string, epoch: string, ...args: (string | number)[]): Promise<[string, string[], number]>;
   hotlineClaim(deadlines: string, now: number, limit: number): Promise<string[]>;
+  hotlineRefresh(live: string, epoch: string, known: string, ...keys: string[]): Promise<(string | null)[] | -1>;
 };
 
 /** The live state this node knows is gone (Redis lost it) or was rebuilt: recover, then retry. */
@@ -165,11 +172,13 @@ export class RedisLiveStore implements LiveStore {
   private reader: Redis | null = null;
   private lastId = '0-0';
   private epoch = '';
+  /** Raised by every reload: a stream read started before it is dropped (the reload has it). */
+  private generation = 0;
   private running = false;
   private tail: Promise<void> | null = null;
   private abandonRead: () => void = () => {};
   private readonly listeners: ((c: Committed) => void)[] = [];
-  private readonly lostListeners: (() => void)[] = [];
+  private readonly lostListeners: ((why: string) => void)[] = [];
   private readonly maxLen: number;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly watchMs: number;
@@ -186,6 +195,7 @@ export class RedisLiveStore implements LiveStore {
     this.redis.defineCommand('hotlineInspect', { numberOfKeys: 2, lua: INSPECT });
     this.redis.defineCommand('hotlineMerge', { numberOfKeys: 4, lua: MERGE });
     this.redis.defineCommand('hotlineClaim', { numberOfKeys: 1, lua: CLAIM });
+    this.redis.defineCommand('hotlineRefresh', { numberOfKeys: 2, lua: REFRESH });
   }
 
   async start(): Promise<void> {
@@ -206,8 +216,8 @@ export class RedisLiveStore implements LiveStore {
     return this.healthNow;
   }
 
-  /** Told when the shared state turns out lost or replaced (the router recovers). */
-  onLost(listener: () => void): void {
+  /** Told when the shared state turns out lost or replaced (the router recovers), and why. */
+  onLost(listener: (why: string) => void): void {
     this.lostListeners.push(listener);
   }
 
@@ -216,6 +226,7 @@ export class RedisLiveStore implements LiveStore {
     const [id, flat, epoch] = await this.redis.hotlineSnapshot(this.keys.live, this.keys.events, this.keys.epoch, randomUUID());
     const entities: Record<string, Entity> = {};
     for (let i = 0; i < flat.length; i += 2) entities[flat[i]!] = JSON.parse(flat[i + 1]!);
+    this.generation++;
     this.state.reset(entities);
     this.lastId = id;
     this.epoch = epoch;
@@ -241,23 +252,29 @@ export class RedisLiveStore implements LiveStore {
   private async inspect(): Promise<void> {
     if (!this.running) return;
     try {
+      // What this node had seen before asking: Redis held it then, unless it went back in time.
+      const seen = this.lastId;
+      const known = this.epoch;
       const [epoch, tip] = await this.redis.hotlineInspect(this.keys.epoch, this.keys.events);
-      if (epoch !== this.epoch || streamIdBefore(tip, this.lastId)) this.lost();
+      if (known !== this.epoch) return; // reloaded meanwhile
+      if (epoch !== known) this.lost(epoch === '' ? 'Redis holds no live state (restarted empty, or flushed)' : 'the live state was rebuilt by another node');
+      else if (streamIdBefore(tip, seen)) this.lost(`Redis is behind this node (stream at ${tip}, this node saw ${seen}): a failover to a replica that missed writes`);
       else if (this.healthNow === 'unreachable') this.healthNow = 'ok';
     } catch {
       if (this.healthNow === 'ok') this.healthNow = 'unreachable';
     }
   }
 
-  private lost(): void {
+  private lost(why: string): void {
     if (this.healthNow === 'lost') return;
     this.healthNow = 'lost';
-    for (const l of this.lostListeners) l();
+    for (const l of this.lostListeners) l(why);
   }
 
   private async follow(): Promise<void> {
     while (this.running) {
       let reply: [string, [string, string[]][]][] | null;
+      const generation = this.generation;
       try {
         // ioredis never settles a command queued while it waits to reconnect if it is then
         // disconnected, so closing must not depend on the read coming back.
@@ -270,9 +287,12 @@ export class RedisLiveStore implements LiveStore {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
+      if (generation !== this.generation) continue;
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           this.lastId = id;
+          // Written in another generation of the state: the reload this node is about to do has it.
+          if (fields[1] === 'merge') continue;
           // Our own steps were applied and announced when they committed: skip them unparsed.
           if (fields[1] === this.nodeId) continue;
           const payload = JSON.parse(fields[3]!) as StreamPayload;
@@ -305,7 +325,7 @@ export class RedisLiveStore implements LiveStore {
     args.push(payload, this.maxLen, tx.handleSampleMs === null ? '' : tx.handleSampleMs, this.nodeId);
     const id = await this.redis.hotlineCommit(this.keys.live, this.keys.deadlines, this.keys.events, this.keys.epoch, ...args);
     if (id === -1) {
-      this.lost();
+      this.lost('a step found the live state changed under this node');
       throw new LiveStateLostError();
     }
     if (id === 0) return false;
@@ -322,7 +342,13 @@ export class RedisLiveStore implements LiveStore {
 
   async refresh(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    const values = await this.redis.hmget(this.keys.live, ...keys);
+    // Read only from the state this node knows: entries of a lost or rebuilt state would mix
+    // two generations in the replica.
+    const values = await this.redis.hotlineRefresh(this.keys.live, this.keys.epoch, this.epoch, ...keys);
+    if (values === -1) {
+      this.lost('a read found the live state changed under this node');
+      throw new LiveStateLostError();
+    }
     const put: Record<string, Entity> = {};
     const del: string[] = [];
     keys.forEach((k, i) => {

@@ -83,7 +83,10 @@ export class Router {
     this.sweepMs = options.sweepMs ?? 2_000;
     this.timers = options.timers ?? true;
     this.store.onCommitted((c) => this.committed(c));
-    this.store.onLost(() => this.track(this.recover()));
+    this.store.onLost((why) => {
+      this.log?.warn({ why }, 'live state lost or replaced; rebuilding it');
+      this.track(this.recover());
+    });
   }
 
   // ---- a lost live state -------------------------------------------------------------------
@@ -426,6 +429,7 @@ export class Router {
     this.offeringAgents.add(agent.id);
     try {
       if (tx && (await this.store.commit(tx))) return true;
+      await this.store.refresh([callKey(call.id), agentKey(agent.id)]);
     } catch (err) {
       // Matching runs again once the state is put back (recover() ends with a sweep).
       if (err instanceof LiveStateLostError) return false;
@@ -434,7 +438,6 @@ export class Router {
       this.offeringCalls.delete(call.id);
       this.offeringAgents.delete(agent.id);
     }
-    await this.store.refresh([callKey(call.id), agentKey(agent.id)]);
     return false;
   }
 
@@ -475,21 +478,25 @@ export class Router {
       if (!tx) {
         // This node's view may be behind another node's step: look again before refusing.
         if (refreshed || this.store.kind === 'memory') return { ok: false, reason: refusal };
-        await this.store.refresh(keys);
+        try {
+          await this.store.refresh(keys);
+        } catch (err) {
+          if (!(err instanceof LiveStateLostError)) throw err;
+          await this.recover();
+          continue;
+        }
         refreshed = true;
         continue;
       }
-      let committed: boolean;
       try {
-        committed = await this.store.commit(tx);
+        if (await this.store.commit(tx)) return { ok: true };
+        await this.store.refresh([...new Set([...keys, ...Object.keys(tx.expect)])]);
       } catch (err) {
         if (!(err instanceof LiveStateLostError)) throw err;
         // The state this step was built on is gone: wait for it to be put back, then build again.
         await this.recover();
         continue;
       }
-      if (committed) return { ok: true };
-      await this.store.refresh([...new Set([...keys, ...Object.keys(tx.expect)])]);
       refreshed = true;
     }
     throw new Error(`routing step kept conflicting after ${MAX_ATTEMPTS} attempts`);

@@ -44,8 +44,8 @@ export async function startNode(index: number, env: Record<string, string>): Pro
   });
   started.add(child);
   let out = '';
-  child.stdout.on('data', (d) => (out = (out + d).slice(-200_000)));
-  child.stderr.on('data', (d) => (out = (out + d).slice(-200_000)));
+  child.stdout.on('data', (d) => (out = (out + d).slice(-5_000_000)));
+  child.stderr.on('data', (d) => (out = (out + d).slice(-5_000_000)));
   const exited = new Promise<void>((resolve) =>
     child.on('exit', () => {
       started.delete(child);
@@ -102,10 +102,15 @@ export async function addStaff(
   return out;
 }
 
-/** Places a simulated call on a node; null when the node did not take it. */
-export async function placeCall(node: ServiceNode, body: { from: string; digits: string; patienceSeconds?: number }): Promise<string | null> {
+/** Places a simulated call on a node (as an admin: a deployed service's simulator is not public); null when the node did not take it. */
+export async function placeCall(node: ServiceNode, token: string, body: { from: string; digits: string; patienceSeconds?: number }): Promise<string | null> {
   try {
-    const res = await fetch(`${node.base}/sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(`${node.base}/sim/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
     if (res.status !== 201) return null;
     return ((await res.json()) as { callId: string }).callId;
   } catch {
@@ -214,8 +219,13 @@ export class ScriptedDesk {
         return;
       case 'error':
         this.log.errors.push({ code: f.code as string, message: f.message as string });
-        // A refused ready (the state moved on meanwhile) or an outage: try again shortly.
-        if (f.code === 'UNAVAILABLE' || f.code === 'INTERNAL') this.later(500, () => this.send({ type: 'state.set', state: 'ready' }));
+        // An outage: as a person would, try again shortly — hang up the call, or become ready.
+        if (f.code === 'UNAVAILABLE' || f.code === 'INTERNAL') {
+          this.later(500, () => {
+            if (this.callId) this.send({ type: 'call.hangup', callId: this.callId });
+            else this.send({ type: 'state.set', state: 'ready' });
+          });
+        }
         return;
       default:
         return;

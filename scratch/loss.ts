@@ -1,0 +1,41 @@
+import { Redis } from 'ioredis';
+import { RedisLiveStore } from '../src/queue/redis-store';
+import { Router } from '../src/queue/router';
+import { RoutingRegions } from '../src/queue/policy';
+import { DEFAULT_ROUTING } from '../src/queue/settings';
+import { RedisProcess } from '../test/support/redis-process';
+import { readProvinceFile, bundledProvinceFile } from '../src/province/bundled';
+import { regionDirectoryFromEntries } from '../src/regions/region-directory';
+import pino from 'pino';
+(async () => {
+  const file = await readProvinceFile((await bundledProvinceFile('630000'))!);
+  const dir = regionDirectoryFromEntries('630000', file.regions);
+  const rp = await RedisProcess.start();
+  const log = pino({ level: 'warn' }) as any;
+  const mk = async (name: string) => {
+    const r = new Redis(rp.url, { maxRetriesPerRequest: 2, retryStrategy: (a) => Math.min(a * 200, 2000), enableAutoPipelining: true });
+    r.on('error', () => {});
+    const store = new RedisLiveStore(r, { provinceCode: '630000', namespace: 't' });
+    const router = new Router({ store, regions: new RoutingRegions(dir), settings: DEFAULT_ROUTING, log: log.child({ name }) });
+    await router.start();
+    return { r, store, router };
+  };
+  const a = await mk('A'), b = await mk('B');
+  for (let i = 0; i < 5; i++) await a.router.login({ id: `ag${i}`, regionCode: '630102', languages: { zh: 5 }, topics: {} });
+  for (let i = 0; i < 5; i++) await b.router.login({ id: `bg${i}`, regionCode: '630102', languages: { zh: 5 }, topics: {} });
+  await new Promise((r) => setTimeout(r, 200));
+  // hammer heartbeats during outage
+  const beat = setInterval(() => { for (let i = 0; i < 5; i++) { a.router.heartbeat(`ag${i}`).catch(() => {}); b.router.heartbeat(`bg${i}`).catch(() => {}); } }, 100);
+  await rp.kill();
+  await new Promise((r) => setTimeout(r, 3000));
+  await rp.up();
+  await new Promise((r) => setTimeout(r, 4000));
+  clearInterval(beat);
+  console.log('A agents', [...a.store.state.agents()].map((x) => x.id + ':' + x.v).join(' '));
+  console.log('B agents', [...b.store.state.agents()].map((x) => x.id + ':' + x.v).join(' '));
+  console.log('redis', (await a.r.hkeys('t:{prov:63}:live')).join(' '));
+  for (let i = 0; i < 5; i++) console.log('login ag', i, await a.router.login({ id: `ag${i}`, regionCode: '630102', languages: { zh: 5 }, topics: {} }).catch((e) => e.message));
+  for (let i = 0; i < 5; i++) console.log('login bg', i, await b.router.login({ id: `bg${i}`, regionCode: '630102', languages: { zh: 5 }, topics: {} }).catch((e) => e.message));
+  await a.router.stop(); await b.router.stop(); await a.store.close(); await b.store.close(); a.r.disconnect(); b.r.disconnect(); await rp.stop();
+  process.exit(0);
+})();
