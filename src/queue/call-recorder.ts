@@ -32,7 +32,8 @@ export class CallRecorder {
 
   private async write(e: RoutingEvent): Promise<void> {
     const id = 'call' in e ? e.call.id : '';
-    const at = new Date();
+    // A hang-up heard late carries when it happened.
+    const at = new Date(('at' in e && e.at) || Date.now());
     const timeline = (type: string, data: Record<string, unknown>) =>
       this.db
         .insertInto('call_events')
@@ -68,7 +69,8 @@ export class CallRecorder {
         }
         await this.db
           .updateTable('calls')
-          .set({ status: 'ended', end_reason: e.outcome, ended_at: at, wait_ms: e.waitedMs })
+          // Accepted but never bridged: nobody answered the caller after all.
+          .set({ status: 'ended', end_reason: e.outcome, ended_at: at, wait_ms: e.waitedMs, ...(e.call.status === 'connected' ? { answered_at: null, talk_ms: 0 } : {}) })
           .where('id', '=', id)
           .execute();
         await timeline(e.outcome, { waitedMs: e.waitedMs });
