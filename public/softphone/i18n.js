@@ -101,6 +101,7 @@ const STRINGS = {
     'call.hangup': '挂断',
     'call.ended': '通话已结束，通话时长 {time}',
     'call.transferred': '通话已转出，通话时长 {time}',
+    'call.callerLeft': '来电者在接通前已挂断',
 
     'transfer.heading': '转接',
     'transfer.kind': '转接到',
@@ -347,6 +348,7 @@ const STRINGS = {
     'call.hangup': 'Hang up',
     'call.ended': 'Call ended after {time}',
     'call.transferred': 'Call transferred after {time}',
+    'call.callerLeft': 'The caller hung up before being put through',
 
     'transfer.heading': 'Transfer',
     'transfer.kind': 'Transfer to',
