@@ -107,6 +107,7 @@ const STRINGS = {
     'callback.result.sent.no_answer': '已记录：无人接听，稍后将再次回拨',
     'call.ended': '通话已结束，通话时长 {time}',
     'call.transferred': '通话已转出，通话时长 {time}',
+    'call.callerLeft': '来电者在接通前已挂断',
 
     'transfer.heading': '转接',
     'transfer.kind': '转接到',
@@ -359,6 +360,7 @@ const STRINGS = {
     'callback.result.sent.no_answer': 'Recorded: no answer; the callback will be tried again',
     'call.ended': 'Call ended after {time}',
     'call.transferred': 'Call transferred after {time}',
+    'call.callerLeft': 'The caller hung up before being put through',
 
     'transfer.heading': 'Transfer',
     'transfer.kind': 'Transfer to',

@@ -146,6 +146,8 @@ export interface Config {
     agentDial: string;
     /** The browser softphone's registration, when agents use SIP.js rather than desk phones. */
     webrtc: { wsUrl: string; domain: string; sipSecret: string } | null;
+    /** While the AMI account lacks a privilege, how often to log in again to see a fix (60 s; tests shorten it). */
+    privilegeRecheckMs?: number;
   } | null;
   twilio: {
     accountSid: string;

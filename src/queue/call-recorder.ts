@@ -21,7 +21,8 @@ export class CallRecorder {
 
   record(e: RoutingEvent, local: boolean): void {
     if (!local || !('call' in e) || !UUID.test(e.call.id)) return;
-    const at = new Date();
+    // A hang-up heard late carries when it happened.
+    const at = new Date(('at' in e && e.at) || Date.now());
     const write = this.write(e, at).catch((err) => this.log.error({ err, event: e.type, callId: e.call.id }, 'could not record a queue event'));
     this.inFlight.add(write);
     void write.finally(() => this.inFlight.delete(write));
@@ -59,11 +60,14 @@ export class CallRecorder {
         await r.event(id, 'connected', { agentId: e.agentId }, at);
         return;
       case 'call.left':
-        if (e.outcome === 'timeout' || e.outcome === 'withdrawn') {
+        if (e.outcome === 'timeout') {
           await r.event(id, 'queue.timeout', { waitedMs: e.waitedMs }, at);
           return;
         }
-        await r.callEnded(id, e.outcome, at, { wait_ms: e.waitedMs });
+        // Only a callback attempt is withdrawn, and it has no record until taken.
+        if (e.outcome === 'withdrawn') return;
+        // Accepted but never bridged: nobody answered the caller after all.
+        await r.callEnded(id, e.outcome, at, { wait_ms: e.waitedMs, ...(e.call.status === 'connected' ? { answered_at: null, talk_ms: 0 } : {}) });
         await r.event(id, e.outcome, { waitedMs: e.waitedMs }, at);
         return;
       case 'call.ended':

@@ -166,6 +166,7 @@ export function leaveQueue(
   outcome: LeaveOutcome,
   now: number,
   settings: RoutingSettings,
+  at = now,
 ): Tx | null {
   if (call.status !== 'waiting' && call.status !== 'offered') return null;
   const tx = emptyTx();
@@ -178,12 +179,32 @@ export function leaveQueue(
     tx.put[agentKey(agent.id)] = ready;
     tx.events.push({ type: 'agent.state', agent: ready });
   }
-  tx.events.push({ type: 'call.left', call, outcome, waitedMs: Math.max(0, now - call.enqueuedAt) });
+  tx.events.push({ type: 'call.left', call, outcome, waitedMs: Math.max(0, at - call.enqueuedAt), ...(at !== now ? { at } : {}) });
+  return tx;
+}
+
+/**
+ * The caller hung up after the agent accepted but before the phone system bridged them (the
+ * connect found the caller gone). Nobody talked: the call is abandoned, not answered, and the
+ * agent is ready again at once, with nothing to wrap up.
+ */
+export function leaveBeforeBridge(call: LiveCall, agent: LiveAgent | null, now: number, at = now): Tx | null {
+  if (call.status !== 'connected') return null;
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.del.push(callKey(call.id));
+  expectHolder(tx, call, agent);
+  if (agent && agent.callId === call.id && agent.state === 'on_call') {
+    const ready = bump(agent, { state: 'ready', reason: null, since: now, idleSince: now, callId: null, offerId: null, wrapUpEndsAt: null, handleStart: null });
+    tx.put[agentKey(agent.id)] = ready;
+    tx.events.push({ type: 'agent.state', agent: ready });
+  }
+  tx.events.push({ type: 'call.left', call, outcome: 'abandoned', waitedMs: Math.max(0, at - call.enqueuedAt), ...(at !== now ? { at } : {}) });
   return tx;
 }
 
 /** A connected call ended (either side hung up): the agent goes to timed wrap-up. */
-export function endCall(call: LiveCall, agent: LiveAgent | null, now: number, settings: RoutingSettings): Tx | null {
+export function endCall(call: LiveCall, agent: LiveAgent | null, now: number, settings: RoutingSettings, at = now): Tx | null {
   if (call.status !== 'connected') return null;
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
@@ -196,7 +217,7 @@ export function endCall(call: LiveCall, agent: LiveAgent | null, now: number, se
     tx.addDeadlines.push({ key: deadlineKeys.wrapUp(agent.id), at: wrapUpEndsAt });
     tx.events.push({ type: 'agent.state', agent: wrapUp });
   }
-  tx.events.push({ type: 'call.ended', call, agentId: call.agentId, talkMs: call.answeredAt ? now - call.answeredAt : 0 });
+  tx.events.push({ type: 'call.ended', call, agentId: call.agentId, talkMs: call.answeredAt ? Math.max(0, at - call.answeredAt) : 0, ...(at !== now ? { at } : {}) });
   return tx;
 }
 

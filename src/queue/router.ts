@@ -287,15 +287,20 @@ export class Router {
     };
   }
 
-  /** The caller hung up: a queued call leaves at once (abandoned); a connected one ends. */
-  callerHangup(callId: string): Promise<ActionResult> {
+  /**
+   * The caller hung up: a queued call leaves at once (abandoned); a connected one ends, or, when
+   * the phone system never bridged it (`bridged: false`), is abandoned and frees the agent.
+   * `at`: when the caller left, if that was before now (a hang-up the phone system reported late).
+   */
+  callerHangup(callId: string, o: { at?: number; bridged?: boolean } = {}): Promise<ActionResult> {
     return this.step(this.callAndAgentKeys(callId), () => {
       const call = this.call(callId);
       if (!call) return null;
       const agent = call.agentId ? this.agent(call.agentId) ?? null : null;
-      return call.status === 'connected'
-        ? ops.endCall(call, agent, this.now(), this.settings)
-        : ops.leaveQueue(call, agent, 'abandoned', this.now(), this.settings);
+      const now = this.now();
+      const at = Math.min(o.at ?? now, now);
+      if (call.status !== 'connected') return ops.leaveQueue(call, agent, 'abandoned', now, this.settings, at);
+      return o.bridged === false ? ops.leaveBeforeBridge(call, agent, now, at) : ops.endCall(call, agent, now, this.settings, at);
     }, 'no such call');
   }
 

@@ -84,8 +84,13 @@ export type RoutingEvent =
   | { type: 'call.offered'; call: LiveCall; agentId: string; offerId: string; expiresAt: number }
   | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'recovered' }
   | { type: 'call.connected'; call: LiveCall; agentId: string }
-  | { type: 'call.left'; call: LiveCall; outcome: 'abandoned' | 'callback' | 'timeout' | 'withdrawn'; waitedMs: number }
-  | { type: 'call.ended'; call: LiveCall; agentId: string | null; talkMs: number }
+  /**
+   * The call leaves without being answered. `call.status` is where it was; 'connected' means the
+   * caller hung up after an agent accepted but before the phone system bridged them.
+   * `at`: when it happened, when that is earlier than the step (a hang-up heard late).
+   */
+  | { type: 'call.left'; call: LiveCall; outcome: 'abandoned' | 'callback' | 'timeout' | 'withdrawn'; waitedMs: number; at?: number }
+  | { type: 'call.ended'; call: LiveCall; agentId: string | null; talkMs: number; at?: number }
   /** The agent handed the call on: it waits in a region's queue, or rings a colleague. */
   | { type: 'call.transferred'; call: LiveCall; fromAgentId: string; talkMs: number; to: { agentId: string } | { region: string } }
   | { type: 'agent.state'; agent: LiveAgent }

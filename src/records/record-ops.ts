@@ -24,7 +24,8 @@ const CallFields = z
     end_reason: z.enum(END_REASONS),
     end_detail: z.string().max(64),
     ended_at: instant,
-    answered_at: instant,
+    /** Null: an accepted call the phone system never bridged was not answered after all. */
+    answered_at: instant.nullable(),
     wait_ms: z.number().int().min(0),
     talk_ms: z.number().int().min(0),
     agent_id: uuid,

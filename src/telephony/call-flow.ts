@@ -206,6 +206,7 @@ export class CallFlow {
         ticketId: null,
         held: false,
         forwardTo: null,
+        bridged: false,
         arrivedAt: arrivedAt.getTime(),
         lastAction: null,
         driverData: {},
@@ -256,6 +257,13 @@ export class CallFlow {
   /** The phone system bridged the caller and the agent. */
   async bridged(callId: string): Promise<void> {
     await this.o.records.event(callId, 'bridged');
+    // Remembered so that a hang-up now ends an answered call, not one abandoned before the bridge.
+    await this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state || state.bridged || state.phase !== 'connected') return;
+      state.bridged = true;
+      await this.o.store.put(state);
+    });
   }
 
   /** The agent could not be reached: the call goes back to its place and the caller back on hold. */
@@ -290,8 +298,12 @@ export class CallFlow {
     });
   }
 
-  /** The caller's line went down (or the flow's own hang-up completed). Nothing else is sent. */
-  async hangup(callId: string, by: HangupBy): Promise<void> {
+  /**
+   * The caller's line went down (or the flow's own hang-up completed). Nothing else is sent.
+   * `at`: when, if the phone system learnt it late (a hang-up missed while its link was down).
+   * A caller who leaves before the bridge was never answered, even if an agent had accepted.
+   */
+  async hangup(callId: string, by: HangupBy, at = new Date()): Promise<void> {
     await this.withCall(callId, async () => {
       const state = await this.o.store.get(callId);
       if (!state) return;
@@ -300,13 +312,12 @@ export class CallFlow {
       // dropped last, so a call whose state is gone has been fully put away.
       state.phase = 'ended';
       await this.o.store.put(state);
-      const at = new Date();
       if (by === 'caller') await this.o.records.event(callId, 'caller.hangup', { phase, menu: state.menu }, at);
       if (phase === 'menu') await this.o.records.callEnded(callId, 'abandoned', at);
       else if (phase === 'queued' || phase === 'connected') {
-        const left = await this.o.router.callerHangup(callId);
+        const left = await this.o.router.callerHangup(callId, { at: at.getTime(), bridged: state.bridged });
         // The router records the end; a call it no longer holds was finished another way.
-        if (!left.ok) await this.o.records.callEnded(callId, phase === 'queued' ? 'abandoned' : 'answered', at);
+        if (!left.ok) await this.o.records.callEnded(callId, phase === 'connected' && state.bridged ? 'answered' : 'abandoned', at);
       }
       await this.o.store.delete(state);
     });

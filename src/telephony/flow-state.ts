@@ -38,6 +38,8 @@ export const FlowStateSchema = z.object({
   held: z.boolean().default(false),
   /** The agent is passing the caller to this outside number: no survey when the call ends. */
   forwardTo: z.string().nullable().default(null),
+  /** The phone system has bridged the caller to an agent on this call: someone answered them. */
+  bridged: z.boolean().default(false),
   arrivedAt: z.number(),
   /** What the caller was last sent, so a retried request gets the same answer. */
   lastAction: z.unknown().nullable(),

@@ -16,7 +16,7 @@ describe('service endpoints', () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json().checks).toEqual({ database: 'ok', redis: 'not configured', routing: 'ok' });
+    expect(ready.json().checks).toEqual({ database: 'ok', redis: 'not configured', routing: 'ok', asterisk: 'not configured' });
   });
 
   it('GET /metrics exposes Prometheus metrics, including request durations by route', async () => {

@@ -177,6 +177,41 @@ export function routingContract(open: OpenStores): void {
     expect(state().agent('x')).toMatchObject({ state: 'ready', callId: null, offerId: null });
   });
 
+  it('abandons, not answers, a call whose caller left after the accept but before the bridge, and frees the agent at once', async () => {
+    await signIn(agent('x', '630102'));
+    await ready('x');
+    const call = newCall();
+    await router.enqueue(call);
+    await router.settled();
+    clock.advance(10);
+    expect(await router.accept('x', state().agent('x')!.offerId!)).toEqual({ ok: true });
+    clock.advance(20);
+    // The phone system learnt it late: the caller had gone 15 s ago, 5 s after the accept.
+    const leftAt = clock.now() - 15_000;
+    expect(await router.callerHangup(call.id, { at: leftAt, bridged: false })).toEqual({ ok: true });
+    expect(state().call(call.id)).toBeUndefined();
+    expect(state().agent('x')).toMatchObject({ state: 'ready', callId: null, handleStart: null });
+    const events = env.nodes[0]!.events;
+    expect(events.find((e) => e.type === 'call.left')).toMatchObject({ outcome: 'abandoned', waitedMs: 15_000, at: leftAt, call: { status: 'connected', agentId: 'x' } });
+    expect(events.some((e) => e.type === 'call.ended')).toBe(false);
+    // Nothing was talked, so nothing feeds the handle-time average.
+    await router.store.refresh(['m:stats']);
+    expect(state().stats()).toBeNull();
+  });
+
+  it('ends a bridged call as answered with its talk time up to when the caller left', async () => {
+    await signIn(agent('x', '630102'));
+    await ready('x');
+    const call = newCall();
+    await router.enqueue(call);
+    await router.settled();
+    expect(await router.accept('x', state().agent('x')!.offerId!)).toEqual({ ok: true });
+    clock.advance(100);
+    expect(await router.callerHangup(call.id, { at: clock.now() - 40_000, bridged: true })).toEqual({ ok: true });
+    expect(state().agent('x')).toMatchObject({ state: 'wrap_up' });
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.ended')).toMatchObject({ talkMs: 60_000, at: clock.now() - 40_000 });
+  });
+
   it('connects on accept, wraps up after hang-up, and is ready again when wrap-up ends', async () => {
     await signIn(agent('x', '630102'));
     await ready('x');

@@ -9,6 +9,16 @@ import net from 'node:net';
  * (what Redirect, Setvar, Getvar, Hangup, CoreShowChannels and Status act on), records every
  * action and every byte it received, and can misbehave on request: stay silent on an action,
  * drop every connection, refuse new ones, or write garbage.
+ *
+ * Privileges work as in main/manager.c: the account's `write=` classes are fixed for a session
+ * when it logs in (a `manager reload` changes only later logins); an action is allowed when its
+ * registered classes share one with them (or it has none: Ping, ListCommands...), and answered
+ * `Permission denied` otherwise; ListCommands lists only the allowed actions, one header each
+ * (`Setvar: Sets a channel variable or function value. (Priv: call,all)`).
+ *
+ * Bridges as app_dial makes them: a Redirect of one party takes it out of the basic bridge,
+ * which dissolves, and the other party (the dialled leg, which has no dialplan of its own) is
+ * hung up.
  */
 
 export interface FakeChannel {
@@ -38,9 +48,37 @@ interface Session {
   socket: net.Socket;
   buffer: string;
   authenticated: boolean;
+  /** The account's write= classes when this session logged in. */
+  write: Set<string>;
 }
 
 type Fields = [string, string][];
+
+/** manager.conf classes. */
+export type AmiClass = 'system' | 'call' | 'log' | 'verbose' | 'command' | 'agent' | 'user' | 'config' | 'dtmf' | 'reporting' | 'cdr' | 'dialplan' | 'originate' | 'all';
+
+/**
+ * The actions the fake knows, with the classes and synopsis Asterisk registers them with
+ * (main/manager.c, ast_manager_register_xml_core); no classes: any logged-in session.
+ */
+const ACTIONS: Record<string, { name: string; classes: AmiClass[]; synopsis: string }> = {
+  ping: { name: 'Ping', classes: [], synopsis: 'Keepalive command.' },
+  events: { name: 'Events', classes: [], synopsis: 'Control Event Flow.' },
+  logoff: { name: 'Logoff', classes: [], synopsis: 'Logoff Manager.' },
+  login: { name: 'Login', classes: [], synopsis: 'Login Manager.' },
+  hangup: { name: 'Hangup', classes: ['system', 'call'], synopsis: 'Hangup channel.' },
+  status: { name: 'Status', classes: ['system', 'call', 'reporting'], synopsis: 'List channel status.' },
+  setvar: { name: 'Setvar', classes: ['call'], synopsis: 'Sets a channel variable or function value.' },
+  getvar: { name: 'Getvar', classes: ['call', 'reporting'], synopsis: 'Gets a channel variable or function value.' },
+  redirect: { name: 'Redirect', classes: ['call'], synopsis: 'Redirect (transfer) a call.' },
+  originate: { name: 'Originate', classes: ['originate'], synopsis: 'Originate a call.' },
+  listcommands: { name: 'ListCommands', classes: [], synopsis: 'List available manager commands.' },
+  userevent: { name: 'UserEvent', classes: ['user'], synopsis: 'Send an arbitrary event.' },
+  coreshowchannels: { name: 'CoreShowChannels', classes: ['system', 'reporting'], synopsis: 'List currently active channels.' },
+};
+
+/** What the deploy/asterisk/manager.conf account has. */
+export const HOTLINE_WRITE: AmiClass[] = ['call', 'reporting'];
 
 let uniqueSeq = 0;
 
@@ -61,12 +99,23 @@ export class FakeAmi {
   private readonly observers: ((a: ReceivedAction) => void)[] = [];
   private refusing = false;
   private sessionSeq = 0;
+  /** Channel → the other party of its two-party bridge. */
+  private readonly bridged = new Map<string, string>();
+  private write: Set<string>;
   private readonly server = net.createServer((socket) => this.accept(socket));
 
   constructor(
     readonly credentials = { username: 'hotline', secret: 's3cret-AMI' },
     private readonly version = '7.0.3',
-  ) {}
+    options: { write?: AmiClass[] } = {},
+  ) {
+    this.write = new Set(options.write ?? HOTLINE_WRITE);
+  }
+
+  /** Edits the account's write= line and reloads: sessions already logged in keep what they had. */
+  setWrite(classes: AmiClass[]): void {
+    this.write = new Set(classes);
+  }
 
   async start(port = 0): Promise<this> {
     await new Promise<void>((resolve, reject) => {
@@ -87,9 +136,10 @@ export class FakeAmi {
     return [...this.sessions.values()].filter((s) => s.authenticated).length;
   }
 
-  /** Never answer this action (case-insensitive). */
-  silence(action: string): void {
-    this.silent.add(action.toLowerCase());
+  /** Never answer this action (case-insensitive), or, with `on` false, answer it again. */
+  silence(action: string, on = true): void {
+    if (on) this.silent.add(action.toLowerCase());
+    else this.silent.delete(action.toLowerCase());
   }
 
   /** Accept connections and close them at once (an Asterisk restarting), or stop doing so. */
@@ -148,7 +198,19 @@ export class FakeAmi {
   hangup(uniqueid: string, cause = '16', causeText = 'Normal Clearing'): void {
     const ch = this.channel(uniqueid);
     this.channels.delete(uniqueid);
+    const peer = this.bridged.get(uniqueid);
+    this.bridged.delete(uniqueid);
+    if (peer !== undefined) this.bridged.delete(peer);
     this.event('Hangup', 'call,all', [...this.snapshot(ch), ['Cause', cause], ['Cause-txt', causeText]]);
+  }
+
+  /** The channel is gone and its Hangup event with it (lost on the way, or sent while nobody listened). */
+  vanish(uniqueid: string): void {
+    this.channel(uniqueid);
+    this.channels.delete(uniqueid);
+    const peer = this.bridged.get(uniqueid);
+    this.bridged.delete(uniqueid);
+    if (peer !== undefined) this.bridged.delete(peer);
   }
 
   /** A channel goes on in the dialplan by itself (Goto). */
@@ -170,6 +232,8 @@ export class FakeAmi {
     this.event('BridgeCreate', 'call,all', [...bridge, ['BridgeNumChannels', '0']]);
     this.event('BridgeEnter', 'call,all', [...bridge, ['BridgeNumChannels', '1'], ...this.snapshot(this.channel(a))]);
     this.event('BridgeEnter', 'call,all', [...bridge, ['BridgeNumChannels', '2'], ...this.snapshot(this.channel(b))]);
+    this.bridged.set(a, b);
+    this.bridged.set(b, a);
     return id;
   }
 
@@ -218,7 +282,7 @@ export class FakeAmi {
       socket.destroy();
       return;
     }
-    const session: Session = { id: ++this.sessionSeq, socket, buffer: '', authenticated: false };
+    const session: Session = { id: ++this.sessionSeq, socket, buffer: '', authenticated: false, write: new Set() };
     this.sessions.set(session.id, session);
     socket.on('close', () => this.sessions.delete(session.id));
     socket.setEncoding('utf8');
@@ -259,6 +323,7 @@ export class FakeAmi {
     if (a.action === 'login') {
       if (h.username === this.credentials.username && h.secret === this.credentials.secret) {
         s.authenticated = true;
+        s.write = new Set(this.write);
         this.logins++;
         this.peakLoggedIn = Math.max(this.peakLoggedIn, this.loggedIn);
         reply('Success', [['Message', 'Authentication accepted']]);
@@ -275,6 +340,8 @@ export class FakeAmi {
       return;
     }
     if (!s.authenticated) return error('Permission denied');
+    const known = ACTIONS[a.action];
+    if (known && !this.allows(s, known.classes)) return error('Permission denied');
 
     const target = h.channel !== undefined ? [...this.channels.values()].find((c) => c.channel === h.channel) : undefined;
     switch (a.action) {
@@ -293,7 +360,14 @@ export class FakeAmi {
         if (!h.channel) return error('Channel not specified');
         if (!target) return error(`Channel does not exist: ${h.channel}`);
         Object.assign(target, { context: h.context ?? target.context, exten: h.exten ?? target.exten, priority: Number(h.priority ?? 1) });
-        return reply('Success', [['Message', 'Redirect successful']]);
+        reply('Success', [['Message', 'Redirect successful']]);
+        return this.leaveBridge(target.uniqueid);
+      case 'listcommands': {
+        const lines: Fields = Object.values(ACTIONS)
+          .filter((x) => this.allows(s, x.classes))
+          .map((x) => [x.name, `${x.synopsis} (Priv: ${x.classes.length ? [...x.classes, 'all'].join(',') : '<none>'})`]);
+        return reply('Success', lines);
+      }
       case 'hangup':
         if (!target) return error('No such channel');
         reply('Success', [['Message', 'Channel Hungup']]);
@@ -317,6 +391,20 @@ export class FakeAmi {
       default:
         return error(`Invalid/unknown command: ${h.action}. Use Action: ListCommands to show available commands.`);
     }
+  }
+
+  private allows(s: Session, classes: AmiClass[]): boolean {
+    return classes.length === 0 || s.write.has('all') || classes.some((c) => s.write.has(c));
+  }
+
+  /** A party leaves its two-party basic bridge: the bridge dissolves and the dialled leg hangs up. */
+  private leaveBridge(uniqueid: string): void {
+    const peer = this.bridged.get(uniqueid);
+    if (peer === undefined) return;
+    this.bridged.delete(uniqueid);
+    this.bridged.delete(peer);
+    this.event('BridgeLeave', 'call,all', [['BridgeType', 'basic'], ['BridgeNumChannels', '1'], ...this.snapshot(this.channel(uniqueid))]);
+    if (this.channels.has(peer)) this.hangup(peer);
   }
 }
 

@@ -12,6 +12,8 @@ export interface Redirected {
   context: string;
   /** HOTLINE_* as they were when the channel entered the context. */
   vars: Record<string, string>;
+  /** When the Redirect reached Asterisk (ms since epoch). */
+  at: number;
 }
 
 export class FakeDialplan {
@@ -26,7 +28,7 @@ export class FakeDialplan {
       if (!ch || !a.headers.context?.startsWith('hotline-')) return;
       const vars = Object.fromEntries([...ch.vars].filter(([k]) => k.startsWith('HOTLINE_')));
       for (const [k, v] of Object.entries(vars)) ch.vars.set(k.replace('HOTLINE_', 'HL_'), v);
-      this.redirects.set(ch.uniqueid, [...(this.redirects.get(ch.uniqueid) ?? []), { context: a.headers.context, vars }]);
+      this.redirects.set(ch.uniqueid, [...(this.redirects.get(ch.uniqueid) ?? []), { context: a.headers.context, vars, at: Date.now() }]);
     });
   }
 

@@ -22,6 +22,7 @@ export const flowState = (callId: string, externalId: string): FlowState => ({
   agentId: null,
   ticketId: null,
   forwardTo: null,
+  bridged: false,
   held: false,
   arrivedAt: 1_790_000_000_000,
   lastAction: { type: 'menu', step: 3, menu: 'topic', prompts: [], timeoutSeconds: 6 },

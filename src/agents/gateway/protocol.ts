@@ -159,7 +159,7 @@ export type ServerFrame = { v: typeof PROTOCOL_VERSION } & (
   | { type: 'offer.cancelled'; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'caller_left' | 'recovered' }
   | { type: 'call.connected'; call: CallView }
   | { type: 'call.held'; callId: string; held: boolean }
-  | { type: 'call.ended'; callId: string; talkSeconds: number; reason: 'hangup' | 'transferred' }
+  | { type: 'call.ended'; callId: string; talkSeconds: number; reason: 'hangup' | 'transferred' | 'caller_left' }
   | { type: 'ticket'; ticket: TicketView }
   | ({ type: 'queue.stats' } & QueueStatsView)
   | { type: 'ack'; ref?: string; of: ClientFrame['type'] }

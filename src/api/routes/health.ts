@@ -7,7 +7,7 @@ const CHECK_TIMEOUT_MS = 2_000;
 const Check = z.enum(['ok', 'failing', 'not configured']);
 const Readiness = z.object({
   status: z.enum(['ready', 'not ready']),
-  checks: z.object({ database: Check, redis: Check, routing: Check }),
+  checks: z.object({ database: Check, redis: Check, routing: Check, asterisk: Check }),
   errors: z.array(z.string()).optional(),
 });
 
@@ -38,7 +38,7 @@ export async function healthRoutes(app: FastifyInstance) {
       config: { access: 'public' },
       schema: {
         tags: ['health'],
-        summary: 'The node can serve: database and Redis answer, and the live routing state is usable (not lost or being rebuilt)',
+        summary: 'The node can serve: database and Redis answer, the live routing state is usable (not lost or being rebuilt), and the AMI account (on the node driving Asterisk) may do what the driver needs',
         response: { 200: Readiness, 503: Readiness },
       },
     },
@@ -48,12 +48,15 @@ export async function healthRoutes(app: FastifyInstance) {
         check(() => app.database.ping(CHECK_TIMEOUT_MS)),
         redis ? check(() => pingRedis(redis, CHECK_TIMEOUT_MS)) : Promise.resolve(null),
       ]);
+      // Faults of configuration only an operator can fix (a standby node, or a link merely down, is fine).
+      const asterisk = app.asteriskDriver?.health() ?? null;
       // The public answer names what failed; the reason (hosts, ports) goes to the log only.
       const routing = app.router.health;
       const errors = [
         ...(db.ok ? [] : ['database is not reachable']),
         ...(rd && !rd.ok ? ['redis is not reachable'] : []),
         ...(routing === 'ok' ? [] : [`live routing state is ${routing === 'unreachable' ? 'unreachable' : routing === 'lost' ? 'lost (being rebuilt)' : 'being rebuilt'}`]),
+        ...(asterisk && !asterisk.ok ? [`asterisk: ${asterisk.error}`] : []),
       ];
       if (!db.ok) request.log.warn({ reason: db.error }, 'readiness: database check failed');
       if (rd && !rd.ok) request.log.warn({ reason: rd.error }, 'readiness: redis check failed');
@@ -63,6 +66,7 @@ export async function healthRoutes(app: FastifyInstance) {
           database: db.ok ? ('ok' as const) : ('failing' as const),
           redis: rd === null ? ('not configured' as const) : rd.ok ? ('ok' as const) : ('failing' as const),
           routing: routing === 'ok' ? ('ok' as const) : ('failing' as const),
+          asterisk: asterisk === null ? ('not configured' as const) : asterisk.ok ? ('ok' as const) : ('failing' as const),
         },
         ...(errors.length ? { errors } : {}),
       };

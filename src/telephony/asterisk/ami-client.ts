@@ -90,6 +90,9 @@ export class AmiClient {
   private everUp = false;
   private attempt = 0;
   private lastError = '';
+  private refused = false;
+  /** Set by relogin(): the next drop and login are routine, not news for the log. */
+  private planned = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -110,6 +113,16 @@ export class AmiClient {
 
   get connected(): boolean {
     return this.linkState === 'up';
+  }
+
+  /** The manager.conf section the client logs in as. */
+  get account(): string {
+    return this.o.username;
+  }
+
+  /** Asterisk refused the last login (credentials or permit/deny); cleared by the next success. */
+  get loginRefused(): boolean {
+    return this.refused;
   }
 
   /** Runs after every successful login; `reconnect` is false the first time. */
@@ -149,6 +162,19 @@ export class AmiClient {
     if (!m) return;
     if (this.linkState === 'up') await this.action('Logoff', {}, { timeoutMs: 1_000 }).catch(() => {});
     this.detach(m, 'closed by the service');
+  }
+
+  /**
+   * Logs off and in again at once: a session keeps the privileges it logged in with, so this is
+   * how a manager.conf fixed and reloaded meanwhile takes effect. Quiet in the log.
+   */
+  async relogin(reason: string): Promise<void> {
+    const m = this.manager;
+    if (!this.wanted || !m || this.linkState !== 'up') return;
+    this.planned = true;
+    await this.action('Logoff', {}, { timeoutMs: 1_000 }).catch(() => {});
+    this.attempt = 0;
+    this.detach(m, reason);
   }
 
   /**
@@ -266,10 +292,13 @@ export class AmiClient {
         if (m !== this.manager) return;
         clearTimeout(this.loginTimer);
         if (err) {
-          this.log.error({ reason: messageOf(err) }, 'Asterisk refused the AMI login: check ASTERISK_USERNAME, ASTERISK_SECRET and permit/deny in manager.conf');
+          // Refused again on every attempt until someone fixes it: said once, not every 10 s.
+          this.log[this.refused ? 'debug' : 'error']({ reason: messageOf(err) }, 'Asterisk refused the AMI login: check ASTERISK_USERNAME, ASTERISK_SECRET and permit/deny in manager.conf');
+          this.refused = true;
           this.detach(m, 'login refused');
           return;
         }
+        this.refused = false;
         this.up();
       });
     });
@@ -281,7 +310,8 @@ export class AmiClient {
     this.everUp = true;
     this.attempt = 0;
     this.lastError = '';
-    this.log.info({ host: this.o.host, port: this.o.port }, reconnect ? 'AMI link restored' : 'AMI link up');
+    this.log[this.planned ? 'debug' : 'info']({ host: this.o.host, port: this.o.port }, reconnect ? 'AMI link restored' : 'AMI link up');
+    this.planned = false;
     this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs);
     for (const listener of this.upListeners) {
       try {
@@ -303,7 +333,7 @@ export class AmiClient {
     retire(m);
     for (const p of [...this.pending.values()]) p.fail(new AmiNotConnectedError(p.action, `the AMI link went down (${reason})`));
     if (wasUp) {
-      this.log.warn({ reason }, 'AMI link down');
+      this.log[this.planned ? 'debug' : 'warn']({ reason }, 'AMI link down');
       for (const listener of this.downListeners) {
         try {
           listener(reason);
@@ -313,6 +343,8 @@ export class AmiClient {
       }
     }
     if (this.wanted) this.scheduleRetry(reason);
+    // A planned re-login that did not come back is news again from here on.
+    if (!wasUp) this.planned = false;
   }
 
   private scheduleRetry(reason: string): void {
@@ -320,7 +352,7 @@ export class AmiClient {
     // Jitter keeps several nodes (or a restarted Asterisk's many clients) from retrying in step.
     const delay = Math.round(Math.min(this.o.reconnectMaxMs, base * (0.8 + Math.random() * 0.4)));
     this.attempt++;
-    const log = this.attempt === 1 ? 'info' : 'debug';
+    const log = this.attempt === 1 && !this.planned ? 'info' : 'debug';
     this.log[log]({ reason, attempt: this.attempt, delayMs: delay }, 'reconnecting to AMI');
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }

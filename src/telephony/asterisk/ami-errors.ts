@@ -23,9 +23,18 @@ export class AmiActionError extends AmiError {
     super(`Asterisk refused ${action}: ${amiMessage}`, action);
   }
 
-  /** The channel named in the action no longer exists (the caller hung up meanwhile). */
+  /**
+   * The channel named in the action no longer exists (the caller hung up meanwhile): Setvar and
+   * Getvar say `No such channel`, Redirect `Channel does not exist: <name>`, or `Redirect failed,
+   * channel not up.` while it is being hung up.
+   */
   get channelGone(): boolean {
-    return /no such channel|does not exist|not found/i.test(this.amiMessage);
+    return /no such channel|does not exist|not found|channel not up/i.test(this.amiMessage);
+  }
+
+  /** The account's write= classes do not include one the action is registered with. */
+  get permissionDenied(): boolean {
+    return /^permission denied$/i.test(this.amiMessage.trim());
   }
 }
 

@@ -7,6 +7,7 @@ import type { Action, CallRef, TelephonyDriver } from '../driver';
 import type { Prompt } from '../prompts';
 import type { AmiClient } from './ami-client';
 import { AmiActionError, AmiNotConnectedError } from './ami-errors';
+import { describeMissing, type MissingAction, missingActions, missingFor } from './ami-privileges';
 import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, UserEvent } from './ami-events';
 import { isSafeAmiValue } from './ami-fields';
 import type { AmiLink } from './ami-link';
@@ -19,10 +20,14 @@ import { CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingUrl, ren
  * Setvar + Redirect. Events for one channel are handled one at a time, in order.
  *
  * Only the node holding the AMI lease drives Asterisk (`actsOn`). Whenever its link comes up
- * (first connection, reconnection, taking over from another node) it re-syncs: calls that
- * ended while it was not listening are ended in the flow, calls still there get whatever the
- * flow decided meanwhile, and callers who arrived unannounced are taken in. A waiting caller is
- * never dropped because the link was.
+ * (first connection, reconnection, taking over from another node) it first checks that the
+ * account may send every action it needs (ListCommands), then at once sends what the flow
+ * decided while the link was down (an agent accepted, an agent hung up at the desk), then
+ * re-syncs with the channel list: calls that ended while it was not listening are ended in the
+ * flow, calls still there get whatever the flow decided meanwhile, and callers who arrived
+ * unannounced are taken in. A waiting caller is never dropped because the link was, and a
+ * caller who left unheard never keeps an agent: an action answered "No such channel" ends the
+ * call there and then.
  */
 
 export interface AsteriskDriverOptions {
@@ -36,7 +41,12 @@ export interface AsteriskDriverOptions {
   agentDial: string;
   /** How far back a re-sync looks for calls that have not ended (the flow state's lifetime). */
   resyncWindowMs?: number;
+  /** While the account lacks a privilege, how often to log in again to see whether it was fixed. */
+  privilegeRecheckMs?: number;
 }
+
+/** What /readyz says of this node's Asterisk link. */
+export type AsteriskHealth = { ok: true } | { ok: false; error: string };
 
 interface Delivered {
   type: Action['type'];
@@ -56,6 +66,9 @@ const DTMF = /^[0-9*#]{1,32}$/;
 const CALLER_NUMBER = /^\+?[0-9]{3,20}$/;
 /** A row older than this with no flow state is a leftover, not a call whose end is being written. */
 const LEFTOVER_AFTER_MS = 60_000;
+/** Retries of a failed re-sync: 2 s, doubling, at most a minute. */
+const RESYNC_RETRY_MS = 2_000;
+const RESYNC_RETRY_MAX_MS = 60_000;
 
 /** The caller's number as the network gave it, or 'unknown' when it is not a plain number. */
 export function callerNumber(raw: string | undefined): string {
@@ -76,12 +89,28 @@ export class AsteriskDriver implements TelephonyDriver {
   private readonly endedBySystem = new Set<string>();
   /** The connect step each channel's bridge was reported for (BridgeEnter and DialEnd both say so). */
   private readonly bridgedStep = new Map<string, number>();
+  /** Channels with a decision of the flow that could not be sent (the link was down). */
+  private readonly undelivered = new Set<string>();
+  /** When each caller's channel was last heard of (an event, an answered action, the channel list). */
+  private readonly lastHeard = new Map<string, number>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly silentWarned = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing = false;
   private resyncAgain = false;
+  private resyncFailures = 0;
+  private lastResyncError = '';
   private stopped = false;
+  /** Raised by every login: work for an older login stops. */
+  private login = 0;
+  /** When this node's link went down, oldest first (the last 64): events after each may have been missed. */
+  private readonly linkDowns: number[] = [];
+  /** When this node first logged in: it heard nothing before. */
+  private listeningSince = 0;
+  /** The driver's actions the account may not send (ListCommands, or a Permission denied answer). */
+  private missing: MissingAction[] = [];
+  private missingLogged = '';
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: AsteriskDriverOptions) {
     if (!DIAL_TEMPLATE.test(o.agentDial) || !o.agentDial.includes('{agent}')) {
@@ -92,7 +121,13 @@ export class AsteriskDriver implements TelephonyDriver {
     this.client.on('Hangup', HangupEvent, (e) => this.onHangup(e));
     this.client.on('BridgeEnter', BridgeEnterEvent, (e) => this.onBridged(e.uniqueid));
     this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' ? this.onBridged(e.uniqueid) : undefined));
-    this.client.onUp(() => this.resync());
+    this.client.onUp(() => void this.linkCameUp());
+    this.client.onDown(() => {
+      this.linkDowns.push(Date.now());
+      if (this.linkDowns.length > 64) this.linkDowns.shift();
+      clearTimeout(this.resyncTimer);
+      clearTimeout(this.recheckTimer);
+    });
   }
 
   /** True on the node that holds the AMI link, whether or not the link is up this moment. */
@@ -104,6 +139,23 @@ export class AsteriskDriver implements TelephonyDriver {
     return this.o.link.connected;
   }
 
+  /** Whether this node drives Asterisk (holds the AMI lease), whether or not the link is up. */
+  get holdsLink(): boolean {
+    return this.o.link.holder;
+  }
+
+  /**
+   * For /readyz: failing on the node that drives Asterisk while the account cannot do what the
+   * driver needs (missing privileges, refused login) — faults only an operator can fix. A link
+   * that is merely down is not one (it reconnects by itself), and a standby node is healthy.
+   */
+  health(): AsteriskHealth {
+    if (!this.o.link.holder) return { ok: true };
+    if (this.missing.length > 0) return { ok: false, error: describeMissing(this.missing) };
+    if (this.client.loginRefused) return { ok: false, error: 'Asterisk refused the AMI login: check ASTERISK_USERNAME, ASTERISK_SECRET and permit= in manager.conf' };
+    return { ok: true };
+  }
+
   async start(): Promise<void> {
     await this.o.link.start();
   }
@@ -111,6 +163,7 @@ export class AsteriskDriver implements TelephonyDriver {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.resyncTimer);
+    clearTimeout(this.recheckTimer);
     await this.o.link.stop();
     await Promise.allSettled([...this.queues.values()]);
   }
@@ -154,6 +207,7 @@ export class AsteriskDriver implements TelephonyDriver {
     const { callId, action } = await this.o.flow.arrived({ driver: 'asterisk', externalId: c.uniqueid, from: callerNumber(c.calleridnum) });
     this.calls.set(c.uniqueid, callId);
     this.channels.set(c.uniqueid, c.channel);
+    this.lastHeard.set(c.uniqueid, Date.now());
     await this.deliver(c.uniqueid, callId, action);
   }
 
@@ -170,6 +224,7 @@ export class AsteriskDriver implements TelephonyDriver {
       return;
     }
     this.channels.set(e.uniqueid, e.channel);
+    this.lastHeard.set(e.uniqueid, Date.now());
     let next: Action | null;
     if (e.userevent === USER_EVENTS.digits) next = await this.o.flow.digits(callId, step, this.keys(e.digits, callId));
     else if (e.userevent === USER_EVENTS.holdTick) next = await this.o.flow.holdTick(callId);
@@ -207,6 +262,7 @@ export class AsteriskDriver implements TelephonyDriver {
 
   /** Once per connect step: the bridge, and the MixMonitor file that records it. */
   private async reportBridged(uniqueid: string, callId: string): Promise<void> {
+    this.lastHeard.set(uniqueid, Date.now());
     const state = await this.o.flow.state(callId);
     const last = state?.lastAction as Action | null | undefined;
     if (!last || last.type !== 'connect' || this.bridgedStep.get(uniqueid) === last.step) return;
@@ -231,13 +287,16 @@ export class AsteriskDriver implements TelephonyDriver {
   private async deliver(uniqueid: string, callId: string, action: Action): Promise<void> {
     const channel = this.channels.get(uniqueid);
     if (!this.client.connected) {
-      // Re-syncing when the link is back sends the flow's latest action for this call.
+      // The flow's latest action for this call goes out as soon as the link is back.
+      this.undelivered.add(uniqueid);
       this.o.log.info({ callId, action: action.type, step: action.step }, 'AMI link not up; the action goes out when it is back');
       return;
     }
     if (!channel) {
-      // Every live call's channel is learnt from its events or from the re-sync's channel list.
-      this.o.log.warn({ callId, action: action.type, step: action.step }, 'no live Asterisk channel for this call; action dropped');
+      // Every live call's channel is learnt from its events or from the re-sync's channel list
+      // (a node that took the link over knows none before its first re-sync).
+      this.undelivered.add(uniqueid);
+      this.o.log.warn({ callId, action: action.type, step: action.step }, 'no live Asterisk channel known for this call yet; the re-sync delivers the action');
       return;
     }
     let plan: ReturnType<typeof render>;
@@ -257,15 +316,51 @@ export class AsteriskDriver implements TelephonyDriver {
       await Promise.all(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value })));
       await this.client.action('Redirect', { Channel: channel, Context: plan.context, Exten: 's', Priority: 1 });
       this.delivered.set(uniqueid, { type: action.type, step: action.step, at: Date.now() });
+      this.undelivered.delete(uniqueid);
+      this.lastHeard.set(uniqueid, Date.now());
     } catch (err) {
       if (err instanceof AmiActionError && err.channelGone) {
-        this.o.log.info({ callId, action: action.type }, 'the caller left before the action reached them');
+        await this.gone(uniqueid, callId, action);
       } else if (err instanceof AmiNotConnectedError) {
-        this.o.log.info({ callId, action: action.type }, 'AMI link went down; the action goes out after the re-sync');
+        this.undelivered.add(uniqueid);
+        this.o.log.info({ callId, action: action.type }, 'AMI link went down; the action goes out when it is back');
+      } else if (err instanceof AmiActionError && err.permissionDenied) {
+        // Kept for when the account is fixed (the client logs in again to check).
+        this.undelivered.add(uniqueid);
+        this.denied(err.action);
       } else {
         this.o.log.error({ err, callId, action: action.type, step: action.step }, "could not deliver the call flow's action to Asterisk");
       }
     }
+  }
+
+  /**
+   * Asterisk answered "No such channel": the caller hung up and the Hangup event was missed
+   * (the link was down) or is still on its way. The call ends here, whatever it was waiting for:
+   * a caller gone before the connect was never answered, and the agent who accepted is free.
+   */
+  private async gone(uniqueid: string, callId: string, action: Action): Promise<void> {
+    const at = this.hangupTime(uniqueid);
+    this.o.log.info({ callId, action: action.type, leftAt: at.toISOString() }, 'the caller had left before the action reached them; the call ends');
+    await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller', at);
+    this.forget(uniqueid);
+  }
+
+  /**
+   * When a caller whose hang-up was not heard left, as best known. Asterisk writes a
+   * session's pending events before it reads the session's next action (main/manager.c,
+   * get_input), so a hang-up while the link was up would have been heard first. If the link
+   * went down since the channel was last heard of, the caller is taken to have left when it
+   * first went down after that: the earliest the Hangup can have been missed, so a wait is
+   * never overstated. A channel this node never heard of (taken over from another node) left
+   * at the latest when this node began listening. Otherwise the link was up all along and the
+   * Hangup event is still on its way: now.
+   */
+  private hangupTime(uniqueid: string): Date {
+    const heard = this.lastHeard.get(uniqueid);
+    if (heard === undefined) return new Date(this.listeningSince || Date.now());
+    const missedFrom = this.linkDowns.find((down) => down > heard);
+    return new Date(missedFrom ?? Date.now());
   }
 
   private warnSilent(p: Prompt): void {
@@ -275,8 +370,95 @@ export class AsteriskDriver implements TelephonyDriver {
     this.o.log.warn({ prompt: p.key, language: p.language }, 'prompt has no sound file; Asterisk callers do not hear it');
   }
 
+  // ---- after each login ----------------------------------------------------------------------
+
+  /**
+   * Privileges first (one round trip), then what the flow decided while the link was down —
+   * sent at once, whether or not the channel list can be had — then the full re-sync.
+   */
+  private async linkCameUp(): Promise<void> {
+    const login = ++this.login;
+    this.listeningSince ||= Date.now();
+    this.resyncFailures = 0;
+    this.lastResyncError = '';
+    const current = () => login === this.login && !this.stopped && this.client.connected;
+    try {
+      await this.checkPrivileges();
+      if (!current()) return;
+      await this.deliverPending();
+      if (current()) this.resync();
+    } catch (err) {
+      this.o.log.error({ err }, 'could not take up the calls after the AMI login');
+    }
+  }
+
+  private async checkPrivileges(): Promise<void> {
+    let missing: MissingAction[];
+    try {
+      missing = await missingActions(this.client);
+    } catch (err) {
+      // Not worth holding calls up for: a refused action still reports itself (denied()).
+      if (this.client.connected) this.o.log.warn({ reason: (err as Error).message }, 'could not list what the AMI account may do (ListCommands); carrying on');
+      return;
+    }
+    this.setMissing(missing);
+  }
+
+  /** An action answered "Permission denied" although ListCommands let it through (or said nothing). */
+  private denied(action: string): void {
+    const m = missingFor(action);
+    if (m && !this.missing.some((x) => x.action === m.action)) this.setMissing([...this.missing, m]);
+  }
+
+  /**
+   * Said once per change (not on every login), and kept for /readyz. A session keeps the
+   * privileges it logged in with, so while some are missing the client logs in again now and
+   * then: a manager.conf fixed and reloaded is picked up without restarting the service.
+   */
+  private setMissing(missing: MissingAction[]): void {
+    const key = missing.map((m) => m.action).join(',');
+    const before = this.missingLogged;
+    this.missing = missing;
+    this.missingLogged = key;
+    clearTimeout(this.recheckTimer);
+    if (missing.length === 0) {
+      if (before) this.o.log.info('the AMI account now allows every action the driver needs');
+      return;
+    }
+    if (key !== before) {
+      const classes = [...new Set(missing.map((m) => m.class))];
+      this.o.log.error(
+        { account: this.client.account, missing: missing.map((m) => m.action), classes },
+        `Asterisk refuses actions the hotline needs: ${describeMissing(missing, this.client.account)}`,
+      );
+    }
+    this.recheckTimer = setTimeout(() => void this.client.relogin('re-checking the AMI privileges'), this.o.privilegeRecheckMs ?? 60_000);
+  }
+
+  /** Sends, as soon as the link is back, what the flow decided for calls while it was down. */
+  private async deliverPending(): Promise<void> {
+    let sent = 0;
+    await Promise.all(
+      [...this.undelivered].map((uniqueid) =>
+        this.serial(uniqueid, async () => {
+          const callId = this.calls.get(uniqueid);
+          // A channel not known yet (a node that just took over) is found by the re-sync.
+          if (!callId || !this.channels.has(uniqueid) || !this.client.connected) return;
+          this.undelivered.delete(uniqueid);
+          const last = (await this.o.flow.state(callId))?.lastAction as Action | null | undefined;
+          const done = this.delivered.get(uniqueid);
+          if (!last || (done && done.type === last.type && done.step === last.step)) return;
+          sent++;
+          await this.deliver(uniqueid, callId, last);
+        }),
+      ),
+    );
+    if (sent > 0) this.o.log.info({ sent }, "sent the call flow's decisions made while the AMI link was down");
+  }
+
   // ---- re-sync -----------------------------------------------------------------------------
 
+  /** One re-sync; a failed one says why and is tried again with back-off (2 s doubling to 1 min). */
   private resync(): void {
     clearTimeout(this.resyncTimer);
     // One at a time: a second pass over an older channel list could repeat a Redirect.
@@ -285,11 +467,26 @@ export class AsteriskDriver implements TelephonyDriver {
       return;
     }
     this.resyncing = true;
+    const login = this.login;
     this.reconcile()
+      .then(() => {
+        if (this.resyncFailures > 0) this.o.log.info({ attempts: this.resyncFailures + 1 }, 'calls re-synced with Asterisk after failed attempts');
+        this.resyncFailures = 0;
+        this.lastResyncError = '';
+      })
       .catch((err) => {
-        if (this.stopped || !this.client.connected) return;
-        this.o.log.warn({ err }, 'could not re-sync calls with Asterisk; trying again shortly');
-        this.resyncTimer = setTimeout(() => this.resync(), 2_000);
+        if (this.stopped || !this.client.connected || login !== this.login) return;
+        if (err instanceof AmiActionError && err.permissionDenied) {
+          // Not worth retrying: said once, and the next pass asks channel by channel instead.
+          this.denied(err.action);
+          this.resyncAgain = true;
+          return;
+        }
+        const delay = Math.min(RESYNC_RETRY_MAX_MS, RESYNC_RETRY_MS * 2 ** this.resyncFailures++);
+        const reason = err instanceof Error ? err.message : String(err);
+        this.o.log[reason === this.lastResyncError ? 'debug' : 'warn']({ reason, retryInMs: delay }, 'could not re-sync calls with Asterisk; trying again');
+        this.lastResyncError = reason;
+        this.resyncTimer = setTimeout(() => this.resync(), delay);
       })
       .finally(() => {
         this.resyncing = false;
@@ -305,7 +502,19 @@ export class AsteriskDriver implements TelephonyDriver {
     // list, rather than in the calls and missing from the channels (and taken for gone).
     const since = new Date(Date.now() - (this.o.resyncWindowMs ?? 6 * 3600_000));
     const known = new Map(this.calls);
-    for (const row of await callsRepository.open(this.o.db, this.o.provinceCode, 'asterisk', since)) known.set(row.externalId, row.id);
+    // Without the database, the calls this node knows are still re-synced; the pass is retried.
+    let unread: unknown = null;
+    try {
+      for (const row of await callsRepository.open(this.o.db, this.o.provinceCode, 'asterisk', since)) known.set(row.externalId, row.id);
+    } catch (err) {
+      unread = err;
+    }
+    if (this.missing.some((m) => m.action === 'CoreShowChannels')) await this.resyncChannelByChannel(known);
+    else await this.compare(known);
+    if (unread) throw unread;
+  }
+
+  private async compare(known: Map<string, string>): Promise<void> {
     const listedAt = Date.now();
     const live = await this.client.list('CoreShowChannels', {}, { itemEvent: 'CoreShowChannel', completeEvent: 'CoreShowChannelsComplete', itemSchema: CoreShowChannel, timeoutMs: 15_000 });
     const byId = new Map(live.map((c) => [c.uniqueid, c]));
@@ -338,11 +547,53 @@ export class AsteriskDriver implements TelephonyDriver {
     this.o.log.info(counts, 'calls re-synced with Asterisk');
   }
 
+  /**
+   * The re-sync without the channel list (the account may not send CoreShowChannels): each
+   * caller's channel this node knows is asked for with Getvar, which answers "No such channel"
+   * once it is gone. Callers announced while nobody listened cannot be found this way; the
+   * dialplan's safety exit ends their calls.
+   */
+  private async resyncChannelByChannel(known: Map<string, string>): Promise<void> {
+    const counts = { probed: 0, ended: 0 };
+    await Promise.all(
+      [...known].map(([uniqueid, callId]) =>
+        this.serial(uniqueid, async () => {
+          const channel = this.channels.get(uniqueid);
+          if (!channel) return;
+          counts.probed++;
+          try {
+            await this.client.action('Getvar', { Channel: channel, Variable: 'HL_STEP' }, { schema: GetvarResponse });
+            this.lastHeard.set(uniqueid, Date.now());
+          } catch (err) {
+            if (!(err instanceof AmiActionError && err.channelGone)) throw err;
+            if (await this.vanished(uniqueid, callId)) counts.ended++;
+          }
+        }),
+      ),
+    );
+    this.o.log.info(counts, 'calls re-synced with Asterisk channel by channel (no channel list)');
+  }
+
+  /**
+   * Whether Asterisk still has the caller's channel (the reaper asks, for a call gone quiet).
+   * Only the node driving Asterisk can tell, and only for a channel it has heard of.
+   */
+  async probe(ref: CallRef): Promise<'live' | 'gone' | 'unknown'> {
+    const channel = this.channels.get(ref.externalId);
+    if (!this.o.link.holder || !this.client.connected || !channel) return 'unknown';
+    try {
+      await this.client.action('Getvar', { Channel: channel, Variable: 'HL_STEP' }, { schema: GetvarResponse });
+      return 'live';
+    } catch (err) {
+      return err instanceof AmiActionError && err.channelGone ? 'gone' : 'unknown';
+    }
+  }
+
   /** A call Asterisk no longer has: the caller hung up while the link was down. */
   private async vanished(uniqueid: string, callId: string): Promise<boolean> {
     const state = await this.o.flow.state(callId);
     if (state) {
-      await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller');
+      await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller', this.hangupTime(uniqueid));
     } else {
       // The flow lost it (a restart without Redis): close the record rather than leave it open.
       const row = await this.o.db.selectFrom('calls').select(['arrived_at', 'status']).where('id', '=', callId).executeTakeFirst();
@@ -359,6 +610,7 @@ export class AsteriskDriver implements TelephonyDriver {
   private async resume(callId: string, c: CoreShowChannel, listedAt: number): Promise<boolean> {
     this.calls.set(c.uniqueid, callId);
     this.channels.set(c.uniqueid, c.channel);
+    this.lastHeard.set(c.uniqueid, Math.max(this.lastHeard.get(c.uniqueid) ?? 0, listedAt));
     // Its arrival is being handled (the HotlineArrived event is on its way or in hand).
     if (c.context === CONTEXTS.inbound) return false;
     // Sent something since the list was taken: the channel has moved on from where it says.
@@ -369,7 +621,11 @@ export class AsteriskDriver implements TelephonyDriver {
       if (!state) this.o.log.warn({ callId }, 'live call the call flow no longer knows; the dialplan will end it');
       return false;
     }
-    if (c.context === CONTEXT_OF[last.type]) return false;
+    if (c.context === CONTEXT_OF[last.type]) {
+      // Already where the flow's last decision put it: nothing is owed to it.
+      this.undelivered.delete(c.uniqueid);
+      return false;
+    }
     if (last.type === 'connect' && c.context === CONTEXTS.park) {
       // The dial ended while the link was down and its result went with the event: ask for it.
       const ranStep = await this.client.action('Getvar', { Channel: c.channel, Variable: 'HL_STEP' }, { schema: GetvarResponse });
@@ -395,6 +651,8 @@ export class AsteriskDriver implements TelephonyDriver {
   }
 
   private forget(uniqueid: string): void {
+    this.undelivered.delete(uniqueid);
+    this.lastHeard.delete(uniqueid);
     this.calls.delete(uniqueid);
     this.channels.delete(uniqueid);
     this.delivered.delete(uniqueid);

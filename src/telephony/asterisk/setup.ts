@@ -24,14 +24,24 @@ export interface AsteriskSetup {
 
 /**
  * Builds the Asterisk driver from configuration: the AMI client, the lease that decides which
- * node holds the link, and gauges that show both on /metrics (a standby node is healthy, so
- * the link is not part of /readyz).
+ * node holds the link, and gauges that show both on /metrics. /readyz asks the driver only about
+ * faults an operator must fix (driver.health()): a standby node, or a link that is merely down
+ * and reconnecting, is healthy.
  */
 export function createAsteriskDriver(s: AsteriskSetup): AsteriskDriver {
   const log = s.log.child({ driver: 'asterisk' });
   const client = new AmiClient({ host: s.config.host, port: s.config.port, username: s.config.username, secret: s.config.secret, log });
   const lease = new AmiLease({ redis: s.redis, key: amiLeaseKey(s.provinceCode, s.redisNamespace), log });
-  const driver = new AsteriskDriver({ flow: s.flow, db: s.db, records: s.records, link: new AmiLink(client, lease, log), log, provinceCode: s.provinceCode, agentDial: s.config.agentDial });
+  const driver = new AsteriskDriver({
+    flow: s.flow,
+    db: s.db,
+    records: s.records,
+    link: new AmiLink(client, lease, log),
+    log,
+    provinceCode: s.provinceCode,
+    agentDial: s.config.agentDial,
+    ...(s.config.privilegeRecheckMs !== undefined ? { privilegeRecheckMs: s.config.privilegeRecheckMs } : {}),
+  });
   new Gauge({
     name: 'hotline_asterisk_ami_link_up',
     help: '1 while this node is logged in to the Asterisk Manager Interface',
