@@ -18,10 +18,14 @@ export interface FaultCluster {
   desks: ScriptedDesk[];
   adminToken: string;
   placed: string[];
+  /** Which node each placed call was placed on. */
+  placedOn: Map<string, number>;
   /** Calls the nodes refused to take (no call was started), with when. */
   refused: number[];
   /** Places calls round-robin over living nodes, `perSecond`, for `ms`. */
   traffic(ms: number, perSecond: number): Promise<void>;
+  /** Places one call on a node. */
+  place(node: ServiceNode, body: { from: string; digits: string; patienceSeconds?: number }): Promise<string | null>;
   agentsByState(node?: ServiceNode): Promise<Record<string, number>>;
   /** Waits until every placed call's record has ended (or the time is up); returns the records. */
   settle(timeoutMs: number): Promise<{ id: string; status: string; end_reason: string | null; end_detail: string | null }[]>;
@@ -35,8 +39,10 @@ export interface ClusterOptions {
   /** Names the nodes' logs, kept in test-artifacts/faults/ for a look after a run. */
   name: string;
   nodes: number;
-  /** REDIS_URL or REDIS_SENTINELS… for every node. */
-  redisEnv: Record<string, string>;
+  /** REDIS_URL or REDIS_SENTINELS…, and anything else every node needs. */
+  env: Record<string, string>;
+  /** Which node each desk starts on (default: spread over all). */
+  deskNode?: (i: number) => number;
   /** The nodes' DATABASE_URL (through a proxy the test may cut); the test reads through `directUrl`. */
   databaseUrl?: (directUrl: string) => Promise<string>;
   agents: number;
@@ -46,7 +52,7 @@ export interface ClusterOptions {
 export async function startFaultCluster(o: ClusterOptions): Promise<FaultCluster> {
   const database = await createPostgresDatabase();
   const nodeUrl = o.databaseUrl ? await o.databaseUrl(database.url) : database.url;
-  const env = { DATABASE_URL: nodeUrl, SIM_TIME_SCALE: '0.05', SIM_KEY_DELAY_MS: '50', REDIS_NAMESPACE: 'faults', ...o.redisEnv };
+  const env = { DATABASE_URL: nodeUrl, SIM_TIME_SCALE: '0.05', SIM_KEY_DELAY_MS: '50', REDIS_NAMESPACE: 'faults', ...o.env };
   const nodes: ServiceNode[] = [];
   const desks: ScriptedDesk[] = [];
   const db = openDb(database.url);
@@ -69,8 +75,9 @@ export async function startFaultCluster(o: ClusterOptions): Promise<FaultCluster
       nodes[0]!,
       Array.from({ length: o.agents }, (_, i) => ({ username: `agent.f${i}`, role: 'agent' as const, region: '630100', languages: { zh: 5 }, topics: { labour: 5 } })),
     );
-    agents.forEach((a, i) => desks.push(new ScriptedDesk(a, () => nodes, i, { acceptMs: 100, talkMs: o.talkMs + (i % 5) * 100 })));
+    agents.forEach((a, i) => desks.push(new ScriptedDesk(a, () => nodes, o.deskNode?.(i) ?? i, { acceptMs: 100, talkMs: o.talkMs + (i % 5) * 100 })));
     const placed: string[] = [];
+    const placedOn = new Map<string, number>();
     const refused: number[] = [];
     let n = 0;
     const cluster: FaultCluster = {
@@ -79,6 +86,7 @@ export async function startFaultCluster(o: ClusterOptions): Promise<FaultCluster
       desks,
       adminToken: admin!.token,
       placed,
+      placedOn,
       refused,
       async traffic(ms, perSecond) {
         const until = Date.now() + ms;
@@ -91,13 +99,23 @@ export async function startFaultCluster(o: ClusterOptions): Promise<FaultCluster
           // Xining mobiles; Mandarin, labour, no group, no district; a survey score of 5.
           pending.push(
             placeCall(node, admin!.token, { from: `1351971${String(i % 10_000).padStart(4, '0')}`, digits: '11005', patienceSeconds: 2400 }).then((id) => {
-              if (id) placed.push(id);
-              else refused.push(Date.now());
+              if (id) {
+                placed.push(id);
+                placedOn.set(id, node.index);
+              } else refused.push(Date.now());
             }),
           );
           await new Promise((r) => setTimeout(r, gap));
         }
         await Promise.all(pending);
+      },
+      async place(node, body) {
+        const id = await placeCall(node, admin!.token, body);
+        if (id) {
+          placed.push(id);
+          placedOn.set(id, node.index);
+        }
+        return id;
       },
       async agentsByState(node = nodes.find((x) => x.alive())!) {
         const res = await fetch(`${node.base}/api/queue/snapshot`, { headers: { authorization: `Bearer ${admin!.token}` } });

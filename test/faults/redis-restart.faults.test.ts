@@ -13,7 +13,7 @@ describe('Redis restarted empty mid-traffic', () => {
 
   beforeAll(async () => {
     redis = await RedisProcess.start();
-    c = await startFaultCluster({ name: 'redis-restart', nodes: 2, redisEnv: { REDIS_URL: redis.url }, agents: 10, talkMs: 1_500 });
+    c = await startFaultCluster({ name: 'redis-restart', nodes: 2, env: { REDIS_URL: redis.url }, agents: 10, talkMs: 1_500 });
   }, 300_000);
 
   afterAll(async () => {
