@@ -36,6 +36,8 @@ export interface LiveStore {
    * Always `ok` in process.
    */
   readonly health: 'ok' | 'unreachable' | 'lost';
+  /** Checks now whether the shared state is still the one this node knows (false: lost, or unreachable). */
+  verify(): Promise<boolean>;
   /** Told when the shared state turns out lost or replaced. */
   onLost(listener: (why: string) => void): void;
   /** Puts back a replica's entities where the shared state lacks them or holds older versions. */

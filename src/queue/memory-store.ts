@@ -48,6 +48,10 @@ export class MemoryLiveStore implements LiveStore {
 
   onLost(): void {}
 
+  async verify(): Promise<boolean> {
+    return true;
+  }
+
   async merge(): Promise<{ written: string[]; armed: number }> {
     return { written: [], armed: 0 };
   }

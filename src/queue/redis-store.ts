@@ -249,6 +249,12 @@ export class RedisLiveStore implements LiveStore {
   }
 
   /** Compares the shared state's epoch and stream with what this node knows. */
+  /** Checks now (not at the next watchdog tick) whether Redis still holds the state this node knows. */
+  async verify(): Promise<boolean> {
+    await this.inspect();
+    return this.healthNow === 'ok';
+  }
+
   private async inspect(): Promise<void> {
     if (!this.running) return;
     try {

@@ -112,9 +112,9 @@ export class RecordOutbox {
     await this.write({ op: 'call.update', callId, set, unlessEnded: options.unlessEnded ?? true, ...(options.queuedAt ? { queuedAt: options.queuedAt } : {}) });
   }
 
-  /** The call ended (unless it already had): why, and when. */
+  /** The call ended (unless it already had): why, and when (a provisional close's `lost` is cleared). */
   async callEnded(callId: string, reason: NonNullable<CallFields['end_reason']>, at: Date, extra: CallFields = {}): Promise<void> {
-    await this.updateCall(callId, { status: 'ended', end_reason: reason, ended_at: at, ...extra });
+    await this.updateCall(callId, { status: 'ended', end_reason: reason, ended_at: at, end_detail: null, ...extra });
   }
 
   async event(callId: string, type: string, data: Record<string, unknown> = {}, at = new Date()): Promise<void> {

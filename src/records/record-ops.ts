@@ -22,7 +22,7 @@ const CallFields = z
   .object({
     status: z.enum(['ivr', 'queued', 'offered', 'connected', 'ended']),
     end_reason: z.enum(END_REASONS),
-    end_detail: z.string().max(64),
+    end_detail: z.string().max(64).nullable(),
     ended_at: instant,
     /** Null: an accepted call the phone system never bridged was not answered after all. */
     answered_at: instant.nullable(),
@@ -60,7 +60,10 @@ export const RecordOp = z.discriminatedUnion('op', [
     set: CallFields,
     /** First time the call was queued (kept on later re-queues). */
     queuedAt: instant.optional(),
-    /** Leave a call that has already ended as it is (a late step of another node). */
+    /**
+     * Leave a call that has already ended as it is (a late step of another node) — unless the
+     * reaper closed it provisionally (end_detail lost).
+     */
     unlessEnded: z.boolean(),
   }),
   z.object({ op: z.literal('call.event'), callId: uuid, writeId: uuid, at: instant, type: z.string().max(64), data: z.record(z.string(), z.unknown()) }),
@@ -157,7 +160,8 @@ export async function applyRecord(db: Db, op: RecordOp): Promise<CallerHistory |
     }
     case 'call.update': {
       let q = db.updateTable('calls').set({ ...op.set, ...(op.queuedAt ? { queued_at: sql`coalesce(queued_at, ${op.queuedAt}::timestamptz)` } : {}) }).where('id', '=', op.callId);
-      if (op.unlessEnded) q = q.where('status', '!=', 'ended');
+      // A reaper's close of a call nobody carried (end_detail lost) gives way to what really happened.
+      if (op.unlessEnded) q = q.where((eb) => eb.or([eb('status', '!=', 'ended'), eb('end_detail', '=', 'lost')]));
       const r = await q.executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0 && !(await callExists(db, op.callId))) throw new MissingRowError(`call ${op.callId}`);
       return;

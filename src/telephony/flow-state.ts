@@ -61,6 +61,7 @@ export interface FlowStateStore {
   /** The call id a driver's own call id belongs to. */
   lookup(driver: string, externalId: string): Promise<string | null>;
   delete(state: FlowState): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
   /** Calls not written since `before` (ms), oldest first: the reaper looks at these. */
   untouchedSince(before: number, limit: number): Promise<StoredFlowState[]>;
@@ -92,6 +93,8 @@ export class MemoryFlowStateStore implements FlowStateStore {
   async touch(state: FlowState) {
     await this.put(state);
   }
+
+  async start() {}
 
   async untouchedSince(before: number, limit: number): Promise<StoredFlowState[]> {
     const out: StoredFlowState[] = [];
@@ -165,15 +168,28 @@ export class RedisFlowStateStore implements FlowStateStore {
   private readonly written = new Map<string, { json: string; at: number; state: FlowState }>();
   /** When each call's state was last read here: a write after it is newer, whatever the clocks say. */
   private readonly readAt = new Map<string, number>();
+  /** The live state's epoch (src/queue/redis-store.ts) as this node last knew Redis. */
+  private readonly epochKey: string;
+  private knownEpoch: string | null = null;
+  private readonly stateIntact: () => Promise<boolean>;
 
   constructor(
     private readonly redis: Redis,
-    options: { provinceCode: string; ttlSeconds?: number; namespace?: string; node?: string },
+    options: {
+      provinceCode: string;
+      ttlSeconds?: number;
+      namespace?: string;
+      node?: string;
+      /** Whether the live state is still the one this node knows (false: Redis lost data). */
+      stateIntact?: () => Promise<boolean>;
+    },
     private readonly ttlSeconds = options.ttlSeconds ?? 6 * 3600,
   ) {
     this.prefix = `${options.namespace ?? 'hotline'}:{prov:${options.provinceCode.slice(0, 2)}}:flow`;
     this.active = `${this.prefix}:active`;
+    this.epochKey = `${options.namespace ?? 'hotline'}:{prov:${options.provinceCode.slice(0, 2)}}:epoch`;
     this.node = options.node ?? 'unnamed';
+    this.stateIntact = options.stateIntact ?? (async () => true);
     (this.redis as ScriptedRedis).defineCommand('hotlineFlowRestore', { numberOfKeys: 3, lua: RESTORE });
   }
 
@@ -185,11 +201,39 @@ export class RedisFlowStateStore implements FlowStateStore {
   }
 
   async get(callId: string) {
-    const raw = await this.redis.get(`${this.prefix}:c:${callId}`);
-    if (!raw) return null;
+    const [raw, epoch] = await this.redis.mget(`${this.prefix}:c:${callId}`, this.epochKey);
+    if (!raw) return this.fallback(callId, epoch ?? null);
     const stored = this.parse(callId, raw);
     remember(this.readAt, callId, stored.at);
     return stored.state;
+  }
+
+  /**
+   * A call Redis does not have, that this node wrote. If Redis is not the one this node knew
+   * (restarted empty or from an older snapshot, rebuilt, failed over), the call is one of those
+   * whose state this node is about to put back: its own copy is put back now, so a caller
+   * pressing a key in the moments after Redis returned is not taken for an unknown call.
+   */
+  private async fallback(callId: string, epoch: string | null): Promise<FlowState | null> {
+    const mine = this.written.get(callId);
+    if (!mine) return null;
+    // Same epoch: lost data shows only in the live state's stream (Redis restarted from an older
+    // snapshot, a replica that missed writes) — asked only here, on this rare path.
+    if (epoch !== null && epoch === this.knownEpoch && (await this.stateIntact())) return null;
+    await this.putBack(callId, mine);
+    return structuredClone(mine.state);
+  }
+
+  private putBack(callId: string, w: { json: string; at: number; state: FlowState }): Promise<number> {
+    return (this.redis as ScriptedRedis).hotlineFlowRestore(
+      `${this.prefix}:c:${callId}`,
+      `${this.prefix}:x:${w.state.driver}:${w.state.externalId}`,
+      this.active,
+      w.json,
+      w.at,
+      this.ttlSeconds,
+      callId,
+    );
   }
 
   async put(state: FlowState) {
@@ -209,6 +253,11 @@ export class RedisFlowStateStore implements FlowStateStore {
 
   async touch(state: FlowState) {
     await this.put(state);
+  }
+
+  /** The live state as this node starts on it (its epoch: src/queue/redis-store.ts, started first). */
+  async start() {
+    this.knownEpoch = await this.redis.get(this.epochKey);
   }
 
   async lookup(driver: string, externalId: string) {
@@ -246,16 +295,10 @@ export class RedisFlowStateStore implements FlowStateStore {
         this.written.delete(callId);
         continue;
       }
-      restored += await (this.redis as ScriptedRedis).hotlineFlowRestore(
-        `${this.prefix}:c:${callId}`,
-        `${this.prefix}:x:${w.state.driver}:${w.state.externalId}`,
-        this.active,
-        w.json,
-        w.at,
-        this.ttlSeconds,
-        callId,
-      );
+      restored += await this.putBack(callId, w);
     }
+    // The state as rebuilt is the one this node knows from now on.
+    this.knownEpoch = await this.redis.get(this.epochKey);
     return restored;
   }
 

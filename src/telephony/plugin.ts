@@ -38,8 +38,14 @@ export const telephonyPlugin = fp(
     const catalogue = defaultCatalogue();
     for (const [language, entries] of Object.entries(settings.prompts ?? {})) catalogue[language] = { ...catalogue[language], ...entries };
     const store: FlowStateStore = app.redis
-      ? new RedisFlowStateStore(app.redis, { provinceCode: app.province.code, namespace: app.config.redisNamespace, node: app.nodes.id })
+      ? new RedisFlowStateStore(app.redis, {
+          provinceCode: app.province.code,
+          namespace: app.config.redisNamespace,
+          node: app.nodes.id,
+          stateIntact: () => app.router.store.verify(),
+        })
       : new MemoryFlowStateStore(app.nodes.id);
+    await store.start();
     app.router.onRecovered('call flow state', async () => {
       const restored = await store.restore();
       if (restored > 0) app.log.warn({ restored }, 'call flow state put back after the live state was lost');

@@ -28,10 +28,11 @@ const BATCH = 500;
 /** Beyond the wait limit, room for the menus before it and the survey after. */
 const MENUS_AND_SURVEY_MS = 10 * 60_000;
 /**
- * A record open this long with nothing carrying its flow cannot go on. Long enough that a record
- * still being written from an outbox's journal after a database outage is never taken for one.
+ * A record open with nothing carrying its flow, and nothing written to its timeline for this
+ * long, cannot go on. The close is provisional (end_detail lost): a record written later from an
+ * outbox's journal (a database outage) still ends it the way it really ended.
  */
-const ORPHAN_RECORD_MS = 10 * 60_000;
+const ORPHAN_RECORD_MS = 2 * 60_000;
 
 /**
  * Calls nobody carries any more are adopted or closed, so none stays open for good:
@@ -42,9 +43,10 @@ const ORPHAN_RECORD_MS = 10 * 60_000;
  * - a call quiet for longer than anything it could be waiting for (the wait limit plus the
  *   menus, or the longest conversation for a connected call): checked the same way, and closed
  *   when the phone system cannot vouch for it;
- * - a record open with nobody carrying its flow (its state expired, its node died without
- *   Redis, a restart of the embedded service): closed after ten minutes, or after the longest
- *   conversation once connected (`end_detail` lost);
+ * - a record open with nobody carrying its flow (its state expired or was lost with Redis after
+ *   its node died, a restart of the embedded service) and a timeline quiet for two minutes:
+ *   closed, provisionally (`end_detail` lost) — a record applied later from a journal still
+ *   ends it as it really ended;
  * - the flow state of a call whose record has ended: forgotten.
  */
 export class OrphanReaper {
@@ -115,28 +117,28 @@ export class OrphanReaper {
 
     // Records open with no flow carrying them (not while this node still has records to write).
     if (this.o.records.backlog > 0) return done;
+    const quietSince = new Date(now - ORPHAN_RECORD_MS);
     const rows = await this.o.db
-      .selectFrom('calls')
-      .select(['id', 'status', 'driver', 'answered_at', 'arrived_at'])
-      .where('province_code', '=', this.o.provinceCode)
-      .where('status', '!=', 'ended')
-      .where('arrived_at', '<', new Date(now - ORPHAN_RECORD_MS))
-      .orderBy('arrived_at')
+      .selectFrom('calls as c')
+      .select(['c.id', 'c.status', 'c.driver', 'c.answered_at', 'c.arrived_at'])
+      .where('c.province_code', '=', this.o.provinceCode)
+      .where('c.status', '!=', 'ended')
+      .where('c.arrived_at', '<', quietSince)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('call_events as e').select('e.id').whereRef('e.call_id', '=', 'c.id').where('e.at', '>=', quietSince))))
+      .orderBy('c.arrived_at')
       .limit(BATCH)
       .execute();
     for (const row of rows) {
       const connected = row.status === 'connected';
       const since = (row.answered_at ?? row.arrived_at).getTime();
-      if (connected && now - since < talkingMs) continue;
       if (await this.o.store.get(row.id)) continue;
       const live = this.o.router.liveCall(row.id);
       // A callback attempt has no flow (no phone system runs it): the queue carries it while the agent talks.
       if (live && row.driver === 'callback' && now - since < talkingMs) continue;
       this.o.log.warn({ callId: row.id, status: row.status, driver: row.driver }, 'closing a call record nobody carries');
       if (live) await this.o.router.callerHangup(row.id);
-      else await this.o.records.callEnded(row.id, connected ? 'answered' : 'failed', new Date(now));
+      await this.o.records.callEnded(row.id, connected ? 'answered' : 'failed', new Date(now), { end_detail: 'lost' });
       await this.o.records.event(row.id, 'closed', { detail: 'lost' });
-      await this.o.records.updateCall(row.id, { end_detail: 'lost' }, { unlessEnded: false });
       done.records++;
     }
     if (done.closed + done.adopted + done.forgotten + done.records > 0) this.o.log.info(done, 'reaper pass');

@@ -22,7 +22,7 @@ describe('a node killed with SIGKILL while carrying calls', () => {
   afterAll(async () => {
     await c?.close();
     await redis?.stop();
-  });
+  }, 120_000);
 
   it("closes the dead node's calls in the menus, in the queue and connected, within a minute, and frees the agent", async () => {
     const [victim, survivor] = c.nodes as [(typeof c.nodes)[0], (typeof c.nodes)[0]];

@@ -69,10 +69,9 @@ export async function startFaultCluster(o: ClusterOptions): Promise<FaultCluster
     // The first node migrates and imports the province; the others start on it.
     nodes.push(await startNode(0, env));
     for (let i = 1; i < o.nodes; i++) nodes.push(await startNode(i, env));
-    const [admin] = await addStaff(db, nodes[0]!, [{ username: 'admin.faults', role: 'admin', region: '630000' }]);
+    const [admin] = await addStaff(db, [{ username: 'admin.faults', role: 'admin', region: '630000' }]);
     const agents = await addStaff(
       db,
-      nodes[0]!,
       Array.from({ length: o.agents }, (_, i) => ({ username: `agent.f${i}`, role: 'agent' as const, region: '630100', languages: { zh: 5 }, topics: { labour: 5 } })),
     );
     agents.forEach((a, i) => desks.push(new ScriptedDesk(a, () => nodes, o.deskNode?.(i) ?? i, { acceptMs: 100, talkMs: o.talkMs + (i % 5) * 100 })));

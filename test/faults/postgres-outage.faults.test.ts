@@ -36,7 +36,7 @@ describe('PostgreSQL cut for 20 s mid-traffic', () => {
     await t?.close();
     await proxy?.stop();
     await drop?.();
-  });
+  }, 120_000);
 
   it('serves every caller through the cut, writes every record afterwards, leaves no agent stuck, and answers 503 meanwhile', async () => {
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;

@@ -19,7 +19,7 @@ describe('Redis restarted empty mid-traffic', () => {
   afterAll(async () => {
     await c?.close();
     await redis?.stop();
-  });
+  }, 120_000);
 
   it('offers the next call within 5 s of Redis returning, with no node restarted and no call lost', async () => {
     const traffic = c.traffic(30_000, 3);

@@ -32,7 +32,7 @@ describe('Sentinel failover (the Redis primary killed) mid-traffic', () => {
     await sentinel?.stop();
     await replica?.stop();
     await primary?.stop();
-  });
+  }, 120_000);
 
   it('offers the next call within 5 s of the promotion, with no node restarted and no call lost', async () => {
     expect(await sentinel.primaryPort()).toBe(primary.port);

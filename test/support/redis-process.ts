@@ -47,14 +47,19 @@ export class RedisProcess {
   private constructor(
     readonly port: number,
     private readonly args: string[],
+    private readonly dir: string,
   ) {}
 
-  /** A Redis that keeps nothing on disk: restarted, it comes back empty. */
+  /**
+   * A Redis that keeps nothing: restarted, it comes back empty. Its own directory, emptied at
+   * every start: a replica writes the primary's data there, and a Redis loads what it finds.
+   */
   static async start(options: { replicaOf?: number } = {}): Promise<RedisProcess> {
     const port = await freePort();
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hotline-redis-'));
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
     if (options.replicaOf) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
-    const redis = new RedisProcess(port, args);
+    const redis = new RedisProcess(port, args, dir);
     await redis.up();
     return redis;
   }
@@ -64,10 +69,11 @@ export class RedisProcess {
   }
 
   get running(): boolean {
-    return this.child !== null && this.child.exitCode === null;
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   async up(): Promise<void> {
+    for (const f of await fs.readdir(this.dir)) await fs.rm(path.join(this.dir, f), { force: true, recursive: true });
     this.child = run(this.args);
     if (!(await eventually(() => answers(this.port), 15_000, 50))) throw new Error(`redis-server did not start on port ${this.port}`);
   }
@@ -75,7 +81,7 @@ export class RedisProcess {
   /** Gone at once, with everything it held (SIGKILL: no goodbye to clients). */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -83,6 +89,7 @@ export class RedisProcess {
 
   async stop(): Promise<void> {
     await this.kill();
+    await fs.rm(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -136,7 +143,7 @@ export class SentinelProcess {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
