@@ -1,6 +1,7 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { NUL_MESSAGE, NUL_MESSAGE_ZH, nulPath } from '../validation/nul';
 
 /**
  * PostgreSQL cannot store U+0000 in text, so a NUL anywhere in a request would fail deep in a
@@ -8,45 +9,6 @@ import { z } from 'zod';
  * every route (the validator compiler below) and every WebSocket frame (src/ws/frames.ts),
  * naming the field.
  */
-export const NUL_MESSAGE = 'must not contain NUL characters';
-export const NUL_MESSAGE_ZH = '不能包含空字符（NUL，\\u0000）';
-
-type Path = (string | number)[];
-
-/** The path of the first string or key holding a NUL, depth first; null when there is none. */
-export function nulPath(value: unknown): Path | null {
-  // Iterative: a 64 KiB body can nest far deeper than the call stack.
-  const stack: [unknown, Path][] = [[value, []]];
-  while (stack.length > 0) {
-    const [v, path] = stack.pop()!;
-    if (typeof v === 'string') {
-      if (v.includes('\u0000')) return path;
-    } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], [...path, i]]);
-    } else if (v !== null && typeof v === 'object') {
-      const entries = Object.entries(v);
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const [key, child] = entries[i]!;
-        if (key.includes('\u0000')) return [...path, key.replaceAll('\u0000', '\\0')];
-        stack.push([child, [...path, key]]);
-      }
-    }
-  }
-  return null;
-}
-
-/**
- * A copy of a form (name → value or values) with NULs removed: for input that must be served
- * whatever it holds, once its origin is proven (a signed Twilio webhook with a spoofed caller ID).
- */
-export function withoutNul(form: Record<string, unknown>): Record<string, unknown> {
-  const clean = (v: unknown): unknown => (typeof v === 'string' ? v.replaceAll('\u0000', '') : Array.isArray(v) ? v.map(clean) : v);
-  return Object.fromEntries(Object.entries(form).map(([k, v]) => [k.replaceAll('\u0000', ''), clean(v)]));
-}
-
-/** "fields.summary", "items.0.note": the same spelling as validation messages. */
-export const fieldOf = (path: Path): string => path.join('.');
-
 const NoNul = z.unknown().superRefine((value, ctx) => {
   const path = nulPath(value);
   if (path) ctx.addIssue({ code: 'custom', path, message: NUL_MESSAGE, params: { messageZh: NUL_MESSAGE_ZH } });

@@ -3,20 +3,7 @@ import { LANGUAGE_CODES, MAX_PROFICIENCY, MIN_PROFICIENCY, TOPIC_CODES } from '.
 
 /** Schemas shared by several routes; each route file holds its own request schemas. */
 
-export const ErrorSchema = z
-  .object({
-    statusCode: z.number().int(),
-    code: z.string(),
-    error: z.string(),
-    message: z.string(),
-    messageZh: z.string(),
-    requestId: z.string(),
-    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .meta({ id: 'Error' });
-
-export const errors = (...codes: (400 | 401 | 403 | 404 | 409 | 429 | 503)[]) =>
-  Object.fromEntries(codes.map((c) => [c, ErrorSchema]));
+export { ErrorSchema, errors } from '../errors/error-schema';
 
 export const RegionCode = z.string().regex(/^\d{6}$/, 'must be a 6-digit region code');
 export const Proficiency = z.number().int().min(MIN_PROFICIENCY).max(MAX_PROFICIENCY);

@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import type { AgentRow, Role } from '../db/schema';
+import { Errors } from '../errors/errors';
 
 /** Who is making a request, as loaded from the database for that request. */
 export interface Actor {
@@ -28,3 +30,9 @@ export function actorFromRow(row: AgentRow): Actor {
 
 /** Who may call a route: anyone, any signed-in user, or the listed roles. */
 export type Access = 'public' | 'authenticated' | readonly Role[];
+
+/** The signed-in user of a guarded route (src/auth/plugin.ts); guards have already refused anonymous callers. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new Errors.UNAUTHENTICATED('this route needs a signed-in user');
+  return request.actor;
+}

@@ -101,8 +101,4 @@ export const authPlugin = fp(
   { name: 'auth', dependencies: ['database'] },
 );
 
-/** The signed-in user of a guarded route; guards have already refused anonymous callers. */
-export function actorOf(request: FastifyRequest): Actor {
-  if (!request.actor) throw new Errors.UNAUTHENTICATED('this route needs a signed-in user');
-  return request.actor;
-}
+export { actorOf } from './actor';

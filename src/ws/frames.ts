@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { fieldOf, NUL_MESSAGE, NUL_MESSAGE_ZH, nulPath } from '../api/nul-guard';
+import { fieldOf, NUL_MESSAGE, NUL_MESSAGE_ZH, nulPath } from '../validation/nul';
 
 /** A refusal may carry its own Chinese text (naming the field); otherwise the code's is used. */
 export type ParsedFrame<F> = { ok: true; frame: F } | { ok: false; message: string; messageZh?: string; ref?: string };

@@ -1,4 +1,4 @@
-import { sipPassword } from '../../src/agents/gateway/gateway';
+import { sipPassword } from '../../src/telephony/asterisk/sip-password';
 import { pjsipAgentBlocks } from '../../src/telephony/asterisk/pjsip-agents';
 
 describe('pjsip blocks for agents', () => {

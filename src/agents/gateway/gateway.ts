@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../../auth/actor';
@@ -13,6 +12,7 @@ import type { Province } from '../../province/plugin';
 import type { Router } from '../../queue/router';
 import type { LiveAgent, LiveCall, RoutingEvent } from '../../queue/types';
 import type { RegionDirectory } from '../../regions/region-directory';
+import { sipPassword } from '../../telephony/asterisk/sip-password';
 import type { ControlResult } from '../../telephony/driver';
 import type { OverdueAlert } from '../../tickets/referral-sweeper';
 import { ticketsRepository } from '../../tickets/tickets-repository';
@@ -508,12 +508,4 @@ export class AgentGateway {
 
 function stateView(a: LiveAgent): StateView {
   return { state: a.state, reason: a.reason, since: a.since, wrapUpEndsAt: a.wrapUpEndsAt };
-}
-
-/**
- * Each agent's SIP password, derived so the service never stores it and Asterisk's pjsip.conf
- * can be generated from the same secret (docs/asterisk.md).
- */
-export function sipPassword(secret: string, username: string): string {
-  return createHmac('sha256', secret).update(`sip:${username.toLowerCase()}`).digest('base64url').slice(0, 24);
 }

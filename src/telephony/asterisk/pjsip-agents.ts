@@ -1,4 +1,4 @@
-import { sipPassword } from '../../agents/gateway/gateway';
+import { sipPassword } from './sip-password';
 
 /**
  * pjsip.conf blocks for agents' browser softphones: endpoint, auth and aor per agent, named by
