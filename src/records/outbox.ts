@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { KeyedSerial } from '../async/keyed-serial';
 import type { Db } from '../db/database';
 import { isDatabaseUnavailable } from '../db/errors';
 import type { RecordJournal, JournalEntry } from './journal';
@@ -27,7 +28,7 @@ export interface OutboxOptions {
  */
 export class RecordOutbox {
   private readonly kept = new Map<string, JournalEntry[]>();
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly calls = new KeyedSerial();
   private databaseUp = true;
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
@@ -98,7 +99,7 @@ export class RecordOutbox {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.draining;
-    await Promise.allSettled([...this.chains.values()]);
+    await this.calls.idle();
     await this.o.journal.close();
   }
 
@@ -199,13 +200,6 @@ export class RecordOutbox {
 
   /** Runs `fn` after every earlier write of the same call. */
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.chains.get(key) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.chains.set(key, tail);
-    void tail.then(() => {
-      if (this.chains.get(key) === tail) this.chains.delete(key);
-    });
-    return run;
+    return this.calls.run(key, fn);
   }
 }

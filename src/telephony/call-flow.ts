@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { KeyedSerial } from '../async/keyed-serial';
 import type { Db } from '../db/database';
 import type { Province } from '../province/plugin';
 import type { RecordOutbox } from '../records/outbox';
@@ -80,7 +81,7 @@ const FORWARDABLE = /^(0[1-9]\d{8,10}|1[3-9]\d{9}|1\d{2,4})$/;
 
 export class CallFlow {
   private readonly drivers = new Map<string, TelephonyDriver>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedSerial();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly agents = new Map<string, AgentEndpoint>();
   /** Call rows being written on this node, with the caller's history (null if not written). */
@@ -729,13 +730,6 @@ export class CallFlow {
 
   /** Runs `fn` after every earlier step of the same call on this node has finished. */
   private withCall<T>(callId: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(callId) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.locks.set(callId, tail);
-    void tail.then(() => {
-      if (this.locks.get(callId) === tail) this.locks.delete(callId);
-    });
-    return run;
+    return this.locks.run(callId, fn);
   }
 }
