@@ -16,7 +16,7 @@ module.exports = async function globalSetup() {
   const missing = [
     ['DATABASE_URL', '.pg.test.ts', 'PostgreSQL', !process.env.DATABASE_URL],
     ['REDIS_URL', '.redis.test.ts', 'Redis', !process.env.REDIS_URL],
-    ['DATABASE_URL and REDIS_URL', '.faults.test.ts', 'fault', !process.env.DATABASE_URL || !process.env.REDIS_URL],
+    [['DATABASE_URL', 'REDIS_URL'].filter((v) => !process.env[v]).join(' and '), '.faults.test.ts', 'fault', !process.env.DATABASE_URL || !process.env.REDIS_URL],
     ['CHROMIUM_PATH', '.browser.test.ts', 'browser', !fs.existsSync(chromium)],
   ].filter(([, , , absent]) => absent);
   if (missing.length === 0) return;
