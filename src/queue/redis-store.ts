@@ -50,8 +50,16 @@ return redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[i + 1], '*', 'n', ARGV[i 
 
 // The state, the stream position it corresponds to and its epoch, read atomically. A state
 // without an epoch (a Redis that came back empty) gets one.
-const SNAPSHOT = `
-redis.call('SET', KEYS[3], ARGV[1], 'NX')
+// An epoch names when it began (Redis's clock), so a merge can tell how old the state is.
+const FRESH_EPOCH = `
+local function fresh_epoch(id)
+  local t = redis.call('TIME')
+  return id .. '@' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+end
+`;
+
+const SNAPSHOT = FRESH_EPOCH + `
+if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('SET', KEYS[3], fresh_epoch(ARGV[1])) end
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local id = '0-0'
 if #last > 0 then id = last[1][1] end
@@ -69,10 +77,23 @@ return { redis.call('GET', KEYS[1]) or '', id }
 // Puts back what a node's replica held, key by key, wherever the shared state has nothing or an
 // older version (the newest copy wins; nodes merging at once converge), deletes keys the node saw
 // deleted, re-arms deadlines of what it put back, and announces it on the stream.
-// ARGV: new epoch, n, (key, version read, json)*n, m, key*m, d, (deadline key, at)*d, payload, maxlen.
-const MERGE = `
-redis.call('SET', KEYS[4], ARGV[1], 'NX')
-local i = 2
+// A new epoch begins when there is none (Redis came back empty) or when it is still the one this
+// node knew (Redis went back in time under it). Only a state that began within the window is
+// merged into: every node notices a loss within a second or two, and a node that noticed later
+// than that would bring back calls the others have since finished.
+// ARGV: new epoch id, epoch known, window ms, n, (key, version read, json)*n, m, key*m,
+//       d, (owner, deadline key, at)*d, payload, maxlen.
+const MERGE = FRESH_EPOCH + `
+local cur = redis.call('GET', KEYS[4])
+if (not cur) or cur == ARGV[2] then
+  cur = fresh_epoch(ARGV[1])
+  redis.call('SET', KEYS[4], cur)
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local began = tonumber(string.match(cur, '@(%d+)$')) or 0
+if now - began > tonumber(ARGV[3]) then return { cur, {}, 0 } end
+local i = 4
 local n = tonumber(ARGV[i]); i = i + 1
 local written = {}
 for _ = 1, n do
@@ -163,6 +184,9 @@ export function provinceKeys(provinceCode: string, namespace = 'hotline') {
 
 export type StoreHealth = LiveStore['health'];
 
+/** How long after a state began nodes may still merge their replicas into it (see MERGE). */
+const MERGE_WINDOW_MS = 5_000;
+
 export class RedisLiveStore implements LiveStore {
   readonly kind = 'redis' as const;
   readonly state = new LiveState();
@@ -238,7 +262,7 @@ export class RedisLiveStore implements LiveStore {
    * (see MERGE). Safe to run on every node at once.
    */
   async merge(input: MergeInput): Promise<{ written: string[]; armed: number }> {
-    const args: (string | number)[] = [randomUUID(), input.entities.length];
+    const args: (string | number)[] = [randomUUID(), this.epoch, MERGE_WINDOW_MS, input.entities.length];
     for (const e of input.entities) args.push(e.key, e.readVersion, JSON.stringify(e.entity));
     args.push(input.deleted.length, ...input.deleted);
     args.push(input.deadlines.length, ...input.deadlines.flatMap((d) => [d.owner, d.key, d.at]));

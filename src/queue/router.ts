@@ -173,13 +173,17 @@ export class Router {
   private announceChanges(before: Map<string, Entity>, written: Set<string>): number {
     const events: [RoutingEvent, boolean][] = [];
     for (const [key, old] of before) {
-      if (!('state' in old)) continue;
-      const now = this.store.state.get(key) as LiveAgent | undefined;
-      if (old.state === 'reserved' && old.offerId && old.callId && now?.offerId !== old.offerId) {
-        const call = this.store.state.call(old.callId) ?? (before.get(callKey(old.callId)) as LiveCall | undefined);
-        if (call) events.push([{ type: 'offer.returned', call, agentId: old.id, offerId: old.offerId, reason: 'recovered' }, written.has(callKey(call.id))]);
+      if ('status' in old) {
+        // An offer that was ringing and is no more: its call's timeline says so, once (the node
+        // whose merge put the call back writes it), and the agent's desk is told by every node.
+        if (old.status !== 'offered' || !old.offerId || !old.agentId) continue;
+        const call = this.store.state.call(old.id);
+        if (call?.offerId === old.offerId) continue;
+        events.push([{ type: 'offer.returned', call: call ?? old, agentId: old.agentId, offerId: old.offerId, reason: 'recovered' }, written.has(key)]);
+      } else if ('state' in old) {
+        const now = this.store.state.get(key) as LiveAgent | undefined;
+        if (now && (now.state !== old.state || now.callId !== old.callId)) events.push([{ type: 'agent.state', agent: now }, false]);
       }
-      if (now && (now.state !== old.state || now.callId !== old.callId)) events.push([{ type: 'agent.state', agent: now }, false]);
     }
     for (const [e, local] of events) for (const l of this.listeners) l(e, local);
     return events.filter(([e]) => e.type === 'agent.state').length;

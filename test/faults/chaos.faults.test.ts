@@ -95,10 +95,12 @@ describe('chaos: a node killed, Redis restarted empty and PostgreSQL cut in one 
       byEnd,
     };
     process.stdout.write(`Chaos run: ${JSON.stringify(counts)}\n`);
+    for (const d of doubles) process.stdout.write(`  ${d}\n`);
     // What happened to a call that did not end well, to read with the nodes' logs (test-artifacts/faults/chaos-node*.log).
-    for (const r of rows.filter((x) => x.status !== 'ended' || (c.placedOn.get(x.id) !== 2 && x.end_reason !== 'answered'))) {
+    const doubled = new Set(doubles.map((d) => d.split(' ')[1]));
+    for (const r of rows.filter((x) => x.status !== 'ended' || (c.placedOn.get(x.id) !== 2 && x.end_reason !== 'answered') || doubled.has(x.id))) {
       const timeline = await c.db.selectFrom('call_events').select(['at', 'type', 'data']).where('call_id', '=', r.id).orderBy('at').execute();
-      process.stdout.write(`  ${r.id} on node ${c.placedOn.get(r.id)}: ${r.status}/${r.end_reason} ${JSON.stringify(timeline.map((e) => [e.at.getTime() - started, e.type]))}\n`);
+      process.stdout.write(`  ${r.id} on node ${c.placedOn.get(r.id)}: ${r.status}/${r.end_reason} ${JSON.stringify(timeline.map((e) => [e.at.getTime() - started, e.type, e.data]))}\n`);
     }
 
     expect(counts.placed).toBeGreaterThanOrEqual(500);

@@ -18,20 +18,21 @@ describe('a lost live state, put back by the nodes', () => {
   });
   afterAll(() => redis.disconnect());
 
-  async function twoNodes() {
+  /** Two nodes that notice a loss within 100 ms, and with `late`, a third that does not notice by itself. */
+  async function twoNodes(late = false) {
     const namespace = `test-${randomUUID()}`;
-    const clients = [new Redis(process.env.REDIS_URL!), new Redis(process.env.REDIS_URL!)];
+    const clients = [new Redis(process.env.REDIS_URL!), new Redis(process.env.REDIS_URL!), ...(late ? [new Redis(process.env.REDIS_URL!)] : [])];
     const clock = new ManualClock();
     const env = await makeNodes(
       async () => ({
-        stores: clients.map((c) => new RedisLiveStore(c, { provinceCode: '630000', namespace, watchMs: 100 })),
+        stores: clients.map((c, i) => new RedisLiveStore(c, { provinceCode: '630000', namespace, watchMs: i < 2 ? 100 : 0 })),
         cleanup: async () => {
           const keys = await redis.keys(`${namespace}:*`);
           if (keys.length) await redis.del(...keys);
           for (const c of clients) c.disconnect();
         },
       }),
-      2,
+      clients.length,
       clock,
       { ...TEST_ROUTING, steps: [{ afterSeconds: 0, scope: 'province', requireTopic: false }] },
     );
@@ -109,4 +110,31 @@ describe('a lost live state, put back by the nodes', () => {
       await close();
     }
   });
+
+  it('does not let a node that noticed the loss long after the others bring back a call they have finished', async () => {
+    const { nodes, close, keys } = await twoNodes(true);
+    const [a, , slow] = nodes.map((n) => n.router);
+    try {
+      await a!.login(agent('x', '630102'));
+      const call = newCall();
+      await a!.enqueue(call);
+      await slow!.store.refresh([`c:${call.id}`]);
+      expect(slow!.liveCall(call.id)).toBeDefined();
+
+      await redis.del(keys.live, keys.deadlines, keys.events, keys.epoch);
+      expect(await eventually(async () => a!.health === 'ok' && (await redis.exists(keys.epoch)) === 1 && a!.liveCall(call.id) !== undefined, 10_000, 50)).toBe(true);
+      // The caller hangs up; the others finish the call.
+      expect((await a!.callerHangup(call.id)).ok).toBe(true);
+      expect(await redis.hexists(keys.live, `c:${call.id}`)).toBe(0);
+
+      // Past the merge window the slow node rebuilds: it takes the state as it is.
+      await new Promise((r) => setTimeout(r, 5_500));
+      await slow!.recover();
+      expect(await redis.hexists(keys.live, `c:${call.id}`)).toBe(0);
+      expect(slow!.liveCall(call.id)).toBeUndefined();
+      expect(slow!.liveAgent('x')).toBeDefined();
+    } finally {
+      await close();
+    }
+  }, 30_000);
 });
