@@ -165,7 +165,8 @@ export class RedisFlowStateStore implements FlowStateStore {
   private readonly prefix: string;
   private readonly active: string;
   private readonly node: string;
-  private readonly written = new Map<string, { json: string; at: number; state: FlowState }>();
+  /** What this node last wrote of each call (the stored text, and where its external id points). */
+  private readonly written = new Map<string, { json: string; at: number; xref: string }>();
   /** When each call's state was last read here: a write after it is newer, whatever the clocks say. */
   private readonly readAt = new Map<string, number>();
   /** The live state's epoch (src/queue/redis-store.ts) as this node last knew Redis. */
@@ -221,13 +222,13 @@ export class RedisFlowStateStore implements FlowStateStore {
     // snapshot, a replica that missed writes) — asked only here, on this rare path.
     if (epoch !== null && epoch === this.knownEpoch && (await this.stateIntact())) return null;
     await this.putBack(callId, mine);
-    return structuredClone(mine.state);
+    return this.parse(callId, mine.json).state;
   }
 
-  private putBack(callId: string, w: { json: string; at: number; state: FlowState }): Promise<number> {
+  private putBack(callId: string, w: { json: string; at: number; xref: string }): Promise<number> {
     return (this.redis as ScriptedRedis).hotlineFlowRestore(
       `${this.prefix}:c:${callId}`,
-      `${this.prefix}:x:${w.state.driver}:${w.state.externalId}`,
+      w.xref,
       this.active,
       w.json,
       w.at,
@@ -239,7 +240,7 @@ export class RedisFlowStateStore implements FlowStateStore {
   async put(state: FlowState) {
     const at = Math.max(Date.now(), (this.readAt.get(state.callId) ?? 0) + 1);
     const json = JSON.stringify({ ...state, _node: this.node, _at: at });
-    remember(this.written, state.callId, { json, at, state: structuredClone(state) });
+    remember(this.written, state.callId, { json, at, xref: `${this.prefix}:x:${state.driver}:${state.externalId}` });
     remember(this.readAt, state.callId, at);
     // Plain commands rather than MULTI: the external id never changes once written, so they need
     // no atomicity, and plain commands join the client's automatic pipeline — one socket write
