@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { keepConnected } from '../redis/keep-connected';
 import { LiveState } from './live-state';
 import type { Committed, LiveStore, MergeInput } from './live-store';
 import { type Deadline, type Entity, type RoutingEvent, STATS_KEY, type Tx } from './types';
@@ -194,6 +195,7 @@ export class RedisLiveStore implements LiveStore {
   private readonly keys: ReturnType<typeof provinceKeys>;
   private readonly redis: Scripted;
   private reader: Redis | null = null;
+  private standDownReader: (() => void) | null = null;
   private lastId = '0-0';
   private epoch = '';
   /** Raised by every reload: a stream read started before it is dropped (the reload has it). */
@@ -227,6 +229,7 @@ export class RedisLiveStore implements LiveStore {
     // XREAD BLOCK holds its connection, so the tail gets one of its own.
     this.reader = this.redis.duplicate();
     this.reader.on('error', () => {});
+    this.standDownReader = keepConnected(this.reader);
     this.running = true;
     this.tail = this.follow();
     if (this.watchMs > 0) {
@@ -407,6 +410,7 @@ export class RedisLiveStore implements LiveStore {
     if (this.watchdog) clearInterval(this.watchdog);
     this.listeners.length = 0;
     this.abandonRead();
+    this.standDownReader?.();
     this.reader?.disconnect();
     await this.tail?.catch(() => {});
   }

@@ -128,9 +128,13 @@ export class Router {
     const before = new Map(this.store.state.entries());
     const deleted = this.store.state.recentlyDeleted(2_000);
     let written = new Set<string>();
+    // Read before the merge, so a timeline puts the return of a ringing offer before any new
+    // offer of its call (another node may offer it between this merge and its announcement).
+    let mergedAt = Date.now();
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         const input = this.mergeInput(before, deleted);
+        mergedAt = Date.now();
         written = new Set((await this.store.merge(input)).written);
         await this.store.resync();
         break;
@@ -141,7 +145,7 @@ export class Router {
     }
     if (this.stopped) return;
     this.coverage = null;
-    const changed = this.announceChanges(before, written);
+    const changed = this.announceChanges(before, written, mergedAt);
     this.log?.warn({ putBack: written.size, entities: before.size, agentsChanged: changed, ms: Date.now() - started }, 'live state rebuilt from this node\'s replica');
   }
 
@@ -170,7 +174,7 @@ export class Router {
    * Tells listeners (desktops, wallboards) what changed for agents across the rebuild. An offer
    * this node's merge returned to the queue is this node's step: its recorder writes it down.
    */
-  private announceChanges(before: Map<string, Entity>, written: Set<string>): number {
+  private announceChanges(before: Map<string, Entity>, written: Set<string>, mergedAt: number): number {
     const events: [RoutingEvent, boolean][] = [];
     for (const [key, old] of before) {
       if ('status' in old) {
@@ -179,7 +183,7 @@ export class Router {
         if (old.status !== 'offered' || !old.offerId || !old.agentId) continue;
         const call = this.store.state.call(old.id);
         if (call?.offerId === old.offerId) continue;
-        events.push([{ type: 'offer.returned', call: call ?? old, agentId: old.agentId, offerId: old.offerId, reason: 'recovered' }, written.has(key)]);
+        events.push([{ type: 'offer.returned', call: call ?? old, agentId: old.agentId, offerId: old.offerId, reason: 'recovered', at: mergedAt }, written.has(key)]);
       } else if ('state' in old) {
         const now = this.store.state.get(key) as LiveAgent | undefined;
         if (now && (now.state !== old.state || now.callId !== old.callId)) events.push([{ type: 'agent.state', agent: now }, false]);

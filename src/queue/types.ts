@@ -82,7 +82,8 @@ export interface Deadline {
 export type RoutingEvent =
   | { type: 'call.queued'; call: LiveCall }
   | { type: 'call.offered'; call: LiveCall; agentId: string; offerId: string; expiresAt: number }
-  | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'recovered' }
+  /** `at`: when the offer went back, when that is earlier than the event (a rebuild's merge). */
+  | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'recovered'; at?: number }
   | { type: 'call.connected'; call: LiveCall; agentId: string }
   /**
    * The call leaves without being answered. `call.status` is where it was; 'connected' means the

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config';
+import { keepConnected } from './keep-connected';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,9 +61,13 @@ export const redisPlugin = fp(
       if (lastError) app.log.info('redis connection restored');
       lastError = '';
     });
+    const standDown = keepConnected(client, () => app.log.error('redis client gave up reconnecting; connecting again'));
     await client.connect();
     app.decorate('redis', client);
-    app.addHook('onClose', () => closeRedis(client, 2_000));
+    app.addHook('onClose', () => {
+      standDown();
+      return closeRedis(client, 2_000);
+    });
   },
   { name: 'redis', dependencies: ['config'] },
 );

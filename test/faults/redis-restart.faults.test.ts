@@ -50,6 +50,7 @@ describe('Redis restarted empty mid-traffic', () => {
       agentsStuck: (agents.on_call ?? 0) + (agents.reserved ?? 0),
       byReason,
       rebuilt: c.nodes.map((n) => (n.output().match(/live state rebuilt/g) ?? []).length),
+      doubles,
     };
     process.stdout.write(`Redis restarted empty: ${JSON.stringify(counts)}\n`);
 

@@ -59,6 +59,7 @@ describe('Sentinel failover (the Redis primary killed) mid-traffic', () => {
       doubleOffers: doubles.length,
       agentsStuck: (agents.on_call ?? 0) + (agents.reserved ?? 0),
       rebuilt: c.nodes.map((n) => (n.output().match(/live state rebuilt/g) ?? []).length),
+      doubles,
     };
     process.stdout.write(`Sentinel failover: ${JSON.stringify(counts)}\n`);
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { keepConnected } from '../../redis/keep-connected';
 
 /**
  * What crosses nodes about open sockets: one live desktop per agent (a new session announces
@@ -59,6 +60,7 @@ const Message = z.union([Claim, Revoked]);
 export class RedisSessionBus implements SessionBus {
   private readonly channel: string;
   private readonly subscriber: Redis;
+  private readonly standDown: () => void;
   private readonly claims: ((agentId: string, sessionId: string) => void)[] = [];
   private readonly revocations: ((revocation: Revocation) => void)[] = [];
 
@@ -69,6 +71,7 @@ export class RedisSessionBus implements SessionBus {
     this.channel = `${options.namespace ?? 'hotline'}:{prov:${options.provinceCode.slice(0, 2)}}:agent-sessions`;
     this.subscriber = redis.duplicate();
     this.subscriber.on('error', () => {});
+    this.standDown = keepConnected(this.subscriber);
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       let parsed: z.infer<typeof Message>;
@@ -110,6 +113,7 @@ export class RedisSessionBus implements SessionBus {
   async close(): Promise<void> {
     this.claims.length = 0;
     this.revocations.length = 0;
+    this.standDown();
     this.subscriber.disconnect();
   }
 }
