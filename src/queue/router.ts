@@ -501,6 +501,9 @@ export class Router {
         refreshed = true;
         continue;
       }
+      // Stamped before the commit: another node's step on what this one wrote is built later.
+      const at = Date.now();
+      for (const e of tx.events) e.at ??= at;
       try {
         if (await this.store.commit(tx)) return { ok: true };
         await this.store.refresh([...new Set([...keys, ...Object.keys(tx.expect)])]);

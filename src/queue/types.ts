@@ -78,8 +78,13 @@ export interface Deadline {
   at: number;
 }
 
-/** What happened, for the node's listeners (agents gateway, wallboard, recorder). */
-export type RoutingEvent =
+/**
+ * What happened, for the node's listeners (agents gateway, wallboard, recorder). `at`: when it
+ * happened (ms) — stamped on every event when its step is built, before the commit, so a call's
+ * timeline written by several nodes keeps the order the steps took; some events carry an earlier
+ * time of their own.
+ */
+export type RoutingEvent = (
   | { type: 'call.queued'; call: LiveCall }
   | { type: 'call.offered'; call: LiveCall; agentId: string; offerId: string; expiresAt: number }
   /** `at`: when the offer went back, when that is earlier than the event (a rebuild's merge). */
@@ -95,7 +100,8 @@ export type RoutingEvent =
   /** The agent handed the call on: it waits in a region's queue, or rings a colleague. */
   | { type: 'call.transferred'; call: LiveCall; fromAgentId: string; talkMs: number; to: { agentId: string } | { region: string } }
   | { type: 'agent.state'; agent: LiveAgent }
-  | { type: 'alert.missed'; call: LiveCall; missedBy: number };
+  | { type: 'alert.missed'; call: LiveCall; missedBy: number }
+) & { at?: number };
 
 /**
  * One atomic step: the versions it read, what it writes, deadlines it sets or clears, and the
