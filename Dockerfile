@@ -9,7 +9,9 @@ COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
 
-# Runtime: production dependencies, the compiled service and the province files only.
+# Runtime: production dependencies, the compiled service, the province files and the pages
+# (the softphone and supervisor pages are served from public/, their browser libraries from
+# node_modules).
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -20,6 +22,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY provinces ./provinces
+COPY public ./public
 RUN mkdir -p /var/lib/hotline && chown node:node /var/lib/hotline
 USER node
 EXPOSE 3000

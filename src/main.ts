@@ -7,6 +7,8 @@ function banner(config: Config, url: string): string {
   const lines = [
     '',
     `  12348 公共法律服务热线 — hotline backend listening on ${url}`,
+    `    Agent softphone   ${url}/softphone     (坐席软电话)`,
+    `    Supervisor        ${url}/supervisor    (班长席 / 监控大屏)`,
     `    API docs          ${url}/docs`,
     `    Database          ${config.database.kind === 'pglite' ? `embedded (PGlite) in ${config.database.dataDir}` : 'PostgreSQL'}`,
     `    Live state        ${config.redisUrl ? 'Redis' : config.redisSentinel ? `Redis behind Sentinel (${config.redisSentinel.name})` : 'in process (one node)'}`,

@@ -45,3 +45,11 @@ export function loggerOptions(level: string): LoggerOptions {
     },
   };
 }
+
+/**
+ * Probes and scrapes arrive every few seconds from every load balancer and Prometheus: their
+ * request lines would bury the log at info, so they show only when the service logs at debug.
+ */
+export function probeLogLevel(serviceLevel: string): 'debug' | 'trace' | 'warn' {
+  return serviceLevel === 'debug' || serviceLevel === 'trace' ? serviceLevel : 'warn';
+}

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { probeLogLevel } from '../logging/logger';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,7 +28,7 @@ export const metricsPlugin = fp(
       const route = request.routeOptions.url ?? 'unmatched';
       duration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+    app.get('/metrics', { logLevel: probeLogLevel(app.log.level), config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
       reply.type(registry.contentType);
       return registry.metrics();
     });

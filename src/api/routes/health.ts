@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { probeLogLevel } from '../../logging/logger';
 import { pingRedis } from '../../redis/plugin';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -22,10 +23,12 @@ async function check(run: () => Promise<void>): Promise<{ ok: true } | { ok: fal
 
 export async function healthRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const logLevel = probeLogLevel(app.log.level);
 
   r.get(
     '/healthz',
     {
+      logLevel,
       config: { access: 'public' },
       schema: { tags: ['health'], summary: 'The process is alive', response: { 200: z.object({ status: z.literal('ok') }) } },
     },
@@ -35,6 +38,7 @@ export async function healthRoutes(app: FastifyInstance) {
   r.get(
     '/readyz',
     {
+      logLevel,
       config: { access: 'public' },
       schema: {
         tags: ['health'],
