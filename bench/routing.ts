@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
+import { z } from 'zod';
 import { bundledProvinceFile, readProvinceFile } from '../src/province/bundled';
 import type { LiveStore } from '../src/queue/live-store';
 import { MemoryLiveStore } from '../src/queue/memory-store';
@@ -25,9 +26,20 @@ import { regionDirectoryFromEntries } from '../src/regions/region-directory';
 import { seededRandom } from '../src/sim/random';
 import { machine, percentile, round } from './machine';
 
-const AGENTS = 1_000;
-const CALLS = 10_000;
-const CYCLE_ASSIGNMENTS = 20_000;
+// Smaller sizes and another results file only for the test that checks the run ends cleanly;
+// the figures in docs/benchmarks.md are from the defaults.
+const Sizes = z.object({
+  BENCH_ROUTING_AGENTS: z.coerce.number().int().positive().default(1_000),
+  BENCH_ROUTING_CALLS: z.coerce.number().int().positive().default(10_000),
+  BENCH_ROUTING_CYCLES: z.coerce.number().int().positive().default(20_000),
+  BENCH_ROUTING_OUT: z.string().min(1).default(path.join(__dirname, 'results', 'routing.json')),
+});
+const sizes = Sizes.safeParse(process.env);
+if (!sizes.success) {
+  process.stderr.write(`bad benchmark settings: ${sizes.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+  process.exit(2);
+}
+const { BENCH_ROUTING_AGENTS: AGENTS, BENCH_ROUTING_CALLS: CALLS, BENCH_ROUTING_CYCLES: CYCLE_ASSIGNMENTS, BENCH_ROUTING_OUT: OUT_FILE } = sizes.data;
 const LANGUAGES = ['zh', 'zh', 'zh', 'zh', 'zh', 'zh', 'zh', 'zh', 'bo', 'mn'];
 const TOPICS = ['labour', 'marriage_family', 'land_housing', 'contract_debt', 'traffic_accident', 'consumer', 'criminal', 'administrative', 'legal_aid', 'other'];
 
@@ -112,17 +124,22 @@ async function benchStore(name: string, store: LiveStore) {
   // Throughput: everyone cycles at once until CYCLE_ASSIGNMENTS more offers are made.
   const target = offersMade + CYCLE_ASSIGNMENTS;
   const start = performance.now();
+  // Each answered call's steps; waited for before the store closes, or they would fail on a
+  // closed connection after the results are out.
+  const cycling = new Set<Promise<void>>();
   await new Promise<void>((resolve) => {
     const pump = () => {
       while (offers.length > 0) {
         const o = offers.shift()!;
-        void (async () => {
+        const cycle = (async () => {
           await router.accept(o.agentId, o.offerId);
           await router.agentHangup(o.agentId, o.callId);
           await router.endWrapUp(o.agentId);
           // Keep the queue at its size: a new caller for each one answered.
           await router.enqueue({ id: randomUUID(), regionCode: pick(codes), language: pick(LANGUAGES), topic: pick(TOPICS), priority: 0 });
         })();
+        cycling.add(cycle);
+        void cycle.finally(() => cycling.delete(cycle)).catch(() => {});
       }
       if (offersMade >= target) resolve();
     };
@@ -131,6 +148,8 @@ async function benchStore(name: string, store: LiveStore) {
   });
   const cycleSeconds = (performance.now() - start) / 1000;
   onOffer = null;
+  const failed = (await Promise.allSettled([...cycling])).filter((r) => r.status === 'rejected');
+  if (failed.length > 0) throw new Error(`${failed.length} call cycles failed: ${(failed[0] as PromiseRejectedResult).reason}`);
   await router.stop();
   await store.close();
 
@@ -196,13 +215,21 @@ async function main() {
   } finally {
     const keys = await redis.keys(`${namespace}:*`).catch(() => []);
     if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await redis.quit().catch(() => redis.disconnect());
   }
   const out = { benchmark: 'routing', at: new Date().toISOString(), machine: machine(), results };
-  const file = path.join(__dirname, 'results', 'routing.json');
+  const file = OUT_FILE;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
-void main();
+main().then(
+  () => {
+    process.exitCode = 0;
+  },
+  (err) => {
+    process.stderr.write(`routing benchmark failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -526,4 +526,7 @@ async function main() {
   }
 }
 
-void main();
+void main().catch((err) => {
+  process.stderr.write(`benchmark failed: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});
