@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { callers, DEFAULT_TRAFFIC, type ObservedCall, type ServiceProfile, type SimSummary, summarise, TrafficProfileSchema } from '../sim/traffic';
+import { callers, DEFAULT_TRAFFIC, type ObservedCall, type ServiceProfile, type SimSummary, summarise, type TrafficProfile, TrafficProfileSchema } from '../sim/traffic';
 
 const USAGE = `usage: npm run sim -- --calls N --rate R [options]
   --calls N         callers to place (default 100)
@@ -110,6 +110,36 @@ async function run(): Promise<void> {
   const service = new Service(o.url);
   if (o.user) await service.login(o.user, o.password ?? '');
   const serviceProfile = await service.request<ServiceProfile>('GET', '/sim/profile');
+  // The robots this run signs in leave with it: at the end, on an error, or on Ctrl-C.
+  let robotsIn = false;
+  const signRobotsOut = async () => {
+    if (!robotsIn) return;
+    robotsIn = false;
+    await service
+      .request('PUT', '/sim/agents', { count: 0 })
+      .then(() => console.log('signed the simulated agents out'))
+      .catch((err: Error) => console.error(`could not sign the simulated agents out: ${err.message}`));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      if (process.stdout.isTTY) process.stdout.write('\n');
+      void signRobotsOut().finally(() => process.exit(130));
+    });
+  }
+  try {
+    await drive(o, service, serviceProfile, profile, () => (robotsIn = true));
+  } finally {
+    await signRobotsOut();
+  }
+}
+
+type Options = z.infer<typeof Options>;
+type SimCall = ObservedCall & { id: string; queuedLanguage?: string | null };
+
+/** How long every call still open must have waited for an unspoken language before the run gives up on them. */
+const STRANDED_SECONDS = 5;
+
+async function drive(o: Options, service: Service, serviceProfile: ServiceProfile, profile: TrafficProfile, robotsSignedIn: () => void): Promise<void> {
   if (o.agents > 0) {
     const { signedIn } = await service.request<{ signedIn: number }>('PUT', '/sim/agents', {
       count: o.agents,
@@ -118,6 +148,7 @@ async function run(): Promise<void> {
       wrapUpSeconds: o['wrap-up'],
       seed: o.seed,
     });
+    robotsSignedIn();
     console.log(`signed in ${signedIn} simulated agents`);
   }
   console.log(`placing ${o.calls} calls at ${o.rate}/s against ${o.url} (province ${serviceProfile.province})`);
@@ -150,16 +181,38 @@ async function run(): Promise<void> {
 
   let summary: SimSummary = summarise([], o.calls, o.threshold);
   const observe = async () => {
-    const { calls } = await service.request<{ calls: (ObservedCall & { id: string })[] }>('GET', `/sim/calls?compact=true&limit=20000`);
+    const { calls, spokenLanguages } = await service.request<{ calls: SimCall[]; spokenLanguages?: string[] }>('GET', `/sim/calls?compact=true&limit=20000`);
     const mine = calls.filter((c) => ids.has(c.id));
     summary = summarise(mine, o.calls, o.threshold);
-    return mine;
+    return { mine, spoken: new Set(spokenLanguages ?? []) };
   };
   const tty = process.stdout.isTTY;
+  // Calls nobody signed in can answer would keep the run waiting until the callers give up
+  // (minutes): once every call still open has waited STRANDED_SECONDS for such a language, the
+  // run names them and hangs them up.
+  let strandedFor = 0;
+  const unanswerable: Record<string, number> = {};
   while (!done) {
     await new Promise((r) => setTimeout(r, 1_000));
-    const mine = await observe();
-    const finished = placed + failed === o.calls && mine.length === ids.size && mine.every((c) => c.status === 'ended');
+    const { mine, spoken } = await observe();
+    const allPlaced = placed + failed === o.calls;
+    const open = mine.filter((c) => c.status !== 'ended');
+    const stranded = open.filter((c) => c.status === 'queued' && c.queuedLanguage && !spoken.has(c.queuedLanguage));
+    strandedFor = allPlaced && open.length > 0 && stranded.length === open.length ? strandedFor + 1 : 0;
+    if (strandedFor >= STRANDED_SECONDS) {
+      const byLanguage: Record<string, number> = {};
+      for (const c of stranded) byLanguage[c.queuedLanguage!] = (byLanguage[c.queuedLanguage!] ?? 0) + 1;
+      if (tty) process.stdout.write('\n');
+      console.log(
+        `${stranded.length} call(s) wait for a language no signed-in agent speaks (${Object.entries(byLanguage)
+          .map(([l, n]) => `${l} ×${n}`)
+          .join(', ')}); hanging them up`,
+      );
+      for (const [l, n] of Object.entries(byLanguage)) unanswerable[l] = (unanswerable[l] ?? 0) + n;
+      await Promise.all(stranded.map((c) => service.request('POST', `/sim/calls/${c.id}/hangup`).catch(() => {})));
+      strandedFor = 0;
+    }
+    const finished = allPlaced && mine.length === ids.size && mine.every((c) => c.status === 'ended');
     const text = line(summary, placed, (Date.now() - start) / 1000);
     if (tty) process.stdout.write(`\r${text}   `);
     else if (finished || Math.round((Date.now() - start) / 1000) % 5 === 0) console.log(text);
@@ -167,14 +220,14 @@ async function run(): Promise<void> {
   }
   await placing;
   if (tty) process.stdout.write('\n');
-  const result = { ...summary, placed, failed, seconds: (Date.now() - start) / 1000, thresholdSeconds: o.threshold, rate: o.rate };
+  const result = { ...summary, placed, failed, unanswerable, seconds: (Date.now() - start) / 1000, thresholdSeconds: o.threshold, rate: o.rate };
   console.log(
     `done: offered ${result.offered}, answered ${result.answered}, abandoned ${result.abandoned}, callbacks ${result.callbacks}, ` +
       `rejected ${result.rejected}, service level ${pct(result.serviceLevel)} within ${o.threshold} s, ` +
-      `average wait ${result.averageWaitSeconds === null ? '–' : result.averageWaitSeconds.toFixed(1) + ' s'}`,
+      `average wait ${result.averageWaitSeconds === null ? '–' : result.averageWaitSeconds.toFixed(1) + ' s'}` +
+      (Object.keys(unanswerable).length ? `; hung up unanswerable: ${Object.entries(unanswerable).map(([l, n]) => `${l} ×${n}`).join(', ')}` : ''),
   );
   if (o.json) await fs.writeFile(o.json, JSON.stringify(result, null, 2));
-  if (o.agents > 0) await service.request('PUT', '/sim/agents', { count: 0 }).catch(() => {});
 }
 
 run().catch((err: Error) => {

@@ -11,6 +11,9 @@ import { exponential, seededRandom, weightedPick } from './random';
 
 const Shares = z.record(z.string(), z.number().min(0)).refine((s) => Object.values(s).some((v) => v > 0), 'needs at least one share above 0');
 
+/** The longest patience `POST /sim/calls` accepts. */
+export const MAX_PATIENCE_SECONDS = 7_200;
+
 export const TrafficProfileSchema = z.strictObject({
   /** Language shares for the province, and for prefectures that differ (autonomous prefectures). */
   languages: z.strictObject({ default: Shares, byRegion: z.record(z.string().regex(/^\d{6}$/), Shares).default({}) }),
@@ -117,7 +120,8 @@ export function* callers(service: ServiceProfile, profile: TrafficProfile, count
       topic,
       priorityGroup: group,
       digits: `${languageKey}${topicKey}${priorityKey}${regionKey}${survey}`,
-      patienceSeconds: Math.round(exponential(random, profile.patienceMeanSeconds) * 10) / 10,
+      // The simulator takes at most two hours of patience (a caller still waiting then is held by the queue's own limit).
+      patienceSeconds: Math.min(MAX_PATIENCE_SECONDS, Math.round(exponential(random, profile.patienceMeanSeconds) * 10) / 10),
     };
   }
 }

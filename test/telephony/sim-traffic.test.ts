@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { DEMO_PASSWORD } from '../../src/auth/accounts-bootstrap';
+import { DEFAULT_TRAFFIC } from '../../src/sim/traffic';
 import { startTestApp, type TestApp } from '../support/app';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process';
 import { eventually } from '../support/tcp-proxy';
@@ -76,6 +78,33 @@ describe('npm run sim', () => {
     expect(summary.answered).toBeGreaterThan(15);
     expect(summary.serviceLevel).toBeGreaterThan(0);
   }, 90_000);
+
+  it('ends when its callers wait for a language nobody signed in speaks, naming it, and signs its robots out', async () => {
+    // Every caller asks for Mongolian; two robots (this seed places them outside Haixi, so they
+    // speak Mandarin only) cannot answer; callers would otherwise wait ~17 min before giving up.
+    const profileFile = path.join(dir, 'mongolian.json');
+    await fs.writeFile(profileFile, JSON.stringify({ ...DEFAULT_TRAFFIC, languages: { default: { mn: 1 }, byRegion: {} }, patienceMeanSeconds: 100_000 }));
+    const json = path.join(dir, 'stranded.json');
+    const started = Date.now();
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/sim.ts', '--calls', '3', '--rate', '20', '--agents', '2', '--seed', '7', '--profile', profileFile, '--url', `http://127.0.0.1:${service.port}`, '--json', json],
+      { cwd: path.join(__dirname, '..', '..'), env: { PATH: process.env.PATH }, timeout: 90_000 },
+    );
+    expect(stdout).toMatch(/signed in 2 simulated agents/);
+    expect(stdout).toMatch(/3 call\(s\) wait for a language no signed-in agent speaks \(mn ×3\); hanging them up/);
+    expect(stdout).toMatch(/signed the simulated agents out/);
+    const summary = JSON.parse(await fs.readFile(json, 'utf8'));
+    expect({ placed: summary.placed, answered: summary.answered, unanswerable: summary.unanswerable }).toEqual({ placed: 3, answered: 0, unanswerable: { mn: 3 } });
+    expect(Date.now() - started).toBeLessThan(60_000);
+
+    // Nobody is left signed in on the service.
+    const login = await fetch(`http://127.0.0.1:${service.port}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: DEMO_PASSWORD }) });
+    const { token } = (await login.json()) as { token: string };
+    const snapshot = (await (await fetch(`http://127.0.0.1:${service.port}/api/queue/snapshot`, { headers: { authorization: `Bearer ${token}` } })).json()) as { totals: { agents: Record<string, number> } };
+    const signedIn = Object.entries(snapshot.totals.agents).filter(([state]) => state !== 'offline').reduce((n, [, count]) => n + count, 0);
+    expect(signedIn).toBe(0);
+  }, 120_000);
 
   it('refuses bad options with a message naming the option', async () => {
     await expect(

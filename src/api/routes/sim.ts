@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Errors } from '../../errors/errors';
 import { simCallScope } from '../../sim/call-scope';
 import { RobotAgents } from '../../sim/robot-agents';
+import { MAX_PATIENCE_SECONDS } from '../../sim/traffic';
 import type { SimDriver } from '../../telephony/sim/sim-driver';
 import { errors } from '../schemas';
 
@@ -29,6 +30,7 @@ const SimCallView = z.object({
   heard: z.array(z.object({ at: z.number(), key: z.string(), language: z.string(), text: z.string().nullable() })),
   pressed: z.array(z.string()),
   surveyScore: z.number().nullable(),
+  queuedLanguage: z.string().nullable().describe('While the call waits in the queue: the language it waits for'),
 });
 const CallId = z.strictObject({ id: z.uuid('must be a call id (a UUID)') });
 
@@ -48,6 +50,18 @@ export async function simRoutes(app: FastifyInstance) {
     return app.simDriver;
   };
   const robots = new RobotAgents(app.db, app.router, app.regions, app.log);
+  const withQueuedLanguage = <T extends { id: string; status: string }>(view: T): T & { queuedLanguage: string | null } => ({
+    ...view,
+    queuedLanguage: view.status === 'queued' ? (app.router.liveCall(view.id)?.language ?? null) : null,
+  });
+  const spoken = (): string[] => {
+    const languages = new Set<string>();
+    for (const a of app.router.snapshot().agents) {
+      if (a.state === 'offline') continue;
+      for (const [language, level] of Object.entries(a.languages)) if (level > 0) languages.add(language);
+    }
+    return [...languages].sort();
+  };
   app.addHook('onClose', async () => robots.stop());
 
   r.post(
@@ -61,7 +75,7 @@ export async function simRoutes(app: FastifyInstance) {
           from: PhoneNumber,
           digits: Digits.default(''),
           acceptCallback: z.boolean().optional(),
-          patienceSeconds: z.number().min(0).max(7200).optional(),
+          patienceSeconds: z.number().min(0).max(MAX_PATIENCE_SECONDS).optional(),
         }),
         response: { 201: z.object({ callId: z.string() }), ...errors(400, 401, 403, 404) },
       },
@@ -83,15 +97,22 @@ export async function simRoutes(app: FastifyInstance) {
           limit: z.coerce.number().int().min(1).max(20_000).default(100),
           compact: z.enum(['true', 'false']).default('false').describe('true leaves out what each caller heard and pressed'),
         }),
-        response: { 200: z.object({ calls: z.array(SimCallView.partial({ heard: true, pressed: true })) }), ...errors(400, 401, 403, 404) },
+        response: {
+          200: z.object({
+            calls: z.array(SimCallView.partial({ heard: true, pressed: true })),
+            spokenLanguages: z.array(z.string()).describe('Languages at least one signed-in agent speaks: a call waiting for any other is answered by nobody'),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     async (request) => {
       const driver = sim();
       const all = request.actor && request.actor.role !== 'admin' ? driver.list(Number.MAX_SAFE_INTEGER) : driver.list(request.query.limit);
-      const calls = await scope.list(request.actor, all, request.query.limit);
-      if (request.query.compact === 'false') return { calls };
-      return { calls: calls.map(({ heard: _h, pressed: _p, ...rest }) => rest) };
+      const calls = (await scope.list(request.actor, all, request.query.limit)).map(withQueuedLanguage);
+      const spokenLanguages = spoken();
+      if (request.query.compact === 'false') return { calls, spokenLanguages };
+      return { calls: calls.map(({ heard: _h, pressed: _p, ...rest }) => rest), spokenLanguages };
     },
   );
 
@@ -138,7 +159,7 @@ export async function simRoutes(app: FastifyInstance) {
     async (request) => {
       const view = sim().view(request.params.id);
       if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
-      return scope.one(request.actor, view);
+      return withQueuedLanguage(await scope.one(request.actor, view));
     },
   );
 
@@ -154,7 +175,7 @@ export async function simRoutes(app: FastifyInstance) {
       if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
       await scope.one(request.actor, view);
       if (!(await driver.hangup(request.params.id))) throw new Errors.SIM_CALL_ENDED(request.params.id);
-      return scope.one(request.actor, driver.view(request.params.id)!);
+      return withQueuedLanguage(await scope.one(request.actor, driver.view(request.params.id)!));
     },
   );
 
