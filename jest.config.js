@@ -1,8 +1,9 @@
 /**
  * Suites that need a real server are named *.pg.test.ts (DATABASE_URL) and *.redis.test.ts
  * (REDIS_URL); fault suites (*.faults.test.ts) need both, and redis-server on the PATH; browser suites (*.browser.test.ts) need Chromium at CHROMIUM_PATH
- * (/usr/bin/chromium). Without them they are left out, and test/support/global-setup.js says so;
- * under CI=true a missing one fails the run instead.
+ * (/usr/bin/chromium); image and compose suites (*.docker.test.ts) need Docker (HOTLINE_DOCKER=1).
+ * Without them they are left out, and test/support/global-setup.js says so; under CI=true a
+ * missing server or browser fails the run instead (Docker may be missing: CI prints why).
  */
 const fs = require('node:fs');
 const leftOut = [];
@@ -11,6 +12,9 @@ if (!process.env.DATABASE_URL) leftOut.push('\\.pg\\.test\\.ts$');
 if (!process.env.REDIS_URL) leftOut.push('\\.redis\\.test\\.ts$');
 // Fault tests run several nodes on PostgreSQL and start redis-server processes of their own.
 if (!process.env.DATABASE_URL || !process.env.REDIS_URL) leftOut.push('\\.faults\\.test\\.ts$');
+// The image and compose suites need a Docker daemon; .ci/run starts one where it can and sets
+// HOTLINE_DOCKER=1 (or HOTLINE_DOCKER_UNAVAILABLE to the reason it could not).
+if (process.env.HOTLINE_DOCKER !== '1') leftOut.push('\\.docker\\.test\\.ts$');
 
 module.exports = {
   testEnvironment: 'node',
