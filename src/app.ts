@@ -18,6 +18,7 @@ import { databasePlugin } from './db/plugin';
 import { errorHandlerPlugin } from './errors/error-handler';
 import { Errors } from './errors/errors';
 import { loggerOptions } from './logging/logger';
+import { operatorMetricsPlugin } from './metrics/operator-metrics';
 import { metricsPlugin } from './metrics/plugin';
 import { provincePlugin } from './province/plugin';
 import { queuePlugin } from './queue/plugin';
@@ -108,6 +109,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
 
   await app.register(queuePlugin);
   await app.register(callbacksPlugin);
+  await app.register(operatorMetricsPlugin);
   await app.register(telephonyPlugin);
   await app.register(ticketsPlugin);
 

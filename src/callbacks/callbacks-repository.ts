@@ -85,6 +85,21 @@ export const callbacksRepository = {
     return rows.map((r) => ({ region_code: r.region_code, n: Number(r.n) }));
   },
 
+  /**
+   * Open callbacks by status (pending: waiting for their time or a retry; queued: an attempt is in
+   * the queue or with an agent), and how many of them fell due before `overdueBefore`: /metrics.
+   */
+  async backlog(db: Db, provinceCode: string, overdueBefore: Date): Promise<{ status: 'pending' | 'queued'; n: number; overdue: number }[]> {
+    const rows = await db
+      .selectFrom('callbacks')
+      .select(['status', sql<number>`count(*)::int`.as('n'), sql<number>`count(*) filter (where due_at < ${overdueBefore})::int`.as('overdue')])
+      .where('province_code', '=', provinceCode)
+      .where('status', 'in', ['pending', 'queued'])
+      .groupBy('status')
+      .execute();
+    return rows.map((r) => ({ status: r.status as 'pending' | 'queued', n: Number(r.n), overdue: Number(r.overdue) }));
+  },
+
   /** Cancels an open callback; null when it had already ended. */
   cancel(db: Db, id: string, by: string, reason: string, at: Date) {
     return db

@@ -59,6 +59,7 @@ export class Router {
   private readonly clock: Clock;
   private readonly log: FastifyBaseLogger | undefined;
   private readonly listeners: ((e: RoutingEvent, local: boolean) => void)[] = [];
+  private readonly rejectListeners: ((call: { regionCode: string }) => void)[] = [];
   private coverage: { version: number; value: Coverage } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
@@ -219,6 +220,14 @@ export class Router {
     this.listeners.push(listener);
   }
 
+  /**
+   * Calls turned away because the queue is full. No step is taken for them, so no routing event
+   * tells; this node alone saw the refusal.
+   */
+  onRejected(listener: (call: { regionCode: string }) => void): void {
+    this.rejectListeners.push(listener);
+  }
+
   now(): number {
     return this.clock.now();
   }
@@ -280,7 +289,10 @@ export class Router {
   // ---- calls -------------------------------------------------------------------------------
 
   async enqueue(input: Omit<ops.NewCall, 'kind'> & { kind?: ops.NewCall['kind'] }): Promise<EnqueueResult> {
-    if (this.store.state.waitingSize() >= this.settings.maxQueueSize) return { status: 'rejected', reason: 'queue_full' };
+    if (this.store.state.waitingSize() >= this.settings.maxQueueSize) {
+      for (const l of this.rejectListeners) l({ regionCode: input.regionCode });
+      return { status: 'rejected', reason: 'queue_full' };
+    }
     const call = { kind: 'call' as const, ...input };
     const result = await this.step([callKey(call.id)], () => (this.call(call.id) ? null : ops.enqueue(call, this.now(), this.settings)), 'call already queued');
     if (!result.ok) throw new Error(`call ${call.id} is already in the queue`);

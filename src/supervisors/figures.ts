@@ -35,6 +35,15 @@ export const THIRTY_MINUTES_MS = 30 * 60_000;
 export const TARGET_SERVICE_LEVEL = 0.8;
 export const DEFAULT_THRESHOLD_SECONDS = 20;
 
+/**
+ * The service-level threshold T of the routing settings in force. Read at each use: the wallboard
+ * and /metrics must agree on T, and settings may be swapped while the app runs.
+ */
+export function serviceLevelThresholdSeconds(settings: object): number {
+  const configured = (settings as { serviceLevelThresholdSeconds?: unknown }).serviceLevelThresholdSeconds;
+  return typeof configured === 'number' && configured > 0 ? configured : DEFAULT_THRESHOLD_SECONDS;
+}
+
 /** Calls counted per region by the database, each region on its own (not yet rolled up). */
 export interface CallCounts {
   offeredToday: number;

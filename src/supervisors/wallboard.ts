@@ -15,12 +15,12 @@ import {
   type CallCounts,
   chinaDate,
   chinaDayStart,
-  DEFAULT_THRESHOLD_SECONDS,
   halfHourOf,
   Lineages,
   liveCounts,
   rollUpCalls,
   rollUpSeats,
+  serviceLevelThresholdSeconds,
   TARGET_SERVICE_LEVEL,
 } from './figures';
 import { type Alert, type BoardBody, CLOSE, type ClientFrame, type Figures, MAX_FRAME_BYTES, PROTOCOL_VERSION, type RegionInfo } from './protocol';
@@ -113,8 +113,7 @@ export class Wallboard {
   }
 
   get thresholdSeconds(): number {
-    const configured = (this.o.router.settings as { serviceLevelThresholdSeconds?: unknown }).serviceLevelThresholdSeconds;
-    return typeof configured === 'number' && configured > 0 ? configured : DEFAULT_THRESHOLD_SECONDS;
+    return serviceLevelThresholdSeconds(this.o.router.settings);
   }
 
   start(): void {
