@@ -112,7 +112,8 @@ type Env = z.output<typeof EnvSchema>;
 export type DatabaseConfig =
   | { kind: 'postgres'; url: string }
   /** `dataDir: null` keeps the embedded database in memory (tests). */
-  | { kind: 'pglite'; dataDir: string | null };
+  /** `seed`: a dump (PGlite's dumpDataDir) an in-memory database starts from — tests share one migrated copy. */
+  | { kind: 'pglite'; dataDir: string | null; seed?: Blob };
 
 export interface Config {
   env: Env['NODE_ENV'];

@@ -70,6 +70,7 @@ export async function openDatabase(
   if (config.dataDir) await fs.mkdir(config.dataDir, { recursive: true });
   const client = await PGlite.create({
     ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+    ...(config.seed ? { loadDataDir: config.seed } : {}),
     parsers: { [INT8]: parseInt8, [DATE]: keepText },
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
