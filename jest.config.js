@@ -27,5 +27,6 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.js',
   maxWorkers: 2,
-  testTimeout: 30_000,
+  // A test or hook that starts services or browsers can take long on a loaded 2-core machine.
+  testTimeout: 120_000,
 };

@@ -67,6 +67,9 @@ describe('configuration', () => {
       cwd: root,
       env: { PATH: process.env.PATH, PORT: 'eighty', JWT_SECRET: 'short-and-secret' },
     });
+    // Should the service start after all, it must not outlive the test.
+    const stray = setTimeout(() => child.kill('SIGKILL'), 100_000);
+    child.on('exit', () => clearTimeout(stray));
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d) => (stderr += d));

@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,6 +20,12 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+/** Services still running, killed when the test process exits however it ends (a failed or timed-out test included). */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** The service as `npm start` runs it, in its own process, on an embedded database in a temp dir. */
 export async function startServiceProcess(env: Record<string, string> = {}): Promise<ServiceProcess> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'hotline-proc-'));
@@ -31,10 +37,23 @@ export async function startServiceProcess(env: Record<string, string> = {}): Pro
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  // Generous: the embedded database compiles and initialises on start, slowly on a busy machine.
+  const deadline = Date.now() + 180_000;
   while (!out.includes('hotline backend listening')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      // A start that failed must not leave the service running behind the test.
+      child.kill('SIGKILL');
+      await exited;
+      await fs.rm(dataDir, { recursive: true, force: true });
+      throw new Error(`service did not start:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
