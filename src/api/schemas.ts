@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LANGUAGE_CODES, MAX_PROFICIENCY, MIN_PROFICIENCY, TOPIC_CODES } from '../queue/skills';
+import { LANGUAGES, MAX_PROFICIENCY, MIN_PROFICIENCY, TOPICS } from '../queue/skills';
 
 /** Schemas shared by several routes; each route file holds its own request schemas. */
 
@@ -7,8 +7,36 @@ export { ErrorSchema, errors } from '../errors/error-schema';
 
 export const RegionCode = z.string().regex(/^\d{6}$/, 'must be a 6-digit region code');
 export const Proficiency = z.number().int().min(MIN_PROFICIENCY).max(MAX_PROFICIENCY);
-export const LanguageSkills = z.partialRecord(z.enum(LANGUAGE_CODES), Proficiency);
-export const TopicSkills = z.partialRecord(z.enum(TOPIC_CODES), Proficiency);
+
+/**
+ * Code → proficiency. Validated as a partial record, so a wrong entry is named by its key
+ * ("body.languages.zh: …"). OpenAPI 3.0 has no `propertyNames` (the type provider drops it for
+ * 3.0), so the document lists each code as an optional property instead; otherwise a client
+ * generated from it would not know which keys exist.
+ */
+function skillMaps<K extends string>(vocabulary: Record<K, { zh: string; en: string }>, description: string) {
+  const codes = Object.keys(vocabulary) as [K, ...K[]];
+  const { properties } = z.toJSONSchema(
+    z.object(Object.fromEntries(codes.map((c) => [c, Proficiency.optional().meta({ description: `${vocabulary[c].en} (${vocabulary[c].zh})` })]))),
+    { target: 'openapi-3.0' },
+  );
+  return {
+    /** What a request may send: these codes and no other. */
+    accepted: z.partialRecord(z.enum(codes), Proficiency).meta({ description, properties, additionalProperties: false }),
+    /**
+     * What a profile holds. Left open: a stored row is not checked again on the way out, where one
+     * odd key would fail the whole answer.
+     */
+    stored: z.record(z.string(), z.number()).meta({ description, properties }),
+  };
+}
+
+const SCALE = `proficiency ${MIN_PROFICIENCY} (can manage) to ${MAX_PROFICIENCY} (expert)`;
+const languageSkills = skillMaps(LANGUAGES, `Languages the agent speaks: language code → ${SCALE}. Calls are only ever routed to an agent who speaks the caller's language.`);
+const topicSkills = skillMaps(TOPICS, `Legal topics the agent handles: topic code → ${SCALE}. A call on a topic left out reaches the agent only once routing relaxes the topic, at a later overflow step.`);
+export const LanguageSkills = languageSkills.accepted;
+export const TopicSkills = topicSkills.accepted;
+
 /** Hotline staff; organisation accounts (receiving referrals) are made through their own route. */
 export const StaffRole = z.enum(['agent', 'supervisor', 'admin']);
 export const Role = z.enum(['agent', 'supervisor', 'admin', 'organisation']);
@@ -20,8 +48,8 @@ export const AgentProfileSchema = z
     displayName: z.string(),
     role: Role,
     servingRegion: z.string(),
-    languages: z.record(z.string(), z.number()),
-    topics: z.record(z.string(), z.number()),
+    languages: languageSkills.stored,
+    topics: topicSkills.stored,
     disabled: z.boolean(),
     lastLoginAt: z.date().nullable(),
     createdAt: z.date(),

@@ -8,6 +8,7 @@ import { actorOf } from '../auth/plugin';
 import { detectTopicSpikes } from '../reports/early-warning';
 import { AlertFeed } from './alert-feed';
 import { supervisorPageRoutes } from './page-routes';
+import { PATH } from './protocol';
 import { Wallboard } from './wallboard';
 
 declare module 'fastify' {
@@ -74,14 +75,14 @@ export const supervisorsPlugin = fp(
     app.addHook('onClose', () => wallboard.stop());
 
     app.withTypeProvider<ZodTypeProvider>().get(
-      '/supervisors/ws',
+      PATH,
       {
         websocket: true,
         // Agents and organisation accounts are refused before the upgrade (403).
         config: { access: ['supervisor', 'admin'] },
         schema: {
           tags: ['supervisors'],
-          summary: 'Supervisors\' live wallboard WebSocket (protocol: src/supervisors/protocol.ts); the token goes in the query',
+          summary: 'Supervisors\' live wallboard WebSocket; the token goes in the query. Frames: /asyncapi.json',
           querystring: z.object({ token: z.string().max(4096) }),
         },
       },

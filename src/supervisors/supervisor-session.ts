@@ -9,7 +9,7 @@ export const RATE_PER_SECOND = 5;
 export const RATE_BURST = 20;
 /** Dropped or malformed frames within ABUSE_WINDOW_MS before the socket is closed as abuse. */
 export const ABUSE_LIMIT = 50;
-const ABUSE_WINDOW_MS = 10_000;
+export const ABUSE_WINDOW_MS = 10_000;
 /**
  * A board is replaced by the next one, so a page that does not read fast enough skips boards
  * rather than piling them up in memory; alerts and answers are always queued.

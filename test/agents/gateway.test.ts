@@ -1,4 +1,6 @@
 import { AgentSocket } from '../support/agent-socket';
+import { AsyncApiFrames } from '../support/asyncapi-frames';
+import { FrameSocket } from '../support/frame-socket';
 import { startTestApp, type TestApp } from '../support/app';
 import { eventually } from '../support/tcp-proxy';
 
@@ -438,4 +440,11 @@ describe('/agents/ws', () => {
     });
   });
 
+  describe('the AsyncAPI document', () => {
+    it('describes every frame sent and received above; frames the server refused as malformed it refuses too', async () => {
+      const spec = await AsyncApiFrames.load(t.app);
+      expect(AsyncApiFrames.counted(FrameSocket.opened).received).toBeGreaterThan(100);
+      expect(spec.mismatches(FrameSocket.opened)).toEqual([]);
+    });
+  });
 });

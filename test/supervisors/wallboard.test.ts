@@ -1,5 +1,7 @@
 import { AgentSocket } from '../support/agent-socket';
 import { startTestApp, type TestApp } from '../support/app';
+import { AsyncApiFrames } from '../support/asyncapi-frames';
+import { FrameSocket } from '../support/frame-socket';
 import { addOrganisationAccount } from '../tickets/ticket-fixtures';
 import { chinaDate, halfHourOf } from '../../src/supervisors/figures';
 import { type Board, BoardSocket, type Frame } from './board-socket';
@@ -519,6 +521,14 @@ describe('/supervisors/ws', () => {
     expect(haidongFrames.some((f) => f.type === 'alert' && f.kind === 'risk_call')).toBe(true);
     expect(haidongFrames.some((f) => f.type === 'board')).toBe(true);
   });
+  });
+
+  describe('the AsyncAPI document', () => {
+    it('describes every frame boards and desks sent and received above; frames the server refused as malformed it refuses too', async () => {
+      const spec = await AsyncApiFrames.load(t.app);
+      expect(AsyncApiFrames.counted(FrameSocket.opened).received).toBeGreaterThan(100);
+      expect(spec.mismatches(FrameSocket.opened)).toEqual([]);
+    });
   });
 });
 

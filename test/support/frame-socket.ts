@@ -8,6 +8,12 @@ export type Frame = Record<string, unknown> & { type: string };
  * desktop and the wallboard tests each open it on their own path.
  */
 export class FrameSocket {
+  /** Every socket a test file opened, so a check at its end can go over all of their frames. */
+  static readonly opened: FrameSocket[] = [];
+  /** The path the socket was opened on (/agents/ws, /supervisors/ws). */
+  readonly path: string;
+  /** Frames sent with send(), as sent; sendRaw() is for what no protocol allows, and is not kept. */
+  readonly sent: Record<string, unknown>[] = [];
   /** Frames not yet taken by next(). */
   readonly frames: Frame[] = [];
   /** Every frame received, with the time it arrived. */
@@ -22,6 +28,8 @@ export class FrameSocket {
     readonly ws: WebSocket,
     private readonly defaultTimeoutMs: number,
   ) {
+    this.path = new URL(ws.url).pathname;
+    FrameSocket.opened.push(this);
     ws.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Frame;
       this.frames.push(frame);
@@ -66,7 +74,9 @@ export class FrameSocket {
 
   send(frame: Record<string, unknown>): string {
     const ref = `r${++this.ref}`;
-    this.ws.send(JSON.stringify({ v: 1, ref, ...frame }));
+    const full = { v: 1, ref, ...frame };
+    this.sent.push(full);
+    this.ws.send(JSON.stringify(full));
     return ref;
   }
 

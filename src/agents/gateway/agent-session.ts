@@ -12,7 +12,7 @@ export const RATE_PER_SECOND = 10;
 export const RATE_BURST = 30;
 /** Dropped or malformed frames within ABUSE_WINDOW_MS before the socket is closed as abuse. */
 export const ABUSE_LIMIT = 50;
-const ABUSE_WINDOW_MS = 10_000;
+export const ABUSE_WINDOW_MS = 10_000;
 
 const MESSAGES_ZH: Record<ErrorCode, string> = {
   BAD_FRAME: '消息格式有误',

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../auth/plugin';
 import { AgentGateway } from './gateway';
+import { PATH } from './protocol';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,14 +40,14 @@ export const agentGatewayPlugin = fp(
     app.addHook('onClose', () => gateway.stop());
 
     app.withTypeProvider<ZodTypeProvider>().get(
-      '/agents/ws',
+      PATH,
       {
         websocket: true,
         // Hotline staff only: organisation accounts act on referrals, not calls.
         config: { access: ['agent', 'supervisor', 'admin'] },
         schema: {
           tags: ['agents'],
-          summary: 'Agent desktop WebSocket (protocol: src/agents/gateway/protocol.ts); the token goes in the query',
+          summary: 'Agent desktop WebSocket; the token goes in the query. Frames: /asyncapi.json',
           querystring: z.object({ token: z.string().max(4096) }),
         },
       },

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { frameParser } from '../../ws/frames';
+import type { Role } from '../../db/schema';
 import type { AgentState, NotReadyReason } from '../../queue/types';
 import { TOPIC_CODES } from '../../queue/skills';
-import type { OverdueAlert } from '../../tickets/referral-sweeper';
 
 /**
  * The agent desktop's WebSocket protocol (DESIGN §5), version 1. Every frame is a JSON object
@@ -10,6 +10,8 @@ import type { OverdueAlert } from '../../tickets/referral-sweeper';
  * `ack` or an `error`), so the page can match answers to what it sent.
  */
 
+/** Where the desk's socket is opened. */
+export const PATH = '/agents/ws';
 export const PROTOCOL_VERSION = 1;
 /** Frames larger than this are abuse: the socket is closed (1009). */
 export const MAX_FRAME_BYTES = 16 * 1024;
@@ -36,22 +38,21 @@ export const TransferTarget = z.union([
 ]);
 
 export const ClientFrame = z.discriminatedUnion('type', [
-  z.strictObject({ ...base, type: z.literal('ping') }),
-  z.strictObject({ ...base, type: z.literal('state.set'), state: z.enum(['ready', 'not_ready']), reason: z.enum(NOT_READY_REASONS).optional() }),
-  z.strictObject({ ...base, type: z.literal('offer.accept'), offerId: Id }),
-  z.strictObject({ ...base, type: z.literal('offer.decline'), offerId: Id }),
-  z.strictObject({ ...base, type: z.literal('call.hold'), callId: Id }),
-  z.strictObject({ ...base, type: z.literal('call.unhold'), callId: Id }),
-  z.strictObject({ ...base, type: z.literal('call.hangup'), callId: Id }),
-  z.strictObject({ ...base, type: z.literal('call.transfer'), callId: Id, to: TransferTarget, mode: z.enum(['blind', 'consult']) }),
-  z.strictObject({ ...base, type: z.literal('call.interpreter'), callId: Id, to: z.union([z.strictObject({ agentId: z.uuid() }), z.strictObject({ number: z.string().regex(/^\+?[0-9]{3,20}$/) })]) }),
-  z.strictObject({ ...base, type: z.literal('ticket.save'), ticketId: z.uuid('must be a ticket id (a UUID)'), fields: TicketFields }),
-  z.strictObject({ ...base, type: z.literal('wrapup.end'), next: z.enum(['ready', 'not_ready']).optional() }),
-  z.strictObject({ ...base, type: z.literal('wrapup.extend'), seconds: z.number().int().min(1).max(600) }),
-  z.strictObject({ ...base, type: z.literal('logout') }),
-  z.strictObject({ ...base, type: z.literal('directory.get') }),
-  /** How an attempt at a callback went (during the call or in wrap-up); without it the talk time decides. */
-  z.strictObject({ ...base, type: z.literal('callback.result'), callId: Id, result: z.enum(['reached', 'no_answer', 'busy', 'wrong_number']) }),
+  z.strictObject({ ...base, type: z.literal('ping') }).describe('Keep-alive at the application level; answered with pong.'),
+  z.strictObject({ ...base, type: z.literal('state.set'), state: z.enum(['ready', 'not_ready']), reason: z.enum(NOT_READY_REASONS).optional() }).describe('Become ready for calls, or not ready (with a reason; other when left out).'),
+  z.strictObject({ ...base, type: z.literal('offer.accept'), offerId: Id }).describe('Accept the call offered to you; call.connected follows.'),
+  z.strictObject({ ...base, type: z.literal('offer.decline'), offerId: Id }).describe('Decline the call offered to you; it goes back to the queue and you become not ready.'),
+  z.strictObject({ ...base, type: z.literal('call.hold'), callId: Id }).describe('Put the caller on hold; call.held follows the ack.'),
+  z.strictObject({ ...base, type: z.literal('call.unhold'), callId: Id }).describe('Take the caller off hold; call.held follows the ack.'),
+  z.strictObject({ ...base, type: z.literal('call.hangup'), callId: Id }).describe('End the call; call.ended and wrap-up follow.'),
+  z.strictObject({ ...base, type: z.literal('call.transfer'), callId: Id, to: TransferTarget, mode: z.enum(['blind', 'consult']) }).describe("Transfer the call to a ready colleague, a region's queue or an outside number (blind only; consult is refused as UNSUPPORTED)."),
+  z.strictObject({ ...base, type: z.literal('call.interpreter'), callId: Id, to: z.union([z.strictObject({ agentId: z.uuid() }), z.strictObject({ number: z.string().regex(/^\+?[0-9]{3,20}$/) })]) }).describe('Bring an interpreter (a colleague or an outside number) into the call, where the phone system can.'),
+  z.strictObject({ ...base, type: z.literal('ticket.save'), ticketId: z.uuid('must be a ticket id (a UUID)'), fields: TicketFields }).describe("Save the ticket's notes (only the fields sent); the stored ticket comes back in a ticket frame."),
+  z.strictObject({ ...base, type: z.literal('wrapup.end'), next: z.enum(['ready', 'not_ready']).optional() }).describe('End wrap-up early, ready by default.'),
+  z.strictObject({ ...base, type: z.literal('wrapup.extend'), seconds: z.number().int().min(1).max(600) }).describe('Extend wrap-up by this many seconds.'),
+  z.strictObject({ ...base, type: z.literal('logout') }).describe('Sign out of routing; refused during a call. The socket closes with 4002 after the ack.'),
+  z.strictObject({ ...base, type: z.literal('directory.get') }).describe('Ask for the colleagues signed in now; answered with directory.'),
+  z.strictObject({ ...base, type: z.literal('callback.result'), callId: Id, result: z.enum(['reached', 'no_answer', 'busy', 'wrong_number']) }).describe('How an attempt at a callback went (during the call or in wrap-up); without it the talk time decides.'),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export const CLIENT_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
@@ -60,149 +61,171 @@ export const CLIENT_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
 export const parseClientFrame = frameParser(ClientFrame, CLIENT_TYPES);
 
 // ---- server → client ---------------------------------------------------------------------------
+// Described with zod although the server does not parse what it sends: the types below are
+// inferred from these schemas, so the AsyncAPI document (src/api/asyncapi.ts) cannot drift from
+// what the gateway is allowed to write.
 
 /** Why the server refused a frame. The page shows the Chinese or English text it carries. */
-export type ErrorCode =
-  | 'BAD_FRAME'
-  | 'RATE_LIMITED'
-  | 'REFUSED'
-  | 'NOT_YOURS'
-  | 'NOT_FOUND'
-  | 'UNSUPPORTED'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
+export const ERROR_CODES = ['BAD_FRAME', 'RATE_LIMITED', 'REFUSED', 'NOT_YOURS', 'NOT_FOUND', 'UNSUPPORTED', 'UNAVAILABLE', 'INTERNAL'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export interface RegionView {
-  code: string;
-  name: string;
-  nameEn: string;
-}
+const AgentStateSchema = z.enum(['offline', 'ready', 'reserved', 'on_call', 'wrap_up', 'not_ready'] as const satisfies readonly AgentState[]);
+const NotReadyReasonSchema = z.enum(['login', 'break', 'meal', 'training', 'missed', 'other'] as const satisfies readonly NotReadyReason[]);
+const RoleSchema = z.enum(['agent', 'supervisor', 'admin', 'organisation'] as const satisfies readonly Role[]);
+/** Milliseconds since the Unix epoch, the server's clock. */
+const EpochMs = z.number().describe('milliseconds since the Unix epoch (server clock)');
+const IsoTime = z.string().describe('ISO 8601 time');
+const Count = z.number().int().min(0);
+
+export const RegionView = z.object({ code: z.string(), name: z.string().describe('Chinese name'), nameEn: z.string().describe('pinyin name') });
+export type RegionView = z.infer<typeof RegionView>;
 
 /** One earlier ticket of the same caller, for the agent's context. */
-export interface HistoryItem {
-  ticketId: string;
-  number: string;
-  at: string;
-  topic: string | null;
-  outcome: string | null;
-  riskFlag: boolean;
-  summary: string;
-}
+export const HistoryItem = z.object({
+  ticketId: z.uuid(),
+  number: z.string().describe('the ticket number people quote'),
+  at: IsoTime,
+  topic: z.string().nullable(),
+  outcome: z.string().nullable(),
+  riskFlag: z.boolean(),
+  summary: z.string().describe('the first 200 characters of the summary'),
+});
+export type HistoryItem = z.infer<typeof HistoryItem>;
 
 /** What the agent sees of a call: the caller's number only as far as the role may. */
-export interface CallView {
-  callId: string;
-  kind: 'call' | 'callback';
-  callerNumber: string;
-  region: RegionView;
-  language: string;
-  topic: string;
-  priority: number;
-  enqueuedAt: number;
-  answeredAt: number | null;
-  held: boolean;
-  history: HistoryItem[];
-  /** The caller's number and history could not be read (the database is away); the call goes on. */
-  detailsUnavailable?: true;
-}
+export const CallView = z.object({
+  callId: z.string(),
+  kind: z.enum(['call', 'callback']).describe('an incoming call, or an attempt at a callback the hotline promised'),
+  callerNumber: z.string().describe('masked for agents (135****2345); whole for supervisors and admins; empty when unknown'),
+  region: RegionView,
+  language: z.string().describe('language code (catalogue.languages)'),
+  topic: z.string().describe('topic code (catalogue.topics)'),
+  priority: z.number().describe('higher goes first'),
+  enqueuedAt: EpochMs,
+  answeredAt: EpochMs.nullable(),
+  held: z.boolean(),
+  history: z.array(HistoryItem).describe('earlier tickets of the same number, newest first (at most 10)'),
+  detailsUnavailable: z.literal(true).optional().describe("the caller's number and history could not be read (the database is away); the call goes on"),
+});
+export type CallView = z.infer<typeof CallView>;
 
-export interface TicketView {
-  id: string;
-  number: string;
-  callId: string | null;
-  topic: string | null;
-  summary: string;
-  advice: string;
-  outcome: string | null;
-  riskFlag: boolean;
-  updatedAt: string;
-}
+export const TicketView = z.object({
+  id: z.uuid(),
+  number: z.string(),
+  callId: z.string().nullable(),
+  topic: z.string().nullable(),
+  summary: z.string(),
+  advice: z.string(),
+  outcome: z.string().nullable(),
+  riskFlag: z.boolean(),
+  updatedAt: IsoTime,
+});
+export type TicketView = z.infer<typeof TicketView>;
 
-export interface StateView {
-  state: AgentState;
-  reason: NotReadyReason | null;
-  since: number;
-  wrapUpEndsAt: number | null;
-}
+export const StateView = z.object({
+  state: AgentStateSchema,
+  reason: NotReadyReasonSchema.nullable().describe('why the agent is not ready; null in other states'),
+  since: EpochMs.describe('when the state last changed'),
+  wrapUpEndsAt: EpochMs.nullable(),
+});
+export type StateView = z.infer<typeof StateView>;
 
-export interface OfferView {
-  offerId: string;
-  expiresAt: number;
-  call: CallView;
-}
+export const OfferView = z.object({ offerId: z.string(), expiresAt: EpochMs.describe('accept before this, or the call goes back to the queue'), call: CallView });
+export type OfferView = z.infer<typeof OfferView>;
 
-export interface QueueStatsView {
-  regionCode: string;
-  waiting: number;
-  longestWaitSeconds: number;
-  agentsReady: number;
-  agentsBusy: number;
-  estimatedWaitSeconds: number | null;
-}
+export const QueueStatsView = z.object({
+  regionCode: z.string(),
+  waiting: Count,
+  longestWaitSeconds: Count,
+  agentsReady: Count,
+  agentsBusy: Count,
+  estimatedWaitSeconds: Count.nullable().describe('null when nobody is staffed'),
+});
+export type QueueStatsView = z.infer<typeof QueueStatsView>;
 
-export type ServerFrame = { v: typeof PROTOCOL_VERSION } & (
-  | {
-      type: 'hello';
-      sessionId: string;
-      serverTime: number;
-      agent: { id: string; username: string; displayName: string; role: string; region: RegionView };
-      state: StateView;
-      offer: OfferView | null;
-      call: CallView | null;
-      ticket: TicketView | null;
-      settings: { offerTimeoutSeconds: number; wrapUpSeconds: number; heartbeatSeconds: number; maxFrameBytes: number };
-      audio: AudioView;
-      catalogue: Catalogue;
-    }
-  | ({ type: 'state' } & StateView)
-  | ({ type: 'offer' } & OfferView)
-  | { type: 'offer.cancelled'; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'caller_left' | 'recovered' }
-  | { type: 'call.connected'; call: CallView }
-  | { type: 'call.held'; callId: string; held: boolean }
-  | { type: 'call.ended'; callId: string; talkSeconds: number; reason: 'hangup' | 'transferred' | 'caller_left' }
-  | { type: 'ticket'; ticket: TicketView }
-  | ({ type: 'queue.stats' } & QueueStatsView)
-  | { type: 'ack'; ref?: string; of: ClientFrame['type'] }
-  | { type: 'pong'; ref?: string; serverTime: number }
-  | { type: 'error'; ref?: string; code: ErrorCode; message: string; messageZh: string }
-  | { type: 'session.replaced' }
-  | { type: 'directory'; agents: DirectoryEntry[] }
-  /** For supervisors and admins: something in their area needs attention (an overdue referral). */
-  | { type: 'alert'; alert: OverdueAlert }
-);
-
-export interface Label {
-  code: string;
-  zh: string;
-  en: string;
-}
+export const Label = z.object({ code: z.string(), zh: z.string(), en: z.string() });
+export type Label = z.infer<typeof Label>;
 
 /** Names the page shows for codes; sent once in hello so the page never keeps its own copy. */
-export interface Catalogue {
-  topics: Label[];
-  languages: Label[];
-  outcomes: Label[];
-  notReadyReasons: Label[];
-  /** Legal aid matters by Legal Aid Law article, for the referral panel (names are the page's). */
-  matters: { art31: string[]; art32: string[]; other: string[] };
-  /** Departments calls are commonly diverted to. */
-  departments: string[];
-}
+export const Catalogue = z.object({
+  topics: z.array(Label),
+  languages: z.array(Label).describe("the languages this province's hotline offers"),
+  outcomes: z.array(Label),
+  notReadyReasons: z.array(Label),
+  matters: z.object({ art31: z.array(z.string()), art32: z.array(z.string()), other: z.array(z.string()) }).describe('legal aid matters by Legal Aid Law article, for the referral panel'),
+  departments: z.array(z.string()).describe('departments calls are commonly diverted to'),
+});
+export type Catalogue = z.infer<typeof Catalogue>;
 
 /** How the page gets the caller's voice: none in simulator mode. */
-export type AudioView =
-  | { kind: 'none' }
-  | { kind: 'twilio'; tokenUrl: string }
-  | { kind: 'sip'; wsUrl: string; domain: string; username: string; password: string };
+export const AudioView = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('twilio'), tokenUrl: z.string().describe('GET it (with the bearer token) for a Twilio Voice access token') }),
+  z.object({ kind: z.literal('sip'), wsUrl: z.string(), domain: z.string(), username: z.string(), password: z.string() }).describe('register a SIP.js user agent over WebSocket with these'),
+]);
+export type AudioView = z.infer<typeof AudioView>;
 
 /** Colleagues signed in now, for transfers and interpreters. */
-export interface DirectoryEntry {
-  id: string;
-  displayName: string;
-  region: RegionView;
-  state: AgentState;
-  languages: string[];
-}
+export const DirectoryEntry = z.object({ id: z.string(), displayName: z.string(), region: RegionView, state: AgentStateSchema, languages: z.array(z.string()) });
+export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
+
+/** A referral overdue for acceptance or closing (src/tickets/referral-sweeper.ts). */
+const OverdueAlertView = z.object({
+  kind: z.literal('referral_overdue'),
+  deadline: z.enum(['accept', 'close']),
+  referralId: z.string(),
+  referralKind: z.string(),
+  ticketNumber: z.string(),
+  regionCode: z.string().nullable().describe("the caller's region"),
+  organisation: z.object({ nameZh: z.string(), nameEn: z.string() }).nullable(),
+  dueAt: IsoTime.nullable(),
+  at: IsoTime,
+});
+
+const out = { v: z.literal(PROTOCOL_VERSION) };
+const answerRef = z.string().optional().describe('the ref of the frame this answers');
+
+/** Every frame the server sends, each described for the AsyncAPI document. */
+export const SERVER_FRAMES = [
+  z
+    .object({
+      ...out,
+      type: z.literal('hello'),
+      sessionId: z.string(),
+      serverTime: EpochMs,
+      agent: z.object({ id: z.string(), username: z.string(), displayName: z.string(), role: RoleSchema, region: RegionView }),
+      state: StateView,
+      offer: OfferView.nullable().describe('an offer still ringing for the agent'),
+      call: CallView.nullable().describe('the call the agent is on'),
+      ticket: TicketView.nullable().describe("the ticket of that call, or of the call just wrapped up"),
+      settings: z.object({ offerTimeoutSeconds: z.number(), wrapUpSeconds: z.number(), heartbeatSeconds: z.number(), maxFrameBytes: z.number().int() }),
+      audio: AudioView,
+      catalogue: Catalogue,
+    })
+    .describe('First frame once the agent is signed in to routing: who they are, their state, any offer, call and ticket in progress (a reloaded page picks up where it was), settings, audio and the names of codes.'),
+  z.object({ ...out, type: z.literal('state'), ...StateView.shape }).describe("The agent's routing state changed."),
+  z.object({ ...out, type: z.literal('offer'), ...OfferView.shape }).describe('A call is offered to the agent: answer with offer.accept or offer.decline before expiresAt.'),
+  z
+    .object({ ...out, type: z.literal('offer.cancelled'), offerId: z.string(), reason: z.enum(['declined', 'timeout', 'agent_lost', 'bridge_failed', 'caller_left', 'recovered']) })
+    .describe('An offer was withdrawn; the call went back to the queue or ended.'),
+  z.object({ ...out, type: z.literal('call.connected'), call: CallView }).describe('The accepted call is connected to the agent.'),
+  z.object({ ...out, type: z.literal('call.held'), callId: z.string(), held: z.boolean() }).describe('The caller was put on hold or taken off it.'),
+  z
+    .object({ ...out, type: z.literal('call.ended'), callId: z.string(), talkSeconds: Count, reason: z.enum(['hangup', 'transferred', 'caller_left']) })
+    .describe("The agent's part in the call is over; wrap-up follows."),
+  z.object({ ...out, type: z.literal('ticket'), ticket: TicketView }).describe('The ticket of the call as stored: when it was opened and after each ticket.save.'),
+  z.object({ ...out, type: z.literal('queue.stats'), ...QueueStatsView.shape }).describe("Queue figures for the agent's region, sent when they change."),
+  z.object({ ...out, type: z.literal('ack'), ref: answerRef, of: z.enum(CLIENT_TYPES as [ClientFrame['type'], ...ClientFrame['type'][]]) }).describe('The frame with this ref was carried out.'),
+  z.object({ ...out, type: z.literal('pong'), ref: answerRef, serverTime: EpochMs }).describe('Answer to ping.'),
+  z
+    .object({ ...out, type: z.literal('error'), ref: answerRef, code: z.enum(ERROR_CODES), message: z.string(), messageZh: z.string() })
+    .describe('A frame was refused (BAD_FRAME names the field) or could not be carried out. The socket stays open.'),
+  z.object({ ...out, type: z.literal('session.replaced') }).describe('The agent signed in on another page; this socket closes with 4001 next. Do not reconnect by yourself.'),
+  z.object({ ...out, type: z.literal('directory'), agents: z.array(DirectoryEntry) }).describe('Answer to directory.get: colleagues signed in now (at most 500).'),
+  z.object({ ...out, type: z.literal('alert'), alert: OverdueAlertView }).describe('Supervisors and admins only: a referral in their area is overdue.'),
+] as const;
+
+export type ServerFrame = z.infer<(typeof SERVER_FRAMES)[number]>;
 
 /** Close codes the page acts on (4000–4999 are the application's own). */
 export const CLOSE = {

@@ -12,7 +12,9 @@ const Username = z
   .regex(/^[a-zA-Z0-9._-]{3,64}$/, 'must be 3–64 letters, digits, dots, dashes or underscores');
 const Password = z.string().min(8, 'must be at least 8 characters').max(200);
 const DisplayName = z.string().trim().min(1).max(100);
-const SpokenLanguages = LanguageSkills.refine((m) => Object.keys(m).length > 0, 'an agent must speak at least one language');
+const SpokenLanguages = LanguageSkills.refine((m) => Object.keys(m).length > 0, 'an agent must speak at least one language')
+  // The refinement is invisible to the document; without this a generated client sends {}.
+  .meta({ minProperties: 1, description: `${LanguageSkills.description} At least one.` });
 
 const CreateAgentBody = z.strictObject({
   username: Username,
