@@ -8,6 +8,8 @@ import { openDatabase } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { readProvinceFile } from '../province/bundled';
 import { describeImport, importProvince } from '../province/import-province';
+import { regionDirectoryFromEntries } from '../regions/region-directory';
+import { CallerRegionResolver, GeocodingTables } from '../telephony/caller-region';
 
 async function run(): Promise<void> {
   const file = process.argv[2];
@@ -19,6 +21,12 @@ async function run(): Promise<void> {
     await migrateToLatest(handle.db);
     const report = await importProvince(handle.db, province);
     for (const line of describeImport(report)) console.log(line);
+    // Where the province's mobile callers will start: every prefix block should land on a prefecture.
+    const regions = regionDirectoryFromEntries(province.province.code, province.regions);
+    const tables = new GeocodingTables('zh');
+    const coverage = await new CallerRegionResolver(regions, tables.geocode).coverage(tables);
+    console.log(`mobile prefix blocks in the geocoding data: ${coverage.blocks}, placed in a prefecture: ${coverage.placed}, unplaced: ${coverage.blocks - coverage.placed}`);
+    for (const [place, blocks] of Object.entries(coverage.unplaced)) console.log(`  unplaced: ${place} (${blocks} blocks) matches no prefecture of the province file`);
   } finally {
     await handle.close();
   }

@@ -3,8 +3,19 @@ import path from 'node:path';
 import { deserialize } from 'bson';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Region, RegionDirectory } from '../regions/region-directory';
+import { PrefectureNames } from './place-names';
 
 export type RegionSource = 'area_code' | 'geocoder' | 'outside_province' | 'unknown';
+
+export interface GeocodingCoverage {
+  /** Mobile prefix blocks the geocoding data places in the province. */
+  blocks: number;
+  /** Of those, the blocks that resolve to one of its prefectures. */
+  placed: number;
+  byPrefecture: Record<string, number>;
+  /** Place names that match no prefecture, with their blocks. */
+  unplaced: Record<string, number>;
+}
 
 export interface CallerRegion {
   regionCode: string;
@@ -52,6 +63,20 @@ export class GeocodingTables {
     return null;
   };
 
+  /** Each place of a country's mobile numbers (national numbers starting with 1), with how many prefix blocks name it. */
+  async mobilePlaces(countryCode: string): Promise<Map<string, number>> {
+    const table = await this.table(countryCode);
+    const out = new Map<string, number>();
+    if (!table) return out;
+    for (const [key, place] of table.prefixes) {
+      const prefix = String(key % 10 ** MAX_PREFIX_DIGITS).padStart(Math.floor(key / 10 ** MAX_PREFIX_DIGITS), '0');
+      if (!prefix.startsWith('1')) continue;
+      const name = table.places[place]!;
+      out.set(name, (out.get(name) ?? 0) + 1);
+    }
+    return out;
+  }
+
   private table(countryCode: string): Promise<PrefixTable | null> {
     let table = this.tables.get(countryCode);
     if (!table) {
@@ -92,7 +117,7 @@ export class GeocodingTables {
  */
 export class CallerRegionResolver {
   private readonly byAreaCode = new Map<string, Region[]>();
-  private readonly byName = new Map<string, Region>();
+  private readonly prefectures: PrefectureNames;
 
   constructor(
     private readonly regions: RegionDirectory,
@@ -100,8 +125,8 @@ export class CallerRegionResolver {
   ) {
     for (const r of regions.all()) {
       if (r.areaCode) this.byAreaCode.set(r.areaCode, [...(this.byAreaCode.get(r.areaCode) ?? []), r]);
-      if (r.level === 'prefecture') this.byName.set(r.nameZh, r);
     }
+    this.prefectures = new PrefectureNames(regions.all().filter((r) => r.level === 'prefecture'));
   }
 
   async resolve(number: string): Promise<CallerRegion> {
@@ -119,9 +144,28 @@ export class CallerRegionResolver {
     if (!place) return { regionCode: province, source: 'unknown' };
     const provinceName = this.regions.province.nameZh;
     if (!place.startsWith(provinceName)) return { regionCode: province, source: 'outside_province' };
-    const rest = place.slice(provinceName.length);
-    const prefecture = this.byName.get(rest) ?? [...this.byName.values()].find((p) => rest.startsWith(p.nameZh));
+    const prefecture = this.prefectures.find(place.slice(provinceName.length));
     return prefecture ? { regionCode: prefecture.code, source: 'geocoder' } : { regionCode: province, source: 'unknown' };
+  }
+
+  /**
+   * How the geocoding data's mobile prefix blocks of this province fall on its prefectures: every
+   * block should land on one (a name the data spells differently would send all its callers to the
+   * province step). Reported at import and at start.
+   */
+  async coverage(tables: GeocodingTables): Promise<GeocodingCoverage> {
+    const provinceName = this.regions.province.nameZh;
+    const out: GeocodingCoverage = { blocks: 0, placed: 0, byPrefecture: {}, unplaced: {} };
+    for (const [place, blocks] of await tables.mobilePlaces('86')) {
+      if (!place.startsWith(provinceName)) continue;
+      out.blocks += blocks;
+      const prefecture = this.prefectures.find(place.slice(provinceName.length));
+      if (prefecture) {
+        out.placed += blocks;
+        out.byPrefecture[prefecture.code] = (out.byPrefecture[prefecture.code] ?? 0) + blocks;
+      } else out.unplaced[place] = (out.unplaced[place] ?? 0) + blocks;
+    }
+    return out;
   }
 
   /** Area codes are three or four digits after the trunk 0; the most specific region wins. */

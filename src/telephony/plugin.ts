@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { CallFlow } from './call-flow';
-import { CallerRegionResolver } from './caller-region';
+import { CallerRegionResolver, GeocodingTables } from './caller-region';
 import type { TelephonyDriver } from './driver';
 import { type FlowStateStore, MemoryFlowStateStore, RedisFlowStateStore } from './flow-state';
 import { ivrSettings, Menus } from './ivr';
@@ -50,6 +50,19 @@ export const telephonyPlugin = fp(
       const restored = await store.restore();
       if (restored > 0) app.log.warn({ restored }, 'call flow state put back after the live state was lost');
     });
+    const geocoding = new GeocodingTables('zh');
+    const resolver = new CallerRegionResolver(app.regions, geocoding.geocode);
+    // Said once at start, off the start-up path: a place name the geocoding data spells another
+    // way sends every caller of those prefixes to the province step.
+    app.addHook('onReady', async () => {
+      void resolver
+        .coverage(geocoding)
+        .then((c) => {
+          if (Object.keys(c.unplaced).length > 0) app.log.warn({ blocks: c.blocks, placed: c.placed, unplaced: c.unplaced }, 'mobile prefixes the geocoding data places in the province but in none of its prefectures');
+          else app.log.info({ blocks: c.blocks, placed: c.placed }, 'every mobile prefix of the province resolves to a prefecture');
+        })
+        .catch((err) => app.log.warn({ err }, 'could not check the geocoding data against the province'));
+    });
     const flow = new CallFlow({
       db: app.db,
       records: app.records,
@@ -60,7 +73,7 @@ export const telephonyPlugin = fp(
       menus: new Menus(settings, app.province.languages, app.regions),
       prompts: new Prompts(catalogue, app.log),
       store,
-      resolver: new CallerRegionResolver(app.regions),
+      resolver,
       log: app.log,
     });
 
