@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AmiClient, AmiResponse } from '../../src/telephony/asterisk/ami-client';
 import { AmiActionError, AmiTimeoutError, AmiUnsafeValueError } from '../../src/telephony/asterisk/ami-errors';
+import { DialEndEvent } from '../../src/telephony/asterisk/ami-events';
 import { FakeAmi } from '../support/fake-ami';
 import { memoryLogger } from '../support/memory-logger';
 import { eventually } from '../support/tcp-proxy';
@@ -109,6 +110,23 @@ describe('AMI client', () => {
     expect(logs.filter((l) => l.msg === 'malformed AMI event ignored')).toHaveLength(2);
     expect(client.connected).toBe(true);
     await expect(client.action('Ping')).resolves.toMatchObject({ response: 'Success' });
+  });
+
+  it("takes an Originate's DialEnd, which names no calling channel, as an ordinary event", async () => {
+    await connect();
+    const seen: { uniqueid?: string; destuniqueid?: string; dialstatus: string }[] = [];
+    client.on('DialEnd', DialEndEvent, (e) => {
+      seen.push({ uniqueid: e.uniqueid, destuniqueid: e.destuniqueid, dialstatus: e.dialstatus });
+    });
+    // As Asterisk 22 sends it for Originate: only the Dest* headers.
+    ami.sendRaw('Event: DialEnd\r\nPrivilege: call,all\r\nDestChannel: Local/8001@hotline-agents-00000001;1\r\nDestUniqueid: 1712000000.20\r\nDialStatus: ANSWER\r\n\r\n');
+    ami.sendRaw('Event: DialEnd\r\nPrivilege: call,all\r\nChannel: PJSIP/trunk-0000000a\r\nUniqueid: 1712000000.10\r\nDestChannel: PJSIP/agent-0000000c\r\nDestUniqueid: 1712000000.12\r\nDialStatus: ANSWER\r\n\r\n');
+    expect(await eventually(async () => seen.length === 2, 2_000, 10)).toBe(true);
+    expect(seen).toEqual([
+      { uniqueid: undefined, destuniqueid: '1712000000.20', dialstatus: 'ANSWER' },
+      { uniqueid: '1712000000.10', destuniqueid: '1712000000.12', dialstatus: 'ANSWER' },
+    ]);
+    expect(logs.filter((l) => l.msg === 'malformed AMI event ignored')).toEqual([]);
   });
 
   it('reconnects with growing pauses while Asterisk is away, and says so when it is back', async () => {

@@ -36,7 +36,18 @@ export type HangupEvent = z.infer<typeof HangupEvent>;
 export const BridgeEnterEvent = ChannelEvent.extend({ bridgeuniqueid: Text.optional() });
 export type BridgeEnterEvent = z.infer<typeof BridgeEnterEvent>;
 
-export const DialEndEvent = ChannelEvent.extend({ dialstatus: Text });
+/**
+ * A dial's result. A dial from a channel names it (Channel, Uniqueid); an Originate's dial has no
+ * calling channel and names only the dialled one (DestChannel, DestUniqueid) — an ordinary
+ * event, not a malformed one.
+ */
+export const DialEndEvent = z.looseObject({
+  channel: z.string().min(1).max(256).optional(),
+  uniqueid: Uniqueid.optional(),
+  destchannel: z.string().min(1).max(256).optional(),
+  destuniqueid: Uniqueid.optional(),
+  dialstatus: Text,
+});
 export type DialEndEvent = z.infer<typeof DialEndEvent>;
 
 /** One live channel, from CoreShowChannels. */

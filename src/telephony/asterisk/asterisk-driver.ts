@@ -120,7 +120,8 @@ export class AsteriskDriver implements TelephonyDriver {
     this.client.on('UserEvent', UserEvent, (e) => this.onUserEvent(e));
     this.client.on('Hangup', HangupEvent, (e) => this.onHangup(e));
     this.client.on('BridgeEnter', BridgeEnterEvent, (e) => this.onBridged(e.uniqueid));
-    this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' ? this.onBridged(e.uniqueid) : undefined));
+    // Only a caller's dial can bridge a call of the flow; an Originate's (no calling channel) cannot.
+    this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' && e.uniqueid ? this.onBridged(e.uniqueid) : undefined));
     this.client.onUp(() => void this.linkCameUp());
     this.client.onDown(() => {
       this.linkDowns.push(Date.now());
