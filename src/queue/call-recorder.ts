@@ -75,7 +75,8 @@ export class CallRecorder {
         await r.event(id, 'ended', { talkMs: e.talkMs }, at);
         return;
       case 'call.transferred':
-        await r.updateCall(id, { status: 'queued' });
+        // Sent to another region's queue, the call belongs to that region from now on (reports, scope).
+        await r.updateCall(id, { status: 'queued', ...('region' in e.to ? { region_code: e.to.region } : {}) });
         await r.event(id, 'transferred', { fromAgentId: e.fromAgentId, to: e.to, talkMs: e.talkMs }, at);
         return;
       case 'alert.missed':

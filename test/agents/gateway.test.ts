@@ -243,6 +243,9 @@ describe('/agents/ws', () => {
       await t.app.callFlow.settled();
       const row = await t.app.db.selectFrom('tickets').select('agent_id').where('id', '=', ticketId).executeTakeFirstOrThrow();
       expect(row.agent_id).toBe(haidong.id);
+      // The call's record moves to Haidong with it.
+      await t.app.callRecorder.flush();
+      expect(await t.app.db.selectFrom('calls').select(['region_code', 'agent_id']).where('id', '=', callId).executeTakeFirstOrThrow()).toEqual({ region_code: '630200', agent_id: haidong.id });
       const heard = (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json().heard.map((h: { key: string }) => h.key);
       expect(heard.filter((k: string) => k === 'connecting' || k === 'transferring')).toEqual(['connecting', 'transferring', 'connecting']);
       // The first agent can no longer touch the call.
