@@ -51,12 +51,22 @@ export class CallRecorder {
         await r.updateCall(id, { status: 'offered' });
         await r.event(id, 'offered', { agentId: e.agentId }, at);
         return;
+      case 'call.bridged':
+        // Answered when caller and agent first heard each other; the wait runs until then. A
+        // transferred call's later bridges change neither.
+        if (e.first) await r.updateCall(id, { answered_at: at, wait_ms: Math.max(0, at.getTime() - e.call.enqueuedAt) });
+        return;
       case 'offer.returned':
         await r.updateCall(id, { status: 'queued' });
         await r.event(id, 'offer.returned', { agentId: e.agentId, reason: e.reason }, at);
         return;
       case 'call.connected':
-        await r.updateCall(id, { status: 'connected', agent_id: e.agentId, answered_at: at, wait_ms: Math.max(0, (e.call.answeredAt ?? at.getTime()) - e.call.enqueuedAt) });
+        // Provisional: the bridge's time replaces it (phone systems that report no bridge keep it).
+        await r.updateCall(
+          id,
+          { status: 'connected', agent_id: e.agentId },
+          { answeredAtIfUnset: at, waitMsIfUnset: Math.max(0, (e.call.answeredAt ?? at.getTime()) - e.call.enqueuedAt) },
+        );
         await r.event(id, 'connected', { agentId: e.agentId }, at);
         return;
       case 'call.left':

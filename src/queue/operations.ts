@@ -120,6 +120,20 @@ export function accept(call: LiveCall, agent: LiveAgent, offerId: string, now: n
 }
 
 /**
+ * The phone system bridged caller and agent: the call is answered from now on — talk time counts
+ * from here, not from the agent's accept (the agent's phone may ring for seconds first).
+ */
+export function bridged(call: LiveCall, now: number): Tx | null {
+  if (call.status !== 'connected' || !call.agentId) return null;
+  const answered = bump(call, { answeredAt: Math.max(now, call.answeredAt ?? now), bridgedOnce: true });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.put[callKey(call.id)] = answered;
+  tx.events.push({ type: 'call.bridged', call: answered, agentId: call.agentId, first: !call.bridgedOnce });
+  return tx;
+}
+
+/**
  * An offer declined, rung out, or lost with the agent's session: the call goes back to its
  * original place in the queue and the agent is set aside (not_ready: missed, or offline).
  */

@@ -351,6 +351,14 @@ export class Router {
     }, 'not a waiting callback');
   }
 
+  /** The phone system bridged an accepted call: it is answered from now. */
+  bridged(callId: string): Promise<ActionResult> {
+    return this.step([callKey(callId)], () => {
+      const c = this.call(callId);
+      return c ? ops.bridged(c, this.now()) : null;
+    }, 'not a connected call');
+  }
+
   /** The phone system could not bridge an accepted call: back to its place in the queue. */
   bridgeFailed(callId: string): Promise<ActionResult> {
     return this.step(this.callAndAgentKeys(callId), () => {

@@ -29,6 +29,8 @@ export interface LiveCall {
   offerId: string | null;
   offerExpiresAt: number | null;
   answeredAt: number | null;
+  /** The phone system has bridged this call to an agent at least once (a transfer keeps it). */
+  bridgedOnce?: boolean;
   /** Agents who declined it or let it ring out. */
   missedBy: string[];
   /** For a callback: the promise it carries out (a row of `callbacks`). */
@@ -90,6 +92,8 @@ export type RoutingEvent = (
   /** `at`: when the offer went back, when that is earlier than the event (a rebuild's merge). */
   | { type: 'offer.returned'; call: LiveCall; agentId: string; offerId: string; reason: 'declined' | 'timeout' | 'agent_lost' | 'bridge_failed' | 'recovered'; at?: number }
   | { type: 'call.connected'; call: LiveCall; agentId: string }
+  /** The phone system joined caller and agent; `call.answeredAt` is the bridge's time from here on. */
+  | { type: 'call.bridged'; call: LiveCall; agentId: string; first: boolean }
   /**
    * The call leaves without being answered. `call.status` is where it was; 'connected' means the
    * caller hung up after an agent accepted but before the phone system bridged them.

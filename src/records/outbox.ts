@@ -109,8 +109,16 @@ export class RecordOutbox {
     return (await this.write({ op: 'call.arrived', ...c })) as CallerHistory | null | undefined;
   }
 
-  async updateCall(callId: string, set: CallFields, options: { unlessEnded?: boolean; queuedAt?: Date } = {}): Promise<void> {
-    await this.write({ op: 'call.update', callId, set, unlessEnded: options.unlessEnded ?? true, ...(options.queuedAt ? { queuedAt: options.queuedAt } : {}) });
+  async updateCall(callId: string, set: CallFields, options: { unlessEnded?: boolean; queuedAt?: Date; answeredAtIfUnset?: Date; waitMsIfUnset?: number } = {}): Promise<void> {
+    await this.write({
+      op: 'call.update',
+      callId,
+      set,
+      unlessEnded: options.unlessEnded ?? true,
+      ...(options.queuedAt ? { queuedAt: options.queuedAt } : {}),
+      ...(options.answeredAtIfUnset ? { answeredAtIfUnset: options.answeredAtIfUnset } : {}),
+      ...(options.waitMsIfUnset !== undefined ? { waitMsIfUnset: options.waitMsIfUnset } : {}),
+    });
   }
 
   /** The call ended (unless it already had): why, and when (a provisional close's `lost` is cleared). */

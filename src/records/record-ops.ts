@@ -61,6 +61,13 @@ export const RecordOp = z.discriminatedUnion('op', [
     /** First time the call was queued (kept on later re-queues). */
     queuedAt: instant.optional(),
     /**
+     * When an agent took the call, kept only if no answer time is recorded yet: the bridge's time
+     * (written by the node that heard it, maybe before this) is the real one.
+     */
+    answeredAtIfUnset: instant.optional(),
+    /** The wait until the agent took the call, kept only if no wait is recorded yet (same reason). */
+    waitMsIfUnset: z.number().int().min(0).optional(),
+    /**
      * Leave a call that has already ended as it is (a late step of another node) — unless the
      * reaper closed it provisionally (end_detail lost).
      */
@@ -159,7 +166,15 @@ export async function applyRecord(db: Db, op: RecordOp): Promise<CallerHistory |
       return row.id ? { unansweredToday: Number(row.unanswered ?? 0), riskFlagged: Number(row.risk ?? 0) } : null;
     }
     case 'call.update': {
-      let q = db.updateTable('calls').set({ ...op.set, ...(op.queuedAt ? { queued_at: sql`coalesce(queued_at, ${op.queuedAt}::timestamptz)` } : {}) }).where('id', '=', op.callId);
+      let q = db
+        .updateTable('calls')
+        .set({
+          ...op.set,
+          ...(op.queuedAt ? { queued_at: sql`coalesce(queued_at, ${op.queuedAt}::timestamptz)` } : {}),
+          ...(op.answeredAtIfUnset ? { answered_at: sql`coalesce(answered_at, ${op.answeredAtIfUnset}::timestamptz)` } : {}),
+          ...(op.waitMsIfUnset !== undefined ? { wait_ms: sql`coalesce(wait_ms, ${op.waitMsIfUnset}::integer)` } : {}),
+        })
+        .where('id', '=', op.callId);
       // A reaper's close of a call nobody carried (end_detail lost) gives way to what really happened.
       if (op.unlessEnded) q = q.where((eb) => eb.or([eb('status', '!=', 'ended'), eb('end_detail', '=', 'lost')]));
       const r = await q.executeTakeFirst();

@@ -264,6 +264,8 @@ export class CallFlow {
       if (!state || state.bridged || state.phase !== 'connected') return;
       state.bridged = true;
       await this.o.store.put(state);
+      // Talk time counts from here; should routing be unreachable, it counts from the accept.
+      await this.o.router.bridged(callId).catch((err) => this.o.log.warn({ err, callId }, 'could not record the bridge time; answered counts from the accept'));
     });
   }
 

@@ -92,6 +92,9 @@ export function asteriskFlowSuite(name: string, overrides: () => Partial<Config>
         HOTLINE_RECORDING: `hotline/${callId}-${connect.vars.HOTLINE_STEP}.wav`,
       });
 
+      // The agent's phone rings a while before it is picked up: the call is answered at the bridge.
+      const acceptedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 1_200));
       const agentLeg = dialplan.agentAnswers(uid);
       await until(async () => (await row(callId)).recording_url !== null, 'the recording to be noted');
       dialplan.agentHangsUp(uid, agentLeg);
@@ -118,6 +121,9 @@ export function asteriskFlowSuite(name: string, overrides: () => Partial<Config>
         agent_id: agentId,
         recording_url: `asterisk:monitor/hotline/${callId}-${connect.vars.HOTLINE_STEP}.wav`,
       });
+      const answered = await row(callId);
+      expect(answered.answered_at!.getTime() - acceptedAt).toBeGreaterThanOrEqual(1_100);
+      expect(answered.wait_ms!).toBeGreaterThanOrEqual(1_100);
       const ticket = await t.app.db.selectFrom('tickets').selectAll().where('call_id', '=', callId).executeTakeFirstOrThrow();
       expect(ticket.survey_score).toBe(4);
       const survey_ = await t.app.db.selectFrom('survey_responses').selectAll().where('call_id', '=', callId).executeTakeFirstOrThrow();
