@@ -666,6 +666,10 @@ export class CallFlow {
     if (first) prompts.push(this.prompt(opening, state));
     if (estimate && estimate.estimatedWaitSeconds !== null) {
       prompts.push(this.prompt('position', state, { position: estimate.position, minutes: Math.max(1, Math.ceil(estimate.estimatedWaitSeconds / 60)) }));
+    } else if (estimate && estimate.staffed === 0) {
+      // Nobody who speaks the caller's language is at work: said at once, so the callback offer
+      // that follows is a real choice, not a guess about a busy line.
+      prompts.push(this.prompt('no_speaker', state));
     } else {
       prompts.push(this.prompt('no_estimate', state));
     }

@@ -19,6 +19,7 @@ export const PROMPT_KEYS = [
   'queued',
   'position',
   'no_estimate',
+  'no_speaker',
   'callback_offer',
   'callback_confirmed',
   'queue_full',
@@ -68,6 +69,7 @@ const ZH: Record<PromptKey, string> = {
   queued: '正在为您转接法律咨询员，请稍候。',
   position: '您前面还有{position}位来电，预计等待{minutes}分钟。',
   no_estimate: '目前坐席繁忙，请耐心等待。',
+  no_speaker: '目前暂无能用您所选语言接听的法律咨询员在线。',
   callback_offer: '如需挂机后由我们回电，请按1。',
   callback_confirmed: '已为您登记回电，我们将尽快与您联系。再见。',
   queue_full: '目前来电较多，请稍后再拨。再见。',
@@ -91,6 +93,7 @@ const EN: Record<PromptKey, string> = {
   queued: 'We are connecting you to a legal adviser. Please hold.',
   position: 'There are {position} callers ahead of you; the expected wait is {minutes} minutes.',
   no_estimate: 'All advisers are busy. Please stay on the line.',
+  no_speaker: 'No legal adviser who speaks your language is available right now.',
   callback_offer: 'To be called back instead, press 1.',
   callback_confirmed: 'Your callback is booked. We will call you soon. Goodbye.',
   queue_full: 'We are receiving too many calls. Please call again later. Goodbye.',
@@ -104,7 +107,7 @@ const EN: Record<PromptKey, string> = {
 };
 
 /** Recordings the province supplies for Tibetan and Mongolian: file names only, no TTS text. */
-const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'connecting', 'survey', 'survey_thanks', 'goodbye', 'technical_problem'];
+const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'no_speaker', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'connecting', 'survey', 'survey_thanks', 'goodbye', 'technical_problem'];
 
 export function defaultCatalogue(): PromptCatalogue {
   const withAudio = (language: string, texts: Record<PromptKey, string>) =>

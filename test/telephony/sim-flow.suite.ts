@@ -112,7 +112,11 @@ export function simFlowSuite(name: string, overrides: () => Partial<Config>) {
       await until(async () => (await view(callId)).status === 'ended', 'the callback');
       const v = await view(callId);
       expect(v.outcome).toBe('callback');
-      expect(v.heard.map((h: { key: string }) => h.key)).toContain('callback_confirmed');
+      const heard = v.heard.map((h: { key: string }) => h.key);
+      // Told at once that nobody speaks Mongolian now, then offered the callback (not "all busy").
+      expect(heard.slice(heard.indexOf('queued'), heard.indexOf('queued') + 3)).toEqual(['queued', 'no_speaker', 'callback_offer']);
+      expect(heard).not.toContain('no_estimate');
+      expect(heard).toContain('callback_confirmed');
       await t.app.callRecorder.flush();
       const row = await t.app.db.selectFrom('calls').select(['end_reason', 'callback_id']).where('id', '=', callId).executeTakeFirstOrThrow();
       expect(row.end_reason).toBe('callback');
