@@ -1,0 +1,67 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * deploy/asterisk/modules.conf loads nothing automatically (autoload = no), so every
+ * application and function extensions.conf uses must have its module there — and, in
+ * Asterisk 22, what those modules need in turn. A dialplan line added without its module would
+ * fail only mid-call on a real PBX; here it fails the test.
+ */
+const DEPLOY = path.join(__dirname, '..', '..', 'deploy', 'asterisk');
+
+// Where Asterisk 22 keeps each application and dialplan function the hotline uses; `null`: in
+// the core (pbx_builtins, pbx_functions, main/), no module to load.
+const APPLICATIONS: Record<string, string | null> = {
+  Answer: null, Set: null, Goto: null, GotoIf: null, Hangup: null, Wait: null, WaitExten: null, SayNumber: null,
+  Gosub: 'app_stack', Return: 'app_stack', Dial: 'app_dial', Playback: 'app_playback', Read: 'app_read',
+  UserEvent: 'app_userevent', MixMonitor: 'app_mixmonitor', StopMixMonitor: 'app_mixmonitor', MusicOnHold: 'res_musiconhold',
+};
+const FUNCTIONS: Record<string, string | null> = { LOCAL: 'app_stack', FILTER: 'func_strings', FIELDQTY: 'func_strings', CUT: 'func_cut', CHANNEL: 'func_channel' };
+// What a module needs loaded before it in Asterisk 22 (its "requires" / optional_modules that load it).
+const NEEDS: Record<string, string[]> = {
+  app_stack: ['res_agi'],
+  res_agi: ['res_speech'],
+  app_mixmonitor: ['func_periodic_hook'],
+  func_periodic_hook: ['app_chanspy', 'func_uri'],
+  app_chanspy: ['func_groupcount'],
+  chan_pjsip: ['res_pjsip', 'res_pjsip_session'],
+  res_pjsip: ['res_pjproject', 'res_sorcery_config', 'res_sorcery_memory', 'res_sorcery_astdb'],
+  res_pjsip_transport_websocket: ['res_http_websocket'],
+};
+
+async function loaded(): Promise<{ autoload: string | null; modules: string[] }> {
+  const lines = (await fs.readFile(path.join(DEPLOY, 'modules.conf'), 'utf8')).split('\n').map((l) => l.replace(/;.*/, '').trim());
+  const autoload = lines.find((l) => /^autoload\s*=/.test(l))?.split('=')[1]!.trim() ?? null;
+  const modules = lines.filter((l) => /^load\s*=/.test(l)).map((l) => l.split('=')[1]!.trim().replace(/\.so$/, ''));
+  return { autoload, modules };
+}
+
+describe('deploy/asterisk/modules.conf', () => {
+  it('loads the module of every application and function extensions.conf uses, what they need, and a timing module', async () => {
+    const dialplan = (await fs.readFile(path.join(DEPLOY, 'extensions.conf'), 'utf8')).split('\n').map((l) => l.replace(/;.*/, ''));
+    const apps = new Set<string>();
+    const functions = new Set<string>();
+    for (const line of dialplan) {
+      const app = /^\s*(?:exten\s*=>\s*[^,]+,[^,]+|same\s*=>\s*[^,]+),(\w+)\(/.exec(line);
+      if (app) apps.add(app[1]!);
+      for (const f of line.matchAll(/\$\{([A-Z_]+)\(/g)) functions.add(f[1]!);
+      for (const f of line.matchAll(/\b(LOCAL)\(/g)) functions.add(f[1]!);
+    }
+    expect(apps.size).toBeGreaterThan(10);
+    const unknown = [...[...apps].filter((a) => !(a in APPLICATIONS)), ...[...functions].filter((f) => !(f in FUNCTIONS))];
+    // A new application or function in the dialplan must be added to the tables above, with its module.
+    expect(unknown).toEqual([]);
+
+    const { autoload, modules } = await loaded();
+    expect(autoload).toBe('no');
+    const required = new Set<string>(['pbx_config', 'res_timing_timerfd', 'chan_pjsip', 'res_pjsip_transport_websocket', 'res_srtp', 'res_rtp_asterisk']);
+    for (const a of apps) if (APPLICATIONS[a]) required.add(APPLICATIONS[a]!);
+    for (const f of functions) if (FUNCTIONS[f]) required.add(FUNCTIONS[f]!);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const m of [...required]) for (const n of NEEDS[m] ?? []) if (!required.has(n)) (required.add(n), (grew = true));
+    }
+    expect([...required].filter((m) => !modules.includes(m)).sort()).toEqual([]);
+    expect(modules.filter((m, i) => modules.indexOf(m) !== i)).toEqual([]);
+  });
+});
