@@ -4,6 +4,7 @@ import * as callFlow from './0002_call_flow';
 import * as referrals from './0003_referrals';
 import * as accountSecurity from './0004_account_security';
 import * as durableRecords from './0005_durable_records';
+import * as missedCallCallbacks from './0006_missed_call_callbacks';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_referrals': referrals,
   '0004_account_security': accountSecurity,
   '0005_durable_records': durableRecords,
+  '0006_missed_call_callbacks': missedCallCallbacks,
 };

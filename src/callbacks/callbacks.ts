@@ -69,7 +69,7 @@ export class Callbacks {
   }
 
   /** Books a callback for a caller who is being told one is booked. Resolves once it is kept. */
-  async book(origin: { callId: string; language: string; topic: string; regionCode: string; priority: number }, reason: 'caller_request' | 'queue_timeout'): Promise<string> {
+  async book(origin: { callId: string; language: string; topic: string; regionCode: string; priority: number }, reason: 'caller_request' | 'queue_timeout' | 'missed_call'): Promise<string> {
     const at = this.now();
     const callbackId = randomUUID();
     await this.o.records.write({
@@ -177,6 +177,7 @@ export class Callbacks {
   }
 
   private routed(e: RoutingEvent): void {
+    if (e.type === 'call.left' && e.outcome === 'abandoned' && e.call.kind === 'call') return this.missed(e);
     if (!('call' in e) || e.call.kind !== 'callback') return;
     const at = this.now();
     let write: Promise<unknown> | null = null;
@@ -188,6 +189,21 @@ export class Callbacks {
     }
     if (!write) return;
     const tracked = write.catch((err) => this.o.log.error({ err, attemptId: e.call.id, event: e.type }, 'could not record a callback attempt'));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /**
+   * 漏接回拨: a caller who gave up after waiting long enough is called back, when the province
+   * asks for it — once per number and day (the booking itself checks, in the database).
+   */
+  private missed(e: Extract<RoutingEvent, { type: 'call.left' }>): void {
+    const rule = this.current.missedCall;
+    if (!rule || e.waitedMs < rule.afterSeconds * 1000) return;
+    const c = e.call;
+    const tracked = this.book({ callId: c.id, language: c.language, topic: c.topic, regionCode: c.regionCode, priority: c.priority }, 'missed_call').catch((err) =>
+      this.o.log.error({ err, callId: c.id }, 'could not book a missed-call callback'),
+    );
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
   }

@@ -21,6 +21,11 @@ export const CallbackPolicySchema = z.strictObject({
    * after this much talk, and as not answered before it.
    */
   reachedAfterTalkSeconds: z.number().int().min(0).max(3600).default(20),
+  /**
+   * Missed-call callbacks (漏接回拨): a caller who hung up after waiting this long in the queue is
+   * called back, once per number and day. Null: off.
+   */
+  missedCall: z.strictObject({ afterSeconds: z.number().int().min(0).max(3600) }).nullable().default(null),
 });
 export type CallbackPolicy = z.infer<typeof CallbackPolicySchema>;
 

@@ -80,7 +80,7 @@ export const RecordOp = z.discriminatedUnion('op', [
     op: z.literal('callback.book'),
     callbackId: uuid,
     provinceCode: z.string().regex(/^\d{6}$/),
-    reason: z.enum(['caller_request', 'queue_timeout']),
+    reason: z.enum(['caller_request', 'queue_timeout', 'missed_call']),
     originCallId: uuid,
     language: z.string().max(16),
     topic: z.string().max(32),
@@ -216,7 +216,13 @@ export async function applyRecord(db: Db, op: RecordOp): Promise<CallerHistory |
       const r = await sql`
         insert into callbacks (id, province_code, reason, origin_call_id, caller_number, region_code, language, topic, priority, status, max_attempts, due_at, next_attempt_at, created_at, updated_at)
         select ${op.callbackId}::uuid, ${op.provinceCode}, ${op.reason}, id, caller_number, ${op.regionCode}, ${op.language}, ${op.topic}, ${op.priority}, 'pending', ${op.maxAttempts}, ${op.dueAt}, ${op.dueAt}, ${op.at}, ${op.at}
-        from calls where id = ${op.originCallId}::uuid
+        from calls c where id = ${op.originCallId}::uuid
+          -- A missed-call callback: once per number and China day, however often the number called.
+          and (${op.reason} <> 'missed_call' or not exists (
+            select 1 from callbacks b
+            where b.reason = 'missed_call' and b.caller_number = c.caller_number
+              -- Midnight China time (UTC+8, no daylight saving) of the booking's day.
+              and b.created_at >= (date_trunc('day', (${op.at}::timestamptz at time zone 'UTC') + interval '8 hours') - interval '8 hours') at time zone 'UTC'))
         on conflict (id) do nothing`.execute(db);
       if (Number(r.numAffectedRows ?? 0) === 0) {
         if (!(await callExists(db, op.originCallId))) throw new MissingRowError(`call ${op.originCallId}`);

@@ -189,4 +189,40 @@ describe('callbacks', () => {
     await t.app.callbacks.pass();
     expect((await callback(id)).attempt_id).toBeNull();
   });
+
+  it('calls back a caller who gave up after waiting long enough, once per number and day, when the province asks for it (漏接回拨)', async () => {
+    t.app.router.settings = { ...t.app.router.settings, maxWaitSeconds: 600 };
+    const missedOf = async (number: string) =>
+      t.app.db.selectFrom('callbacks').select(['id', 'reason', 'origin_call_id']).where('caller_number', '=', number).where('reason', '=', 'missed_call').execute();
+    /** A Mongolian caller (nobody to answer) who hangs up after `waitMs` in the queue. */
+    const givesUp = async (from: string, waitMs: number) => {
+      const callId = (await t.app.inject({ method: 'POST', url: '/sim/calls', payload: { from, digits: '31000' } })).json().callId as string;
+      expect(await eventually(async () => (await view(callId)).status === 'queued', 10_000, 20)).toBe(true);
+      await new Promise((r) => setTimeout(r, waitMs));
+      await t.app.inject({ method: 'POST', url: `/sim/calls/${callId}/hangup` });
+      await settled();
+      return callId;
+    };
+
+    // Off unless the province turns it on.
+    await givesUp('09718000801', 1_200);
+    expect(await missedOf('09718000801')).toEqual([]);
+
+    await setProvinceSettings(t.app, 'callbacks', { ...POLICY, missedCall: { afterSeconds: 1 } });
+    await t.app.callbacks.pass();
+    const first = await givesUp('09718000802', 1_200);
+    expect(await missedOf('09718000802')).toEqual([{ id: expect.any(String), reason: 'missed_call', origin_call_id: first }]);
+    const row = await t.app.db.selectFrom('calls').select(['end_reason', 'callback_id']).where('id', '=', first).executeTakeFirstOrThrow();
+    expect(row).toEqual({ end_reason: 'abandoned', callback_id: (await missedOf('09718000802'))[0]!.id });
+    // The same number giving up again the same day: no second callback.
+    await givesUp('09718000802', 1_200);
+    expect(await missedOf('09718000802')).toHaveLength(1);
+    // A caller who hung up at once did not wait long enough to be called back.
+    await givesUp('09718000803', 0);
+    expect(await missedOf('09718000803')).toEqual([]);
+
+    // Not the test's to keep: later runs of the clock would call these numbers.
+    for (const c of await missedOf('09718000802')) await t.app.inject({ method: 'POST', url: `/api/callbacks/${c.id}/cancel`, headers: bearer(xining.token), payload: { reason: 'test' } });
+    await setProvinceSettings(t.app, 'callbacks', POLICY);
+  });
 });
