@@ -544,6 +544,21 @@ export class CallFlow {
     return { ok: false, code: 'REFUSED', message: r.reason };
   }
 
+  /**
+   * How the phone system's dial of a forward went. Answered: nothing more. Not reached (busy, no
+   * answer, unreachable): the record says forward_failed with the status and the Q.850 cause, and
+   * it is logged — the caller is no longer on the hotline's line, so nobody else would know.
+   */
+  async forwardResult(callId: string, step: number, status: string, cause?: string): Promise<void> {
+    const state = await this.o.store.get(callId);
+    if (!state || !state.forwardTo || state.step !== step) return;
+    const result = status ? status.toLowerCase() : 'unknown';
+    await this.o.records.event(callId, 'forward.result', { number: state.forwardTo, status: result, cause: cause ?? null });
+    if (status === 'ANSWER') return;
+    this.o.log.warn({ callId, status: result, cause }, 'a call transferred to an outside number did not get through');
+    await this.o.records.updateCall(callId, { end_detail: `forward_failed:${result}${cause ? `:${cause}` : ''}` }, { unlessEnded: false });
+  }
+
   async addInterpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult> {
     void callId;
     void agentId;

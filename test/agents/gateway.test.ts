@@ -292,6 +292,34 @@ describe('/agents/ws', () => {
       expect(heard).not.toContain('survey');
       const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
       expect(events.find((e) => e.type === 'forwarded')?.data).toMatchObject({ number: '09716111111', agentId: xining.id });
+      // The phone system then says the outside line answered.
+      const result = async () => {
+        await t.app.records.drained();
+        return (await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute()).find((e) => e.type === 'forward.result')?.data;
+      };
+      expect(await eventually(async () => (await result()) !== undefined, 10_000, 50)).toBe(true);
+      expect(await result()).toEqual({ number: '09716111111', status: 'answer', cause: '16' });
+    });
+
+    it('records a forward the outside line did not take: forward_failed, with the status and the cause', async () => {
+      const a = await connect(xining);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const res = await t.app.inject({ method: 'POST', url: '/sim/calls', payload: { from: '13519712345', digits: '11015', forwardResult: 'BUSY' } });
+      const callId = res.json().callId as string;
+      await ok(a, { type: 'offer.accept', offerId: (await a.next('offer')).offerId });
+      await a.next('call.connected');
+      await ok(a, { type: 'call.transfer', callId, to: { number: '09716111111' }, mode: 'blind' });
+      await a.next('call.ended');
+      expect(await eventually(async () => {
+        await t.app.callFlow.settled();
+        await t.app.callRecorder.flush();
+        await t.app.records.drained();
+        const row = await t.app.db.selectFrom('calls').select(['status', 'end_reason', 'end_detail']).where('id', '=', callId).executeTakeFirstOrThrow();
+        return row.end_detail === 'forward_failed:busy:17' && row.status === 'ended' && row.end_reason === 'answered';
+      }, 10_000, 50)).toBe(true);
+      const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
+      expect(events.find((e) => e.type === 'forward.result')?.data).toEqual({ number: '09716111111', status: 'busy', cause: '17' });
+      expect(t.logs.some((l) => l.msg === 'a call transferred to an outside number did not get through' && l.callId === callId)).toBe(true);
     });
   });
 

@@ -96,6 +96,12 @@ export class FakeDialplan {
     this.ami.move(uniqueid, 'hotline-park');
   }
 
+  /** [hotline-forward]'s Dial() returned: it reports how it went and hangs up. */
+  forwardEnds(uniqueid: string, status: string, cause: string): void {
+    this.ami.userEvent(uniqueid, 'HotlineForwardResult', [['Step', this.step(uniqueid)], ['DialStatus', status], ['Cause', cause]]);
+    this.ami.hangup(uniqueid);
+  }
+
   /** [hotline-bye] played its prompts and hung up. */
   bye(uniqueid: string): void {
     this.ami.hangup(uniqueid);

@@ -185,6 +185,29 @@ export function asteriskFlowSuite(name: string, overrides: () => Partial<Config>
       await t.app.router.endWrapUp(agentId, 'not_ready');
     }, 60_000);
 
+    it('records how a transfer to an outside number went: a busy line is forward_failed with its cause', async () => {
+      await signIn();
+      const caller = dialplan.call('13519712348');
+      await throughMenus(caller.uniqueid, ['1', '1', '1', '1']);
+      const callId = await callIdOf(caller.uniqueid);
+      await acceptOffer();
+      await dialplan.next(caller.uniqueid, 'hotline-connect');
+      dialplan.agentAnswers(caller.uniqueid);
+
+      expect(await t.app.callFlow.agentTransfer(callId, agentId, { number: '09716111111' }, 'blind')).toEqual({ ok: true });
+      const forward = await dialplan.next(caller.uniqueid, 'hotline-forward');
+      expect(forward.vars.HOTLINE_FORWARD).toBe('09716111111');
+      dialplan.forwardEnds(caller.uniqueid, 'BUSY', '17');
+      await until(async () => (await t.app.callFlow.state(callId)) === null, 'the call to leave the flow');
+      await t.app.callFlow.settled();
+      await t.app.callRecorder.flush();
+      await until(async () => (await row(callId)).end_detail === 'forward_failed:busy:17', 'the failed forward to be recorded');
+      expect(await row(callId)).toMatchObject({ status: 'ended', end_reason: 'answered' });
+      const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
+      expect(events.find((e) => e.type === 'forward.result')?.data).toEqual({ number: '09716111111', status: 'busy', cause: '17' });
+      await t.app.router.endWrapUp(agentId, 'not_ready');
+    });
+
     it('takes the caller out of the bridge to the survey when the agent ends the call at the desk', async () => {
       await signIn();
       const caller = dialplan.call('13519712347');

@@ -5,7 +5,7 @@ import { Errors } from '../../errors/errors';
 import { simCallScope } from '../../sim/call-scope';
 import { RobotAgents } from '../../sim/robot-agents';
 import { MAX_PATIENCE_SECONDS } from '../../sim/traffic';
-import type { SimDriver } from '../../telephony/sim/sim-driver';
+import { SIM_FORWARD_RESULTS, type SimDriver } from '../../telephony/sim/sim-driver';
 import { errors } from '../schemas';
 
 const PhoneNumber = z
@@ -76,6 +76,7 @@ export async function simRoutes(app: FastifyInstance) {
           digits: Digits.default(''),
           acceptCallback: z.boolean().optional(),
           patienceSeconds: z.number().min(0).max(MAX_PATIENCE_SECONDS).optional(),
+          forwardResult: z.enum(SIM_FORWARD_RESULTS).optional().describe('What the outside number does if an agent transfers this caller there (default ANSWER)'),
         }),
         response: { 201: z.object({ callId: z.string() }), ...errors(400, 401, 403, 404) },
       },

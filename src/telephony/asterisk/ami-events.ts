@@ -27,6 +27,7 @@ export const UserEvent = ChannelEvent.extend({
   digits: Text.optional(),
   menu: Text.optional(),
   dialstatus: Text.optional(),
+  cause: Text.optional(),
 });
 export type UserEvent = z.infer<typeof UserEvent>;
 

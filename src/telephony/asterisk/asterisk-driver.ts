@@ -191,6 +191,9 @@ export class AsteriskDriver implements TelephonyDriver {
       case USER_EVENTS.dialResult:
         void this.serial(e.uniqueid, () => this.answer(e));
         return;
+      case USER_EVENTS.forwardResult:
+        void this.serial(e.uniqueid, () => this.forwarded(e));
+        return;
       default:
         // Other applications on the same Asterisk may send their own UserEvents.
         this.o.log.debug({ userEvent: e.userevent }, 'UserEvent not meant for the hotline ignored');
@@ -235,6 +238,17 @@ export class AsteriskDriver implements TelephonyDriver {
     const last = this.delivered.get(e.uniqueid);
     if (last && last.type === next.type && last.step === next.step && step < last.step) return;
     await this.deliver(e.uniqueid, callId, next);
+  }
+
+  /** How the dial to an outside number went: written to the call's record (the caller is no longer the hotline's). */
+  private async forwarded(e: UserEvent): Promise<void> {
+    const callId = await this.callIdOf(e.uniqueid);
+    const step = e.step !== undefined && /^\d{1,9}$/.test(e.step) ? Number(e.step) : null;
+    if (!callId || step === null) {
+      this.o.log.warn({ uniqueid: e.uniqueid }, 'forward result for a call the flow does not know, or without a valid Step; ignored');
+      return;
+    }
+    await this.o.flow.forwardResult(callId, step, e.dialstatus ?? '', e.cause && /^\d{1,3}$/.test(e.cause) ? e.cause : undefined);
   }
 
   private keys(digits: string | undefined, callId: string): string | null {

@@ -44,6 +44,7 @@ export const USER_EVENTS = {
   digits: 'HotlineDigits',
   holdTick: 'HotlineHoldTick',
   dialResult: 'HotlineDialResult',
+  forwardResult: 'HotlineForwardResult',
 } as const;
 
 /** Where a channel is while it carries out each kind of action. */

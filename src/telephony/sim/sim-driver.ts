@@ -17,7 +17,14 @@ export interface SimCallInput {
   acceptCallback?: boolean;
   /** Hang up if no agent has answered after this many seconds on hold. */
   patienceSeconds?: number;
+  /** What the outside number does if an agent transfers this caller there: ANSWER (default), or a dial status of a line not reached. */
+  forwardResult?: SimForwardResult;
 }
+
+export const SIM_FORWARD_RESULTS = ['ANSWER', 'BUSY', 'NOANSWER', 'CHANUNAVAIL', 'CONGESTION'] as const;
+export type SimForwardResult = (typeof SIM_FORWARD_RESULTS)[number];
+/** The Q.850 cause a phone system gives with each dial status. */
+const FORWARD_CAUSE: Record<SimForwardResult, string> = { ANSWER: '16', BUSY: '17', NOANSWER: '19', CHANUNAVAIL: '20', CONGESTION: '34' };
 
 export type SimStatus = 'ivr' | 'queued' | 'connected' | 'survey' | 'ended';
 
@@ -44,6 +51,7 @@ interface SimCall extends SimCallView {
   keys: string[];
   acceptCallback: boolean;
   patienceSeconds: number | null;
+  forwardResult: SimForwardResult;
   timers: Set<NodeJS.Timeout>;
   step: number;
 }
@@ -111,6 +119,7 @@ export class SimDriver implements TelephonyDriver {
       keys: [...input.digits],
       acceptCallback: input.acceptCallback ?? false,
       patienceSeconds: input.patienceSeconds ?? null,
+      forwardResult: input.forwardResult ?? 'ANSWER',
       timers: new Set(),
       step: 0,
     };
@@ -227,7 +236,17 @@ export class SimDriver implements TelephonyDriver {
         // The simulated caller talks to the outside number; the hotline's part is over.
         call.forwardedTo = action.number;
         this.end(call, 'forwarded');
-        this.later(call, 0, () => this.ask(call, 'hang-up', () => this.flow.hangup(call.id, 'system'), true), true);
+        this.later(
+          call,
+          0,
+          async () => {
+            // The phone system says how the dial went, then the call leaves the hotline.
+            const result = call.forwardResult;
+            await this.ask(call, 'forward result', () => this.flow.forwardResult(call.id, action.step, result, FORWARD_CAUSE[result]), true);
+            await this.ask(call, 'hang-up', () => this.flow.hangup(call.id, 'system'), true);
+          },
+          true,
+        );
         return;
       case 'hangup': {
         const outcome = action.prompts.some((p) => p.key === 'callback_confirmed' || p.key === 'queue_timeout')
