@@ -138,6 +138,13 @@ export function registerRoutingMetrics(o: RoutingMetricsOptions): void {
     }
     return out;
   };
+  // Registered after the waiting gauge, whose collect sets it from the same pass over the queue.
+  const longest = new Gauge({
+    name: 'hotline_queue_longest_wait_seconds',
+    help: 'How long the longest-waiting call in the queue has waited so far, by prefecture and kind; 0 when none waits',
+    labelNames: ['prefecture', 'kind'] as const,
+    registers: [],
+  });
   new Gauge({
     name: 'hotline_queue_waiting_calls',
     help: 'Calls in the queue not yet answered (waiting, or ringing an agent), by prefecture and kind (call: a caller on hold; callback: an attempt to call one back)',
@@ -147,21 +154,11 @@ export function registerRoutingMetrics(o: RoutingMetricsOptions): void {
       for (const [key, v] of queueNow()) {
         const [prefecture, kind] = key.split('|') as [string, string];
         this.set({ prefecture, kind }, v.waiting);
+        longest.set({ prefecture, kind }, Math.max(0, v.longestMs) / 1000);
       }
     },
   });
-  new Gauge({
-    name: 'hotline_queue_longest_wait_seconds',
-    help: 'How long the longest-waiting call in the queue has waited so far, by prefecture and kind; 0 when none waits',
-    labelNames: ['prefecture', 'kind'] as const,
-    registers,
-    collect() {
-      for (const [key, v] of queueNow()) {
-        const [prefecture, kind] = key.split('|') as [string, string];
-        this.set({ prefecture, kind }, Math.max(0, v.longestMs) / 1000);
-      }
-    },
-  });
+  registry.registerMetric(longest);
   new Gauge({
     name: 'hotline_agents',
     help: 'Signed-in agents by state and by the prefecture they serve (the province\'s code: agents serving the whole province)',

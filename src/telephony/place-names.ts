@@ -19,7 +19,8 @@ export function placeStem(name: string): string {
  */
 export class PrefectureNames {
   private readonly exact = new Map<string, Region>();
-  private readonly byStem = new Map<string, Region>();
+  /** null: two prefectures share the stem, so it names neither. */
+  private readonly byStem = new Map<string, Region | null>();
 
   constructor(prefectures: Iterable<Region>) {
     for (const p of prefectures) {
@@ -27,7 +28,7 @@ export class PrefectureNames {
       // Two prefectures sharing a stem would be ambiguous: neither is matched by stem then.
       const stem = placeStem(p.nameZh);
       const taken = this.byStem.get(stem);
-      this.byStem.set(stem, taken && taken.code !== p.code ? AMBIGUOUS : p);
+      this.byStem.set(stem, taken === undefined || taken?.code === p.code ? p : null);
     }
   }
 
@@ -37,12 +38,12 @@ export class PrefectureNames {
     if (exact) return exact;
     for (const [name, region] of this.exact) if (place.startsWith(name)) return region;
     const byStem = this.byStem.get(placeStem(place));
-    if (byStem && byStem !== AMBIGUOUS) return byStem;
+    if (byStem) return byStem;
     // A county after the prefecture (…自治州格尔木市): the longest stem the place starts with.
     let best: Region | undefined;
     let bestLength = 0;
     for (const [stem, region] of this.byStem) {
-      if (region !== AMBIGUOUS && stem.length > bestLength && place.startsWith(stem)) {
+      if (region && stem.length > bestLength && place.startsWith(stem)) {
         best = region;
         bestLength = stem.length;
       }
@@ -50,5 +51,3 @@ export class PrefectureNames {
     return best;
   }
 }
-
-const AMBIGUOUS = { code: '', nameZh: '', level: 'prefecture' } as unknown as Region;

@@ -240,30 +240,26 @@ export class TwilioDriver implements TelephonyDriver {
     q: { call: string },
     p: { CallSid: string; RecordingSid: string; RecordingUrl: string; RecordingStatus: (typeof RECORDING_STATUSES)[number] },
   ): Promise<void> {
+    const usable = p.RecordingStatus === 'completed';
     // A call the flow still carries may not have its row yet (rows are written off the request
-    // path); the flow state knows it, and remembers the recording so a repeat writes nothing.
-    const carried = (await this.flow.state(q.call))?.externalId === p.CallSid;
+    // path): its flow state knows it, and remembers the recording so a repeat writes nothing.
+    let carried = false;
+    let first = false;
+    await this.flow.driverData(q.call, (data, s) => {
+      if (s.externalId !== p.CallSid) return null;
+      carried = true;
+      if (!usable || data.recordingUrl === p.RecordingUrl) return null;
+      first = true;
+      return { ...data, recordingUrl: p.RecordingUrl };
+    });
+    // A call already over: its row decides.
     const row = carried ? null : await twilioCalls.byId(this.db, q.call);
     if (!carried && (!row || row.external_id !== p.CallSid)) throw new Errors.TWILIO_CALL_NOT_FOUND(p.CallSid);
-    if (p.RecordingStatus !== 'completed') {
+    if (!usable) {
       this.log.warn({ callId: q.call, recordingSid: p.RecordingSid, status: p.RecordingStatus }, 'Twilio reports no usable recording for this call');
       return;
     }
-    if (carried) {
-      let first = false;
-      const state = await this.flow.driverData(q.call, (data, s) => {
-        if (s.externalId !== p.CallSid || data.recordingUrl === p.RecordingUrl) return null;
-        first = true;
-        return { ...data, recordingUrl: p.RecordingUrl };
-      });
-      if (first) await this.flow.recording(q.call, p.RecordingUrl);
-      // Finished meanwhile: the row decides, as for any call already over.
-      if (state) return;
-    }
-    const current = row ?? (await twilioCalls.byId(this.db, q.call));
-    if (!current || current.external_id !== p.CallSid) throw new Errors.TWILIO_CALL_NOT_FOUND(p.CallSid);
-    if (current.recording_url === p.RecordingUrl) return;
-    await this.flow.recording(q.call, p.RecordingUrl);
+    if (first || (row && row.recording_url !== p.RecordingUrl)) await this.flow.recording(q.call, p.RecordingUrl);
   }
 
   /**
