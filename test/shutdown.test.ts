@@ -34,7 +34,13 @@ describe('the service process', () => {
     inFlight.socket.write(
       `POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // SIGTERM must come after the service has taken the request, not while its bytes are still
+    // unread (a busy machine may take a while): Fastify logs the request once its head is parsed.
+    const taken = /"msg":"incoming request"[^\n]*\/api\/auth\/login|\/api\/auth\/login[^\n]*"msg":"incoming request"/;
+    for (let waited = 0; !taken.test(service.output()); waited += 50) {
+      if (waited > 30_000) throw new Error('the service never logged the login request');
+      await new Promise((r) => setTimeout(r, 50));
+    }
 
     service.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

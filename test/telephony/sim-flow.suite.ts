@@ -43,7 +43,9 @@ export function simFlowSuite(name: string, overrides: () => Partial<Config>) {
       const live = t.app.router.liveCall(callId)!;
       expect(live).toMatchObject({ language: 'bo', topic: 'labour', regionCode: '630102', priority: 2 });
       expect((await t.app.router.accept(agentId, offer.offerId!)).ok).toBe(true);
-      await until(async () => (await view(callId)).status === 'connected', 'the bridge');
+      // The phone system reports the bridge (and with it the recording) just after the connect;
+      // an agent who hung up before that would leave no recording, so the test waits for it.
+      await until(async () => (await view(callId)).status === 'connected' && t.app.router.liveCall(callId)?.bridgedOnce === true, 'the bridge');
       expect((await view(callId)).agentUsername).toBe('agent.xining');
 
       await t.app.router.agentHangup(agentId, callId);
