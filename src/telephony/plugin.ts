@@ -9,6 +9,7 @@ import { ivrSettings, Menus } from './ivr';
 import { OrphanReaper } from './reaper';
 import { defaultCatalogue, Prompts } from './prompts';
 import type { AsteriskDriver } from './asterisk/asterisk-driver';
+import { dialplanFingerprint, splitAgentDial } from './asterisk/dialplan-generator';
 import { createAsteriskDriver } from './asterisk/setup';
 import { SimDriver } from './sim/sim-driver';
 import { TwilioDriver, twilioDriverOptions } from './twilio/twilio-driver';
@@ -87,8 +88,10 @@ export const telephonyPlugin = fp(
     if (app.config.telephony.includes('asterisk') && app.config.asterisk) {
       // Starting only takes the lease (when there is Redis): the AMI link comes up in the
       // background, so the service starts even while Asterisk is unreachable.
+      const dialplan = { languages: app.province.languages, ivr: settings, agentDial: app.config.asterisk.agentDial };
       asterisk = createAsteriskDriver({
         config: app.config.asterisk,
+        dialplan: { fingerprint: dialplanFingerprint(dialplan), compactConnect: splitAgentDial(dialplan.agentDial) !== null },
         flow,
         db: app.db,
         records: app.records,

@@ -107,10 +107,16 @@ export class FakeAmi {
   constructor(
     readonly credentials = { username: 'hotline', secret: 's3cret-AMI' },
     private readonly version = '7.0.3',
-    options: { write?: AmiClass[] } = {},
+    options: { write?: AmiClass[]; eventFilters?: RegExp[] } = {},
   ) {
     this.write = new Set(options.write ?? HOTLINE_WRITE);
+    this.eventFilters = options.eventFilters ?? [];
   }
+
+  /** manager.conf's `eventfilter` lines (regular expressions over the event): only matching events are sent. */
+  private readonly eventFilters: RegExp[];
+  /** Events sent to logged-in sessions (after the filters), by name. */
+  readonly sentEvents: Array<{ name: string; uniqueid: string | undefined }> = [];
 
   /** Edits the account's write= line and reloads: sessions already logged in keep what they had. */
   setWrite(classes: AmiClass[]): void {
@@ -251,7 +257,11 @@ export class FakeAmi {
 
   /** An event to every logged-in session; `Event:` and `Privilege:` first, as Asterisk writes them. */
   event(name: string, privilege: string, fields: Fields): void {
-    this.sendRaw(frame([['Event', name], ['Privilege', privilege], ...fields]));
+    const text = frame([['Event', name], ['Privilege', privilege], ...fields]);
+    // As manager.c's match_filter: with whitelist filters, an event matching none is not sent.
+    if (this.eventFilters.length > 0 && !this.eventFilters.some((f) => f.test(text))) return;
+    this.sentEvents.push({ name, uniqueid: fields.find(([k]) => k === 'Uniqueid')?.[1] });
+    this.sendRaw(text);
   }
 
   private snapshot(ch: FakeChannel): Fields {

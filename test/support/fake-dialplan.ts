@@ -10,6 +10,8 @@ import { eventually } from './tcp-proxy';
 
 export interface Redirected {
   context: string;
+  /** `s` for the generic contexts; the decision itself for the generated dialplan's compact ones. */
+  exten: string;
   /** HOTLINE_* as they were when the channel entered the context. */
   vars: Record<string, string>;
   /** When the Redirect reached Asterisk (ms since epoch). */
@@ -26,10 +28,58 @@ export class FakeDialplan {
       if (a.action !== 'redirect') return;
       const ch = [...ami.channels.values()].find((c) => c.channel === a.headers.channel);
       if (!ch || !a.headers.context?.startsWith('hotline-')) return;
-      const vars = Object.fromEntries([...ch.vars].filter(([k]) => k.startsWith('HOTLINE_')));
+      const exten = a.headers.exten ?? 's';
+      const vars = exten === 's' ? Object.fromEntries([...ch.vars].filter(([k]) => k.startsWith('HOTLINE_'))) : {};
       for (const [k, v] of Object.entries(vars)) ch.vars.set(k.replace('HOTLINE_', 'HL_'), v);
-      this.redirects.set(ch.uniqueid, [...(this.redirects.get(ch.uniqueid) ?? []), { context: a.headers.context, vars, at: Date.now() }]);
+      if (exten !== 's') this.latchCompact(ch, exten);
+      this.redirects.set(ch.uniqueid, [...(this.redirects.get(ch.uniqueid) ?? []), { context: a.headers.context, exten, vars, at: Date.now() }]);
     });
+  }
+
+  /** What the generated dialplan's compact contexts read from the extension (dialplan-generator.ts). */
+  private latchCompact(ch: FakeChannel, exten: string): void {
+    const fields = exten.split('*');
+    ch.vars.set('HL_STEP', fields[0]!.slice(1));
+    ch.vars.delete('HL_MENU');
+    if (exten.startsWith('M')) ch.vars.set('HL_MENU', fields[2]!);
+    if (exten.startsWith('C')) ch.vars.set('HL_DIAL', `PJSIP/${fields[1]!}`);
+  }
+
+  /**
+   * A call to 12348 through the generated dialplan: [hotline-inbound] announces it with the
+   * dialplan's fingerprint and the caller walks the menus inside Asterisk.
+   */
+  callGenerated(callerIdNum: string, fingerprint: string): FakeChannel {
+    const ch = this.ami.addChannel({ callerIdNum });
+    this.ami.userEvent(ch.uniqueid, 'HotlineArrived', [['Ivr', fingerprint]]);
+    this.ami.move(ch.uniqueid, 'hotline-ivr');
+    return ch;
+  }
+
+  /** The generated menus are over: their last keys in one event ('' for none), then the park. */
+  menus(uniqueid: string, fingerprint: string, keys: { language: string; topic: string; priority: string }): void {
+    this.ami.userEvent(uniqueid, 'HotlineMenus', [['Ivr', fingerprint], ['LanguageKey', keys.language], ['TopicKey', keys.topic], ['PriorityKey', keys.priority]]);
+    this.ami.move(uniqueid, 'hotline-park');
+  }
+
+  /** A sound file the generated dialplan could not play (it played the fallback). */
+  promptMissing(uniqueid: string, prompt: string, language: string): void {
+    this.ami.userEvent(uniqueid, 'HotlinePromptMissing', [['Prompt', prompt], ['PromptLanguage', language]]);
+  }
+
+  /** The agent hung up on a generated connect: Dial returns ANSWER, the dialplan reports it and runs the survey. */
+  agentHangsUpGenerated(uniqueid: string, agent: FakeChannel): void {
+    this.ami.hangup(agent.uniqueid);
+    const ch = this.ami.channel(uniqueid);
+    const step = this.step(uniqueid);
+    this.ami.userEvent(uniqueid, 'HotlineDialResult', [['Step', step], ['DialStatus', 'ANSWER']]);
+    ch.vars.set('HL_STEP', String(Number(step) + 1));
+  }
+
+  /** The generated survey's answer ('' for none), then its goodbye and the hang-up. */
+  surveyGenerated(uniqueid: string, digits: string): void {
+    this.ami.userEvent(uniqueid, 'HotlineDigits', [['Step', this.step(uniqueid)], ['Menu', 'survey'], ['Digits', digits], ['Auto', '1']]);
+    this.ami.hangup(uniqueid);
   }
 
   /** A call to 12348: the channel appears, [hotline-inbound] announces it and parks it. */

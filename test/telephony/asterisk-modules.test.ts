@@ -12,11 +12,11 @@ const DEPLOY = path.join(__dirname, '..', '..', 'deploy', 'asterisk');
 // Where Asterisk 22 keeps each application and dialplan function the hotline uses; `null`: in
 // the core (pbx_builtins, pbx_functions, main/), no module to load.
 const APPLICATIONS: Record<string, string | null> = {
-  Answer: null, Set: null, Goto: null, GotoIf: null, Hangup: null, Wait: null, WaitExten: null, SayNumber: null,
+  Answer: null, NoOp: null, Set: null, Goto: null, GotoIf: null, Hangup: null, Wait: null, WaitExten: null, SayNumber: null,
   Gosub: 'app_stack', Return: 'app_stack', Dial: 'app_dial', Playback: 'app_playback', Read: 'app_read',
   UserEvent: 'app_userevent', MixMonitor: 'app_mixmonitor', StopMixMonitor: 'app_mixmonitor', MusicOnHold: 'res_musiconhold',
 };
-const FUNCTIONS: Record<string, string | null> = { LOCAL: 'app_stack', FILTER: 'func_strings', FIELDQTY: 'func_strings', CUT: 'func_cut', CHANNEL: 'func_channel' };
+const FUNCTIONS: Record<string, string | null> = { LOCAL: 'app_stack', FILTER: 'func_strings', FIELDQTY: 'func_strings', CUT: 'func_cut', CHANNEL: 'func_channel', IF: 'func_logic' };
 // What a module needs loaded before it in Asterisk 22 (its "requires" / optional_modules that load it).
 const NEEDS: Record<string, string[]> = {
   app_stack: ['res_agi'],

@@ -28,6 +28,17 @@ export const UserEvent = ChannelEvent.extend({
   menu: Text.optional(),
   dialstatus: Text.optional(),
   cause: Text.optional(),
+  /** The generated dialplan's fingerprint (HotlineArrived, HotlineMenus). */
+  ivr: Text.optional(),
+  /** HotlineMenus: the last key of each menu (the snapshot has its own Language and Priority). */
+  languagekey: Text.optional(),
+  topickey: Text.optional(),
+  prioritykey: Text.optional(),
+  /** 1: a menu the generated dialplan ran without being sent there (the survey). */
+  auto: Text.optional(),
+  /** HotlinePromptMissing. */
+  prompt: Text.optional(),
+  promptlanguage: Text.optional(),
 });
 export type UserEvent = z.infer<typeof UserEvent>;
 

@@ -11,7 +11,7 @@ import { describeMissing, type MissingAction, missingActions, missingFor } from 
 import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, UserEvent } from './ami-events';
 import { isSafeAmiValue } from './ami-fields';
 import type { AmiLink } from './ami-link';
-import { CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingUrl, render, USER_EVENTS } from './dialplan';
+import { compact, CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingFile, recordingUrl, render, USER_EVENTS } from './dialplan';
 
 /**
  * The Asterisk phone system behind the call flow, over AMI. Asterisk runs the dialplan in
@@ -43,6 +43,12 @@ export interface AsteriskDriverOptions {
   resyncWindowMs?: number;
   /** While the account lacks a privilege, how often to log in again to see whether it was fixed. */
   privilegeRecheckMs?: number;
+  /**
+   * The fingerprint of the dialplan generated from this province's settings (dialplan-generator.ts).
+   * A caller announced with it walks the menus inside Asterisk and gets one Redirect per decision;
+   * any other caller is driven with the generic Setvar + Redirect contexts.
+   */
+  dialplan?: { fingerprint: string; compactConnect: boolean };
 }
 
 /** What /readyz says of this node's Asterisk link. */
@@ -53,6 +59,10 @@ interface Delivered {
   step: number;
   /** When the Redirect was answered: later than a channel list, it makes that list stale. */
   at: number;
+  /** A connect's MixMonitor file, when it is not named after the call (the compact connect). */
+  recording?: string;
+  /** Carried out by the generated dialplan on its own (the menus, the survey): nothing was sent. */
+  byDialplan?: boolean;
 }
 
 /** A channel as both a UserEvent and a CoreShowChannel item describe it. */
@@ -95,6 +105,10 @@ export class AsteriskDriver implements TelephonyDriver {
   private readonly lastHeard = new Map<string, number>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly silentWarned = new Set<string>();
+  /** Channels announced by the generated dialplan this service's settings match. */
+  private readonly generated = new Set<string>();
+  private staleDialplanWarned = '';
+  private readonly missingPromptWarned = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing = false;
   private resyncAgain = false;
@@ -194,15 +208,22 @@ export class AsteriskDriver implements TelephonyDriver {
       case USER_EVENTS.forwardResult:
         void this.serial(e.uniqueid, () => this.forwarded(e));
         return;
+      case USER_EVENTS.menus:
+        void this.serial(e.uniqueid, () => this.menusAnswered(e));
+        return;
+      case USER_EVENTS.promptMissing:
+        this.promptMissing(e);
+        return;
       default:
         // Other applications on the same Asterisk may send their own UserEvents.
         this.o.log.debug({ userEvent: e.userevent }, 'UserEvent not meant for the hotline ignored');
     }
   }
 
-  private async arrived(c: ChannelInfo): Promise<void> {
+  private async arrived(c: ChannelInfo & { ivr?: string | undefined }): Promise<void> {
     // Already taken in by a re-sync that found the caller parked before this event came.
     if (this.delivered.has(c.uniqueid)) return;
+    const generated = this.runsGeneratedMenus(c.ivr);
     if (!isSafeAmiValue(c.channel)) {
       // Nothing could be sent back to it; the dialplan's safety exit ends the call.
       this.o.log.error({ uniqueid: c.uniqueid }, 'refusing a call whose channel name cannot be sent to Asterisk safely');
@@ -212,7 +233,74 @@ export class AsteriskDriver implements TelephonyDriver {
     this.calls.set(c.uniqueid, callId);
     this.channels.set(c.uniqueid, c.channel);
     this.lastHeard.set(c.uniqueid, Date.now());
+    if (generated && action.type === 'menu' && action.menu === 'language') {
+      // The caller is already hearing the welcome and the language menu from the dialplan.
+      this.generated.add(c.uniqueid);
+      this.byDialplan(c.uniqueid, action);
+      return;
+    }
     await this.deliver(c.uniqueid, callId, action);
+  }
+
+  /** Whether a caller announced with this fingerprint walks the menus in Asterisk; a stale one is said once. */
+  private runsGeneratedMenus(ivr: string | undefined): boolean {
+    const expected = this.o.dialplan?.fingerprint;
+    if (!ivr || !expected) return false;
+    if (ivr === expected) return true;
+    if (this.staleDialplanWarned !== ivr) {
+      this.staleDialplanWarned = ivr;
+      this.o.log.warn(
+        { dialplan: ivr, settings: expected },
+        "extensions.conf was generated from other IVR settings: the service drives every menu itself (about ten times the AMI actions per call); run npm run asterisk:dialplan and reload the dialplan",
+      );
+    }
+    return false;
+  }
+
+  /** Remembers an action the generated dialplan carries out on its own, without sending anything. */
+  private byDialplan(uniqueid: string, action: Action): void {
+    this.delivered.set(uniqueid, { type: action.type, step: action.step, at: Date.now(), byDialplan: true });
+    this.undelivered.delete(uniqueid);
+    if (action.type === 'hangup') this.endedBySystem.add(uniqueid);
+  }
+
+  /**
+   * The generated menus' answers, one event for all: given to the flow menu by menu, as if it had
+   * asked. The dialplan reports the last key of a menu it repeated; the flow, seeing it again,
+   * takes the default where the dialplan did.
+   */
+  private async menusAnswered(e: UserEvent): Promise<void> {
+    const callId = await this.callIdOf(e.uniqueid);
+    if (!callId || !this.generated.has(e.uniqueid)) {
+      this.o.log.warn({ uniqueid: e.uniqueid }, 'menu answers for a call not walking the generated menus; ignored');
+      return;
+    }
+    this.channels.set(e.uniqueid, e.channel);
+    this.lastHeard.set(e.uniqueid, Date.now());
+    const last = (await this.o.flow.state(callId))?.lastAction as Action | null | undefined;
+    const answers: Array<[string, string | undefined]> = [['language', e.languagekey], ['topic', e.topickey], ['priority', e.prioritykey]];
+    const next = await this.feed(callId, last ?? null, answers);
+    if (next) await this.deliver(e.uniqueid, callId, next);
+  }
+
+  /** Gives each menu its answer for as long as the flow asks that menu; returns what follows. */
+  private async feed(callId: string, from: Action | null, answers: Array<[string, string | undefined]>): Promise<Action | null> {
+    let next = from;
+    for (const [menu, digits] of answers) {
+      const key = this.keys(digits, callId);
+      // Bounded: the flow takes the default after menuAttempts (at most 5).
+      for (let i = 0; i < 8 && next?.type === 'menu' && next.menu === menu; i++) next = await this.o.flow.digits(callId, next.step, key);
+    }
+    return next;
+  }
+
+  private promptMissing(e: UserEvent): void {
+    const language = e.promptlanguage;
+    const key = `${language ?? ''}:${e.prompt ?? ''}`;
+    if (this.missingPromptWarned.has(key)) return;
+    this.missingPromptWarned.add(key);
+    const fallback = language === 'tts' ? 'nothing: the menu is silent' : language === 'zh' ? 'the generated Mandarin voice' : 'Mandarin';
+    this.o.log.warn({ prompt: e.prompt, language, fallback }, `sound file missing on Asterisk; callers hear ${fallback} instead (npm run asterisk:prompts lists the gaps)`);
   }
 
   /** A menu answered, a hold period over, or a dial finished: the flow decides what is next. */
@@ -230,9 +318,25 @@ export class AsteriskDriver implements TelephonyDriver {
     this.channels.set(e.uniqueid, e.channel);
     this.lastHeard.set(e.uniqueid, Date.now());
     let next: Action | null;
-    if (e.userevent === USER_EVENTS.digits) next = await this.o.flow.digits(callId, step, this.keys(e.digits, callId));
+    if (e.userevent === USER_EVENTS.digits && e.auto === '1' && this.generated.has(e.uniqueid)) {
+      // The survey the generated connect ran after the agent; its goodbye is played there too.
+      const last = (await this.o.flow.state(callId))?.lastAction as Action | null | undefined;
+      next = await this.feed(callId, last ?? null, [['survey', e.digits]]);
+      if (next?.type === 'hangup') {
+        this.byDialplan(e.uniqueid, next);
+        return;
+      }
+    } else if (e.userevent === USER_EVENTS.digits) next = await this.o.flow.digits(callId, step, this.keys(e.digits, callId));
     else if (e.userevent === USER_EVENTS.holdTick) next = await this.o.flow.holdTick(callId);
-    else next = await this.dialResult(e.uniqueid, callId, e.dialstatus ?? '');
+    else {
+      const connected = this.delivered.get(e.uniqueid);
+      next = await this.dialResult(e.uniqueid, callId, e.dialstatus ?? '');
+      // After the agent, the generated connect goes on to the survey by itself.
+      if (next?.type === 'menu' && next.menu === 'survey' && e.dialstatus === 'ANSWER' && connected?.type === 'connect' && connected.recording) {
+        this.byDialplan(e.uniqueid, next);
+        return;
+      }
+    }
     if (!next) return;
     // The channel already moved on to this very action (sent while the event was on its way).
     const last = this.delivered.get(e.uniqueid);
@@ -283,7 +387,9 @@ export class AsteriskDriver implements TelephonyDriver {
     if (!last || last.type !== 'connect' || this.bridgedStep.get(uniqueid) === last.step) return;
     this.bridgedStep.set(uniqueid, last.step);
     await this.o.flow.bridged(callId);
-    await this.o.flow.recording(callId, recordingUrl(callId, last.step));
+    const sent = this.delivered.get(uniqueid);
+    const file = sent?.type === 'connect' && sent.step === last.step && sent.recording ? sent.recording : recordingFile(callId, last.step);
+    await this.o.flow.recording(callId, recordingUrl(file));
   }
 
   private onHangup(e: HangupEvent): void {
@@ -314,6 +420,14 @@ export class AsteriskDriver implements TelephonyDriver {
       this.o.log.warn({ callId, action: action.type, step: action.step }, 'no live Asterisk channel known for this call yet; the re-sync delivers the action');
       return;
     }
+    const one = this.generated.has(uniqueid) ? compact(action, { uniqueid, agentDial: this.o.dialplan?.compactConnect ?? false }) : null;
+    if (one) {
+      await this.send(uniqueid, callId, action, async () => {
+        await this.client.action('Redirect', { Channel: channel, Context: one.context, Exten: one.exten, Priority: 1 });
+        return one.recording;
+      });
+      return;
+    }
     let plan: ReturnType<typeof render>;
     try {
       plan = render(action, { callId, agentDial: this.o.agentDial });
@@ -325,12 +439,20 @@ export class AsteriskDriver implements TelephonyDriver {
       return;
     }
     for (const p of plan.silent) this.warnSilent(p);
-    if (action.type === 'hangup') this.endedBySystem.add(uniqueid);
-    try {
+    await this.send(uniqueid, callId, action, async () => {
       // Asterisk handles one session's actions in order: the Setvars land before the Redirect.
       await Promise.all(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value })));
       await this.client.action('Redirect', { Channel: channel, Context: plan.context, Exten: 's', Priority: 1 });
-      this.delivered.set(uniqueid, { type: action.type, step: action.step, at: Date.now() });
+      return undefined;
+    });
+  }
+
+  /** Sends one action's AMI actions; a channel gone, a link down or a refused action is handled here. */
+  private async send(uniqueid: string, callId: string, action: Action, actions: () => Promise<string | undefined>): Promise<void> {
+    if (action.type === 'hangup') this.endedBySystem.add(uniqueid);
+    try {
+      const recording = await actions();
+      this.delivered.set(uniqueid, { type: action.type, step: action.step, at: Date.now(), ...(recording ? { recording } : {}) });
       this.undelivered.delete(uniqueid);
       this.lastHeard.set(uniqueid, Date.now());
     } catch (err) {
@@ -545,7 +667,9 @@ export class AsteriskDriver implements TelephonyDriver {
       ),
     );
     // Callers announced while nobody listened are parked, waiting: take them in now.
-    const parked = live.filter((c) => c.context === CONTEXTS.park && !known.has(c.uniqueid));
+    // Callers in the generated menus whose arrival went unheard are taken in too: the service's
+    // own menus replace the dialplan's (its answers would go unheard as well).
+    const parked = live.filter((c) => (c.context === CONTEXTS.park || c.context === CONTEXTS.ivr) && !known.has(c.uniqueid));
     await Promise.all(
       parked.map((c) =>
         this.serial(c.uniqueid, async () => {
@@ -628,6 +752,8 @@ export class AsteriskDriver implements TelephonyDriver {
     this.lastHeard.set(c.uniqueid, Math.max(this.lastHeard.get(c.uniqueid) ?? 0, listedAt));
     // Its arrival is being handled (the HotlineArrived event is on its way or in hand).
     if (c.context === CONTEXTS.inbound) return false;
+    // Walking the generated menus: their answers come in one event.
+    if (c.context === CONTEXTS.ivr && this.generated.has(c.uniqueid)) return false;
     // Sent something since the list was taken: the channel has moved on from where it says.
     if ((this.delivered.get(c.uniqueid)?.at ?? 0) >= listedAt) return false;
     const state = await this.o.flow.state(callId);
@@ -636,7 +762,7 @@ export class AsteriskDriver implements TelephonyDriver {
       if (!state) this.o.log.warn({ callId }, 'live call the call flow no longer knows; the dialplan will end it');
       return false;
     }
-    if (c.context === CONTEXT_OF[last.type]) {
+    if (CONTEXT_OF[last.type].includes(c.context)) {
       // Already where the flow's last decision put it: nothing is owed to it.
       this.undelivered.delete(c.uniqueid);
       return false;
@@ -673,6 +799,7 @@ export class AsteriskDriver implements TelephonyDriver {
     this.delivered.delete(uniqueid);
     this.endedBySystem.delete(uniqueid);
     this.bridgedStep.delete(uniqueid);
+    this.generated.delete(uniqueid);
   }
 
   /** Runs `fn` after everything queued for the same channel; failures are logged, not thrown. */

@@ -31,7 +31,19 @@ import type { Prompt } from '../prompts';
 
 export const CONTEXTS = {
   inbound: 'hotline-inbound',
+  /** The generated menus every caller walks (dialplan-generator.ts). */
+  ivr: 'hotline-ivr',
   park: 'hotline-park',
+  /** One Redirect per decision, the decision in the extension (`compact()`). */
+  ask: 'hotline-ask',
+  wait: 'hotline-wait',
+  agent: 'hotline-agent',
+  end: 'hotline-end',
+  /** Subroutines: a prompt with its fallbacks, read for a key, a list of items. */
+  play: 'hotline-play',
+  read: 'hotline-read',
+  items: 'hotline-items',
+  say: 'hotline-say',
   menu: 'hotline-menu',
   hold: 'hotline-hold',
   connect: 'hotline-connect',
@@ -45,15 +57,23 @@ export const USER_EVENTS = {
   holdTick: 'HotlineHoldTick',
   dialResult: 'HotlineDialResult',
   forwardResult: 'HotlineForwardResult',
+  /** The answers to the generated menus, in one event. */
+  menus: 'HotlineMenus',
+  /** A sound file that could not be played (the dialplan played a fallback). */
+  promptMissing: 'HotlinePromptMissing',
 } as const;
 
-/** Where a channel is while it carries out each kind of action. */
-export const CONTEXT_OF: Record<Action['type'], string> = {
-  menu: CONTEXTS.menu,
-  hold: CONTEXTS.hold,
-  connect: CONTEXTS.connect,
-  hangup: CONTEXTS.bye,
-  forward: CONTEXTS.forward,
+/** The first letter of a compact extension: which decision it carries. */
+export const COMPACT = { menu: 'M', hold: 'H', connect: 'C', bye: 'B' } as const;
+
+/** Where a channel is while it carries out each kind of action (generic, then compact). */
+export const CONTEXT_OF: Record<Action['type'], readonly string[]> = {
+  // The generated connect runs the survey and the goodbye after the agent itself.
+  menu: [CONTEXTS.menu, CONTEXTS.ask, CONTEXTS.ivr, CONTEXTS.agent],
+  hold: [CONTEXTS.hold, CONTEXTS.wait],
+  connect: [CONTEXTS.connect, CONTEXTS.agent],
+  hangup: [CONTEXTS.bye, CONTEXTS.end, CONTEXTS.agent],
+  forward: [CONTEXTS.forward],
 };
 
 /** How long the dialplan rings the agent's endpoint before giving up (Dial's timeout). */
@@ -62,7 +82,7 @@ export const RING_SECONDS = 30;
 /** Sound names as prompts.ts allows them; anything else could break Read()/Playback() arguments. */
 const SOUND = /^[A-Za-z0-9_\-/.]{1,120}$/;
 /** Music-on-hold class names; a URL (for Twilio's <Play>) is not one, and means the default. */
-const MUSIC_CLASS = /^[A-Za-z0-9_-]{1,64}$/;
+export const MUSIC_CLASS = /^[A-Za-z0-9_-]{1,64}$/;
 /** Language codes as Asterisk's sound directories name them (zh, en, bo, zh_TW...). */
 const LANGUAGE = /^[a-z]{2,3}(_[A-Za-z]{2,4})?$/;
 /** Agent sign-in names that may go into a dial string. */
@@ -101,9 +121,9 @@ export function recordingFile(callId: string, step: number): string {
   return `hotline/${callId}-${step}.wav`;
 }
 
-/** The URL stored with the call for a recording made by MixMonitor on the Asterisk server. */
-export function recordingUrl(callId: string, step: number): string {
-  return `asterisk:monitor/${recordingFile(callId, step)}`;
+/** The URL stored with the call for a recording MixMonitor made on the Asterisk server. */
+export function recordingUrl(file: string): string {
+  return `asterisk:monitor/${file}`;
 }
 
 /** What to set on the channel and where to send it, for one action of the call flow. */
@@ -152,4 +172,62 @@ export function render(action: Action, o: RenderOptions): Rendered {
       if (!/^[0-9]{3,20}$/.test(action.number)) throw new DialTargetError(`not a number that can be dialled: ${JSON.stringify(action.number)}`);
       return { context: CONTEXTS.forward, silent, variables: { ...base, HOTLINE_FORWARD: action.number } };
   }
+}
+
+/** Asterisk's longest extension is 79 characters (AST_MAX_EXTENSION 80, with the NUL). */
+const MAX_EXTEN = 79;
+const ITEM_KEY = /^[a-z_]{1,40}$/;
+const ITEM_LANGUAGE = /^[a-z]{2,3}$/;
+
+/** A decision as one Redirect: the context and the extension that carries it. */
+export interface CompactRedirect {
+  context: string;
+  exten: string;
+  /** The MixMonitor file of a connect (named after the channel, which is all the dialplan knows). */
+  recording?: string;
+}
+
+/** `<language>.<prompt>[.<number>...]`, or null for a prompt the generated dialplan cannot name. */
+function item(p: Prompt): string | null {
+  if (!ITEM_LANGUAGE.test(p.language) || !ITEM_KEY.test(p.key) || p.audio !== `hotline/${p.language}/${p.key}`) return null;
+  const numbers = (p.numbers ?? []).filter((n) => Number.isInteger(n) && n >= 0 && n < 1e6);
+  return [p.language, p.key, ...numbers].join('.');
+}
+
+/**
+ * The action as one Redirect into the generated dialplan's compact contexts, or null where only
+ * the generic Setvar + Redirect can carry it: a prompt with a custom sound file or text only, a
+ * forward, an agent name the dial template cannot take, an extension over Asterisk's limit.
+ */
+export function compact(action: Action, o: { uniqueid: string; agentDial: boolean }): CompactRedirect | null {
+  const items: string[] = [];
+  for (const p of action.prompts) {
+    const i = item(p);
+    if (i === null) return null;
+    items.push(i);
+  }
+  let r: CompactRedirect;
+  switch (action.type) {
+    case 'menu':
+      if (items.length === 0) return null;
+      r = { context: CONTEXTS.ask, exten: [`${COMPACT.menu}${action.step}`, action.timeoutSeconds, action.menu, ...items].join('*') };
+      break;
+    case 'hold':
+      r = { context: CONTEXTS.wait, exten: [`${COMPACT.hold}${action.step}`, action.announceSeconds, action.acceptsKey ? 1 : 0, ...items].join('*') };
+      break;
+    case 'connect':
+      if (!o.agentDial || !AGENT_NAME.test(action.agent.username)) return null;
+      r = {
+        context: CONTEXTS.agent,
+        exten: [`${COMPACT.connect}${action.step}`, action.agent.username, ...items].join('*'),
+        recording: `hotline/${o.uniqueid}-${action.step}.wav`,
+      };
+      break;
+    case 'hangup':
+      r = { context: CONTEXTS.end, exten: [`${COMPACT.bye}${action.step}`, ...items].join('*') };
+      break;
+    case 'forward':
+      return null;
+  }
+  return r.exten.length <= MAX_EXTEN ? r : null;
 }

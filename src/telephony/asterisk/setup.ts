@@ -12,6 +12,8 @@ import { AsteriskDriver } from './asterisk-driver';
 
 export interface AsteriskSetup {
   config: NonNullable<Config['asterisk']>;
+  /** The fingerprint of the dialplan generated from the province's settings (compact path). */
+  dialplan?: { fingerprint: string; compactConnect: boolean };
   flow: CallFlow;
   db: Db;
   records: RecordOutbox;
@@ -40,6 +42,7 @@ export function createAsteriskDriver(s: AsteriskSetup): AsteriskDriver {
     log,
     provinceCode: s.provinceCode,
     agentDial: s.config.agentDial,
+    ...(s.dialplan ? { dialplan: s.dialplan } : {}),
     ...(s.config.privilegeRecheckMs !== undefined ? { privilegeRecheckMs: s.config.privilegeRecheckMs } : {}),
   });
   new Gauge({
