@@ -50,6 +50,8 @@ interface Session {
   authenticated: boolean;
   /** The account's write= classes when this session logged in. */
   write: Set<string>;
+  /** The session's actions still being handled, in order (with an action latency). */
+  pending: Promise<void>;
 }
 
 type Fields = [string, string][];
@@ -107,11 +109,18 @@ export class FakeAmi {
   constructor(
     readonly credentials = { username: 'hotline', secret: 's3cret-AMI' },
     private readonly version = '7.0.3',
-    options: { write?: AmiClass[]; eventFilters?: RegExp[] } = {},
+    options: { write?: AmiClass[]; eventFilters?: RegExp[]; actionLatencyMs?: number } = {},
   ) {
     this.write = new Set(options.write ?? HOTLINE_WRITE);
     this.eventFilters = options.eventFilters ?? [];
+    this.actionLatencyMs = options.actionLatencyMs ?? 0;
   }
+
+  /**
+   * How long Asterisk takes over each action (the benchmark's "realistic latency"): one session's
+   * actions are handled one after another, as manager.c reads and runs them on the session's thread.
+   */
+  private readonly actionLatencyMs: number;
 
   /** manager.conf's `eventfilter` lines (regular expressions over the event): only matching events are sent. */
   private readonly eventFilters: RegExp[];
@@ -292,7 +301,7 @@ export class FakeAmi {
       socket.destroy();
       return;
     }
-    const session: Session = { id: ++this.sessionSeq, socket, buffer: '', authenticated: false, write: new Set() };
+    const session: Session = { id: ++this.sessionSeq, socket, buffer: '', authenticated: false, write: new Set(), pending: Promise.resolve() };
     this.sessions.set(session.id, session);
     socket.on('close', () => this.sessions.delete(session.id));
     socket.setEncoding('utf8');
@@ -316,8 +325,12 @@ export class FakeAmi {
       }
       const a: ReceivedAction = { session: s.id, action: (headers.action ?? '').toLowerCase(), headers, raw };
       this.actions.push(a);
-      for (const o of this.observers) o(a);
-      this.answer(s, a);
+      const handle = () => {
+        for (const o of this.observers) o(a);
+        this.answer(s, a);
+      };
+      if (this.actionLatencyMs <= 0) handle();
+      else s.pending = s.pending.then(() => new Promise<void>((r) => setTimeout(r, this.actionLatencyMs))).then(handle);
     }
   }
 

@@ -1,0 +1,298 @@
+/**
+ * npm run bench:asterisk — calls through the Asterisk driver at rising rates, with the AMI link
+ * as the one path between the service and the phone system. Writes bench/results/asterisk.json.
+ * Target (issue 13): ≥ 45 connects/s (1.5× app_queue's ~30 on the same 2-core machine) with
+ * queue-join → bridge p50 ≤ 20 ms.
+ *
+ * The real service (`src/main.ts`) in its own process on PostgreSQL (a fresh database, dropped
+ * afterwards) and Redis (its own namespace), TELEPHONY=asterisk, its AMI client logged in to the
+ * fake Asterisk of the tests (test/support/fake-ami.ts) running here: each action is answered
+ * after BENCH_AMI_LATENCY_MS (1), one session's actions one after another as manager.c does, and
+ * only the events manager.conf's eventfilter lines let through are sent. The benchmark plays the
+ * dialplan: each caller is a channel announced by [hotline-inbound]; it answers every menu at once
+ * (Mandarin, labour, no priority group, no district), and when it is Redirected to the agent the
+ * agent's leg answers at once (DialEnd, BridgeEnter ×2), talks BENCH_TALK_MS (1000) and hangs up;
+ * the caller answers the survey and hangs up.
+ *
+ * BENCH_AGENTS (50) agents are desks on /agents/ws that accept every offer at once and end wrap-up
+ * at once. Callers arrive open-loop at each rate of BENCH_RATES (10,20,30,45,60 calls/s) for
+ * BENCH_SECONDS (10) each, from Xining mobile numbers; a caller waiting longer than 60 s hangs up.
+ * Two modes, one after the other on a fresh service each: `generated` (the dialplan of
+ * `npm run asterisk:dialplan`: menus in Asterisk, one Redirect per decision) and `generic` (the
+ * service driving every menu with Setvar + Redirect, as before issue 13).
+ *
+ * Per rate: connects/s (bridges in the window ÷ its length), queue-join → bridge (the Redirect
+ * that put the caller on hold reaching "Asterisk" → the Redirect to the agent reaching it) p50 /
+ * p99, callers abandoned, AMI actions and events per call, the service's CPU.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createSigner } from 'fast-jwt';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { FakeAmi, type FakeChannel } from '../test/support/fake-ami';
+import { FakeDialplan } from '../test/support/fake-dialplan';
+import { machine, percentile, round } from './machine';
+import { startService } from './service';
+
+const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 50);
+const RATES = (process.env.BENCH_RATES ?? '10,20,30,45,60').split(',').map(Number);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const TALK_MS = Number(process.env.BENCH_TALK_MS ?? 1_000);
+const LATENCY_MS = Number(process.env.BENCH_AMI_LATENCY_MS ?? 1);
+const MODES = (process.env.BENCH_MODES ?? 'generated,generic').split(',') as Mode[];
+const PATIENCE_MS = 60_000;
+const OUT_FILE = process.env.BENCH_ASTERISK_OUT ?? path.join(__dirname, 'results', 'asterisk.json');
+const TARGET_CONNECTS = 45;
+const TARGET_P50_MS = 20;
+const ROOT = path.join(__dirname, '..');
+
+type Mode = 'generated' | 'generic';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Caller {
+  channel: FakeChannel;
+  rate: number;
+  placedAt: number;
+  joinedAt: number | null;
+  bridgedAt: number | null;
+  endedAt: number | null;
+  abandoned: boolean;
+  patience: NodeJS.Timeout | null;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted.at(-1) ?? NaN, 1) };
+}
+
+async function waitReady(port: number) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+    if (res?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the service never became ready: ${res?.status} ${await res?.text()}`);
+    await sleep(200);
+  }
+}
+
+async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
+  const credentials = { username: 'hotline', secret: randomBytes(12).toString('hex') };
+  const ami = await new FakeAmi(credentials, undefined, { eventFilters: filters, actionLatencyMs: LATENCY_MS }).start();
+  const dialplan = new FakeDialplan(ami);
+  const callers = new Map<string, Caller>();
+  const byChannel = new Map<string, Caller>();
+
+  const done = (c: Caller) => {
+    if (c.patience) clearTimeout(c.patience);
+    c.patience = null;
+    c.endedAt ??= performance.now();
+  };
+  // The dialplan, played as each Redirect reaches "Asterisk" (after its latency).
+  ami.onAction((a) => {
+    if (a.action !== 'redirect') return;
+    const caller = byChannel.get(a.headers.channel ?? '');
+    if (!caller || caller.endedAt !== null) return;
+    const uid = caller.channel.uniqueid;
+    const context = a.headers.context ?? '';
+    // The Redirect is answered after the observers: play on from the next turn.
+    setImmediate(() => {
+      if (caller.endedAt !== null || !ami.channels.has(uid)) return;
+      const menu = ami.channel(uid).vars.get('HL_MENU');
+      switch (context) {
+        case 'hotline-menu':
+        case 'hotline-ask':
+          dialplan.press(uid, menu === 'language' || menu === 'topic' ? '1' : menu === 'survey' ? '5' : '0');
+          return;
+        case 'hotline-hold':
+        case 'hotline-wait':
+          caller.joinedAt ??= performance.now();
+          return;
+        case 'hotline-connect':
+        case 'hotline-agent': {
+          caller.bridgedAt = performance.now();
+          if (caller.patience) clearTimeout(caller.patience);
+          const agent = dialplan.agentAnswers(uid);
+          setTimeout(() => {
+            if (!ami.channels.has(uid)) return;
+            if (mode === 'generated') {
+              dialplan.agentHangsUpGenerated(uid, agent);
+              dialplan.surveyGenerated(uid, '5');
+              done(caller);
+            } else dialplan.agentHangsUp(uid, agent);
+          }, TALK_MS);
+          return;
+        }
+        case 'hotline-bye':
+        case 'hotline-end':
+          dialplan.bye(uid);
+          done(caller);
+          return;
+      }
+    });
+  });
+
+  const database = `hotline_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const jwtSecret = randomBytes(32).toString('hex');
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${database}`);
+  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${database}`);
+  let service: Awaited<ReturnType<typeof startService>> | null = null;
+  const sockets: WebSocket[] = [];
+  try {
+    service = await startService({
+      NODE_ENV: 'production',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      REDIS_NAMESPACE: `bench-${randomBytes(4).toString('hex')}`,
+      JWT_SECRET: jwtSecret,
+      TELEPHONY: 'asterisk',
+      ASTERISK_HOST: '127.0.0.1',
+      ASTERISK_PORT: String(ami.port),
+      ASTERISK_USERNAME: credentials.username,
+      ASTERISK_SECRET: credentials.secret,
+    });
+    await waitReady(service.port);
+    const deadline = Date.now() + 30_000;
+    while (ami.named('coreshowchannels').length === 0 && Date.now() < deadline) await sleep(100);
+
+    // ---- agents: Xining desks that accept at once -------------------------------------------
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    const usernames = Array.from({ length: AGENTS }, (_, i) => `bench.agent.${String(i).padStart(3, '0')}`);
+    const rows = await db.query<{ id: string; username: string }>(
+      `insert into agents (username, password_hash, display_name, role, region_code, languages, topics)
+       select u, 'not-used-by-the-benchmark', '坐席 ' || right(u, 3), 'agent', '630100', '{"zh":5}'::jsonb, '{"labour":5}'::jsonb
+       from unnest($1::text[]) as x(u) returning id, username`,
+      [usernames],
+    );
+    await db.end();
+    const sign = createSigner({ key: jwtSecret, expiresIn: 3_600_000 });
+    let ready = 0;
+    await Promise.all(
+      rows.rows.map(
+        (row) =>
+          new Promise<void>((resolve, reject) => {
+            const ws = new WebSocket(`ws://127.0.0.1:${service!.port}/agents/ws?token=${sign({ sub: row.id, role: 'agent', username: row.username, tv: 0 })}`);
+            sockets.push(ws);
+            let ref = 0;
+            const send = (f: Record<string, unknown>) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ v: 1, ref: `r${++ref}`, ...f }));
+            ws.on('message', (data) => {
+              const f = JSON.parse(String(data)) as { type: string; offerId?: string; state?: unknown };
+              if (f.type === 'hello') {
+                send({ type: 'state.set', state: 'ready' });
+                resolve();
+              } else if (f.type === 'offer') send({ type: 'offer.accept', offerId: f.offerId });
+              else if (f.type === 'state' && f.state === 'wrap_up') send({ type: 'wrapup.end', next: 'ready' });
+              else if (f.type === 'state' && f.state === 'ready') ready++;
+            });
+            ws.on('error', reject);
+          }),
+      ),
+    );
+    while (ready < AGENTS && Date.now() < deadline + 30_000) await sleep(50);
+
+    // ---- callers, open loop at each rate --------------------------------------------------------
+    const results = [];
+    let seq = 0;
+    for (const rate of RATES) {
+      const cpu0 = cpuSeconds(service.child.pid!);
+      const actions0 = ami.actions.length;
+      const events0 = ami.sentEvents.length;
+      const start = performance.now();
+      const total = rate * SECONDS;
+      for (let i = 0; i < total; i++) {
+        const due = start + (i * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        const number = `1351971${String(++seq % 10_000).padStart(4, '0')}`;
+        const channel = mode === 'generated' ? dialplan.callGenerated(number, fingerprint) : dialplan.call(number);
+        const caller: Caller = { channel, rate, placedAt: performance.now(), joinedAt: null, bridgedAt: null, endedAt: null, abandoned: false, patience: null };
+        callers.set(channel.uniqueid, caller);
+        byChannel.set(channel.channel, caller);
+        caller.patience = setTimeout(() => {
+          if (caller.bridgedAt !== null || !ami.channels.has(channel.uniqueid)) return;
+          caller.abandoned = true;
+          ami.hangup(channel.uniqueid);
+          done(caller);
+        }, PATIENCE_MS);
+        // The generated menus take the caller some seconds; here the answers come at once.
+        if (mode === 'generated') setImmediate(() => ami.channels.has(channel.uniqueid) && dialplan.menus(channel.uniqueid, fingerprint, { language: '1', topic: '1', priority: '0' }));
+      }
+      const window = (performance.now() - start) / 1000;
+      // Let this rate's callers finish (or give up) before the next rate.
+      const mine = () => [...callers.values()].filter((c) => c.rate === rate);
+      const drainBy = Date.now() + PATIENCE_MS + TALK_MS + 10_000;
+      while (mine().some((c) => c.endedAt === null) && Date.now() < drainBy) await sleep(100);
+      await sleep(500);
+      const cs = mine();
+      const bridgedInWindow = cs.filter((c) => c.bridgedAt !== null && c.bridgedAt - start <= window * 1000).length;
+      const waits = cs.filter((c) => c.joinedAt !== null && c.bridgedAt !== null).map((c) => c.bridgedAt! - c.joinedAt!);
+      const cpu = cpuSeconds(service.child.pid!) - cpu0;
+      const r = {
+        rate,
+        placed: cs.length,
+        bridged: cs.filter((c) => c.bridgedAt !== null).length,
+        abandoned: cs.filter((c) => c.abandoned).length,
+        connectsPerSecond: round(bridgedInWindow / window, 1),
+        queueJoinToBridgeMs: summary(waits),
+        amiActionsPerCall: round((ami.actions.length - actions0) / cs.length, 1),
+        amiEventsPerCall: round((ami.sentEvents.length - events0) / cs.length, 1),
+        serviceCpuPercent: round((100 * cpu) / ((performance.now() - start) / 1000), 0),
+      };
+      process.stdout.write(`${mode} ${rate}/s: ${JSON.stringify(r)}\n`);
+      results.push(r);
+    }
+    return results;
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await service?.stop();
+    await ami.stop();
+    await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+async function main() {
+  const ext = fs.readFileSync(path.join(ROOT, 'deploy', 'asterisk', 'extensions.conf'), 'utf8');
+  const fingerprint = /^HOTLINE_IVR=(\w+)$/m.exec(ext)?.[1];
+  if (!fingerprint) throw new Error('deploy/asterisk/extensions.conf has no HOTLINE_IVR line: generate it with npm run asterisk:dialplan -- --defaults');
+  const manager = fs.readFileSync(path.join(ROOT, 'deploy', 'asterisk', 'manager.conf'), 'utf8');
+  const filters = [...manager.matchAll(/^eventfilter\s*=\s*(.+)$/gm)].map((m) => new RegExp(m[1]!.trim()));
+  const modes: Record<string, unknown> = {};
+  for (const mode of MODES) modes[mode] = await runMode(mode, fingerprint, filters);
+  const generated = (modes.generated ?? []) as Array<{ connectsPerSecond: number; queueJoinToBridgeMs: { p50: number }; abandoned: number }>;
+  const best = generated.filter((r) => r.abandoned === 0 && r.queueJoinToBridgeMs.p50 <= TARGET_P50_MS).reduce((m, r) => Math.max(m, r.connectsPerSecond), 0);
+  const out = {
+    when: new Date().toISOString(),
+    machine: machine(),
+    settings: { agents: AGENTS, rates: RATES, secondsPerRate: SECONDS, talkMs: TALK_MS, amiLatencyMs: LATENCY_MS },
+    target: { connectsPerSecond: TARGET_CONNECTS, p50Ms: TARGET_P50_MS },
+    bestCleanConnectsPerSecond: best,
+    met: best >= TARGET_CONNECTS,
+    modes,
+  };
+  fs.mkdirSync(path.dirname(OUT_FILE), { recursive: true });
+  fs.writeFileSync(OUT_FILE, `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`best clean rate (no caller lost, p50 ≤ ${TARGET_P50_MS} ms): ${best} connects/s (target ${TARGET_CONNECTS}) → ${OUT_FILE}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
