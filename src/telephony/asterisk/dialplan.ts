@@ -153,3 +153,29 @@ export function render(action: Action, o: RenderOptions): Rendered {
       return { context: CONTEXTS.forward, silent, variables: { ...base, HOTLINE_FORWARD: action.number } };
   }
 }
+
+// ---- callbacks dialled out (src/telephony/asterisk/callback-dialer.ts) --------------------------
+
+/**
+ * A callback: Originate (Async) rings the agent's endpoint (ASTERISK_AGENT_DIAL) and, once it
+ * answers, runs [hotline-callback] on it with HOTLINE_ATTEMPT, HOTLINE_CALLBACK_NUMBER (digits),
+ * HOTLINE_RECORDING and HOTLINE_RING: MixMonitor, then Dial(PJSIP/<number>@HOTLINE_TRUNK) with
+ * U(hotline-callback-answered^<attempt>) on the callee, which sends
+ * UserEvent(HotlineCallbackAnswered, Attempt) when the caller picks up; the `h` extension sends
+ * UserEvent(HotlineCallbackResult, Attempt, DialStatus, HangupCause) when the call is over,
+ * whichever side ended it.
+ */
+export const CALLBACK_CONTEXT = 'hotline-callback';
+
+export const CALLBACK_EVENTS = {
+  answered: 'HotlineCallbackAnswered',
+  result: 'HotlineCallbackResult',
+} as const;
+
+/** How long the caller's phone rings before a callback counts as not answered. */
+export const CALLBACK_RING_SECONDS = 45;
+
+/** The MixMonitor file of a callback, relative to Asterisk's monitor directory. */
+export function callbackRecordingFile(attemptId: string): string {
+  return `hotline/${attemptId}-callback.wav`;
+}
