@@ -4,7 +4,7 @@ import { domesticNumber } from '../phone-number';
 import type { AmiClient } from './ami-client';
 import { AmiActionError } from './ami-errors';
 import { CallbackUserEvent, OriginateResponseEvent } from './ami-events';
-import { CALLBACK_CONTEXT, CALLBACK_EVENTS, CALLBACK_RING_SECONDS, callbackRecordingFile, dialString, RING_SECONDS } from './dialplan';
+import { CALLBACK_CONTEXT, CALLBACK_EVENTS, callbackRecordingFile, dialString, RING_SECONDS } from './dialplan';
 
 /**
  * Callbacks through Asterisk: one AMI Originate per attempt (Async), of the agent's endpoint
@@ -74,19 +74,16 @@ export class AsteriskCallbackDialer implements CallbackDialer {
       const answer = await this.o.client.action('Originate', {
         Channel: channel,
         Context: CALLBACK_CONTEXT,
-        Exten: 's',
+        // The number is the extension and the attempt the channel's Uniqueid (ChannelId): no
+        // Variable header, whose value the AMI client would refuse, and nothing but digits and
+        // an id reach the dialplan.
+        Exten: number,
         Priority: 1,
-        // The agent's phone rings as for an inbound call; the caller's for CALLBACK_RING_SECONDS.
+        // The agent's phone rings as for an inbound call; the caller's for CALLBACK_RING_SECONDS (the dialplan's).
         Timeout: RING_SECONDS * 1000,
         Async: 'true',
         ChannelId: d.attemptId,
         CallerID: `"12348" <${number}>`,
-        Variable: [
-          `HOTLINE_ATTEMPT=${d.attemptId}`,
-          `HOTLINE_CALLBACK_NUMBER=${number}`,
-          `HOTLINE_RECORDING=${callbackRecordingFile(d.attemptId)}`,
-          `HOTLINE_RING=${CALLBACK_RING_SECONDS}`,
-        ].join(','),
       });
       const actionId = typeof answer.actionid === 'string' ? answer.actionid : null;
       if (actionId) {

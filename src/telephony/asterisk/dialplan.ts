@@ -158,8 +158,9 @@ export function render(action: Action, o: RenderOptions): Rendered {
 
 /**
  * A callback: Originate (Async) rings the agent's endpoint (ASTERISK_AGENT_DIAL) and, once it
- * answers, runs [hotline-callback] on it with HOTLINE_ATTEMPT, HOTLINE_CALLBACK_NUMBER (digits),
- * HOTLINE_RECORDING and HOTLINE_RING: MixMonitor, then Dial(PJSIP/<number>@HOTLINE_TRUNK) with
+ * answers, runs [hotline-callback] on it at extension <the caller's digits>, the channel's
+ * Uniqueid being the attempt's id (ChannelId): MixMonitor to callbackRecordingFile(), then
+ * Dial(PJSIP/<number>@HOTLINE_TRUNK, CALLBACK_RING_SECONDS) with
  * U(hotline-callback-answered^<attempt>) on the callee, which sends
  * UserEvent(HotlineCallbackAnswered, Attempt) when the caller picks up; the `h` extension sends
  * UserEvent(HotlineCallbackResult, Attempt, DialStatus, HangupCause) when the call is over,
@@ -172,7 +173,7 @@ export const CALLBACK_EVENTS = {
   result: 'HotlineCallbackResult',
 } as const;
 
-/** How long the caller's phone rings before a callback counts as not answered. */
+/** How long the caller's phone rings before a callback counts as not answered (HL_CALLBACK_RING in extensions.conf). */
 export const CALLBACK_RING_SECONDS = 45;
 
 /** The MixMonitor file of a callback, relative to Asterisk's monitor directory. */
