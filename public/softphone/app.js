@@ -559,8 +559,8 @@ function onCallEnded(frame) {
   if (model.call && model.call.callId !== frame.callId) return;
   model.call = null;
   audio?.hangup();
-  const key = frame.reason === 'transferred' ? 'call.transferred' : frame.reason === 'caller_left' ? 'call.callerLeft' : 'call.ended';
-  notify({ key, params: { time: timerText(frame.talkSeconds ?? 0) } }, frame.reason === 'caller_left' ? 'warning' : 'info');
+  const key = frame.reason === 'transferred' ? 'call.transferred' : frame.reason === 'caller_left' ? 'call.callerLeft' : frame.reason === 'not_reached' ? 'call.notReached' : 'call.ended';
+  notify({ key, params: { time: timerText(frame.talkSeconds ?? 0) } }, frame.reason === 'caller_left' || frame.reason === 'not_reached' ? 'warning' : 'info');
   renderAll();
 }
 

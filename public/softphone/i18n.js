@@ -108,6 +108,7 @@ const STRINGS = {
     'call.ended': '通话已结束，通话时长 {time}',
     'call.transferred': '通话已转出，通话时长 {time}',
     'call.callerLeft': '来电者在接通前已挂断',
+    'call.notReached': '回拨未接通（无人接听、忙或呼叫失败），将按规定稍后重试',
 
     'transfer.heading': '转接',
     'transfer.kind': '转接到',
@@ -361,6 +362,7 @@ const STRINGS = {
     'call.ended': 'Call ended after {time}',
     'call.transferred': 'Call transferred after {time}',
     'call.callerLeft': 'The caller hung up before being put through',
+    'call.notReached': 'The callback did not reach the caller (no answer, busy or failed); it will be tried again as the policy says',
 
     'transfer.heading': 'Transfer',
     'transfer.kind': 'Transfer to',

@@ -105,6 +105,10 @@ const EnvSchema = z.object({
   TWILIO_VOICE_ZH: optional(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Twilio voice name such as Polly.Zhiyu')),
   TWILIO_VOICE_EN: optional(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a Twilio voice name such as Polly.Joanna')),
   TWILIO_REST_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000), 5_000),
+  /** The number callbacks dialled through Twilio show (E.164, a number of the account). */
+  TWILIO_CALLER_ID: optional(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +869718000000')),
+  /** Which phone system dials callbacks an agent accepted: one of TELEPHONY (default: the first), or `agent` (the agent phones them). */
+  CALLBACK_DIAL: optional(z.enum([...TELEPHONY_DRIVERS, 'agent'], { error: `must be one of ${TELEPHONY_DRIVERS.join(', ')} or agent` })),
 });
 
 type Env = z.output<typeof EnvSchema>;
@@ -139,6 +143,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** The built-in simulator: how fast its callers press keys, and how its waits are scaled. */
   sim: { keyDelayMs: number; timeScale: number };
+  /**
+   * Which phone system dials the callbacks agents accept (CALLBACK_DIAL); `agent`: none, the
+   * agent phones the caller. Absent: the first of `telephony`.
+   */
+  callbackDial?: TelephonyDriverName | 'agent';
   asterisk: {
     host: string;
     port: number;
@@ -162,6 +171,8 @@ export interface Config {
     audioBaseUrl: string | null;
     voices: { zh: string | null; en: string | null };
     restTimeoutMs: number;
+    /** The caller ID of callbacks dialled through Twilio (TWILIO_CALLER_ID). */
+    callerId?: string | null;
   } | null;
 }
 
@@ -214,6 +225,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if ((e.TWILIO_API_KEY === undefined) !== (e.TWILIO_API_SECRET === undefined)) {
     problems.push(e.TWILIO_API_KEY === undefined ? 'TWILIO_API_KEY: is required when TWILIO_API_SECRET is set' : 'TWILIO_API_SECRET: is required when TWILIO_API_KEY is set');
   }
+  if (e.CALLBACK_DIAL !== undefined && e.CALLBACK_DIAL !== 'agent' && !telephony.includes(e.CALLBACK_DIAL)) {
+    problems.push(`CALLBACK_DIAL: ${e.CALLBACK_DIAL} is not in TELEPHONY (${telephony.join(',')})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(e.DATA_DIR);
@@ -244,6 +258,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     demoAccounts: e.DEMO_ACCOUNTS ?? embedded,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     sim: { keyDelayMs: e.SIM_KEY_DELAY_MS, timeScale: e.SIM_TIME_SCALE },
+    ...(e.CALLBACK_DIAL ? { callbackDial: e.CALLBACK_DIAL } : {}),
     asterisk:
       e.ASTERISK_HOST && e.ASTERISK_USERNAME && e.ASTERISK_SECRET
         ? {
@@ -274,6 +289,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
                 : null,
             voices: { zh: e.TWILIO_VOICE_ZH ?? null, en: e.TWILIO_VOICE_EN ?? null },
             restTimeoutMs: e.TWILIO_REST_TIMEOUT_MS,
+            callerId: e.TWILIO_CALLER_ID ?? null,
           }
         : null,
   };

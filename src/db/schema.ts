@@ -229,7 +229,8 @@ export interface Database {
 
 export type CallbackStatus = 'pending' | 'queued' | 'completed' | 'failed' | 'cancelled';
 export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request' | 'missed_call';
-export type CallbackResult = 'reached' | 'no_answer' | 'busy' | 'wrong_number';
+/** `failed`: the phone system could not place the call (an attempt dialled out, not the agent's word). */
+export type CallbackResult = 'reached' | 'no_answer' | 'busy' | 'wrong_number' | 'failed';
 
 /** A promise to call a caller back: pending until due, queued while an agent is sought, then closed. */
 export interface CallbacksTable {

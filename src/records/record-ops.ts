@@ -97,7 +97,7 @@ export const RecordOp = z.discriminatedUnion('op', [
    * How an attempt went. The agent's own word (`explicit`) overrides the rule applied when the
    * call ended without it; the rule never overrides the agent.
    */
-  z.object({ op: z.literal('callback.result'), attemptId: uuid, result: z.enum(['reached', 'no_answer', 'busy', 'wrong_number']), explicit: z.boolean(), retryAt: instant, at: instant }),
+  z.object({ op: z.literal('callback.result'), attemptId: uuid, result: z.enum(['reached', 'no_answer', 'busy', 'wrong_number', 'failed']), explicit: z.boolean(), retryAt: instant, at: instant }),
   /** Taken back out of the queue before anyone took it (outside calling hours): due again at `nextAt`. */
   z.object({ op: z.literal('callback.withdrawn'), attemptId: uuid, nextAt: instant, at: instant }),
 ]);

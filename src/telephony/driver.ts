@@ -56,6 +56,8 @@ export interface TelephonyDriver {
    * node died or that has gone quiet too long). Absent, or `unknown`: it cannot tell from here.
    */
   probe?(call: CallRef): Promise<'live' | 'gone' | 'unknown'>;
+  /** Dials callbacks the agent accepted. Absent: the agent phones the caller themselves. */
+  dialer?: CallbackDialer;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -64,3 +66,48 @@ export type CallControl = { type: 'hold' } | { type: 'unhold' };
 
 /** The answer to an agent's control: done, or why not (codes the agent desktop shows). */
 export type ControlResult = { ok: true } | { ok: false; code: 'NOT_FOUND' | 'NOT_YOURS' | 'REFUSED' | 'UNSUPPORTED'; message: string };
+
+// ---- callbacks dialled out ------------------------------------------------------------------
+
+/**
+ * A callback attempt an agent has accepted, for the phone system to dial: the agent's phone and
+ * the number the callback was booked for, bridged and recorded like an inbound call.
+ */
+export interface CallbackDial {
+  /** The attempt's id: its place in the queue and its outbound call record. */
+  attemptId: string;
+  /** The callback (row of `callbacks`) the attempt carries out. */
+  callbackId: string;
+  /** The number to call, as stored with the callback. */
+  number: string;
+  agent: AgentEndpoint;
+  /** The call the callback was booked from, if any (the simulator keeps per-call options). */
+  originCallId: string | null;
+}
+
+/** How the dial to the caller went. */
+export type DialOutcome = 'answered' | 'no_answer' | 'busy' | 'failed';
+
+/**
+ * What a phone system reports about a callback it dials (src/callbacks/dial-out.ts implements
+ * it). Any node may report (a Twilio webhook reaches any node); each report is idempotent.
+ */
+export interface DialReports {
+  /** The dial's outcome: `cause` is the phone system's own word (Q.850 cause, Twilio status, Originate reason). */
+  outcome(attemptId: string, outcome: DialOutcome, detail?: { cause?: string; externalId?: string }): Promise<void>;
+  /** The conversation that followed an answer is over on the phone (either side hung up). */
+  ended(attemptId: string): Promise<void>;
+  /** The recording of the conversation. */
+  recording(attemptId: string, url: string): Promise<void>;
+}
+
+/**
+ * A driver's optional part that dials callbacks out. Only the node the driver `actsOn` (called
+ * with the attempt's id as both ids) dials, as for execute().
+ */
+export interface CallbackDialer {
+  /** Places the call; resolves once the phone system has taken it. A rejection counts as a failed attempt. */
+  dial(d: CallbackDial): Promise<void>;
+  /** The agent hung up at the desk: the phone system ends the call (nothing if it is over). */
+  hangUp(attemptId: string): Promise<void>;
+}

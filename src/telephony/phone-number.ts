@@ -26,3 +26,25 @@ const PHONE_IN_TEXT = /(?<![\d.])(?:\+?86[\s-]?)?(?:1[3-9]\d[\s-]?\d{4}[\s-]?\d{
 export function maskPhoneNumbersInText(text: string): string {
   return text.replace(PHONE_IN_TEXT, (match) => maskPhoneNumber(match));
 }
+
+/**
+ * A caller's number as a callback dials it through the trunk: mainland digits only (a mobile, a
+ * landline with its area code, a short service number). +86 becomes the domestic form; any other
+ * country, or anything that is not a number, is null: callbacks never dial abroad.
+ */
+export function domesticNumber(stored: string): string | null {
+  let n = stored.replace(/[\s()-]/g, '');
+  if (n.startsWith('+86')) n = n.slice(3);
+  else if (n.startsWith('0086')) n = n.slice(4);
+  else if (n.startsWith('+')) return null;
+  // +86 971 … (a landline without its trunk prefix) is dialled 0971 …
+  if (/^[2-9]\d{8,10}$/.test(n)) n = `0${n}`;
+  return /^(0[1-9]\d{8,10}|1[3-9]\d{9}|1\d{2,4})$/.test(n) ? n : null;
+}
+
+/** The same number in E.164 (+86…), as Twilio dials it; null when it cannot be called back. */
+export function e164Number(stored: string): string | null {
+  const n = domesticNumber(stored);
+  if (!n) return null;
+  return n.startsWith('0') ? `+86${n.slice(1)}` : `+86${n}`;
+}

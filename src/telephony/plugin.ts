@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
+import { CallbackCalls } from '../callbacks/dial-out';
 import { CallFlow } from './call-flow';
 import { CallerRegionResolver, GeocodingTables } from './caller-region';
 import type { TelephonyDriver } from './driver';
@@ -25,6 +26,8 @@ declare module 'fastify' {
     asteriskDriver: AsteriskDriver | null;
     /** The Twilio driver, when TELEPHONY includes twilio (its webhooks are registered only then). */
     twilioDriver: TwilioDriver | null;
+    /** Callbacks dialled out by the phone system agents accept them on (CALLBACK_DIAL). */
+    callbackCalls: CallbackCalls;
   }
 }
 
@@ -78,10 +81,12 @@ export const telephonyPlugin = fp(
       log: app.log,
     });
 
+    const callbackCalls = new CallbackCalls({ db: app.db, router: app.router, records: app.records, callbacks: app.callbacks, log: app.log.child({ module: 'callback-calls' }) });
     const drivers: TelephonyDriver[] = [];
     let sim: SimDriver | null = null;
     if (app.config.telephony.includes('sim')) {
       sim = new SimDriver(flow, app.log, app.config.sim);
+      sim.enableCallbacks(callbackCalls);
       drivers.push(sim);
     }
     let asterisk: AsteriskDriver | null = null;
@@ -100,18 +105,22 @@ export const telephonyPlugin = fp(
         provinceCode: app.province.code,
         log: app.log,
         metrics: app.metrics,
+        callbackReports: callbackCalls,
       });
       drivers.push(asterisk);
     }
     let twilioDriver: TwilioDriver | null = null;
     if (app.config.telephony.includes('twilio')) {
       twilioDriver = new TwilioDriver(flow, app.db, app.log, twilioDriverOptions(app.config, settings.holdMusic));
+      twilioDriver.enableCallbacks(callbackCalls);
       drivers.push(twilioDriver);
     }
     for (const driver of drivers) {
       flow.addDriver(driver);
       await driver.start();
     }
+    const dialVia = app.config.callbackDial ?? app.config.telephony[0];
+    callbackCalls.use(drivers.find((d) => d.name === dialVia) ?? null);
     const reaper = new OrphanReaper({
       db: app.db,
       flow,
@@ -130,8 +139,10 @@ export const telephonyPlugin = fp(
     app.decorate('simDriver', sim);
     app.decorate('asteriskDriver', asterisk);
     app.decorate('twilioDriver', twilioDriver);
+    app.decorate('callbackCalls', callbackCalls);
     app.addHook('onClose', async () => {
       await reaper.stop();
+      await callbackCalls.stop();
       for (const driver of drivers) await driver.stop();
       await flow.stop();
       await store.close();

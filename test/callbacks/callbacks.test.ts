@@ -18,7 +18,8 @@ describe('callbacks', () => {
   const POLICY = { ...ANY_HOUR, maxAttempts: 2, retryMinutes: 30, overdueMinutes: 60 };
 
   beforeAll(async () => {
-    t = await startTestApp({ sim: { keyDelayMs: 0, timeScale: 0.001 } });
+    // The agent phones the caller (CALLBACK_DIAL=agent): test/callbacks/dial-out.*.test.ts cover the phone system dialling.
+    t = await startTestApp({ sim: { keyDelayMs: 0, timeScale: 0.001 }, callbackDial: 'agent' });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
     // The only Mongolian speaker in the province, so nobody answers a Mongolian caller until they sign in.

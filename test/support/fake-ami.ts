@@ -395,6 +395,10 @@ export class FakeAmi {
         if (!target) return error('No such channel');
         reply('Success', [['Message', 'Channel Hungup']]);
         return this.hangup(target.uniqueid, h.cause ?? '16');
+      case 'originate':
+        // Async: queued at once; the test plays the OriginateResponse and the dialplan's events.
+        if (!h.channel) return error('Channel not specified');
+        return reply('Success', [['Message', 'Originate successfully queued']]);
       case 'coreshowchannels': {
         reply('Success', [['EventList', 'start'], ['Message', 'Channels will follow']]);
         const list = [...this.channels.values()];

@@ -255,8 +255,9 @@ export class AgentGateway {
         if (e.call.status === 'offered' && e.call.agentId && e.call.offerId) {
           this.sessions.get(e.call.agentId)?.send({ type: 'offer.cancelled', offerId: e.call.offerId, reason: 'caller_left' });
         } else if (e.call.status === 'connected' && e.call.agentId) {
-          // Accepted, but the caller was gone before the bridge: nothing was said.
-          this.sessions.get(e.call.agentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: 0, reason: 'caller_left' });
+          // Accepted, but the caller was gone before the bridge (or, for a callback the phone system
+          // dialled, never answered): nothing was said.
+          this.sessions.get(e.call.agentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: 0, reason: e.call.kind === 'callback' ? 'not_reached' : 'caller_left' });
         }
         return;
       }

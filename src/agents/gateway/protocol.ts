@@ -211,8 +211,8 @@ export const SERVER_FRAMES = [
   z.object({ ...out, type: z.literal('call.connected'), call: CallView }).describe('The accepted call is connected to the agent.'),
   z.object({ ...out, type: z.literal('call.held'), callId: z.string(), held: z.boolean() }).describe('The caller was put on hold or taken off it.'),
   z
-    .object({ ...out, type: z.literal('call.ended'), callId: z.string(), talkSeconds: Count, reason: z.enum(['hangup', 'transferred', 'caller_left']) })
-    .describe("The agent's part in the call is over; wrap-up follows."),
+    .object({ ...out, type: z.literal('call.ended'), callId: z.string(), talkSeconds: Count, reason: z.enum(['hangup', 'transferred', 'caller_left', 'not_reached']) })
+    .describe("The agent's part in the call is over; wrap-up follows (not after caller_left or not_reached: a callback the phone system dialled that did not reach the caller)."),
   z.object({ ...out, type: z.literal('ticket'), ticket: TicketView }).describe('The ticket of the call as stored: when it was opened and after each ticket.save.'),
   z.object({ ...out, type: z.literal('queue.stats'), ...QueueStatsView.shape }).describe("Queue figures for the agent's region, sent when they change."),
   z.object({ ...out, type: z.literal('ack'), ref: answerRef, of: z.enum(CLIENT_TYPES as [ClientFrame['type'], ...ClientFrame['type'][]]) }).describe('The frame with this ref was carried out.'),

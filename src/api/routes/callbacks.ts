@@ -38,7 +38,7 @@ const CallbackView = z.object({
   dueAt: z.string(),
   nextAttemptAt: z.string(),
   lastAttemptAt: z.string().nullable(),
-  lastResult: z.enum(['reached', 'no_answer', 'busy', 'wrong_number']).nullable(),
+  lastResult: z.enum(['reached', 'no_answer', 'busy', 'wrong_number', 'failed']).nullable(),
   originCallId: z.string().nullable(),
   ticketId: z.string().nullable(),
   closedAt: z.string().nullable(),

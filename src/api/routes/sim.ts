@@ -77,6 +77,7 @@ export async function simRoutes(app: FastifyInstance) {
           acceptCallback: z.boolean().optional(),
           patienceSeconds: z.number().min(0).max(MAX_PATIENCE_SECONDS).optional(),
           forwardResult: z.enum(SIM_FORWARD_RESULTS).optional().describe('What the outside number does if an agent transfers this caller there (default ANSWER)'),
+          callbackResult: z.enum(SIM_FORWARD_RESULTS).optional().describe('What this caller does when the hotline calls back a callback booked from this call (default ANSWER)'),
         }),
         response: { 201: z.object({ callId: z.string() }), ...errors(400, 401, 403, 404) },
       },

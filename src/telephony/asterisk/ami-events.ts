@@ -68,3 +68,25 @@ export type CoreShowChannel = z.infer<typeof CoreShowChannel>;
 
 /** Getvar's answer: `Variable:` and `Value:` (absent or empty when unset). */
 export const GetvarResponse = z.looseObject({ response: z.string(), value: Text.optional() });
+
+/**
+ * Originate's outcome (Async: true): Success once the agent's endpoint answered and went into the
+ * context, Failure otherwise with Reason (Asterisk's control frame: 0 no channel / failure,
+ * 1 hung up, 3 rang out, 5 busy, 8 congestion). Uniqueid is the ChannelId Originate gave, or
+ * `<null>` when no channel was made.
+ */
+export const OriginateResponseEvent = z.looseObject({
+  response: z.enum(['Success', 'Failure']),
+  actionid: Text.optional(),
+  channel: Text.optional(),
+  uniqueid: Text.optional(),
+  reason: Text.optional(),
+});
+export type OriginateResponseEvent = z.infer<typeof OriginateResponseEvent>;
+
+/** [hotline-callback]'s events: HotlineCallbackAnswered and HotlineCallbackResult, naming the attempt. */
+export const CallbackUserEvent = UserEvent.extend({
+  attempt: z.uuid(),
+  hangupcause: Text.optional(),
+});
+export type CallbackUserEvent = z.infer<typeof CallbackUserEvent>;

@@ -3,7 +3,7 @@ import type { Db } from '../../db/database';
 import type { RecordOutbox } from '../../records/outbox';
 import type { CallFlow } from '../call-flow';
 import { callsRepository } from '../calls-repository';
-import type { Action, CallRef, TelephonyDriver } from '../driver';
+import type { Action, CallbackDialer, CallRef, TelephonyDriver } from '../driver';
 import type { Prompt } from '../prompts';
 import type { AmiClient } from './ami-client';
 import { AmiActionError, AmiNotConnectedError } from './ami-errors';
@@ -125,6 +125,8 @@ export class AsteriskDriver implements TelephonyDriver {
   private missing: MissingAction[] = [];
   private missingLogged = '';
   private recheckTimer: NodeJS.Timeout | undefined;
+  /** Dials callbacks (callback-dialer.ts, set by setup.ts). */
+  dialer?: CallbackDialer;
 
   constructor(private readonly o: AsteriskDriverOptions) {
     if (!DIAL_TEMPLATE.test(o.agentDial) || !o.agentDial.includes('{agent}')) {

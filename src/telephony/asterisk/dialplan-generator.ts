@@ -416,4 +416,23 @@ exten => s,1,GotoIf($["\${HL_PROMPTS}" = ""]?done)
 ; Agents' endpoints (pjsip.conf) land here: they only receive calls, they cannot dial out.
 [hotline-agents]
 exten => _X.,1,Hangup(21)
+
+; ---- callbacks dialled out (src/telephony/asterisk/callback-dialer.ts) ----------------------
+; Originate (Async) rings the agent's endpoint and, once it answers, runs this context on it at
+; extension <the caller's digits>; the channel's Uniqueid is the attempt's id (ChannelId). The
+; caller is dialled through the trunk like [hotline-forward], recorded like [hotline-connect].
+; HotlineCallbackAnswered comes from the callee when the caller picks up; HotlineCallbackResult
+; from \`h\`, whichever side ends the call (DialStatus ANSWER: a conversation took place).
+[hotline-callback]
+exten => _X.,1,Set(HL_ATTEMPT=\${UNIQUEID})
+ same => n,Set(HL_NUMBER=\${FILTER(0123456789,\${EXTEN})})
+ same => n,MixMonitor(hotline/\${HL_ATTEMPT}-callback.wav,b)
+ same => n,Dial(PJSIP/\${HL_NUMBER}@\${HOTLINE_TRUNK},45,U(hotline-callback-answered^\${HL_ATTEMPT}))
+ same => n,Hangup()
+exten => h,1,UserEvent(HotlineCallbackResult,Attempt: \${HL_ATTEMPT},DialStatus: \${DIALSTATUS},HangupCause: \${HANGUPCAUSE})
+
+; Runs on the caller's channel when they answer, before the bridge.
+[hotline-callback-answered]
+exten => s,1,UserEvent(HotlineCallbackAnswered,Attempt: \${ARG1})
+ same => n,Return()
 `;

@@ -231,3 +231,30 @@ export function compact(action: Action, o: { uniqueid: string; agentDial: boolea
   }
   return r.exten.length <= MAX_EXTEN ? r : null;
 }
+
+// ---- callbacks dialled out (src/telephony/asterisk/callback-dialer.ts) --------------------------
+
+/**
+ * A callback: Originate (Async) rings the agent's endpoint (ASTERISK_AGENT_DIAL) and, once it
+ * answers, runs [hotline-callback] on it at extension <the caller's digits>, the channel's
+ * Uniqueid being the attempt's id (ChannelId): MixMonitor to callbackRecordingFile(), then
+ * Dial(PJSIP/<number>@HOTLINE_TRUNK, CALLBACK_RING_SECONDS) with
+ * U(hotline-callback-answered^<attempt>) on the callee, which sends
+ * UserEvent(HotlineCallbackAnswered, Attempt) when the caller picks up; the `h` extension sends
+ * UserEvent(HotlineCallbackResult, Attempt, DialStatus, HangupCause) when the call is over,
+ * whichever side ended it.
+ */
+export const CALLBACK_CONTEXT = 'hotline-callback';
+
+export const CALLBACK_EVENTS = {
+  answered: 'HotlineCallbackAnswered',
+  result: 'HotlineCallbackResult',
+} as const;
+
+/** How long the caller's phone rings before a callback counts as not answered (HL_CALLBACK_RING in extensions.conf). */
+export const CALLBACK_RING_SECONDS = 45;
+
+/** The MixMonitor file of a callback, relative to Asterisk's monitor directory. */
+export function callbackRecordingFile(attemptId: string): string {
+  return `hotline/${attemptId}-callback.wav`;
+}

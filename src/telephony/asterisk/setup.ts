@@ -5,10 +5,12 @@ import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
 import type { RecordOutbox } from '../../records/outbox';
 import type { CallFlow } from '../call-flow';
+import type { DialReports } from '../driver';
 import { AmiClient } from './ami-client';
 import { AmiLease, amiLeaseKey } from './ami-lease';
 import { AmiLink } from './ami-link';
 import { AsteriskDriver } from './asterisk-driver';
+import { AsteriskCallbackDialer } from './callback-dialer';
 
 export interface AsteriskSetup {
   config: NonNullable<Config['asterisk']>;
@@ -22,6 +24,8 @@ export interface AsteriskSetup {
   provinceCode: string;
   log: FastifyBaseLogger;
   metrics: Registry;
+  /** Where callbacks dialled through Asterisk report (absent: Asterisk dials no callbacks). */
+  callbackReports?: DialReports;
 }
 
 /**
@@ -45,6 +49,7 @@ export function createAsteriskDriver(s: AsteriskSetup): AsteriskDriver {
     ...(s.dialplan ? { dialplan: s.dialplan } : {}),
     ...(s.config.privilegeRecheckMs !== undefined ? { privilegeRecheckMs: s.config.privilegeRecheckMs } : {}),
   });
+  if (s.callbackReports) driver.dialer = new AsteriskCallbackDialer({ client, reports: s.callbackReports, agentDial: s.config.agentDial, log });
   new Gauge({
     name: 'hotline_asterisk_ami_link_up',
     help: '1 while this node is logged in to the Asterisk Manager Interface',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CallFlow } from '../call-flow';
-import type { Action, CallControl, CallRef, TelephonyDriver } from '../driver';
+import type { Action, CallbackDial, CallbackDialer, CallControl, CallRef, DialOutcome, DialReports, TelephonyDriver } from '../driver';
 
 /**
  * The built-in phone system: callers that exist only in this process and press the keys they
@@ -19,12 +19,22 @@ export interface SimCallInput {
   patienceSeconds?: number;
   /** What the outside number does if an agent transfers this caller there: ANSWER (default), or a dial status of a line not reached. */
   forwardResult?: SimForwardResult;
+  /** What this caller does when a callback booked from this call is dialled: ANSWER (default), or a dial status of a line not reached. */
+  callbackResult?: SimForwardResult;
 }
 
 export const SIM_FORWARD_RESULTS = ['ANSWER', 'BUSY', 'NOANSWER', 'CHANUNAVAIL', 'CONGESTION'] as const;
 export type SimForwardResult = (typeof SIM_FORWARD_RESULTS)[number];
 /** The Q.850 cause a phone system gives with each dial status. */
 const FORWARD_CAUSE: Record<SimForwardResult, string> = { ANSWER: '16', BUSY: '17', NOANSWER: '19', CHANUNAVAIL: '20', CONGESTION: '34' };
+
+export interface SimCallbackView {
+  attemptId: string;
+  number: string;
+  agentUsername: string;
+  result: SimForwardResult;
+  status: 'ringing' | 'talking' | 'ended';
+}
 
 export type SimStatus = 'ivr' | 'queued' | 'connected' | 'survey' | 'ended';
 
@@ -52,6 +62,7 @@ interface SimCall extends SimCallView {
   acceptCallback: boolean;
   patienceSeconds: number | null;
   forwardResult: SimForwardResult;
+  callbackResult: SimForwardResult;
   timers: Set<NodeJS.Timeout>;
   step: number;
 }
@@ -77,6 +88,11 @@ export class SimDriver implements TelephonyDriver {
   private readonly ended: string[] = [];
   private stopped = false;
   private readonly o: SimDriverOptions;
+  /** What each number does when called back, from the latest simulated call that said so. */
+  private readonly callbackResults = new Map<string, SimForwardResult>();
+  private readonly callbacks = new Map<string, SimCallbackView>();
+  /** Dials callbacks once the app has given it where to report (`enableCallbacks`). */
+  dialer?: CallbackDialer;
 
   constructor(
     private readonly flow: CallFlow,
@@ -88,13 +104,61 @@ export class SimDriver implements TelephonyDriver {
 
   async start(): Promise<void> {}
 
+  /**
+   * Simulated callbacks: the callee answers, does not answer, is busy or cannot be reached as
+   * the call the callback was booked from asked (`callbackResult`, default ANSWER); answered, it
+   * stays on the line until the agent hangs up (or `calleeHangup`).
+   */
+  enableCallbacks(reports: DialReports): void {
+    this.dialer = {
+      dial: async (d: CallbackDial) => {
+        const result = (d.originCallId ? this.calls.get(d.originCallId)?.callbackResult : undefined) ?? this.callbackResults.get(d.number) ?? 'ANSWER';
+        const view: SimCallbackView = { attemptId: d.attemptId, number: d.number, agentUsername: d.agent.username, result, status: 'ringing' };
+        this.callbacks.set(d.attemptId, view);
+        if (this.callbacks.size > this.o.keepEnded) this.callbacks.delete(this.callbacks.keys().next().value!);
+        const outcome: DialOutcome = result === 'ANSWER' ? 'answered' : result === 'BUSY' ? 'busy' : result === 'NOANSWER' ? 'no_answer' : 'failed';
+        // Reported once the dial has returned, as a phone system reports it.
+        void Promise.resolve().then(() => {
+          if (this.stopped) return;
+          view.status = outcome === 'answered' ? 'talking' : 'ended';
+          void reports
+            .outcome(d.attemptId, outcome, { cause: FORWARD_CAUSE[result], externalId: `sim-cb-${d.attemptId}` })
+            .then(() => (outcome === 'answered' ? reports.recording(d.attemptId, `sim:recordings/${d.attemptId}`) : undefined))
+            .catch((err) => this.log.error({ err, attemptId: d.attemptId }, 'simulated callback: could not report its outcome'));
+        });
+      },
+      hangUp: async (attemptId: string) => {
+        const view = this.callbacks.get(attemptId);
+        if (view) view.status = 'ended';
+      },
+    };
+    this.calleeHangup = async (attemptId: string) => {
+      const view = this.callbacks.get(attemptId);
+      if (!view || view.status !== 'talking') return false;
+      view.status = 'ended';
+      await reports.ended(attemptId);
+      return true;
+    };
+  }
+
+  /** The simulated callee of a callback hangs up. False when that callback is not in conversation. */
+  calleeHangup: (attemptId: string) => Promise<boolean> = async () => false;
+
+  /** A callback this node dialled, as the simulated callee lived it. */
+  callback(attemptId: string): SimCallbackView | null {
+    return this.callbacks.get(attemptId) ?? null;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const call of this.calls.values()) this.clearTimers(call);
   }
 
-  actsOn(call: CallRef): boolean {
-    return this.calls.get(call.callId)?.externalId === call.externalId;
+  actsOn(call: CallRef, local = false): boolean {
+    const placed = this.calls.get(call.callId);
+    // A callback attempt (its ids alike, no simulated call yet): the node that took the accept dials it.
+    if (!placed) return local && call.callId === call.externalId;
+    return placed.externalId === call.externalId;
   }
 
   /** Places a simulated call and returns its id once the flow has answered it. */
@@ -120,10 +184,12 @@ export class SimDriver implements TelephonyDriver {
       acceptCallback: input.acceptCallback ?? false,
       patienceSeconds: input.patienceSeconds ?? null,
       forwardResult: input.forwardResult ?? 'ANSWER',
+      callbackResult: input.callbackResult ?? 'ANSWER',
       timers: new Set(),
       step: 0,
     };
     this.calls.set(callId, call);
+    if (input.callbackResult) this.callbackResults.set(input.from, input.callbackResult);
     this.apply(call, action);
     return callId;
   }

@@ -7,6 +7,7 @@ import { withoutNul } from '../../validation/nul';
 import { actorOf } from '../../auth/actor';
 import { Errors } from '../../errors/errors';
 import { softphoneToken } from './access-token';
+import { CALLBACK_PREFIX, CALLBACK_STATUSES } from './callback-dialer';
 import { CALL_STATUSES, DIAL_STATUSES, RECORDING_STATUSES, type TwilioDriver } from './twilio-driver';
 import { WEBHOOK_PREFIX } from './twiml';
 
@@ -157,6 +158,57 @@ async function webhooks(app: FastifyInstance, { driver }: { driver: TwilioDriver
     },
     async (request, reply) => {
       await driver.recordingReady(request.query, request.body);
+      return reply.code(204).send();
+    },
+  );
+
+  const dialer = driver.dialer;
+  if (!dialer) return;
+  const Attempt = z.strictObject({ attempt: CallId });
+
+  r.post(
+    `${CALLBACK_PREFIX}/answer`,
+    {
+      config: { access: 'public' },
+      schema: {
+        ...WEBHOOK,
+        summary: "A callback's callee (the caller) answered → bridged to the agent's softphone, recorded (TwiML)",
+        body: z.object({ CallSid }),
+        querystring: z.strictObject({ attempt: CallId, agent: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be an agent's sign-in name") }),
+      },
+    },
+    async (request, reply) => sendXml(reply, await dialer.answered(request.query, request.body)),
+  );
+
+  r.post(
+    `${CALLBACK_PREFIX}/status`,
+    {
+      config: { access: 'public' },
+      schema: { ...CALLBACK, summary: "A callback's call status: not answered (busy, no-answer, failed, canceled) or over (completed)", body: z.object({ CallSid, CallStatus: z.enum(CALLBACK_STATUSES) }), querystring: Attempt },
+    },
+    async (request, reply) => {
+      await dialer.statusChanged(request.query, request.body);
+      return reply.code(204).send();
+    },
+  );
+
+  r.post(
+    `${CALLBACK_PREFIX}/recording`,
+    {
+      config: { access: 'public' },
+      schema: {
+        ...CALLBACK,
+        summary: "Recording status callback of a callback's conversation",
+        body: z.object({
+          CallSid,
+          RecordingUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(500),
+          RecordingStatus: z.enum(RECORDING_STATUSES),
+        }),
+        querystring: Attempt,
+      },
+    },
+    async (request, reply) => {
+      await dialer.recordingReady(request.query, request.body);
       return reply.code(204).send();
     },
   );

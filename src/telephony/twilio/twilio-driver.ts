@@ -7,7 +7,8 @@ import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
 import { Errors } from '../../errors/errors';
 import type { CallFlow, HangupBy } from '../call-flow';
-import type { Action, CallRef, TelephonyDriver } from '../driver';
+import type { Action, CallRef, DialReports, TelephonyDriver } from '../driver';
+import { TwilioCallbackDialer } from './callback-dialer';
 import type { FlowState } from '../flow-state';
 import { Twiml, type TwimlOptions } from './twiml';
 
@@ -25,6 +26,8 @@ export interface TwilioDriverOptions extends TwimlOptions {
   /** Null: https://api.twilio.com. Otherwise every REST request goes to this base instead. */
   apiBaseUrl: string | null;
   restTimeoutMs: number;
+  /** TWILIO_CALLER_ID: the number callbacks show (null: callbacks cannot be dialled through Twilio). */
+  callerId?: string | null;
 }
 
 /** How long the agent's softphone rings before the <Dial> reports no-answer (the call goes back to its place). */
@@ -44,6 +47,7 @@ export function twilioDriverOptions(config: Config, holdMusic: string): TwilioDr
     voices: t.voices,
     dialTimeoutSeconds: DIAL_TIMEOUT_SECONDS,
     holdMusic,
+    callerId: t.callerId ?? null,
   };
 }
 
@@ -73,6 +77,8 @@ export class TwilioDriver implements TelephonyDriver {
   readonly twiml: Twiml;
   private readonly client: twilio.Twilio;
   private readonly agents: (http.Agent | https.Agent)[] = [];
+  /** Dials callbacks (callback-dialer.ts), once enableCallbacks() said where to report. */
+  dialer?: TwilioCallbackDialer;
 
   constructor(
     private readonly flow: CallFlow,
@@ -92,6 +98,11 @@ export class TwilioDriver implements TelephonyDriver {
   }
 
   async start(): Promise<void> {}
+
+  /** Callbacks dialled through Twilio report here; their webhooks are registered with the others. */
+  enableCallbacks(reports: DialReports): void {
+    this.dialer = new TwilioCallbackDialer(this.client, { reports, publicBaseUrl: this.o.publicBaseUrl, callerId: this.o.callerId ?? null, log: this.log });
+  }
 
   async stop(): Promise<void> {
     for (const agent of this.agents) agent.destroy();

@@ -1,0 +1,115 @@
+import type { FastifyBaseLogger } from 'fastify';
+import twilio from 'twilio';
+import type { CallbackDial, CallbackDialer, DialReports } from '../driver';
+import { e164Number } from '../phone-number';
+import { AGENT_NAME } from '../asterisk/dialplan';
+import { WEBHOOK_PREFIX } from './twiml';
+
+/**
+ * Callbacks through Twilio: `calls.create` to the caller's number (E.164, from TWILIO_CALLER_ID);
+ * when they answer, Twilio fetches the TwiML URL, which reports the answer and bridges them to
+ * the agent's Twilio Client identity (their sign-in name) with a recorded <Dial>. The call's
+ * status callback brings the outcome of a call not answered (busy, no-answer, failed, canceled)
+ * or the end of the conversation (completed). Every URL carries the attempt's id and is signed by
+ * Twilio, so any node can take the webhooks.
+ */
+
+export const CALLBACK_PREFIX = `${WEBHOOK_PREFIX}/callback`;
+
+/** How long the caller's phone rings (calls.create `timeout`). */
+const CALLEE_RING_SECONDS = 45;
+/** How long the agent's softphone rings once the caller has answered. */
+const AGENT_RING_SECONDS = 20;
+
+export const CALLBACK_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
+type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
+
+export interface TwilioCallbackDialerOptions {
+  reports: DialReports;
+  publicBaseUrl: string;
+  /** TWILIO_CALLER_ID; null: callbacks cannot be placed (each attempt fails, said in the log). */
+  callerId: string | null;
+  log: FastifyBaseLogger;
+}
+
+export class TwilioCallbackDialer implements CallbackDialer {
+  /** Attempt → CallSid, on the node that placed it (the agent's hang-up comes to the same node). */
+  private readonly sids = new Map<string, string>();
+
+  constructor(
+    private readonly client: twilio.Twilio,
+    private readonly o: TwilioCallbackDialerOptions,
+  ) {}
+
+  async dial(d: CallbackDial): Promise<void> {
+    if (!this.o.callerId) throw new Error('no_caller_id: set TWILIO_CALLER_ID to dial callbacks through Twilio');
+    const to = e164Number(d.number);
+    if (!to) throw new Error('not_dialable: the number is not a mainland number');
+    if (!AGENT_NAME.test(d.agent.username)) throw new Error('agent_name: not usable as a Twilio Client identity');
+    const attempt = encodeURIComponent(d.attemptId);
+    const base = `${this.o.publicBaseUrl}${CALLBACK_PREFIX}`;
+    const call = await this.client.calls.create({
+      to,
+      from: this.o.callerId,
+      url: `${base}/answer?attempt=${attempt}&agent=${encodeURIComponent(d.agent.username)}`,
+      method: 'POST',
+      statusCallback: `${base}/status?attempt=${attempt}`,
+      statusCallbackMethod: 'POST',
+      statusCallbackEvent: ['completed'],
+      timeout: CALLEE_RING_SECONDS,
+    });
+    this.sids.set(d.attemptId, call.sid);
+  }
+
+  async hangUp(attemptId: string): Promise<void> {
+    const sid = this.sids.get(attemptId);
+    if (!sid) return;
+    this.sids.delete(attemptId);
+    try {
+      await this.client.calls(sid).update({ status: 'completed' });
+    } catch (err) {
+      const e = err as { status?: number; code?: number };
+      // Already over.
+      if (e.status !== 404 && e.code !== 21220) throw err;
+    }
+  }
+
+  // ---- webhooks ---------------------------------------------------------------------------------
+
+  /** The caller answered: reported, and bridged to the agent's softphone, recorded. */
+  async answered(q: { attempt: string; agent: string }, p: { CallSid: string }): Promise<string> {
+    await this.o.reports.outcome(q.attempt, 'answered', { externalId: p.CallSid });
+    const response = new twilio.twiml.VoiceResponse();
+    const dial = response.dial({
+      timeout: AGENT_RING_SECONDS,
+      record: 'record-from-answer-dual',
+      recordingStatusCallback: `${this.o.publicBaseUrl}${CALLBACK_PREFIX}/recording?attempt=${encodeURIComponent(q.attempt)}`,
+      recordingStatusCallbackMethod: 'POST',
+    });
+    dial.client(q.agent);
+    return response.toString();
+  }
+
+  /** The call is over: not answered (how), or the conversation ended. */
+  async statusChanged(q: { attempt: string }, p: { CallSid: string; CallStatus: CallbackStatus }): Promise<void> {
+    const cause = `twilio_${p.CallStatus}`;
+    switch (p.CallStatus) {
+      case 'completed':
+        this.sids.delete(q.attempt);
+        return this.o.reports.ended(q.attempt);
+      case 'busy':
+        return this.o.reports.outcome(q.attempt, 'busy', { cause, externalId: p.CallSid });
+      case 'no-answer':
+      case 'canceled':
+        return this.o.reports.outcome(q.attempt, 'no_answer', { cause, externalId: p.CallSid });
+      case 'failed':
+        return this.o.reports.outcome(q.attempt, 'failed', { cause, externalId: p.CallSid });
+      default:
+        return;
+    }
+  }
+
+  async recordingReady(q: { attempt: string }, p: { RecordingUrl: string; RecordingStatus: string }): Promise<void> {
+    if (p.RecordingStatus === 'completed') await this.o.reports.recording(q.attempt, p.RecordingUrl);
+  }
+}

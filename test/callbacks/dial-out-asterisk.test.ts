@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { startTestApp, type TestApp } from '../support/app';
+import { FakeAmi, HOTLINE_WRITE } from '../support/fake-ami';
+import { ANY_HOUR, setProvinceSettings } from '../support/province-settings';
+import { asteriskConfig, until } from '../telephony/asterisk-flow.suite';
+
+/**
+ * Callbacks dialled through Asterisk: the agent accepts an attempt, the service sends one AMI
+ * Originate of the agent's endpoint into [hotline-callback]; the test plays what Asterisk then
+ * reports (OriginateResponse, the context's UserEvents) and checks what is recorded.
+ */
+describe('callbacks dialled out through Asterisk (AMI Originate)', () => {
+  let t: TestApp;
+  let ami: FakeAmi;
+  let agentId: string;
+  const POLICY = { ...ANY_HOUR, maxAttempts: 2, retryMinutes: 30 };
+
+  beforeAll(async () => {
+    ami = await new FakeAmi(undefined, undefined, { write: [...HOTLINE_WRITE, 'originate'] }).start();
+    t = await startTestApp({ telephony: ['asterisk'], asterisk: asteriskConfig(ami.port, ami) });
+    agentId = (await t.addUser({ username: 'agent.cb', role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } })).id;
+    await setProvinceSettings(t.app, 'callbacks', POLICY);
+    await until(() => t.app.asteriskDriver!.linkUp && ami.named('coreshowchannels').length === 1, 'the AMI login');
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await ami.stop();
+  });
+
+  const callback = (id: string) => t.app.db.selectFrom('callbacks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const record = (id: string) => t.app.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const settled = async () => {
+    await t.app.callRecorder.flush();
+    await t.app.callbacks.settled();
+    await t.app.callbackCalls.settled();
+    await t.app.records.drained();
+  };
+
+  /** A callback due now for `number`; the clock queues its attempt. */
+  async function booked(number: string): Promise<string> {
+    const id = randomUUID();
+    const now = new Date();
+    await t.app.db
+      .insertInto('callbacks')
+      .values({ id, province_code: t.app.province.code, reason: 'agent_request', caller_number: number, region_code: '630100', language: 'zh', topic: 'labour', priority: 0, status: 'pending', max_attempts: 2, due_at: now, next_attempt_at: now })
+      .execute();
+    await t.app.callbacks.pass();
+    return id;
+  }
+
+  /** The agent signs in and accepts the attempt; returns it with the Originate it caused. */
+  async function accepted(id: string) {
+    const attemptId = (await callback(id)).attempt_id!;
+    const sent = ami.named('originate').length;
+    await t.app.router.login({ id: agentId, regionCode: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
+    await t.app.router.setReady(agentId);
+    await until(() => t.app.router.liveAgent(agentId)?.state === 'reserved', 'the offer');
+    expect((await t.app.router.accept(agentId, t.app.router.liveAgent(agentId)!.offerId!)).ok).toBe(true);
+    await until(() => ami.named('originate').length === sent + 1, 'the Originate');
+    return { attemptId, originate: ami.named('originate').at(-1)!.headers };
+  }
+
+  /** What [hotline-callback] reports when the agent's channel ends. */
+  function result(attemptId: string, channel: string, dialStatus: string, cause: string) {
+    ami.addChannel({ callerIdNum: '09718000950', channel, uniqueid: attemptId, context: 'hotline-callback' });
+    ami.userEvent(attemptId, 'HotlineCallbackResult', [['Attempt', attemptId], ['DialStatus', dialStatus], ['HangupCause', cause]]);
+  }
+
+  it("originates the agent's endpoint into [hotline-callback] with the caller's number; a busy caller is recorded and tried again by the policy", async () => {
+    const id = await booked('+8613897123456');
+    const { attemptId, originate } = await accepted(id);
+    // +86 becomes the domestic number, the extension [hotline-callback] dials; the attempt is the channel's Uniqueid.
+    expect(originate).toMatchObject({ channel: 'PJSIP/agent.cb', context: 'hotline-callback', exten: '13897123456', priority: '1', async: 'true', channelid: attemptId, timeout: '30000' });
+
+    const before = Date.now();
+    ami.event('OriginateResponse', 'call,all', [['ActionID', originate.actionid!], ['Response', 'Success'], ['Channel', 'PJSIP/agent.cb-00000001'], ['Context', 'hotline-callback'], ['Exten', 's'], ['Reason', '4'], ['Uniqueid', attemptId]]);
+    result(attemptId, 'PJSIP/agent.cb-00000001', 'BUSY', '17');
+    await until(async () => (await callback(id)).status === 'pending', 'the busy result');
+    await settled();
+    const after = Date.now();
+    const row = await callback(id);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, last_result: 'busy' });
+    expect(row.next_attempt_at.getTime()).toBeGreaterThanOrEqual(before + 30 * 60_000);
+    expect(row.next_attempt_at.getTime()).toBeLessThanOrEqual(after + 30 * 60_000);
+    expect(await record(attemptId)).toMatchObject({ end_reason: 'failed', end_detail: 'dial_busy:BUSY:17', answered_at: null });
+    // Free again at once.
+    await until(() => t.app.router.liveAgent(agentId)?.state === 'ready', 'the agent to be ready');
+    await t.app.router.setNotReady(agentId, 'break');
+
+    // The second and last attempt: the agent's own phone never answers (OriginateResponse Failure, Reason 3).
+    await t.app.db.updateTable('callbacks').set({ next_attempt_at: new Date(Date.now() - 1_000) }).where('id', '=', id).execute();
+    await t.app.callbacks.pass();
+    const second = await accepted(id);
+    expect(second.attemptId).not.toBe(attemptId);
+    ami.event('OriginateResponse', 'call,all', [['ActionID', second.originate.actionid!], ['Response', 'Failure'], ['Channel', 'PJSIP/agent.cb'], ['Context', 'hotline-callback'], ['Exten', 's'], ['Reason', '3'], ['Uniqueid', '<null>']]);
+    await until(async () => (await callback(id)).status === 'failed', 'the failed attempt');
+    await settled();
+    expect(await callback(id)).toMatchObject({ status: 'failed', attempts: 2, last_result: 'failed', close_reason: 'attempts_exhausted' });
+    expect(await record(second.attemptId)).toMatchObject({ end_reason: 'failed', end_detail: 'dial_failed:agent_no_answer' });
+    await until(() => t.app.router.liveAgent(agentId)?.state === 'ready', 'the agent to be ready');
+    await t.app.router.setNotReady(agentId, 'break');
+  });
+
+  it('records an answered callback as reached with its recording, and hangs the call up on Asterisk when the agent hangs up at the desk', async () => {
+    const id = await booked('09718000952');
+    const { attemptId, originate } = await accepted(id);
+    expect(originate).toMatchObject({ exten: '09718000952', channelid: attemptId });
+    ami.event('OriginateResponse', 'call,all', [['ActionID', originate.actionid!], ['Response', 'Success'], ['Channel', 'PJSIP/agent.cb-00000002'], ['Reason', '4'], ['Uniqueid', attemptId]]);
+    ami.addChannel({ callerIdNum: '09718000952', channel: 'PJSIP/agent.cb-00000002', uniqueid: attemptId, context: 'hotline-callback' });
+    ami.userEvent(attemptId, 'HotlineCallbackAnswered', [['Attempt', attemptId]]);
+    await until(async () => (await callback(id)).status === 'completed', 'the answer');
+    await settled();
+    expect(await callback(id)).toMatchObject({ status: 'completed', last_result: 'reached', close_reason: 'reached', attempts: 1 });
+    expect(await record(attemptId)).toMatchObject({ recording_url: `asterisk:monitor/hotline/${attemptId}-callback.wav`, answered_at: expect.any(Date) });
+    expect(t.app.router.liveCall(attemptId)).toMatchObject({ status: 'connected', bridgedOnce: true });
+
+    expect((await t.app.router.agentHangup(agentId, attemptId)).ok).toBe(true);
+    await until(() => ami.named('hangup').some((a) => a.headers.channel === 'PJSIP/agent.cb-00000002'), 'the Hangup of the agent channel');
+    // Asterisk's `h` extension then reports the end (as the channel goes): nothing more changes.
+    result(attemptId, 'PJSIP/agent.cb-00000002', 'ANSWER', '16');
+    await settled();
+    expect(await callback(id)).toMatchObject({ status: 'completed', last_result: 'reached' });
+    expect(await record(attemptId)).toMatchObject({ status: 'ended', end_reason: 'answered' });
+  });
+});
