@@ -5,6 +5,7 @@ import * as referrals from './0003_referrals';
 import * as accountSecurity from './0004_account_security';
 import * as durableRecords from './0005_durable_records';
 import * as missedCallCallbacks from './0006_missed_call_callbacks';
+import * as voiceMessages from './0007_voice_messages';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_account_security': accountSecurity,
   '0005_durable_records': durableRecords,
   '0006_missed_call_callbacks': missedCallCallbacks,
+  '0007_voice_messages': voiceMessages,
 };

@@ -228,7 +228,7 @@ export interface Database {
 }
 
 export type CallbackStatus = 'pending' | 'queued' | 'completed' | 'failed' | 'cancelled';
-export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request' | 'missed_call';
+export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request' | 'missed_call' | 'voice_message';
 export type CallbackResult = 'reached' | 'no_answer' | 'busy' | 'wrong_number';
 
 /** A promise to call a caller back: pending until due, queued while an agent is sought, then closed. */

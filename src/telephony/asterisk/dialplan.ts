@@ -25,6 +25,11 @@ import type { Prompt } from '../prompts';
  *   [hotline-forward] play HOTLINE_PROMPTS, Dial the outside number HOTLINE_FORWARD through
  *                     the trunk (HOTLINE_TRUNK in [globals]), Hangup()
  *
+ *   [hotline-message] play HOTLINE_PROMPTS, a beep, Record() the caller's voice message into
+ *                     HOTLINE_RECORDING (under the monitor directory) for at most HOTLINE_MAX s
+ *                     → UserEvent(HotlineMessage, Step, Status, Duration) — also from the
+ *                     context's `h` extension when the caller hangs up while recording
+ *
  * HOTLINE_PROMPTS is a `&` list of sound names (`hotline/<lang>/<key>`); in hold, connect and
  * bye an item `#<n>` is a number said with SayNumber. The channel's Hangup event ends the call.
  */
@@ -37,6 +42,7 @@ export const CONTEXTS = {
   connect: 'hotline-connect',
   bye: 'hotline-bye',
   forward: 'hotline-forward',
+  message: 'hotline-message',
 } as const;
 
 export const USER_EVENTS = {
@@ -45,6 +51,7 @@ export const USER_EVENTS = {
   holdTick: 'HotlineHoldTick',
   dialResult: 'HotlineDialResult',
   forwardResult: 'HotlineForwardResult',
+  message: 'HotlineMessage',
 } as const;
 
 /** Where a channel is while it carries out each kind of action. */
@@ -54,6 +61,7 @@ export const CONTEXT_OF: Record<Action['type'], string> = {
   connect: CONTEXTS.connect,
   hangup: CONTEXTS.bye,
   forward: CONTEXTS.forward,
+  message: CONTEXTS.message,
 };
 
 /** How long the dialplan rings the agent's endpoint before giving up (Dial's timeout). */
@@ -106,6 +114,19 @@ export function recordingUrl(callId: string, step: number): string {
   return `asterisk:monitor/${recordingFile(callId, step)}`;
 }
 
+/** Where Record() puts a voice message (absolute: Record() is relative to the sounds directory otherwise). */
+export const MONITOR_DIR = '/var/spool/asterisk/monitor';
+
+/** A voice message's file, relative to the monitor directory; one per message step. */
+export function messageFile(callId: string, step: number): string {
+  return `hotline/messages/${callId}-${step}.wav`;
+}
+
+/** The URL stored with the call (and shown with its ticket) for a voice message. */
+export function messageUrl(callId: string, step: number): string {
+  return `asterisk:monitor/${messageFile(callId, step)}`;
+}
+
 /** What to set on the channel and where to send it, for one action of the call flow. */
 export function render(action: Action, o: RenderOptions): Rendered {
   const silent: Prompt[] = [];
@@ -151,5 +172,11 @@ export function render(action: Action, o: RenderOptions): Rendered {
       // The flow only forwards to digits (FORWARDABLE); checked again, as every value put in a dial string is.
       if (!/^[0-9]{3,20}$/.test(action.number)) throw new DialTargetError(`not a number that can be dialled: ${JSON.stringify(action.number)}`);
       return { context: CONTEXTS.forward, silent, variables: { ...base, HOTLINE_FORWARD: action.number } };
+    case 'message':
+      return {
+        context: CONTEXTS.message,
+        silent,
+        variables: { ...base, HOTLINE_RECORDING: `${MONITOR_DIR}/${messageFile(o.callId, action.step)}`, HOTLINE_MAX: String(Math.max(1, Math.floor(action.maxSeconds))) },
+      };
   }
 }
