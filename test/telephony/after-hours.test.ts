@@ -1,7 +1,7 @@
 import { ServiceCalendar, ServiceHoursSchema, serviceHoursSettings } from '../../src/telephony/service-hours';
-import { chinaDay } from '../../src/time/china-time';
 import { bearer, startTestApp, type TestApp } from '../support/app';
 import { setProvinceSettings } from '../support/province-settings';
+import { closeToday, nextWorkingMorning, reopen, WORKING_WEEK } from '../support/service-hours';
 import { eventually } from '../support/tcp-proxy';
 
 /**
@@ -11,25 +11,7 @@ import { eventually } from '../support/tcp-proxy';
  * Twilio and Asterisk render the same actions in after-hours.twilio.test.ts / .asterisk.test.ts.
  */
 
-const WORKING_WEEK = { mon: ['08:30-17:30'], tue: ['08:30-17:30'], wed: ['08:30-17:30'], thu: ['08:30-17:30'], fri: ['08:30-17:30'] };
 const cst = (s: string) => new Date(`${s}+08:00`);
-
-/** Closed now, whatever the time of day the test runs at: today is made a public holiday. */
-export async function closeToday(t: TestApp, serviceHours: Record<string, unknown> = {}): Promise<string> {
-  const today = chinaDay(new Date());
-  await setProvinceSettings(t.app, 'referrals', { holidays: [today] });
-  await setProvinceSettings(t.app, 'serviceHours', { week: WORKING_WEEK, ...serviceHours });
-  await t.app.callFlow.hours.reload();
-  return today;
-}
-
-/** 08:30 China time on the first Monday–Friday after `today`: the next working morning. */
-export function nextWorkingMorning(today: string): Date {
-  let day = new Date(`${today}T12:00:00Z`);
-  do day = new Date(day.getTime() + 86_400_000);
-  while (day.getUTCDay() === 0 || day.getUTCDay() === 6);
-  return cst(`${day.toISOString().slice(0, 10)}T08:30:00`);
-}
 
 describe('service hours calendar', () => {
   const calendar = new ServiceCalendar(ServiceHoursSchema.parse({ week: { ...WORKING_WEEK, sat: ['09:00-12:00'] } }), {
@@ -88,11 +70,7 @@ describe('after hours and nobody to answer, on the simulator', () => {
     supervisor = (await t.addUser({ username: 'sup.province', role: 'supervisor', region: '630000' })).token;
   });
   afterAll(async () => t.close());
-  afterEach(async () => {
-    await setProvinceSettings(t.app, 'serviceHours', {});
-    await setProvinceSettings(t.app, 'referrals', {});
-    await t.app.callFlow.hours.reload();
-  });
+  afterEach(async () => reopen(t));
 
   const place = async (body: Record<string, unknown>) => {
     const res = await t.app.inject({ method: 'POST', url: '/sim/calls', payload: body });
