@@ -6,6 +6,7 @@ import * as accountSecurity from './0004_account_security';
 import * as durableRecords from './0005_durable_records';
 import * as missedCallCallbacks from './0006_missed_call_callbacks';
 import * as callbackDialOutcomes from './0007_callback_dial_outcomes';
+import * as voiceMessages from './0008_voice_messages';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_durable_records': durableRecords,
   '0006_missed_call_callbacks': missedCallCallbacks,
   '0007_callback_dial_outcomes': callbackDialOutcomes,
+  '0008_voice_messages': voiceMessages,
 };

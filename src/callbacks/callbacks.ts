@@ -69,7 +69,15 @@ export class Callbacks {
   }
 
   /** Books a callback for a caller who is being told one is booked. Resolves once it is kept. */
-  async book(origin: { callId: string; language: string; topic: string; regionCode: string; priority: number }, reason: 'caller_request' | 'queue_timeout' | 'missed_call'): Promise<string> {
+  /**
+   * `dueAt`: not before then (a voice message left out of hours is called back when the hotline
+   * next opens on a working day); the calling hours apply on top.
+   */
+  async book(
+    origin: { callId: string; language: string; topic: string; regionCode: string; priority: number },
+    reason: 'caller_request' | 'queue_timeout' | 'missed_call' | 'voice_message',
+    options: { dueAt?: Date } = {},
+  ): Promise<string> {
     const at = this.now();
     const callbackId = randomUUID();
     await this.o.records.write({
@@ -83,7 +91,7 @@ export class Callbacks {
       regionCode: origin.regionCode,
       priority: origin.priority,
       maxAttempts: this.current.maxAttempts,
-      dueAt: nextCallingTime(this.current, at),
+      dueAt: nextCallingTime(this.current, options.dueAt && options.dueAt.getTime() > at.getTime() ? options.dueAt : at),
       at,
     });
     this.o.log.info({ callId: origin.callId, callbackId, reason }, 'callback booked');

@@ -76,11 +76,25 @@ export const RecordOp = z.discriminatedUnion('op', [
   z.object({ op: z.literal('call.event'), callId: uuid, writeId: uuid, at: instant, type: z.string().max(64), data: z.record(z.string(), z.unknown()) }),
   z.object({ op: z.literal('ticket.open'), callId: uuid, ticketId: uuid, provinceCode: z.string().regex(/^\d{6}$/), prefix: z.string().max(8), agentId: uuid.nullable(), at: instant }),
   z.object({ op: z.literal('survey'), callId: uuid, score: z.number().int().min(1).max(5), at: instant }),
+  /**
+   * A voice message (留言) left out of hours or because nobody spoke the caller's language: a
+   * ticket nobody has answered yet, to be called back (the recording is the call's).
+   */
+  z.object({
+    op: z.literal('ticket.message'),
+    callId: uuid,
+    ticketId: uuid,
+    provinceCode: z.string().regex(/^\d{6}$/),
+    prefix: z.string().max(8),
+    seconds: z.number().int().min(0),
+    reason: z.enum(['after_hours', 'no_speaker']),
+    at: instant,
+  }),
   z.object({
     op: z.literal('callback.book'),
     callbackId: uuid,
     provinceCode: z.string().regex(/^\d{6}$/),
-    reason: z.enum(['caller_request', 'queue_timeout', 'missed_call']),
+    reason: z.enum(['caller_request', 'queue_timeout', 'missed_call', 'voice_message']),
     originCallId: uuid,
     language: z.string().max(16),
     topic: z.string().max(32),
@@ -203,6 +217,34 @@ export async function applyRecord(db: Db, op: RecordOp): Promise<CallerHistory |
         await tx
           .insertInto('tickets')
           .values({ id: op.ticketId, number, call_id: op.callId, caller_number: call.caller_number, region_code: call.region_code, language: call.language, topic: call.topic, agent_id: op.agentId, created_at: op.at, updated_at: op.at })
+          .onConflict((oc) => oc.column('call_id').doNothing())
+          .execute();
+      });
+      return;
+    }
+    case 'ticket.message': {
+      const call = await db.selectFrom('calls').select(['caller_number', 'region_code', 'language', 'topic']).where('id', '=', op.callId).executeTakeFirst();
+      if (!call) throw new MissingRowError(`call ${op.callId}`);
+      const why = op.reason === 'after_hours' ? '非工作时间' : '无对应语种坐席';
+      await db.transaction().execute(async (tx) => {
+        if (await tx.selectFrom('tickets').select('id').where('call_id', '=', op.callId).executeTakeFirst()) return;
+        const number = await ticketsRepository.nextNumber(tx, op.provinceCode, op.prefix, op.at);
+        await tx
+          .insertInto('tickets')
+          .values({
+            id: op.ticketId,
+            number,
+            call_id: op.callId,
+            caller_number: call.caller_number,
+            region_code: call.region_code,
+            language: call.language,
+            topic: call.topic,
+            summary: `来电留言（${why}，${op.seconds}秒），录音见通话记录；待回电。`,
+            outcome: 'callback',
+            agent_id: null,
+            created_at: op.at,
+            updated_at: op.at,
+          })
           .onConflict((oc) => oc.column('call_id').doNothing())
           .execute();
       });

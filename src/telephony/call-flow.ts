@@ -14,10 +14,15 @@ import type { Action, AgentEndpoint, CallRef, ControlResult, DriverName, Telepho
 import type { FlowState, FlowStateStore } from './flow-state';
 import type { Menus, MenuId, MenuOption } from './ivr';
 import type { Prompt, PromptKey, Prompts } from './prompts';
+import type { ServiceHoursSource } from './service-hours';
 
 /** Books the callback a caller was promised (src/callbacks); resolves once it is kept. */
 export interface CallbackBooking {
-  book(origin: { callId: string; language: string; topic: string; regionCode: string; priority: number }, reason: 'caller_request' | 'queue_timeout'): Promise<string>;
+  book(
+    origin: { callId: string; language: string; topic: string; regionCode: string; priority: number },
+    reason: 'caller_request' | 'queue_timeout' | 'voice_message',
+    options?: { dueAt?: Date },
+  ): Promise<string>;
 }
 
 export interface CallFlowOptions {
@@ -32,6 +37,8 @@ export interface CallFlowOptions {
   prompts: Prompts;
   store: FlowStateStore;
   resolver: CallerRegionResolver;
+  /** When the hotline is answered, the duty number, and what a caller nobody can answer gets. */
+  hours: ServiceHoursSource;
   log: FastifyBaseLogger;
 }
 
@@ -109,6 +116,11 @@ export class CallFlow {
   /** Resolves when the flow's writes and follow-ups to router events so far are done (tests, shutdown). */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** The province's service hours as the flow applies them (reloaded every minute). */
+  get hours(): ServiceHoursSource {
+    return this.o.hours;
   }
 
   /** The province's menus (keys and what they mean), for tools that answer them. */
@@ -208,6 +220,7 @@ export class CallFlow {
         held: false,
         forwardTo: null,
         bridged: false,
+        message: null,
         arrivedAt: arrivedAt.getTime(),
         lastAction: null,
         driverData: {},
@@ -249,6 +262,8 @@ export class CallFlow {
       const state = await this.o.store.get(callId);
       if (!state || !belongs(state, expect)) return null;
       if (state.phase !== 'queued') return (state.lastAction as Action | null) ?? null;
+      const timedOut = await this.noSpeakerTimeout(state);
+      if (timedOut) return timedOut;
       const action = this.hold(state, false);
       await this.save(state, action);
       return action;
@@ -316,6 +331,14 @@ export class CallFlow {
       state.phase = 'ended';
       await this.o.store.put(state);
       if (by === 'caller') await this.o.records.event(callId, 'caller.hangup', { phase, menu: state.menu }, at);
+      if (phase === 'message') {
+        // The message may still be reported after the hang-up (Twilio requests <Record>'s action
+        // after it): the state stays until then, or until the reaper forgets it. Out of hours,
+        // nothing is booked yet, so the call ends as abandoned unless a message follows; from
+        // the queue the callback is booked already and the record says so.
+        if (state.message === 'after_hours') await this.o.records.callEnded(callId, 'abandoned', at);
+        return;
+      }
       if (phase === 'menu') await this.o.records.callEnded(callId, 'abandoned', at);
       else if (phase === 'queued' || phase === 'connected') {
         const left = await this.o.router.callerHangup(callId, { at: at.getTime(), bridged: state.bridged });
@@ -364,6 +387,54 @@ export class CallFlow {
     await this.o.records.event(callId, 'recording', { url });
   }
 
+  /**
+   * The caller's voice message of the `message` action of `step`: its recording (null, or under
+   * a second, when nothing was said) — reported while the caller is still on the line or just
+   * after they hung up. A message becomes a ticket with the recording, and a callback: out of
+   * hours, due when the hotline next opens on a working day; from the no-speaker offer, booked
+   * already when the caller chose it. Reported again, it changes nothing.
+   */
+  async messageRecorded(callId: string, step: number, message: { url: string | null; seconds: number }, expect?: PhoneCall): Promise<Action | null> {
+    return this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state || !belongs(state, expect)) return null;
+      const last = state.lastAction as Action | null;
+      if (step !== state.step || last?.type !== 'message') return last ?? null;
+      const gone = state.phase === 'ended';
+      const reason = state.message ?? 'after_hours';
+      const at = new Date();
+      const recorded = message.url !== null && message.seconds >= 1;
+      await this.o.records.event(callId, 'message', { reason, url: recorded ? message.url : null, seconds: message.seconds });
+      let keys: PromptKey[] = ['goodbye'];
+      let when: string | null = null;
+      if (recorded) {
+        await this.o.records.updateCall(callId, { recording_url: message.url! }, { unlessEnded: false });
+        await this.o.records.write({ op: 'ticket.message', callId, ticketId: ticketIdForCall(callId), provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, seconds: message.seconds, reason, at });
+        state.ticketId = ticketIdForCall(callId);
+      }
+      if (reason === 'after_hours' && recorded) {
+        const dueAt = this.o.hours.calendar.nextWorkingOpening(at) ?? at;
+        await this.o.callbacks.book(this.origin(state), 'voice_message', { dueAt });
+        // Out of hours the call ends here (or ended at the hang-up, as abandoned until now).
+        await this.o.records.updateCall(callId, { status: 'ended', end_reason: 'callback', ...(gone ? {} : { ended_at: at }), end_detail: null }, { unlessEnded: false });
+        when = this.when(dueAt, state.language);
+        keys = ['message_saved'];
+      } else if (reason === 'after_hours') {
+        if (!gone) await this.o.records.callEnded(callId, 'abandoned', at);
+      } else {
+        // From the no-speaker offer: the callback was booked when the caller chose to leave a message.
+        when = state.language === 'en' ? 'as soon as an adviser who speaks your language is available' : '有能用您所选语言接听的法律咨询员时尽快';
+        keys = ['message_saved'];
+      }
+      state.phase = 'ended';
+      state.step++;
+      const action: Action = { type: 'hangup', step: state.step, prompts: keys.map((k) => this.prompt(k, state, when ? { when } : {})) };
+      if (gone) await this.o.store.delete(state);
+      else await this.save(state, action);
+      return action;
+    });
+  }
+
   // ---- decisions ---------------------------------------------------------------------------
 
   private async menuAnswer(state: FlowState, key: string | null): Promise<Action> {
@@ -383,6 +454,8 @@ export class CallFlow {
     switch (menu) {
       case 'language':
         state.language = chosen?.value ?? this.o.province.languages[0] ?? 'zh';
+        // Out of hours the caller learns it in their own language, before any other menu.
+        if (!this.o.hours.calendar.isOpen(new Date())) return this.afterHours(state);
         return this.next(state, 'topic');
       case 'topic':
         state.topic = chosen?.value ?? this.o.menus.defaultTopic();
@@ -401,6 +474,55 @@ export class CallFlow {
         }
         return this.enqueue(state);
     }
+  }
+
+  /**
+   * Outside the service hours: the caller hears the hours, then is put through to the duty
+   * number where the province names one, or else invited to leave a voice message.
+   */
+  private async afterHours(state: FlowState): Promise<Action> {
+    const calendar = this.o.hours.calendar;
+    const hours = this.prompt('after_hours', state, { hours: calendar.describe(state.language) ?? '' });
+    const duty = calendar.hours.dutyNumber;
+    state.menu = null;
+    state.step++;
+    await this.o.records.updateCall(state.callId, { language: state.language });
+    await this.o.records.event(state.callId, 'after_hours', { duty: duty !== null });
+    let action: Action;
+    if (duty) {
+      state.phase = 'ended';
+      state.forwardTo = duty;
+      await this.o.records.event(state.callId, 'forwarded', { number: duty, afterHours: true });
+      // Nobody at the hotline answered it: passed on, as a full queue turns a caller away.
+      await this.o.records.callEnded(state.callId, 'rejected', new Date(), { end_detail: 'after_hours_forwarded' });
+      action = { type: 'forward', step: state.step, prompts: [hours, this.prompt('duty_forward', state)], number: duty };
+    } else {
+      state.phase = 'message';
+      state.message = 'after_hours';
+      action = { type: 'message', step: state.step, prompts: [hours, this.prompt('message_invite', state)], maxSeconds: calendar.hours.messageMaxSeconds };
+    }
+    await this.save(state, action);
+    return action;
+  }
+
+  /** What a callback booked for this caller is routed by. */
+  private origin(state: FlowState) {
+    return { callId: state.callId, language: state.language, topic: state.topic ?? this.o.menus.defaultTopic(), regionCode: state.regionCode, priority: state.priority };
+  }
+
+  /** When a callback is due, as the caller hears it: "12月7日8:30以后", "on 7 December after 08:30". */
+  private when(at: Date, language: string): string {
+    const cst = new Date(at.getTime() + 8 * 3600_000);
+    const hm = `${String(cst.getUTCHours()).padStart(2, '0')}:${String(cst.getUTCMinutes()).padStart(2, '0')}`;
+    if (language === 'en') return `on ${cst.getUTCDate()} ${cst.toLocaleString('en', { month: 'long', timeZone: 'UTC' })} after ${hm}`;
+    return `${cst.getUTCMonth() + 1}月${cst.getUTCDate()}日${hm}以后`;
+  }
+
+  /** Agents signed in (in any state but offline) who speak the language. */
+  private speakers(language: string): number {
+    let n = 0;
+    for (const a of this.o.router.store.state.agents()) if (a.state !== 'offline' && (a.languages[language] ?? 0) >= 1) n++;
+    return n;
   }
 
   /** Moves to the next menu, skipping the region menu when there is nothing to choose. */
@@ -453,6 +575,20 @@ export class CallFlow {
   }
 
   private async holdKey(state: FlowState, key: string | null): Promise<Action> {
+    if (key === '2' && state.message === 'no_speaker') {
+      // Nobody speaks the caller's language: they leave a message instead of waiting. The
+      // callback is booked now (they asked to be called); the message, if any, becomes a ticket.
+      const call = this.o.router.liveCall(state.callId);
+      const left = call ? await this.o.router.requestCallback(state.callId) : { ok: false };
+      if (call && left.ok) {
+        await this.o.callbacks.book(this.origin(state), 'voice_message');
+        state.phase = 'message';
+        state.step++;
+        const action: Action = { type: 'message', step: state.step, prompts: [this.prompt('message_invite', state)], maxSeconds: this.o.hours.calendar.hours.messageMaxSeconds };
+        await this.save(state, action);
+        return action;
+      }
+    }
     if (key === '1' && state.callbackOffered) {
       const call = this.o.router.liveCall(state.callId);
       const left = call ? await this.o.router.requestCallback(state.callId) : { ok: false };
@@ -465,6 +601,21 @@ export class CallFlow {
     const action = this.hold(state, false);
     await this.save(state, action);
     return action;
+  }
+
+  /**
+   * A caller who was offered a callback or a message because nobody speaks their language, chose
+   * neither, and still has nobody after the province's no-speaker wait: called back instead of
+   * waiting out the queue's maximum wait.
+   */
+  private async noSpeakerTimeout(state: FlowState): Promise<Action | null> {
+    if (state.message !== 'no_speaker' || this.speakers(state.language) > 0) return null;
+    const call = this.o.router.liveCall(state.callId);
+    if (!call || call.status !== 'waiting' || Date.now() - call.enqueuedAt < this.o.hours.calendar.hours.noSpeakerWaitSeconds * 1000) return null;
+    const left = await this.o.router.requestCallback(state.callId);
+    if (!left.ok) return null;
+    await this.o.callbacks.book({ callId: call.id, language: call.language, topic: call.topic, regionCode: call.regionCode, priority: call.priority }, 'queue_timeout');
+    return this.finish(state, ['no_speaker_callback']);
   }
 
   private async surveyAnswer(state: FlowState, key: string | null): Promise<Action> {
@@ -679,18 +830,21 @@ export class CallFlow {
     const estimate = this.o.router.estimate(state.callId);
     const prompts: Prompt[] = [];
     if (first) prompts.push(this.prompt(opening, state));
+    // Nobody signed in speaks the caller's language: said at once, with the choice of a callback
+    // or a message, and the wait is cut short (noSpeakerTimeout) rather than run to the maximum.
+    const nobody = estimate !== null && this.speakers(state.language) === 0;
     if (estimate && estimate.estimatedWaitSeconds !== null) {
       prompts.push(this.prompt('position', state, { position: estimate.position, minutes: Math.max(1, Math.ceil(estimate.estimatedWaitSeconds / 60)) }));
-    } else if (estimate && estimate.staffed === 0) {
-      // Nobody who speaks the caller's language is at work: said at once, so the callback offer
-      // that follows is a real choice, not a guess about a busy line.
+    } else if (nobody) {
       prompts.push(this.prompt('no_speaker', state));
     } else {
       prompts.push(this.prompt('no_estimate', state));
     }
     const wait = estimate?.estimatedWaitSeconds ?? null;
     state.callbackOffered = wait === null || wait > this.o.router.settings.callbackThresholdSeconds;
-    if (state.callbackOffered) prompts.push(this.prompt('callback_offer', state));
+    state.message = nobody ? 'no_speaker' : null;
+    if (nobody) prompts.push(this.prompt('no_speaker_offer', state));
+    else if (state.callbackOffered) prompts.push(this.prompt('callback_offer', state));
     if (first) state.step++;
     return { type: 'hold', step: state.step, prompts, music: this.o.menus.settings.holdMusic, announceSeconds: this.o.menus.settings.holdAnnounceSeconds, acceptsKey: state.callbackOffered };
   }

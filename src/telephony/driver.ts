@@ -29,7 +29,12 @@ export type Action =
   /** Play the prompts and put the caller through to an outside number; the hotline's part ends. */
   | { type: 'forward'; step: number; prompts: Prompt[]; number: string }
   /** Play the prompts and hang up. */
-  | { type: 'hangup'; step: number; prompts: Prompt[] };
+  | { type: 'hangup'; step: number; prompts: Prompt[] }
+  /**
+   * Play the prompts, a tone, and record the caller's voice message (留言) for at most
+   * `maxSeconds` (a key ends it); report it to the flow's `messageRecorded` with this `step`.
+   */
+  | { type: 'message'; step: number; prompts: Prompt[]; maxSeconds: number };
 
 export interface CallRef {
   callId: string;

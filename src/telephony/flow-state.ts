@@ -9,7 +9,7 @@ import type { RegionSource } from './caller-region';
  * the database.
  */
 
-export const FLOW_PHASES = ['menu', 'queued', 'connected', 'survey', 'ended'] as const;
+export const FLOW_PHASES = ['menu', 'queued', 'connected', 'survey', 'message', 'ended'] as const;
 export type FlowPhase = (typeof FLOW_PHASES)[number];
 
 export const FlowStateSchema = z.object({
@@ -40,6 +40,11 @@ export const FlowStateSchema = z.object({
   forwardTo: z.string().nullable().default(null),
   /** The phone system has bridged the caller to an agent on this call: someone answered them. */
   bridged: z.boolean().default(false),
+  /**
+   * Why the caller is leaving a voice message (after hours, or nobody speaks their language);
+   * null when they are not. Also set while the no-speaker offer (callback or message) stands.
+   */
+  message: z.enum(['after_hours', 'no_speaker']).nullable().default(null),
   arrivedAt: z.number(),
   /** What the caller was last sent, so a retried request gets the same answer. */
   lastAction: z.unknown().nullable(),

@@ -9,6 +9,7 @@ import { type FlowStateStore, MemoryFlowStateStore, RedisFlowStateStore } from '
 import { ivrSettings, Menus } from './ivr';
 import { OrphanReaper } from './reaper';
 import { defaultCatalogue, Prompts } from './prompts';
+import { ServiceHoursSource } from './service-hours';
 import type { AsteriskDriver } from './asterisk/asterisk-driver';
 import { dialplanFingerprint, splitAgentDial } from './asterisk/dialplan-generator';
 import { createAsteriskDriver } from './asterisk/setup';
@@ -54,6 +55,10 @@ export const telephonyPlugin = fp(
       const restored = await store.restore();
       if (restored > 0) app.log.warn({ restored }, 'call flow state put back after the live state was lost');
     });
+    // Invalid service hours stop the start, as invalid menus do; later changes are read every minute.
+    const hours = new ServiceHoursSource(app.db, app.province.code, app.log);
+    await hours.reload(true);
+    hours.start();
     const geocoding = new GeocodingTables('zh');
     const resolver = new CallerRegionResolver(app.regions, geocoding.geocode);
     // Said once at start, off the start-up path: a place name the geocoding data spells another
@@ -78,6 +83,7 @@ export const telephonyPlugin = fp(
       prompts: new Prompts(catalogue, app.log),
       store,
       resolver,
+      hours,
       log: app.log,
     });
 
@@ -141,6 +147,7 @@ export const telephonyPlugin = fp(
     app.decorate('twilioDriver', twilioDriver);
     app.decorate('callbackCalls', callbackCalls);
     app.addHook('onClose', async () => {
+      hours.stop();
       await reaper.stop();
       await callbackCalls.stop();
       for (const driver of drivers) await driver.stop();

@@ -30,6 +30,12 @@ export const PROMPT_KEYS = [
   'survey_thanks',
   'goodbye',
   'technical_problem',
+  'after_hours',
+  'message_invite',
+  'message_saved',
+  'duty_forward',
+  'no_speaker_offer',
+  'no_speaker_callback',
 ] as const;
 export type PromptKey = (typeof PROMPT_KEYS)[number];
 
@@ -80,6 +86,12 @@ const ZH: Record<PromptKey, string> = {
   survey_thanks: '感谢您的评价，再见。',
   goodbye: '感谢您的来电，再见。',
   technical_problem: '很抱歉，系统出现故障，请稍后再拨。',
+  after_hours: '现在是非工作时间。12348热线人工服务时间为{hours}。',
+  message_invite: '请在提示音后留言，说明您的姓名和需要咨询的问题，按井号键结束。我们将按您的来电号码回电。',
+  message_saved: '您的留言已记录，我们将在{when}给您回电。再见。',
+  duty_forward: '正在为您转接值班电话，请稍候。',
+  no_speaker_offer: '如需挂机后由我们回电，请按1；如需留言，请按2。',
+  no_speaker_callback: '很抱歉，仍无能用您所选语言接听的法律咨询员。我们已为您登记回电，再见。',
 };
 
 /** English, for agents' training lines and visitors; callers choose among the province's languages. */
@@ -104,10 +116,16 @@ const EN: Record<PromptKey, string> = {
   survey_thanks: 'Thank you for your rating. Goodbye.',
   goodbye: 'Thank you for calling. Goodbye.',
   technical_problem: 'Sorry, something went wrong. Please call again later.',
+  after_hours: 'The hotline is closed now. Advisers answer {hours}.',
+  message_invite: 'Please leave your name and your question after the tone, and press the hash key when you are done. We will call you back on this number.',
+  message_saved: 'Your message is recorded. We will call you back {when}. Goodbye.',
+  duty_forward: 'Connecting you to the adviser on duty. Please hold.',
+  no_speaker_offer: 'To be called back instead, press 1. To leave a message, press 2.',
+  no_speaker_callback: 'Sorry, still no adviser who speaks your language is available. We have booked a callback for you. Goodbye.',
 };
 
 /** Recordings the province supplies for Tibetan and Mongolian: file names only, no TTS text. */
-const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'no_speaker', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'connecting', 'survey', 'survey_thanks', 'goodbye', 'technical_problem'];
+const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'no_speaker', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'connecting', 'survey', 'survey_thanks', 'goodbye', 'technical_problem', 'after_hours', 'message_invite', 'message_saved', 'duty_forward', 'no_speaker_offer', 'no_speaker_callback'];
 
 export function defaultCatalogue(): PromptCatalogue {
   const withAudio = (language: string, texts: Record<PromptKey, string>) =>

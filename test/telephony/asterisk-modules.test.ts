@@ -13,7 +13,7 @@ const DEPLOY = path.join(__dirname, '..', '..', 'deploy', 'asterisk');
 // the core (pbx_builtins, pbx_functions, main/), no module to load.
 const APPLICATIONS: Record<string, string | null> = {
   Answer: null, NoOp: null, Set: null, Goto: null, GotoIf: null, Hangup: null, Wait: null, WaitExten: null, SayNumber: null,
-  Gosub: 'app_stack', Return: 'app_stack', Dial: 'app_dial', Playback: 'app_playback', Read: 'app_read',
+  Gosub: 'app_stack', Return: 'app_stack', Dial: 'app_dial', Playback: 'app_playback', Read: 'app_read', Record: 'app_record',
   UserEvent: 'app_userevent', MixMonitor: 'app_mixmonitor', StopMixMonitor: 'app_mixmonitor', MusicOnHold: 'res_musiconhold',
 };
 const FUNCTIONS: Record<string, string | null> = { LOCAL: 'app_stack', FILTER: 'func_strings', FIELDQTY: 'func_strings', CUT: 'func_cut', CHANNEL: 'func_channel', IF: 'func_logic' };

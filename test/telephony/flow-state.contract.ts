@@ -22,6 +22,7 @@ export const flowState = (callId: string, externalId: string): FlowState => ({
   agentId: null,
   ticketId: null,
   forwardTo: null,
+  message: null,
   bridged: false,
   held: false,
   arrivedAt: 1_790_000_000_000,

@@ -12,6 +12,7 @@ import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, Hangup
 import { isSafeAmiValue } from './ami-fields';
 import type { AmiLink } from './ami-link';
 import { compact, CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingFile, recordingUrl, render, USER_EVENTS } from './dialplan';
+import { voiceMessage } from './voice-message';
 
 /**
  * The Asterisk phone system behind the call flow, over AMI. Asterisk runs the dialplan in
@@ -216,6 +217,9 @@ export class AsteriskDriver implements TelephonyDriver {
       case USER_EVENTS.promptMissing:
         this.promptMissing(e);
         return;
+      case USER_EVENTS.message:
+        void this.serial(e.uniqueid, () => this.messageRecorded(e));
+        return;
       default:
         // Other applications on the same Asterisk may send their own UserEvents.
         this.o.log.debug({ userEvent: e.userevent }, 'UserEvent not meant for the hotline ignored');
@@ -355,6 +359,19 @@ export class AsteriskDriver implements TelephonyDriver {
       return;
     }
     await this.o.flow.forwardResult(callId, step, e.dialstatus ?? '', e.cause && /^\d{1,3}$/.test(e.cause) ? e.cause : undefined);
+  }
+
+  /** A voice message recorded (or the caller hung up while recording): the flow makes it a ticket and a callback. */
+  private async messageRecorded(e: UserEvent): Promise<void> {
+    const callId = await this.callIdOf(e.uniqueid);
+    const message = callId ? voiceMessage(e, callId) : null;
+    if (!callId || !message) {
+      this.o.log.warn({ uniqueid: e.uniqueid }, 'voice message for a call the flow does not know, or without a valid Step; ignored');
+      return;
+    }
+    this.lastHeard.set(e.uniqueid, Date.now());
+    const next = await this.o.flow.messageRecorded(callId, message.step, message);
+    if (next && !message.hungUp) await this.deliver(e.uniqueid, callId, next);
   }
 
   private keys(digits: string | undefined, callId: string): string | null {

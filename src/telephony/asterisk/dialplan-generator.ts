@@ -412,6 +412,34 @@ exten => s,1,GotoIf($["\${HL_PROMPTS}" = ""]?done)
  same => n,Goto(next)
  same => n(done),Return()
 
+; ---- voice message (留言): out of hours, or nobody speaks the caller's language ----------------
+; Kept in a section of its own (src/telephony/asterisk/dialplan.ts, case 'message').
+; HOTLINE_PROMPTS    the hours / the invitation (sound files and #n numbers joined by &)
+; HOTLINE_RECORDING  absolute .wav path under the monitor directory (hotline/messages/<call>-<step>.wav)
+; HOTLINE_MAX        longest message in seconds
+; Record() beeps, stops after 10 s of silence, at HOTLINE_MAX or on # (RECORD_STATUS: DTMF,
+; SILENCE, TIMEOUT, HANGUP), and with k keeps what was said when the caller hangs up. Most
+; callers hang up when they are done: the h extension then reports the message as well.
+; Duration is wall-clock seconds of recording (trailing silence included); the service treats
+; less than 1 s as no message.
+[hotline-message]
+exten => s,1,Set(HL_STEP=\${HOTLINE_STEP})
+ same => n,Set(HL_PROMPTS=\${HOTLINE_PROMPTS})
+ same => n,Set(HL_FILE=\${HOTLINE_RECORDING})
+ same => n,Set(HL_MAX=\${HOTLINE_MAX})
+ same => n,Set(HL_START=)
+ same => n,Set(HL_SENT=)
+ same => n,Gosub(hotline-say,s,1)
+ same => n,Set(HL_START=\${EPOCH})
+ same => n,Record(\${HL_FILE},10,\${HL_MAX},k)
+ same => n,Set(HL_SENT=1)
+ same => n,UserEvent(HotlineMessage,Step: \${HL_STEP},Status: \${RECORD_STATUS},Duration: $[\${EPOCH} - \${HL_START}])
+ same => n,Goto(hotline-park,s,1)
+
+exten => h,1,GotoIf($["\${HL_START}" = "" | "\${HL_SENT}" = "1"]?done)
+ same => n,UserEvent(HotlineMessage,Step: \${HL_STEP},Status: HANGUP,Duration: $[\${EPOCH} - \${HL_START}])
+ same => n(done),NoOp()
+
 ; ---- agents' softphones ------------------------------------------------------------------
 ; Agents' endpoints (pjsip.conf) land here: they only receive calls, they cannot dial out.
 [hotline-agents]

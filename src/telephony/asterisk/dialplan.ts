@@ -25,6 +25,11 @@ import type { Prompt } from '../prompts';
  *   [hotline-forward] play HOTLINE_PROMPTS, Dial the outside number HOTLINE_FORWARD through
  *                     the trunk (HOTLINE_TRUNK in [globals]), Hangup()
  *
+ *   [hotline-message] play HOTLINE_PROMPTS, a beep, Record() the caller's voice message into
+ *                     HOTLINE_RECORDING (under the monitor directory) for at most HOTLINE_MAX s
+ *                     → UserEvent(HotlineMessage, Step, Status, Duration) — also from the
+ *                     context's `h` extension when the caller hangs up while recording
+ *
  * HOTLINE_PROMPTS is a `&` list of sound names (`hotline/<lang>/<key>`); in hold, connect and
  * bye an item `#<n>` is a number said with SayNumber. The channel's Hangup event ends the call.
  */
@@ -49,6 +54,7 @@ export const CONTEXTS = {
   connect: 'hotline-connect',
   bye: 'hotline-bye',
   forward: 'hotline-forward',
+  message: 'hotline-message',
 } as const;
 
 export const USER_EVENTS = {
@@ -61,6 +67,7 @@ export const USER_EVENTS = {
   menus: 'HotlineMenus',
   /** A sound file that could not be played (the dialplan played a fallback). */
   promptMissing: 'HotlinePromptMissing',
+  message: 'HotlineMessage',
 } as const;
 
 /** The first letter of a compact extension: which decision it carries. */
@@ -74,6 +81,7 @@ export const CONTEXT_OF: Record<Action['type'], readonly string[]> = {
   connect: [CONTEXTS.connect, CONTEXTS.agent],
   hangup: [CONTEXTS.bye, CONTEXTS.end, CONTEXTS.agent],
   forward: [CONTEXTS.forward],
+  message: [CONTEXTS.message],
 };
 
 /** How long the dialplan rings the agent's endpoint before giving up (Dial's timeout). */
@@ -126,6 +134,19 @@ export function recordingUrl(file: string): string {
   return `asterisk:monitor/${file}`;
 }
 
+/** Where Record() puts a voice message (absolute: Record() is relative to the sounds directory otherwise). */
+export const MONITOR_DIR = '/var/spool/asterisk/monitor';
+
+/** A voice message's file, relative to the monitor directory; one per message step. */
+export function messageFile(callId: string, step: number): string {
+  return `hotline/messages/${callId}-${step}.wav`;
+}
+
+/** The URL stored with the call (and shown with its ticket) for a voice message. */
+export function messageUrl(callId: string, step: number): string {
+  return `asterisk:monitor/${messageFile(callId, step)}`;
+}
+
 /** What to set on the channel and where to send it, for one action of the call flow. */
 export function render(action: Action, o: RenderOptions): Rendered {
   const silent: Prompt[] = [];
@@ -171,6 +192,12 @@ export function render(action: Action, o: RenderOptions): Rendered {
       // The flow only forwards to digits (FORWARDABLE); checked again, as every value put in a dial string is.
       if (!/^[0-9]{3,20}$/.test(action.number)) throw new DialTargetError(`not a number that can be dialled: ${JSON.stringify(action.number)}`);
       return { context: CONTEXTS.forward, silent, variables: { ...base, HOTLINE_FORWARD: action.number } };
+    case 'message':
+      return {
+        context: CONTEXTS.message,
+        silent,
+        variables: { ...base, HOTLINE_RECORDING: `${MONITOR_DIR}/${messageFile(o.callId, action.step)}`, HOTLINE_MAX: String(Math.max(1, Math.floor(action.maxSeconds))) },
+      };
   }
 }
 
@@ -227,6 +254,7 @@ export function compact(action: Action, o: { uniqueid: string; agentDial: boolea
       r = { context: CONTEXTS.end, exten: [`${COMPACT.bye}${action.step}`, ...items].join('*') };
       break;
     case 'forward':
+    case 'message':
       return null;
   }
   return r.exten.length <= MAX_EXTEN ? r : null;

@@ -15,6 +15,10 @@ export interface SimCallInput {
   digits: string;
   /** Press 1 when offered a callback while on hold. */
   acceptCallback?: boolean;
+  /** Press 2 when offered to leave a message while on hold (nobody speaks the caller's language). */
+  leaveMessage?: boolean;
+  /** How long a message the caller records when invited to (out of hours, or after pressing 2); 0: hangs up without a word. Default 20. */
+  messageSeconds?: number;
   /** Hang up if no agent has answered after this many seconds on hold. */
   patienceSeconds?: number;
   /** What the outside number does if an agent transfers this caller there: ANSWER (default), or a dial status of a line not reached. */
@@ -36,13 +40,13 @@ export interface SimCallbackView {
   status: 'ringing' | 'talking' | 'ended';
 }
 
-export type SimStatus = 'ivr' | 'queued' | 'connected' | 'survey' | 'ended';
+export type SimStatus = 'ivr' | 'queued' | 'connected' | 'survey' | 'message' | 'ended';
 
 export interface SimCallView {
   id: string;
   from: string;
   status: SimStatus;
-  outcome: 'answered' | 'abandoned' | 'callback' | 'rejected' | 'ended_by_system' | 'forwarded' | null;
+  outcome: 'answered' | 'abandoned' | 'callback' | 'rejected' | 'ended_by_system' | 'forwarded' | 'message' | null;
   /** The outside number an agent passed the caller to. */
   forwardedTo: string | null;
   createdAt: number;
@@ -60,6 +64,8 @@ interface SimCall extends SimCallView {
   externalId: string;
   keys: string[];
   acceptCallback: boolean;
+  leaveMessage: boolean;
+  messageSeconds: number;
   patienceSeconds: number | null;
   forwardResult: SimForwardResult;
   callbackResult: SimForwardResult;
@@ -182,6 +188,8 @@ export class SimDriver implements TelephonyDriver {
       surveyScore: null,
       keys: [...input.digits],
       acceptCallback: input.acceptCallback ?? false,
+      leaveMessage: input.leaveMessage ?? false,
+      messageSeconds: input.messageSeconds ?? 20,
       patienceSeconds: input.patienceSeconds ?? null,
       forwardResult: input.forwardResult ?? 'ANSWER',
       callbackResult: input.callbackResult ?? 'ANSWER',
@@ -272,10 +280,12 @@ export class SimDriver implements TelephonyDriver {
             });
           }
         }
-        if (action.acceptsKey && call.acceptCallback) {
+        const messageOffered = action.prompts.some((p) => p.key === 'no_speaker_offer');
+        if (action.acceptsKey && (call.acceptCallback || (call.leaveMessage && messageOffered))) {
+          const key = call.leaveMessage && messageOffered ? '2' : '1';
           this.later(call, this.o.keyDelayMs, async () => {
-            call.pressed.push('1');
-            const next = await this.ask(call, 'keys', () => this.flow.digits(call.id, action.step, '1'));
+            call.pressed.push(key);
+            const next = await this.ask(call, 'keys', () => this.flow.digits(call.id, action.step, key));
             if (next) this.apply(call, next);
           });
           return;
@@ -283,9 +293,10 @@ export class SimDriver implements TelephonyDriver {
         this.later(call, action.announceSeconds * 1000 * this.o.timeScale, async () => {
           if (call.status !== 'queued' || call.step !== action.step) return;
           const next = await this.ask(call, 'hold tick', () => this.flow.holdTick(call.id));
-          // Only a fresh announcement belongs here: by now the flow may have moved the call on
-          // (an agent took it) and that action reaches the caller through execute().
-          if (next?.type === 'hold' && call.status === 'queued') this.apply(call, next);
+          // Only a fresh announcement (or the end the tick itself decided: nobody speaks the
+          // caller's language, so a callback) belongs here: by now the flow may have moved the
+          // call on (an agent took it) and that action reaches the caller through execute().
+          if ((next?.type === 'hold' || next?.type === 'hangup') && call.status === 'queued') this.apply(call, next);
         });
         return;
       }
@@ -314,8 +325,28 @@ export class SimDriver implements TelephonyDriver {
           true,
         );
         return;
+      case 'message': {
+        // The simulated caller speaks after the tone and presses # (and hears the goodbye); a
+        // silent one hangs up at the tone, and the phone system reports an empty recording.
+        call.status = 'message';
+        const seconds = call.messageSeconds;
+        this.later(call, seconds * 1000 * this.o.timeScale, async () => {
+          if (seconds === 0) {
+            this.end(call, 'abandoned');
+            await this.ask(call, 'message', () => this.flow.messageRecorded(call.id, action.step, { url: null, seconds: 0 }), true);
+            await this.ask(call, 'hang-up', () => this.flow.hangup(call.id, 'caller'), true);
+            return;
+          }
+          call.pressed.push('#');
+          const next = await this.ask(call, 'message', () => this.flow.messageRecorded(call.id, action.step, { url: `sim:messages/${call.id}-${action.step}`, seconds }));
+          if (next) this.apply(call, next);
+        });
+        return;
+      }
       case 'hangup': {
-        const outcome = action.prompts.some((p) => p.key === 'callback_confirmed' || p.key === 'queue_timeout')
+        const outcome = action.prompts.some((p) => p.key === 'message_saved')
+          ? 'message'
+          : action.prompts.some((p) => p.key === 'callback_confirmed' || p.key === 'queue_timeout' || p.key === 'no_speaker_callback')
           ? 'callback'
           : action.prompts.some((p) => p.key === 'queue_full')
             ? 'rejected'

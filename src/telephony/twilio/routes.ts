@@ -141,6 +141,25 @@ async function webhooks(app: FastifyInstance, { driver }: { driver: TwilioDriver
   );
 
   r.post(
+    `${WEBHOOK_PREFIX}/message`,
+    {
+      config: { access: 'public' },
+      schema: {
+        ...WEBHOOK,
+        summary: "A voice message (留言) ended: <Record>'s action with the recording, or the fall-through without one → goodbye (TwiML)",
+        body: z.object({
+          CallSid,
+          RecordingUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(500).optional(),
+          RecordingDuration: z.coerce.number().int('must be a whole number').min(0).max(86_400).optional(),
+          Digits: z.string().max(64).optional(),
+        }),
+        querystring: StepQuery,
+      },
+    },
+    async (request, reply) => sendXml(reply, await driver.messageEnded(request.query, request.body)),
+  );
+
+  r.post(
     `${WEBHOOK_PREFIX}/recording`,
     {
       config: { access: 'public' },

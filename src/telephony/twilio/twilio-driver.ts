@@ -246,6 +246,16 @@ export class TwilioDriver implements TelephonyDriver {
     if (ENDED.has(p.CallStatus)) await this.flow.hangup(callId, by);
   }
 
+  /**
+   * A voice message ended (<Record>'s action; also requested when the caller hung up, before or
+   * after the status callback), or the <Record> fell through with nothing recorded.
+   */
+  async messageEnded(q: { call: string; step: number }, p: { CallSid: string; RecordingUrl?: string | undefined; RecordingDuration?: number | undefined }): Promise<string> {
+    const url = p.RecordingUrl ?? null;
+    const action = await this.flow.messageRecorded(q.call, q.step, { url, seconds: url ? (p.RecordingDuration ?? 0) : 0 }, { driver: 'twilio', externalId: p.CallSid });
+    return action ? this.twiml.render(q.call, action, 'webhook') : this.notInFlow(q.call, p.CallSid);
+  }
+
   /** A recording of the conversation is ready (it usually comes after the call has ended). */
   async recordingReady(
     q: { call: string },

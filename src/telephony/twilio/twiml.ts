@@ -17,7 +17,7 @@ import type { Prompt } from '../prompts';
 
 export const WEBHOOK_PREFIX = '/telephony/twilio';
 
-export type Webhook = 'voice' | 'gather' | 'hold' | 'dial' | 'status' | 'recording';
+export type Webhook = 'voice' | 'gather' | 'hold' | 'dial' | 'status' | 'recording' | 'message';
 
 export interface TwimlOptions {
   /** PUBLIC_BASE_URL without its trailing slash. */
@@ -138,6 +138,16 @@ export class Twiml {
         for (const p of action.prompts) this.prompt(r, p);
         r.hangup();
         break;
+      case 'message': {
+        // <Record>'s action is requested when the message ends (a key, silence, the length limit,
+        // or the caller hanging up) with RecordingUrl and RecordingDuration. Nothing recorded:
+        // Twilio skips the action and falls through to the <Redirect>, which says so (no URL).
+        const url = this.url('message', { call: callId, step: action.step });
+        for (const p of action.prompts) this.prompt(r, p);
+        r.record({ action: url, method: 'POST', maxLength: action.maxSeconds, timeout: 10, finishOnKey: '#', playBeep: true, trim: 'trim-silence' });
+        r.redirect({ method: 'POST' }, url);
+        break;
+      }
     }
     return r.toString();
   }
