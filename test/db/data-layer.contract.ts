@@ -64,6 +64,7 @@ export function dataLayerContract(open: OpenDatabase): void {
 
     it('go down one step at a time to an empty database, and back up', async () => {
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0008_voice_messages']);
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0007_callback_dial_outcomes']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0006_missed_call_callbacks']);
       expect(await tables(db.handle)).toContain('callbacks');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0005_durable_records']);
