@@ -10,20 +10,18 @@
 import { z } from 'zod';
 import { parseConfig } from '../config/config';
 import { openDatabase } from '../db/database';
-import { bundledProvinceFile, readProvinceFile } from '../province/bundled';
+import { bundledLanguages } from '../province/bundled';
 import { generateDialplan } from '../telephony/asterisk/dialplan-generator';
 import { DEFAULT_IVR, ivrSettings } from '../telephony/ivr';
 
 async function run(): Promise<void> {
-  const config = parseConfig(process.env);
-  const agentDial = config.asterisk?.agentDial ?? process.env.ASTERISK_AGENT_DIAL ?? 'PJSIP/{agent}';
   if (process.argv.includes('--defaults')) {
-    const file = await bundledProvinceFile(config.province);
-    if (!file) throw new Error(`no province file for ${config.province} ships in provinces/`);
-    const province = await readProvinceFile(file);
-    process.stdout.write(generateDialplan({ languages: province.province.languages, ivr: DEFAULT_IVR, agentDial }));
+    const agentDial = process.env.ASTERISK_AGENT_DIAL ?? 'PJSIP/{agent}';
+    process.stdout.write(generateDialplan({ languages: await bundledLanguages(), ivr: DEFAULT_IVR, agentDial }));
     return;
   }
+  const config = parseConfig(process.env);
+  const agentDial = config.asterisk?.agentDial ?? process.env.ASTERISK_AGENT_DIAL ?? 'PJSIP/{agent}';
   const handle = await openDatabase(config.database);
   try {
     const row = await handle.db.selectFrom('provinces').select(['settings', 'languages']).where('code', '=', config.province).executeTakeFirst();

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { parseConfig } from '../config/config';
 import { openDatabase } from '../db/database';
-import { bundledProvinceFile, readProvinceFile } from '../province/bundled';
+import { bundledLanguages } from '../province/bundled';
 import { generatedVoiceTexts, missingRecordings } from '../telephony/asterisk/prompt-files';
 import { DEFAULT_IVR, type IvrSettings, ivrSettings } from '../telephony/ivr';
 import { defaultCatalogue } from '../telephony/prompts';
@@ -28,12 +28,8 @@ function option(name: string): string | undefined {
 }
 
 async function settings(): Promise<{ languages: string[]; ivr: IvrSettings }> {
+  if (process.argv.includes('--defaults')) return { languages: await bundledLanguages(), ivr: DEFAULT_IVR };
   const config = parseConfig(process.env);
-  if (process.argv.includes('--defaults')) {
-    const file = await bundledProvinceFile(config.province);
-    if (!file) throw new Error(`no province file for ${config.province} ships in provinces/`);
-    return { languages: (await readProvinceFile(file)).province.languages, ivr: DEFAULT_IVR };
-  }
   const handle = await openDatabase(config.database);
   try {
     const row = await handle.db.selectFrom('provinces').select(['settings', 'languages']).where('code', '=', config.province).executeTakeFirst();

@@ -10,6 +10,8 @@ function find(dir, suffix) {
   });
 }
 
+const onPath = (tool) => (process.env.PATH || '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, tool)));
+
 module.exports = async function globalSetup() {
   const root = path.join(__dirname, '..');
   const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -18,6 +20,7 @@ module.exports = async function globalSetup() {
     ['REDIS_URL', '.redis.test.ts', 'Redis', !process.env.REDIS_URL],
     [['DATABASE_URL', 'REDIS_URL'].filter((v) => !process.env[v]).join(' and '), '.faults.test.ts', 'fault', !process.env.DATABASE_URL || !process.env.REDIS_URL],
     ['CHROMIUM_PATH', '.browser.test.ts', 'browser', !fs.existsSync(chromium)],
+    ['TTS', '.voice.test.ts', 'prompt voice', !onPath('espeak-ng') || !onPath('sox')],
   ].filter(([, , , absent]) => absent);
   if (process.env.HOTLINE_DOCKER !== '1') {
     // Not every machine can run a Docker daemon; CI says why, and runs everything else.
@@ -27,11 +30,16 @@ module.exports = async function globalSetup() {
   }
   if (missing.length === 0) return;
   if (process.env.CI === 'true') {
-    throw new Error(`CI must run every suite: missing ${missing.map(([v]) => (v === 'CHROMIUM_PATH' ? `Chromium at ${chromium}` : v)).join(', ')}`);
+    throw new Error(`CI must run every suite: missing ${missing.map(([v]) => (v === 'CHROMIUM_PATH' ? `Chromium at ${chromium}` : v === 'TTS' ? 'espeak-ng and sox' : v)).join(', ')}`);
   }
   const lines = missing.map(([variable, suffix, server]) => {
     const files = find(root, suffix);
-    const why = variable === 'CHROMIUM_PATH' ? `there is no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)` : `${variable} ${variable.includes(' and ') ? 'are' : 'is'} not set`;
+    const why =
+      variable === 'CHROMIUM_PATH'
+        ? `there is no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`
+        : variable === 'TTS'
+          ? 'espeak-ng and sox are not on the PATH (apt-get install espeak-ng sox)'
+          : `${variable} ${variable.includes(' and ') ? 'are' : 'is'} not set`;
     return `  ${why}, so ${files.length} ${server} suite(s) were left out:\n${files.map((f) => `    - ${f}`).join('\n')}`;
   });
   process.stdout.write(
