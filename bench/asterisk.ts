@@ -91,6 +91,12 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
   const ami = await new FakeAmi(credentials, undefined, { eventFilters: filters, actionLatencyMs: LATENCY_MS }).start();
   const dialplan = new FakeDialplan(ami);
   const callers = new Map<string, Caller>();
+  /** Per agent: when their last call's talk ended, for the turnaround to their next connect. */
+  const talkEnded = new Map<string, number>();
+  const turnarounds: Array<{ at: number; ms: number }> = [];
+  /** Per agent, when the desk last saw each step after a call: where an agent's turnaround goes. */
+  const deskSaw = new Map<string, { wrapUp?: number; ready?: number; offer?: number }>();
+  const phases: Record<string, number[]> = { hangupToWrapUp: [], wrapUpToReady: [], readyToOffer: [], offerToRedirect: [] };
   const byChannel = new Map<string, Caller>();
 
   const done = (c: Caller) => {
@@ -122,8 +128,21 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
         case 'hotline-agent': {
           caller.bridgedAt = performance.now();
           if (caller.patience) clearTimeout(caller.patience);
+          const agentName = (a.headers.exten ?? '').split('*')[1] ?? ami.channel(uid).vars.get('HL_DIAL') ?? '';
+          const ended = talkEnded.get(agentName);
+          if (ended !== undefined) {
+            turnarounds.push({ at: caller.bridgedAt, ms: caller.bridgedAt - ended });
+            const d = deskSaw.get(agentName);
+            if (d?.wrapUp && d.ready && d.offer && d.wrapUp > ended) {
+              phases.hangupToWrapUp!.push(d.wrapUp - ended);
+              phases.wrapUpToReady!.push(d.ready - d.wrapUp);
+              phases.readyToOffer!.push(d.offer - d.ready);
+              phases.offerToRedirect!.push(caller.bridgedAt - d.offer);
+            }
+          }
           const agent = dialplan.agentAnswers(uid);
           setTimeout(() => {
+            talkEnded.set(agentName, performance.now());
             if (!ami.channels.has(uid)) return;
             if (mode === 'generated') {
               dialplan.agentHangsUpGenerated(uid, agent);
@@ -155,8 +174,8 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
       NODE_ENV: 'production',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       DATABASE_URL: databaseUrl,
-      REDIS_URL,
-      REDIS_NAMESPACE: `bench-${randomBytes(4).toString('hex')}`,
+      // BENCH_REDIS=0: the in-process live store (one node), to see what Redis costs.
+      ...(process.env.BENCH_REDIS === '0' ? {} : { REDIS_URL, REDIS_NAMESPACE: `bench-${randomBytes(4).toString('hex')}` }),
       JWT_SECRET: jwtSecret,
       TELEPHONY: 'asterisk',
       ASTERISK_HOST: '127.0.0.1',
@@ -191,6 +210,11 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
             const send = (f: Record<string, unknown>) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ v: 1, ref: `r${++ref}`, ...f }));
             ws.on('message', (data) => {
               const f = JSON.parse(String(data)) as { type: string; offerId?: string; state?: unknown };
+              const saw = deskSaw.get(row.username) ?? {};
+              deskSaw.set(row.username, saw);
+              if (f.type === 'state' && f.state === 'wrap_up') saw.wrapUp = performance.now();
+              if (f.type === 'state' && f.state === 'ready') saw.ready = performance.now();
+              if (f.type === 'offer') saw.offer = performance.now();
               if (f.type === 'hello') {
                 send({ type: 'state.set', state: 'ready' });
                 resolve();
@@ -251,6 +275,9 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
         amiActionsPerCall: round((ami.actions.length - actions0) / cs.length, 1),
         amiEventsPerCall: round((ami.sentEvents.length - events0) / cs.length, 1),
         serviceCpuPercent: round((100 * cpu) / ((performance.now() - start) / 1000), 0),
+        // An agent's talk ended → their next call reaches "Asterisk" (hang-up, wrap-up ended, offer, accept, Redirect).
+        agentTurnaroundMs: summary(turnarounds.filter((x) => x.at >= start).map((x) => x.ms)),
+        turnaroundPhasesMs: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summary(v)])),
       };
       process.stdout.write(`${mode} ${rate}/s: ${JSON.stringify(r)}\n`);
       results.push(r);
