@@ -6,8 +6,8 @@ import type { Config } from '../../src/config/config';
 
 /**
  * Twilio at the protocol boundary, for tests and benchmarks: a local stand-in for the REST API
- * (it records every request and answers call updates as Twilio does), webhook requests signed
- * the way Twilio signs them, and TwiML parsed back into a tree.
+ * (it records every request and answers call updates and new outgoing calls as Twilio does),
+ * webhook requests signed the way Twilio signs them, and TwiML parsed back into a tree.
  */
 
 export const ACCOUNT_SID = `AC${'0123456789abcdef'.repeat(2)}`;
@@ -23,39 +23,120 @@ export interface FakeTwilioRequest {
   path: string;
   authorization: string | undefined;
   params: Record<string, string>;
+  /** Every value of every parameter, in order: a list such as StatusCallbackEvent is sent as repeated names. */
+  lists: Record<string, string[]>;
 }
+
+/** An outgoing call placed (calls.create), with the SID the fake gave it. */
+export type FakeTwilioCreate = FakeTwilioRequest & { callSid: string };
 
 export interface FakeTwilio {
   url: string;
   requests: FakeTwilioRequest[];
   /** Call updates received, oldest first. */
   updates(): (FakeTwilioRequest & { callSid: string })[];
+  /** Outgoing calls placed (POST …/Calls.json), oldest first: To, From, Url, StatusCallback… in `params`. */
+  creates(): FakeTwilioCreate[];
   /** The next call update is answered with this HTTP status and Twilio error. */
   failNext(status: number, code: number, message: string): void;
+  /** The next outgoing call placed is answered with this HTTP status and Twilio error. */
+  failNextCreate(status: number, code: number, message: string): void;
   close(): Promise<void>;
 }
 
 const UPDATE = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\.json$/;
+const CREATE = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/;
+/** What Twilio accepts as a number to call or call from (E.164), or a Client / SIP address to call. */
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+type Failure = { status: number; code: number; message: string };
+
+/** Twilio's date format (RFC 2822), as in its resources. */
+const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
+
+/** Why Twilio would refuse this calls.create (its 400 and error code), or null. */
+function refusedCreate(p: Record<string, string>): Failure | null {
+  if (!p.To) return { status: 400, code: 21201, message: "No 'To' number is specified" };
+  if (!E164.test(p.To) && !/^(client|sip):\S+$/.test(p.To)) return { status: 400, code: 21211, message: `The 'To' number ${p.To} is not a valid phone number.` };
+  if (!p.From) return { status: 400, code: 21603, message: "A 'From' phone number is required." };
+  if (!E164.test(p.From) && !/^client:\S+$/.test(p.From)) return { status: 400, code: 21212, message: `The 'From' number ${p.From} is not a valid phone number, shortcode, or alphanumeric sender ID.` };
+  if (!p.Url && !p.Twiml && !p.ApplicationSid) return { status: 400, code: 21205, message: 'Url parameter is required.' };
+  return null;
+}
+
+/** The Call resource Twilio answers a calls.create with (201): queued, not yet ringing. */
+function queuedCall(accountSid: string, callSid: string, p: Record<string, string>) {
+  const now = rfc2822(new Date());
+  const uri = `/2010-04-01/Accounts/${accountSid}/Calls/${callSid}.json`;
+  return {
+    sid: callSid,
+    account_sid: accountSid,
+    parent_call_sid: null,
+    status: 'queued',
+    direction: 'outbound-api',
+    api_version: '2010-04-01',
+    to: p.To,
+    to_formatted: p.To,
+    from: p.From,
+    from_formatted: p.From,
+    phone_number_sid: null,
+    caller_name: null,
+    answered_by: null,
+    forwarded_from: null,
+    group_sid: null,
+    trunk_sid: null,
+    annotation: null,
+    date_created: now,
+    date_updated: now,
+    start_time: null,
+    end_time: null,
+    duration: null,
+    price: null,
+    price_unit: 'USD',
+    queue_time: '0',
+    uri,
+    subresource_uris: {
+      notifications: uri.replace('.json', '/Notifications.json'),
+      recordings: uri.replace('.json', '/Recordings.json'),
+      events: uri.replace('.json', '/Events.json'),
+    },
+  };
+}
 
 export async function startFakeTwilio(): Promise<FakeTwilio> {
   const requests: FakeTwilioRequest[] = [];
-  const failures: { status: number; code: number; message: string }[] = [];
+  const created: FakeTwilioCreate[] = [];
+  const failures: Failure[] = [];
+  const createFailures: Failure[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       const path = (req.url ?? '').split('?')[0]!;
-      const params = Object.fromEntries(new URLSearchParams(body));
-      requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization, params });
+      const form = new URLSearchParams(body);
+      const params = Object.fromEntries(form);
+      const lists: Record<string, string[]> = {};
+      for (const [name, value] of form) (lists[name] ??= []).push(value);
+      const request: FakeTwilioRequest = { method: req.method ?? '', path, authorization: req.headers.authorization, params, lists };
+      requests.push(request);
       const json = (status: number, payload: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));
       };
+      const error = (failure: Failure) => json(failure.status, { code: failure.code, message: failure.message, status: failure.status, more_info: `https://www.twilio.com/docs/errors/${failure.code}` });
+      const create = CREATE.exec(path);
+      if (req.method === 'POST' && create) {
+        const failure = createFailures.shift() ?? refusedCreate(params);
+        if (failure) return error(failure);
+        const callSid = sid('CA');
+        created.push({ ...request, callSid });
+        return json(201, queuedCall(create[1]!, callSid, params));
+      }
       const match = UPDATE.exec(path);
       if (req.method !== 'POST' || !match) return json(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
       const failure = failures.shift();
-      if (failure) return json(failure.status, { code: failure.code, message: failure.message, status: failure.status, more_info: `https://www.twilio.com/docs/errors/${failure.code}` });
+      if (failure) return error(failure);
       const [, accountSid, callSid] = match;
       json(200, { sid: callSid, account_sid: accountSid, status: 'in-progress', direction: 'inbound', api_version: '2010-04-01', uri: path });
     });
@@ -69,7 +150,9 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
       const m = UPDATE.exec(r.path);
       return m ? [{ ...r, callSid: m[2]! }] : [];
     }),
+    creates: () => [...created],
     failNext: (status, code, message) => failures.push({ status, code, message }),
+    failNextCreate: (status, code, message) => createFailures.push({ status, code, message }),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import twilio from 'twilio';
 import type { CallbackDial, CallbackDialer, DialReports } from '../driver';
-import { e164Number } from '../phone-number';
+import { e164Number, maskPhoneNumbersInText } from '../phone-number';
 import { AGENT_NAME } from '../asterisk/dialplan';
 import { WEBHOOK_PREFIX } from './twiml';
 
@@ -32,6 +32,17 @@ export interface TwilioCallbackDialerOptions {
   log: FastifyBaseLogger;
 }
 
+/**
+ * Why Twilio did not place the call, as the attempt's cause (recorded and logged): Twilio's error
+ * code first (twilio_21215: no permission to call that number…), and its message with any number
+ * in it masked, since Twilio names the callee ("Account not authorized to call +86…").
+ */
+function refused(err: unknown): Error {
+  const e = err as { code?: unknown; message?: unknown };
+  const message = maskPhoneNumbersInText(typeof e.message === 'string' ? e.message : String(err));
+  return new Error(typeof e.code === 'number' ? `twilio_${e.code}: ${message}` : message);
+}
+
 export class TwilioCallbackDialer implements CallbackDialer {
   /** Attempt → CallSid, on the node that placed it (the agent's hang-up comes to the same node). */
   private readonly sids = new Map<string, string>();
@@ -48,16 +59,20 @@ export class TwilioCallbackDialer implements CallbackDialer {
     if (!AGENT_NAME.test(d.agent.username)) throw new Error('agent_name: not usable as a Twilio Client identity');
     const attempt = encodeURIComponent(d.attemptId);
     const base = `${this.o.publicBaseUrl}${CALLBACK_PREFIX}`;
-    const call = await this.client.calls.create({
-      to,
-      from: this.o.callerId,
-      url: `${base}/answer?attempt=${attempt}&agent=${encodeURIComponent(d.agent.username)}`,
-      method: 'POST',
-      statusCallback: `${base}/status?attempt=${attempt}`,
-      statusCallbackMethod: 'POST',
-      statusCallbackEvent: ['completed'],
-      timeout: CALLEE_RING_SECONDS,
-    });
+    const call = await this.client.calls
+      .create({
+        to,
+        from: this.o.callerId,
+        url: `${base}/answer?attempt=${attempt}&agent=${encodeURIComponent(d.agent.username)}`,
+        method: 'POST',
+        statusCallback: `${base}/status?attempt=${attempt}`,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: ['completed'],
+        timeout: CALLEE_RING_SECONDS,
+      })
+      .catch((err: unknown) => {
+        throw refused(err);
+      });
     this.sids.set(d.attemptId, call.sid);
   }
 
