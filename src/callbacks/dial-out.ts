@@ -84,10 +84,14 @@ export class CallbackCalls implements DialReports {
       : undefined;
     if (!callback) {
       this.o.log.error({ attemptId: call.id, callbackId: call.origin }, 'callback attempt without its callback; not dialled');
-      return this.outcome(call.id, 'failed', { cause: 'no_callback' });
+      await this.outcome(call.id, 'failed', { cause: 'no_callback' });
+      return;
     }
     const username = this.o.router.liveAgent(agentId)?.username ?? (await this.o.db.selectFrom('agents').select('username').where('id', '=', agentId).executeTakeFirst())?.username;
-    if (!username) return this.outcome(call.id, 'failed', { cause: 'agent_unknown' });
+    if (!username) {
+      await this.outcome(call.id, 'failed', { cause: 'agent_unknown' });
+      return;
+    }
     await this.o.records.event(call.id, 'callback.dialling', { driver: driver.name, agentId });
     try {
       await driver.dialer!.dial({ attemptId: call.id, callbackId: callback.id, number: callback.caller_number, agent: { id: agentId, username }, originCallId: callback.origin_call_id });
@@ -100,8 +104,14 @@ export class CallbackCalls implements DialReports {
 
   // ---- reports from the phone system -------------------------------------------------------------
 
-  outcome(attemptId: string, outcome: DialOutcome, detail: { cause?: string; externalId?: string } = {}): Promise<void> {
-    return this.during(this.applyOutcome(attemptId, outcome, detail));
+  async outcome(attemptId: string, outcome: DialOutcome, detail: { cause?: string; externalId?: string } = {}): Promise<boolean> {
+    let applied = true;
+    await this.during(
+      this.applyOutcome(attemptId, outcome, detail).then((a) => {
+        applied = a;
+      }),
+    );
+    return applied;
   }
 
   ended(attemptId: string): Promise<void> {
@@ -122,8 +132,14 @@ export class CallbackCalls implements DialReports {
     );
   }
 
-  private async applyOutcome(attemptId: string, outcome: DialOutcome, detail: { cause?: string; externalId?: string }): Promise<void> {
+  private async applyOutcome(attemptId: string, outcome: DialOutcome, detail: { cause?: string; externalId?: string }): Promise<boolean> {
     const at = new Date();
+    if (outcome === 'answered' && this.o.router.liveCall(attemptId)?.status !== 'connected') {
+      // The agent's side ended while the caller's phone rang: nobody is there to talk to.
+      await this.o.records.event(attemptId, 'callback.dial', { outcome: 'answered_late', cause: detail.cause ?? null, externalId: detail.externalId ?? null }, at);
+      this.o.log.info({ attemptId }, 'the caller answered a callback after the attempt was over; not put through');
+      return false;
+    }
     const policy = this.o.callbacks.policy;
     await this.o.records.event(attemptId, 'callback.dial', { outcome, cause: detail.cause ?? null, externalId: detail.externalId ?? null }, at);
     // Not the agent's word (explicit: false): it applies only to an attempt still under way, so a
@@ -133,7 +149,7 @@ export class CallbackCalls implements DialReports {
       await this.o.records.updateCall(attemptId, { answered_at: at });
       // Talk time counts from here; the desk hears call.bridged.
       await this.o.router.bridged(attemptId).catch((err) => this.o.log.warn({ err, attemptId }, 'could not record the bridge time of a callback'));
-      return;
+      return true;
     }
     this.o.log.info({ attemptId, outcome, cause: detail.cause }, 'callback did not reach the caller');
     // Nobody was reached: the record says so, even if the agent's hang-up ended it first.
@@ -141,6 +157,7 @@ export class CallbackCalls implements DialReports {
     await this.o.records.updateCall(attemptId, { status: 'ended', end_reason: 'failed', end_detail: endDetail, ended_at: at, answered_at: null, talk_ms: 0 }, { unlessEnded: false });
     // The agent is free again at once (no wrap-up for a call nobody took); the desk is told.
     await this.o.router.callerHangup(attemptId, { bridged: false });
+    return true;
   }
 
   /** A report under way counts for settled(); its failure is the reporter's to handle. */

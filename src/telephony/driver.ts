@@ -98,8 +98,12 @@ export type DialOutcome = 'answered' | 'no_answer' | 'busy' | 'failed';
  * it). Any node may report (a Twilio webhook reaches any node); each report is idempotent.
  */
 export interface DialReports {
-  /** The dial's outcome: `cause` is the phone system's own word (Q.850 cause, Twilio status, Originate reason). */
-  outcome(attemptId: string, outcome: DialOutcome, detail?: { cause?: string; externalId?: string }): Promise<void>;
+  /**
+   * The dial's outcome: `cause` is the phone system's own word (Q.850 cause, Twilio status,
+   * Originate reason). Resolves false for an answer that came after the attempt was over (the
+   * agent hung up while the caller's phone rang): the phone system must not ring the agent then.
+   */
+  outcome(attemptId: string, outcome: DialOutcome, detail?: { cause?: string; externalId?: string }): Promise<boolean>;
   /** The conversation that followed an answer is over on the phone (either side hung up). */
   ended(attemptId: string): Promise<void>;
   /** The recording of the conversation. */

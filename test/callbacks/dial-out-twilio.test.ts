@@ -269,6 +269,16 @@ describe('callbacks dialled out through Twilio (calls.create)', () => {
       const hangups = fake.updates().filter((u) => u.callSid === create.callSid);
       expect(hangups.map((u) => [u.method, u.path, u.params])).toEqual([['POST', `/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${create.callSid}.json`, { Status: 'completed' }]]);
 
+      // The caller picks up just as the hang-up reaches Twilio: the agent is not rung again.
+      const late = await webhook(create.params.Url!, callParams(create, 'in-progress'));
+      expect(late.statusCode).toBe(200);
+      const lateDoc = parseTwiml(late.body);
+      expect(verbs(lateDoc)).toEqual(['Say', 'Hangup']);
+      expect(late.body).not.toContain('<Client>');
+      await settled();
+      expect(JSON.stringify(await events(attemptId, 'callback.dial'))).toContain('answered_late');
+      expect(t.app.router.liveAgent(agent.id)?.state).toBe('wrap_up');
+
       // Twilio reports the call it cancelled while it rang: nobody was reached.
       expect((await webhook(create.params.StatusCallback!, callParams(create, 'canceled', { CallDuration: '0' }))).statusCode).toBe(204);
       await settled();

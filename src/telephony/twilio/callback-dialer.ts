@@ -93,8 +93,14 @@ export class TwilioCallbackDialer implements CallbackDialer {
 
   /** The caller answered: reported, and bridged to the agent's softphone, recorded. */
   async answered(q: { attempt: string; agent: string }, p: { CallSid: string }): Promise<string> {
-    await this.o.reports.outcome(q.attempt, 'answered', { externalId: p.CallSid });
+    const applied = await this.o.reports.outcome(q.attempt, 'answered', { externalId: p.CallSid });
     const response = new twilio.twiml.VoiceResponse();
+    if (!applied) {
+      // The attempt ended while the phone rang (the agent hung up): the callback is tried again.
+      response.say({ language: 'zh-CN' }, '您好，这里是12348公共法律服务热线。刚才的回电未能接通，我们会再与您联系。再见。');
+      response.hangup();
+      return response.toString();
+    }
     const dial = response.dial({
       timeout: AGENT_RING_SECONDS,
       record: 'record-from-answer-dual',
@@ -113,12 +119,15 @@ export class TwilioCallbackDialer implements CallbackDialer {
         this.sids.delete(q.attempt);
         return this.o.reports.ended(q.attempt);
       case 'busy':
-        return this.o.reports.outcome(q.attempt, 'busy', { cause, externalId: p.CallSid });
+        await this.o.reports.outcome(q.attempt, 'busy', { cause, externalId: p.CallSid });
+        return;
       case 'no-answer':
       case 'canceled':
-        return this.o.reports.outcome(q.attempt, 'no_answer', { cause, externalId: p.CallSid });
+        await this.o.reports.outcome(q.attempt, 'no_answer', { cause, externalId: p.CallSid });
+        return;
       case 'failed':
-        return this.o.reports.outcome(q.attempt, 'failed', { cause, externalId: p.CallSid });
+        await this.o.reports.outcome(q.attempt, 'failed', { cause, externalId: p.CallSid });
+        return;
       default:
         return;
     }
