@@ -59,7 +59,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { machine, percentile, round } from './machine';
-import { startService } from './service';
+import { startService, waitReady } from './service';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -160,16 +160,6 @@ function openFileLimit(): number {
   }
 }
 
-/** GET /readyz until the database and Redis answer (migrations and seeding ran before listen). */
-async function waitReady(port: number) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-    if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`the service never became ready: ${res?.status} ${await res?.text()}`);
-    await sleep(200);
-  }
-}
 
 /** What the service reports about itself at GET /metrics. */
 async function scrape(port: number) {

@@ -35,7 +35,7 @@ import WebSocket from 'ws';
 import { FakeAmi, type FakeChannel } from '../test/support/fake-ami';
 import { FakeDialplan } from '../test/support/fake-dialplan';
 import { machine, percentile, round } from './machine';
-import { startService } from './service';
+import { startService, waitReady } from './service';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -76,15 +76,6 @@ function summary(values: number[]) {
   return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted.at(-1) ?? NaN, 1) };
 }
 
-async function waitReady(port: number) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-    if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`the service never became ready: ${res?.status} ${await res?.text()}`);
-    await sleep(200);
-  }
-}
 
 async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
   const credentials = { username: 'hotline', secret: randomBytes(12).toString('hex') };

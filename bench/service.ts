@@ -40,3 +40,14 @@ export async function startService(env: Record<string, string>): Promise<BenchSe
     },
   };
 }
+
+/** GET /readyz until the database and Redis answer (migrations and seeding ran before listen). */
+export async function waitReady(port: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+    if (res?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the service never became ready: ${res?.status} ${await res?.text()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
