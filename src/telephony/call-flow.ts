@@ -810,7 +810,9 @@ export class CallFlow {
     const options = this.options(state, menu);
     const key = `${menu}_menu` as PromptKey;
     prompts.push(this.o.prompts.get(key, language, { options: this.o.menus.describe(options, language) }));
-    return { type: 'menu', step: state.step, menu, prompts, timeoutSeconds: this.o.menus.settings.menuTimeoutSeconds };
+    const action: Action = { type: 'menu', step: state.step, menu, prompts, timeoutSeconds: this.o.menus.settings.menuTimeoutSeconds };
+    if (menu === 'region') action.regionCode = state.regionMenuOf ?? state.regionCode;
+    return action;
   }
 
   private options(state: FlowState, menu: MenuId): MenuOption[] {

@@ -18,7 +18,15 @@ export interface AgentEndpoint {
 
 export type Action =
   /** Play the prompts and collect one key; answer with `digits` carrying this `step`. */
-  | { type: 'menu'; step: number; menu: 'language' | 'topic' | 'priority' | 'region' | 'survey'; prompts: Prompt[]; timeoutSeconds: number }
+  | {
+      type: 'menu';
+      step: number;
+      menu: 'language' | 'topic' | 'priority' | 'region' | 'survey';
+      prompts: Prompt[];
+      timeoutSeconds: number;
+      /** The region menu: the region whose districts it lists (a recording per region names them). */
+      regionCode?: string;
+    }
   /**
    * Hold: announcements, then music until the next hold tick. A key pressed while holding is
    * sent as `digits` with this step when `acceptsKey` (the callback offer).

@@ -2,6 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generatedVoiceTexts, missingRecordings } from '../../src/telephony/asterisk/prompt-files';
+import { readProvinceFile } from '../../src/province/bundled';
+import { regionDirectoryFromEntries } from '../../src/regions/region-directory';
 import { DEFAULT_IVR } from '../../src/telephony/ivr';
 import { defaultCatalogue } from '../../src/telephony/prompts';
 
@@ -14,9 +16,16 @@ describe('prompt files for Asterisk', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('speaks the topic menu as the settings have it, and no placeholder is read out', () => {
-    const texts = generatedVoiceTexts(defaultCatalogue(), { ...DEFAULT_IVR, topicKeys: { '1': 'labour', '0': 'other' } });
+  it('speaks the topic menu as the settings have it, each region menu with its place names, and no placeholder', async () => {
+    const province = await readProvinceFile(path.join(__dirname, '..', '..', 'provinces', '630000-qinghai.json'));
+    const regions = regionDirectoryFromEntries('630000', province.regions);
+    const texts = generatedVoiceTexts(defaultCatalogue(), { ...DEFAULT_IVR, topicKeys: { '1': 'labour', '0': 'other' } }, regions);
     expect(texts.topic_menu).toBe('劳动争议请按1，其他请按0，');
+    // Xining's districts, in the order the call flow offers them, and "anywhere else" last.
+    expect(texts.region_menu_630100).toMatch(/^城东区请按1，城中区请按2，.*其他地区请按0。$/);
+    expect(texts.region_menu_630000).toMatch(/^西宁市请按1，海东市请按2，/);
+    // A county has nothing to choose from: no menu of its own.
+    expect(texts.region_menu_630102).toBeUndefined();
     for (const text of Object.values(texts)) expect(text).not.toMatch(/[{}]/);
     expect(texts.welcome).toBe('您好，欢迎致电12348公共法律服务热线。');
   });

@@ -20,7 +20,7 @@ describe('npm run asterisk:prompts', () => {
   it('writes a playable 8 kHz voice for every Mandarin prompt and names the recordings still missing', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/asterisk-prompts.ts', '--defaults', '--out', dir], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
     const files = await fs.readdir(path.join(dir, 'hotline', 'tts', 'zh'));
-    expect(files).toEqual(expect.arrayContaining(['welcome.wav', 'language_menu.wav', 'topic_menu.wav', 'survey.wav', 'technical_problem.wav']));
+    expect(files).toEqual(expect.arrayContaining(['welcome.wav', 'language_menu.wav', 'topic_menu.wav', 'survey.wav', 'technical_problem.wav', 'region_menu_630000.wav', 'region_menu_630100.wav']));
     const { stdout: info } = await run('soxi', [path.join(dir, 'hotline', 'tts', 'zh', 'welcome.wav')]);
     expect(info).toMatch(/Sample Rate\s*:\s*8000/);
     expect(info).toMatch(/Channels\s*:\s*1/);

@@ -147,12 +147,27 @@ export function messageUrl(callId: string, step: number): string {
   return `asterisk:monitor/${messageFile(callId, step)}`;
 }
 
+/** The sound a region menu is read from: one per region, naming its districts (`npm run asterisk:prompts` makes them). */
+export function regionMenuSound(regionCode: string): string {
+  return `region_menu_${regionCode}`;
+}
+
+/**
+ * The action's prompts, the region menu's made specific to the region it lists: a recording cannot
+ * say place names built at run time, so each region has its own file.
+ */
+function regionalised(action: Action): Prompt[] {
+  if (action.type !== 'menu' || action.menu !== 'region' || !action.regionCode || !/^\d{6}$/.test(action.regionCode)) return action.prompts;
+  const sound = regionMenuSound(action.regionCode);
+  return action.prompts.map((p) => (p.key === 'region_menu' && p.audio === `hotline/${p.language}/region_menu` ? { ...p, audio: `hotline/${p.language}/${sound}` } : p));
+}
+
 /** What to set on the channel and where to send it, for one action of the call flow. */
 export function render(action: Action, o: RenderOptions): Rendered {
   const silent: Prompt[] = [];
   const withNumbers = action.type !== 'menu';
   const items: string[] = [];
-  for (const p of action.prompts) {
+  for (const p of regionalised(action)) {
     if (p.audio && SOUND.test(p.audio)) items.push(p.audio);
     else silent.push(p);
     // Read() can only play files, and menus never carry numbers; elsewhere they are said.
@@ -203,7 +218,7 @@ export function render(action: Action, o: RenderOptions): Rendered {
 
 /** Asterisk's longest extension is 79 characters (AST_MAX_EXTENSION 80, with the NUL). */
 const MAX_EXTEN = 79;
-const ITEM_KEY = /^[a-z_]{1,40}$/;
+const ITEM_KEY = /^[a-z][a-z0-9_]{0,40}$/;
 const ITEM_LANGUAGE = /^[a-z]{2,3}$/;
 
 /** A decision as one Redirect: the context and the extension that carries it. */
@@ -214,11 +229,12 @@ export interface CompactRedirect {
   recording?: string;
 }
 
-/** `<language>.<prompt>[.<number>...]`, or null for a prompt the generated dialplan cannot name. */
+/** `<language>.<sound>[.<number>...]` for a sound in the hotline's own folders, or null for one the generated dialplan cannot name. */
 function item(p: Prompt): string | null {
-  if (!ITEM_LANGUAGE.test(p.language) || !ITEM_KEY.test(p.key) || p.audio !== `hotline/${p.language}/${p.key}`) return null;
+  const m = /^hotline\/([a-z]{2,3})\/([a-z][a-z0-9_]{0,40})$/.exec(p.audio ?? '');
+  if (!m || m[1] !== p.language || !ITEM_LANGUAGE.test(p.language) || !ITEM_KEY.test(m[2]!)) return null;
   const numbers = (p.numbers ?? []).filter((n) => Number.isInteger(n) && n >= 0 && n < 1e6);
-  return [p.language, p.key, ...numbers].join('.');
+  return [p.language, m[2], ...numbers].join('.');
 }
 
 /**
@@ -228,7 +244,7 @@ function item(p: Prompt): string | null {
  */
 export function compact(action: Action, o: { uniqueid: string; agentDial: boolean }): CompactRedirect | null {
   const items: string[] = [];
-  for (const p of action.prompts) {
+  for (const p of regionalised(action)) {
     const i = item(p);
     if (i === null) return null;
     items.push(i);
