@@ -22,6 +22,7 @@ describe('Redis restarted empty mid-traffic', () => {
   }, 120_000);
 
   it('offers the next call within 5 s of Redis returning, with no node restarted and no call lost', async () => {
+    const started = Date.now();
     const traffic = c.traffic(30_000, 3);
     await new Promise((r) => setTimeout(r, 10_000));
     await redis.kill();
@@ -53,6 +54,12 @@ describe('Redis restarted empty mid-traffic', () => {
       doubles,
     };
     process.stdout.write(`Redis restarted empty: ${JSON.stringify(counts)}\n`);
+    // What happened to a call that did not end well (ms since the traffic began; Redis went down at
+    // ${downAt - started} ms), to read with the nodes' logs in test-artifacts/faults/redis-restart-node*.log.
+    for (const r of rows.filter((x) => x.status !== 'ended' || x.end_reason !== 'answered')) {
+      const timeline = await c.db.selectFrom('call_events').select(['at', 'type', 'data']).where('call_id', '=', r.id).orderBy('at').execute();
+      process.stdout.write(`  ${r.id} (Redis down at ${downAt - started} ms, back at ${backAt - started} ms): ${r.status}/${r.end_reason}/${r.end_detail} ${JSON.stringify(timeline.map((e) => [e.at.getTime() - started, e.type, e.data]))}\n`);
+    }
 
     expect({ red, green }).toEqual({ red: true, green: true });
     expect(counts.firstOfferAfterRedisBackMs).not.toBeNull();
