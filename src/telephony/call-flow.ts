@@ -247,6 +247,7 @@ export class CallFlow {
         case 'menu':
           return this.menuAnswer(state, key);
         case 'queued':
+          await this.ensureQueued(state);
           return this.holdKey(state, key);
         case 'survey':
           return this.surveyAnswer(state, key);
@@ -262,6 +263,7 @@ export class CallFlow {
       const state = await this.o.store.get(callId);
       if (!state || !belongs(state, expect)) return null;
       if (state.phase !== 'queued') return (state.lastAction as Action | null) ?? null;
+      await this.ensureQueued(state);
       const timedOut = await this.noSpeakerTimeout(state);
       if (timedOut) return timedOut;
       const action = this.hold(state, false);
@@ -572,6 +574,23 @@ export class CallFlow {
     const action = this.hold(fresh, true);
     await this.save(fresh, action);
     return action;
+  }
+
+  /**
+   * A caller on hold whom routing does not have: the enqueue that put them on hold failed after
+   * the flow state was saved (Redis went away between the two), and the phone system's retry of
+   * the same request finds the call "queued". Queued now; one already there (a replica that has
+   * not caught up) is left as it is.
+   */
+  private async ensureQueued(state: FlowState): Promise<void> {
+    if (this.o.router.liveCall(state.callId)) return;
+    const topic = state.topic ?? this.o.menus.defaultTopic();
+    try {
+      const result = await this.o.router.enqueue({ id: state.callId, regionCode: state.regionCode, language: state.language, topic, priority: state.priority });
+      if (result.status === 'queued') this.o.log.warn({ callId: state.callId }, 'caller was on hold but not in the queue (the enqueue had failed); queued now');
+    } catch (err) {
+      if (!(err instanceof Error && err.message.includes('already in the queue'))) throw err;
+    }
   }
 
   private async holdKey(state: FlowState, key: string | null): Promise<Action> {

@@ -38,6 +38,7 @@ export class ReferralSweeper {
   private timer: NodeJS.Timeout | null = null;
   private cursor = 0;
   private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
   private readonly listeners: ((a: OverdueAlert) => void)[] = [];
   private readonly now: () => Date;
 
@@ -61,11 +62,22 @@ export class ReferralSweeper {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => {});
+    await this.next?.catch(() => {});
   }
 
-  /** One pass; concurrent calls share it. */
+  /**
+   * A pass that sees everything written before the call: a pass already under way may have read
+   * before it, so one more follows it (callers arriving meanwhile share that one).
+   */
   run(): Promise<void> {
-    this.running ??= this.pass().finally(() => (this.running = null));
+    if (this.running) {
+      this.next ??= this.running.catch(() => {}).then(() => {
+        this.next = null;
+        return this.run();
+      });
+      return this.next;
+    }
+    this.running = this.pass().finally(() => (this.running = null));
     return this.running;
   }
 

@@ -95,6 +95,33 @@ describe('call flow', () => {
     await hangup(callId);
   });
 
+  it('queues a caller whose enqueue failed after their hold was saved, when the phone system asks again', async () => {
+    // Redis went away between the flow state's write and the routing step: the request fails, the
+    // phone system sends the same keys again and finds the caller "on hold" — but not in the queue.
+    const { callId } = await t.app.callFlow.arrived({ driver: 'sim', externalId: 'enqueue-fails-once', from: '13519700077' });
+    const router = t.app.router;
+    const enqueue = router.enqueue.bind(router);
+    let failures = 0;
+    router.enqueue = async (input) => {
+      if (input.id === callId && failures++ === 0) throw new Error('Connection is closed.');
+      return enqueue(input);
+    };
+    try {
+      let action = (await t.app.callFlow.state(callId))!.lastAction as { type: string; step: number; menu?: string };
+      for (const key of ['1', '1', '0']) action = (await t.app.callFlow.digits(callId, action.step, key)) as typeof action;
+      expect(action.menu).toBe('region');
+      await expect(t.app.callFlow.digits(callId, action.step, '0')).rejects.toThrow('Connection is closed.');
+      expect(router.liveCall(callId)).toBeUndefined();
+      const retried = await t.app.callFlow.digits(callId, action.step, '0');
+      expect(retried?.type).toBe('hold');
+      expect(router.liveCall(callId)).toMatchObject({ status: 'waiting', language: 'zh', topic: 'labour', regionCode: '630100' });
+      expect(t.logs.some((l) => l.callId === callId && l.msg === 'caller was on hold but not in the queue (the enqueue had failed); queued now')).toBe(true);
+    } finally {
+      router.enqueue = enqueue;
+      await t.app.callFlow.hangup(callId, 'caller');
+    }
+  });
+
   it('answers a retried request for an old step with the current action and changes nothing', async () => {
     const callId = await place({ from: '09718000400', digits: '1100' });
     await until(async () => (await view(callId)).status === 'queued', 'the queue');
