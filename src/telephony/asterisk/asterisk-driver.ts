@@ -469,11 +469,15 @@ export class AsteriskDriver implements TelephonyDriver {
   /** Sends one action's AMI actions; a channel gone, a link down or a refused action is handled here. */
   private async send(uniqueid: string, callId: string, action: Action, actions: () => Promise<string | undefined>): Promise<void> {
     if (action.type === 'hangup') this.endedBySystem.add(uniqueid);
+    // Asterisk answered for the channel between now and the answer's arrival; the answer may be
+    // read only after the link has dropped (it was on its way), and a later time would hide a
+    // hang-up missed since the drop (hangupTime).
+    const sentAt = Date.now();
     try {
       const recording = await actions();
       this.delivered.set(uniqueid, { type: action.type, step: action.step, at: Date.now(), ...(recording ? { recording } : {}) });
       this.undelivered.delete(uniqueid);
-      this.lastHeard.set(uniqueid, Date.now());
+      this.lastHeard.set(uniqueid, Math.max(this.lastHeard.get(uniqueid) ?? 0, sentAt));
     } catch (err) {
       if (err instanceof AmiActionError && err.channelGone) {
         await this.gone(uniqueid, callId, action);
@@ -719,9 +723,10 @@ export class AsteriskDriver implements TelephonyDriver {
           const channel = this.channels.get(uniqueid);
           if (!channel) return;
           counts.probed++;
+          const askedAt = Date.now();
           try {
             await this.client.action('Getvar', { Channel: channel, Variable: 'HL_STEP' }, { schema: GetvarResponse });
-            this.lastHeard.set(uniqueid, Date.now());
+            this.lastHeard.set(uniqueid, Math.max(this.lastHeard.get(uniqueid) ?? 0, askedAt));
           } catch (err) {
             if (!(err instanceof AmiActionError && err.channelGone)) throw err;
             if (await this.vanished(uniqueid, callId)) counts.ended++;
