@@ -49,7 +49,7 @@
  * BENCH_SETTLE_MS (5000), BENCH_SIM_TIME_SCALE (1), BENCH_LOG_LEVEL (warn) and BENCH_NODE_ARGS
  * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,7 +59,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { machine, percentile, round } from './machine';
-import { startService, waitReady } from './service';
+import { freshDatabase, startService, waitReady } from './service';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -402,13 +402,10 @@ async function main() {
   if (limit < AGENTS + 1_000) {
     throw new Error(`the open-file limit is ${limit}, too low for ${AGENTS} sockets (each is a descriptor here and in the service): raise it with \`ulimit -n ${AGENTS + 4_096}\` and run again`);
   }
-  const database = `hotline_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const namespace = `bench-${randomBytes(4).toString('hex')}`;
   const jwtSecret = randomBytes(32).toString('hex');
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${database}`);
+  const database = await freshDatabase(ADMIN_URL);
+  const databaseUrl = database.url;
   let service: Awaited<ReturnType<typeof startService>> | null = null;
   let db: pg.Client | null = null;
   const agents: BenchAgent[] = [];
@@ -651,8 +648,7 @@ async function main() {
       await s.stop();
       clearTimeout(kill);
     }
-    await admin.query(`drop database if exists ${database} with (force)`).catch((err) => process.stderr.write(`could not drop ${database}: ${err.message}\n`));
-    await admin.end();
+    await database.drop();
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${namespace}:*`);
     for (let i = 0; i < keys.length; i += 1_000) await redis.unlink(...keys.slice(i, i + 1_000));

@@ -25,7 +25,7 @@
  * that put the caller on hold reaching "Asterisk" → the Redirect to the agent reaching it) p50 /
  * p99, callers abandoned, AMI actions and events per call, the service's CPU.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,7 +35,7 @@ import WebSocket from 'ws';
 import { FakeAmi, type FakeChannel } from '../test/support/fake-ami';
 import { FakeDialplan } from '../test/support/fake-dialplan';
 import { machine, percentile, round } from './machine';
-import { startService, waitReady } from './service';
+import { freshDatabase, startService, waitReady } from './service';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -152,12 +152,9 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
     });
   });
 
-  const database = `hotline_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const jwtSecret = randomBytes(32).toString('hex');
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${database}`);
+  const database = await freshDatabase(ADMIN_URL);
+  const databaseUrl = database.url;
   let service: Awaited<ReturnType<typeof startService>> | null = null;
   const sockets: WebSocket[] = [];
   try {
@@ -281,8 +278,7 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
     for (const ws of sockets) ws.terminate();
     await service?.stop();
     await ami.stop();
-    await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
-    await admin.end();
+    await database.drop();
   }
 }
 

@@ -1,5 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort } from '../test/support/service-process';
 
 export interface BenchService {
@@ -50,4 +52,20 @@ export async function waitReady(port: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`the service never became ready: ${res?.status} ${await res?.text()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A fresh PostgreSQL database for one benchmark run, dropped by `drop()` (the admin connection closes with it). */
+export async function freshDatabase(adminUrl: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `hotline_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  return {
+    name,
+    url: adminUrl.replace(/\/[^/]*$/, `/${name}`),
+    async drop() {
+      await admin.query(`drop database if exists ${name} with (force)`).catch((err) => process.stderr.write(`could not drop ${name}: ${err.message}\n`));
+      await admin.end();
+    },
+  };
 }

@@ -104,14 +104,8 @@ export class CallbackCalls implements DialReports {
 
   // ---- reports from the phone system -------------------------------------------------------------
 
-  async outcome(attemptId: string, outcome: DialOutcome, detail: { cause?: string; externalId?: string } = {}): Promise<boolean> {
-    let applied = true;
-    await this.during(
-      this.applyOutcome(attemptId, outcome, detail).then((a) => {
-        applied = a;
-      }),
-    );
-    return applied;
+  outcome(attemptId: string, outcome: DialOutcome, detail: { cause?: string; externalId?: string } = {}): Promise<boolean> {
+    return this.during(this.applyOutcome(attemptId, outcome, detail));
   }
 
   ended(attemptId: string): Promise<void> {
@@ -161,7 +155,7 @@ export class CallbackCalls implements DialReports {
   }
 
   /** A report under way counts for settled(); its failure is the reporter's to handle. */
-  private during(p: Promise<void>): Promise<void> {
+  private during<T>(p: Promise<T>): Promise<T> {
     const tracked = p.catch(() => {});
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));

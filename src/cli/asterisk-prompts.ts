@@ -12,41 +12,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
-import { parseConfig } from '../config/config';
-import { openDatabase } from '../db/database';
-import { bundledProvinceFile, readProvinceFile } from '../province/bundled';
-import { RegionDirectory, regionDirectoryFromEntries } from '../regions/region-directory';
-import { regionsRepository } from '../regions/regions-repository';
 import { generatedVoiceTexts, missingRecordings } from '../telephony/asterisk/prompt-files';
-import { DEFAULT_IVR, type IvrSettings, ivrSettings } from '../telephony/ivr';
 import { defaultCatalogue } from '../telephony/prompts';
+import { provinceIvr } from './province-ivr';
 
 const run = promisify(execFile);
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-async function settings(): Promise<{ languages: string[]; ivr: IvrSettings; regions: RegionDirectory }> {
-  if (process.argv.includes('--defaults')) {
-    const code = process.env.PROVINCE ?? '630000';
-    const file = await bundledProvinceFile(code);
-    if (!file) throw new Error(`no province file for ${code} ships in provinces/`);
-    const province = await readProvinceFile(file);
-    return { languages: province.province.languages, ivr: DEFAULT_IVR, regions: regionDirectoryFromEntries(province.province.code, province.regions) };
-  }
-  const config = parseConfig(process.env);
-  const handle = await openDatabase(config.database);
-  try {
-    const row = await handle.db.selectFrom('provinces').select(['settings', 'languages']).where('code', '=', config.province).executeTakeFirst();
-    if (!row) throw new Error(`province ${config.province} is not in the database: start the service once or run npm run import-province`);
-    const regions = new RegionDirectory(await regionsRepository(handle.db).listByProvince(config.province));
-    return { languages: row.languages, ivr: ivrSettings(z.record(z.string(), z.unknown()).parse(row.settings), config.province), regions };
-  } finally {
-    await handle.close();
-  }
 }
 
 async function tool(name: string): Promise<void> {
@@ -59,17 +33,17 @@ async function tool(name: string): Promise<void> {
 
 async function main(): Promise<void> {
   const out = path.resolve(option('--out') ?? 'asterisk-sounds');
-  const { languages, ivr, regions } = await settings();
+  const { languages, ivr, regions } = await provinceIvr(process.argv, process.env);
   const catalogue = defaultCatalogue();
   for (const [language, entries] of Object.entries(ivr.prompts ?? {})) catalogue[language] = { ...catalogue[language], ...entries };
   await tool('espeak-ng');
   await tool('sox');
 
+  const texts = generatedVoiceTexts(catalogue, ivr, regions);
   const dir = path.join(out, 'hotline', 'tts', 'zh');
   await fs.mkdir(dir, { recursive: true });
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'hotline-tts-'));
   try {
-    const texts = generatedVoiceTexts(catalogue, ivr, regions);
     for (const [key, text] of Object.entries(texts)) {
       const raw = path.join(scratch, `${key}.wav`);
       await run('espeak-ng', ['-v', 'cmn', '-s', '150', '-w', raw, text]);
@@ -81,7 +55,7 @@ async function main(): Promise<void> {
     await fs.rm(scratch, { recursive: true, force: true });
   }
 
-  const regionMenus = Object.keys(generatedVoiceTexts(catalogue, ivr, regions)).filter((k) => k.startsWith('region_menu_'));
+  const regionMenus = Object.keys(texts).filter((k) => k.startsWith('region_menu_'));
   const missing = await missingRecordings(out, catalogue, languages, regionMenus);
   for (const language of languages) {
     const gaps = missing[language] ?? [];

@@ -27,13 +27,3 @@ export async function bundledProvinceFile(code: string): Promise<string | null> 
   return name ? path.join(dir, name) : null;
 }
 
-/**
- * The IVR languages of the province file shipped for PROVINCE (630000 by default), for the
- * command-line tools that generate Asterisk files without a database (`--defaults`).
- */
-export async function bundledLanguages(province = process.env.PROVINCE ?? '630000'): Promise<string[]> {
-  if (!/^\d{2}0000$/.test(province)) throw new Error(`PROVINCE: must be a 6-digit province code such as 630000, not ${JSON.stringify(province)}`);
-  const file = await bundledProvinceFile(province);
-  if (!file) throw new Error(`no province file for ${province} ships in provinces/`);
-  return (await readProvinceFile(file)).province.languages;
-}

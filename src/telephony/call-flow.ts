@@ -509,7 +509,13 @@ export class CallFlow {
 
   /** What a callback booked for this caller is routed by. */
   private origin(state: FlowState) {
-    return { callId: state.callId, language: state.language, topic: state.topic ?? this.o.menus.defaultTopic(), regionCode: state.regionCode, priority: state.priority };
+    const { id, ...rest } = this.queueEntry(state);
+    return { callId: id, ...rest };
+  }
+
+  /** The call as routing queues it. */
+  private queueEntry(state: FlowState) {
+    return { id: state.callId, regionCode: state.regionCode, language: state.language, topic: state.topic ?? this.o.menus.defaultTopic(), priority: state.priority };
   }
 
   /** When a callback is due, as the caller hears it: "12月7日8:30以后", "on 7 December after 08:30". */
@@ -557,13 +563,7 @@ export class CallFlow {
       region_code: state.regionCode,
       region_source: state.regionSource,
     });
-    const result = await this.o.router.enqueue({
-      id: state.callId,
-      regionCode: state.regionCode,
-      language: state.language,
-      topic: state.topic ?? this.o.menus.defaultTopic(),
-      priority: state.priority,
-    });
+    const result = await this.o.router.enqueue(this.queueEntry(state));
     if (result.status === 'rejected') {
       this.o.log.warn({ callId: state.callId }, 'queue full; call turned away');
       await this.o.records.callEnded(state.callId, 'rejected', new Date());
@@ -584,9 +584,8 @@ export class CallFlow {
    */
   private async ensureQueued(state: FlowState): Promise<void> {
     if (this.o.router.liveCall(state.callId)) return;
-    const topic = state.topic ?? this.o.menus.defaultTopic();
     try {
-      const result = await this.o.router.enqueue({ id: state.callId, regionCode: state.regionCode, language: state.language, topic, priority: state.priority });
+      const result = await this.o.router.enqueue(this.queueEntry(state));
       if (result.status === 'queued') this.o.log.warn({ callId: state.callId }, 'caller was on hold but not in the queue (the enqueue had failed); queued now');
     } catch (err) {
       if (!(err instanceof Error && err.message.includes('already in the queue'))) throw err;
