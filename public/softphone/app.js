@@ -394,6 +394,8 @@ const HANDLERS = {
   'offer.cancelled': onOfferCancelled,
   'call.connected': onCallConnected,
   'call.held': onCallHeld,
+  'call.forwarding': onCallForwarding,
+  'call.forward_failed': onCallForwardFailed,
   'call.ended': onCallEnded,
   ticket: onTicket,
   'queue.stats': onQueueStats,
@@ -553,13 +555,26 @@ function onCallHeld(frame) {
   renderCall();
 }
 
+// A transfer to an outside number stays the agent's call until the number answers: the agent
+// knows it is being dialled, and hears the caller again if it fails.
+function onCallForwarding(frame) {
+  if (model.call?.callId !== frame.callId) return;
+  notify({ key: 'call.forwarding', params: { number: frame.number } }, 'info');
+}
+
+function onCallForwardFailed(frame) {
+  if (model.call?.callId !== frame.callId) return;
+  const key = `forward.status.${frame.status}`;
+  notify({ key: 'call.forwardFailed', params: { number: frame.number, reason: has(key) ? t(key) : frame.status } }, 'warning');
+}
+
 function onCallEnded(frame) {
   // A bridge that failed after the accept ends the call before it ever connected.
   if (model.offer?.call.callId === frame.callId) clearOffer();
   if (model.call && model.call.callId !== frame.callId) return;
   model.call = null;
   audio?.hangup();
-  const key = frame.reason === 'transferred' ? 'call.transferred' : frame.reason === 'caller_left' ? 'call.callerLeft' : frame.reason === 'not_reached' ? 'call.notReached' : 'call.ended';
+  const key = frame.reason === 'transferred' ? 'call.transferred' : frame.reason === 'forwarded' ? 'call.forwarded' : frame.reason === 'caller_left' ? 'call.callerLeft' : frame.reason === 'not_reached' ? 'call.notReached' : 'call.ended';
   notify({ key, params: { time: timerText(frame.talkSeconds ?? 0) } }, frame.reason === 'caller_left' || frame.reason === 'not_reached' ? 'warning' : 'info');
   renderAll();
 }

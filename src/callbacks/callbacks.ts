@@ -75,7 +75,7 @@ export class Callbacks {
    */
   async book(
     origin: { callId: string; language: string; topic: string; regionCode: string; priority: number },
-    reason: 'caller_request' | 'queue_timeout' | 'missed_call' | 'voice_message',
+    reason: 'caller_request' | 'queue_timeout' | 'missed_call' | 'voice_message' | 'forward_failed',
     options: { dueAt?: Date } = {},
   ): Promise<string> {
     const at = this.now();

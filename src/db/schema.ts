@@ -228,7 +228,7 @@ export interface Database {
 }
 
 export type CallbackStatus = 'pending' | 'queued' | 'completed' | 'failed' | 'cancelled';
-export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request' | 'missed_call' | 'voice_message';
+export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request' | 'missed_call' | 'voice_message' | 'forward_failed';
 /** `failed`: the phone system could not place the call (an attempt dialled out, not the agent's word). */
 export type CallbackResult = 'reached' | 'no_answer' | 'busy' | 'wrong_number' | 'failed';
 

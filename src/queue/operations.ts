@@ -248,7 +248,7 @@ export function transfer(
   now: number,
   settings: RoutingSettings,
 ): Tx | null {
-  if (call.status !== 'connected' || !from || call.agentId !== from.id || from.state !== 'on_call' || from.callId !== call.id) return null;
+  if (call.status !== 'connected' || call.forwardTo || !from || call.agentId !== from.id || from.state !== 'on_call' || from.callId !== call.id) return null;
   if ('agent' in target && (target.agent.state !== 'ready' || target.agent.id === from.id)) return null;
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
@@ -283,6 +283,33 @@ export function transfer(
   return tx;
 }
 
+/**
+ * The agent passes the caller to an outside number. Routing keeps the call with the agent while
+ * the phone system dials it: answered, the call ends as usual (endCall); not answered, it is
+ * the agent's again (forwardFailed) rather than lost.
+ */
+export function forward(call: LiveCall, agent: LiveAgent | null, number: string): Tx | null {
+  if (call.status !== 'connected' || call.forwardTo || !agent || call.agentId !== agent.id || agent.state !== 'on_call' || agent.callId !== call.id) return null;
+  const forwarding = bump(call, { forwardTo: number });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.expect[agentKey(agent.id)] = agent.v;
+  tx.put[callKey(call.id)] = forwarding;
+  tx.events.push({ type: 'call.forwarding', call: forwarding, agentId: agent.id, number });
+  return tx;
+}
+
+/** The outside number did not answer: the caller is the agent's again. */
+export function forwardFailed(call: LiveCall, status: string, cause: string | null): Tx | null {
+  if (call.status !== 'connected' || !call.forwardTo || !call.agentId) return null;
+  const back = bump(call, { forwardTo: null });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.put[callKey(call.id)] = back;
+  tx.events.push({ type: 'call.forward_failed', call: back, agentId: call.agentId, number: call.forwardTo, status, cause });
+  return tx;
+}
+
 export function extendWrapUp(agent: LiveAgent, seconds: number, now: number, settings: RoutingSettings): Tx | null {
   if (agent.state !== 'wrap_up' || agent.wrapUpEndsAt === null) return null;
   const limit = agent.since + sec(settings.maxWrapUpSeconds);
@@ -305,7 +332,7 @@ export function bridgeFailed(call: LiveCall, agent: LiveAgent | null, now: numbe
   if (call.status !== 'connected' || !call.agentId) return null;
   const agentId = call.agentId;
   const missedBy = [...call.missedBy, agentId];
-  const waiting = bump(call, { status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy });
+  const waiting = bump(call, { status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy, forwardTo: null });
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
   tx.put[callKey(call.id)] = waiting;

@@ -278,6 +278,30 @@ export class Router {
     }, 'no such call for this agent');
   }
 
+  /** The agent passes the caller to an outside number; they keep the call until it answers. */
+  forward(agentId: string, callId: string, number: string): Promise<ActionResult> {
+    return this.step([agentKey(agentId), callKey(callId)], () => {
+      const call = this.call(callId);
+      return call && call.agentId === agentId ? ops.forward(call, this.agent(agentId) ?? null, number) : null;
+    }, 'the call is not connected to you, or is already being transferred');
+  }
+
+  /** The outside number answered: the call ends for the hotline, the agent goes to wrap-up. */
+  forwardAnswered(callId: string): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
+      const call = this.call(callId);
+      return call && call.forwardTo && call.agentId ? ops.endCall(call, this.agent(call.agentId) ?? null, this.now(), this.settings) : null;
+    }, 'the call is not being transferred');
+  }
+
+  /** The outside number did not answer: the caller is the agent's again. */
+  forwardFailed(callId: string, status: string, cause: string | null): Promise<ActionResult> {
+    return this.step([callKey(callId)], () => {
+      const call = this.call(callId);
+      return call ? ops.forwardFailed(call, status, cause) : null;
+    }, 'the call is not being transferred');
+  }
+
   endWrapUp(agentId: string, next: 'ready' | 'not_ready' = 'ready'): Promise<ActionResult> {
     return this.step([agentKey(agentId)], () => this.withAgent(agentId, (a) => ops.endWrapUp(a, this.now(), next)), 'not in wrap-up');
   }

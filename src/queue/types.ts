@@ -35,6 +35,11 @@ export interface LiveCall {
   missedBy: string[];
   /** For a callback: the promise it carries out (a row of `callbacks`). */
   origin?: string;
+  /**
+   * The agent is passing the caller to this outside number and the phone system is dialling it:
+   * the agent keeps the call until it answers, so that a failed dial comes back to them.
+   */
+  forwardTo?: string | null;
 }
 
 export interface LiveAgent {
@@ -103,6 +108,10 @@ export type RoutingEvent = (
   | { type: 'call.ended'; call: LiveCall; agentId: string | null; talkMs: number; at?: number }
   /** The agent handed the call on: it waits in a region's queue, or rings a colleague. */
   | { type: 'call.transferred'; call: LiveCall; fromAgentId: string; talkMs: number; to: { agentId: string } | { region: string } }
+  /** The agent asked for the caller to be put through to an outside number; the phone system dials it. */
+  | { type: 'call.forwarding'; call: LiveCall; agentId: string; number: string }
+  /** The outside number did not answer: the call is the agent's again. `status` as the phone system said (busy, noanswer …). */
+  | { type: 'call.forward_failed'; call: LiveCall; agentId: string; number: string; status: string; cause: string | null }
   | { type: 'agent.state'; agent: LiveAgent }
   | { type: 'alert.missed'; call: LiveCall; missedBy: number }
 ) & { at?: number };

@@ -94,7 +94,7 @@ export const RecordOp = z.discriminatedUnion('op', [
     op: z.literal('callback.book'),
     callbackId: uuid,
     provinceCode: z.string().regex(/^\d{6}$/),
-    reason: z.enum(['caller_request', 'queue_timeout', 'missed_call', 'voice_message']),
+    reason: z.enum(['caller_request', 'queue_timeout', 'missed_call', 'voice_message', 'forward_failed']),
     originCallId: uuid,
     language: z.string().max(16),
     topic: z.string().max(32),

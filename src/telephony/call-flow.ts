@@ -20,7 +20,7 @@ import type { ServiceHoursSource } from './service-hours';
 export interface CallbackBooking {
   book(
     origin: { callId: string; language: string; topic: string; regionCode: string; priority: number },
-    reason: 'caller_request' | 'queue_timeout' | 'voice_message',
+    reason: 'caller_request' | 'queue_timeout' | 'voice_message' | 'forward_failed',
     options?: { dueAt?: Date },
   ): Promise<string>;
 }
@@ -310,7 +310,8 @@ export class CallFlow {
     return this.withCall(callId, async () => {
       const state = await this.o.store.get(callId);
       if (!state) return null;
-      if (state.phase !== 'connected') return (state.lastAction as Action | null) ?? null;
+      // The agent's leg ends when the caller is taken out of the bridge to be put through.
+      if (state.phase !== 'connected' || state.forwardTo) return (state.lastAction as Action | null) ?? null;
       const action = this.survey(state);
       await this.save(state, action);
       if (state.agentId) await this.o.router.agentHangup(state.agentId, callId);
@@ -689,8 +690,9 @@ export class CallFlow {
   }
 
   /**
-   * Passes the caller to an outside number (a legal aid centre, the 12345 hotline): the agent's
-   * call ends as usual, and instead of the survey the caller is put through.
+   * Passes the caller to an outside number (a legal aid centre, the 12345 hotline). The agent
+   * keeps the call while the phone system dials it (forwardResult): answered, the hotline's part
+   * is over and no survey follows; not answered, the caller comes back to the agent.
    */
   private async forward(callId: string, agentId: string, number: string): Promise<ControlResult> {
     if (!FORWARDABLE.test(number)) {
@@ -704,8 +706,12 @@ export class CallFlow {
       return true;
     });
     if (!marked) return { ok: false, code: 'NOT_FOUND', message: `call ${callId} is not connected to you` };
-    const r = await this.o.router.agentHangup(agentId, callId);
-    if (r.ok) return { ok: true };
+    // The node that drives the call's phone system dials (react, on call.forwarding).
+    const r = await this.o.router.forward(agentId, callId, number);
+    if (r.ok) {
+      await this.o.records.event(callId, 'forwarding', { number, agentId });
+      return { ok: true };
+    }
     await this.driverData(callId, (data, state) => {
       state.forwardTo = null;
       return data;
@@ -714,18 +720,59 @@ export class CallFlow {
   }
 
   /**
-   * How the phone system's dial of a forward went. Answered: nothing more. Not reached (busy, no
-   * answer, unreachable): the record says forward_failed with the status and the Q.850 cause, and
-   * it is logged — the caller is no longer on the hotline's line, so nobody else would know.
+   * How the phone system's dial of a forward went; the driver sends the action returned.
+   * Answered: the call ends for the hotline (the agent goes to wrap-up). Not reached (busy, no
+   * answer, unreachable): the record says forward_failed with the status and the Q.850 cause,
+   * and the caller is told and put back through to the agent — or, if the agent has let the
+   * call go meanwhile, called back. A duty number out of hours that does not answer: the caller
+   * may leave a message instead.
    */
-  async forwardResult(callId: string, step: number, status: string, cause?: string): Promise<void> {
-    const state = await this.o.store.get(callId);
-    if (!state || !state.forwardTo || state.step !== step) return;
-    const result = status ? status.toLowerCase() : 'unknown';
-    await this.o.records.event(callId, 'forward.result', { number: state.forwardTo, status: result, cause: cause ?? null });
-    if (status === 'ANSWER') return;
-    this.o.log.warn({ callId, status: result, cause }, 'a call transferred to an outside number did not get through');
-    await this.o.records.updateCall(callId, { end_detail: `forward_failed:${result}${cause ? `:${cause}` : ''}` }, { unlessEnded: false });
+  async forwardResult(callId: string, step: number, status: string, cause?: string): Promise<Action | null> {
+    return this.withCall(callId, async () => {
+      const state = await this.o.store.get(callId);
+      if (!state || !state.forwardTo || state.step !== step) return null;
+      const inCall = state.phase === 'connected';
+      const duty = state.phase === 'ended' && state.message === null && (state.lastAction as Action | null)?.type === 'forward';
+      if (!inCall && !duty) return null;
+      const number = state.forwardTo;
+      const result = status ? status.toLowerCase() : 'unknown';
+      await this.o.records.event(callId, 'forward.result', { number, status: result, cause: cause ?? null });
+      if (status === 'ANSWER') {
+        // Heard once: the report when the conversation is over changes nothing.
+        state.forwardTo = null;
+        if (inCall) state.phase = 'ended';
+        await this.o.store.put(state);
+        if (!inCall) return null;
+        await this.o.records.event(callId, 'forwarded', { number, agentId: state.agentId });
+        const ended = await this.o.router.forwardAnswered(callId);
+        // The agent let the call go during the dial: routing ended it then.
+        if (!ended.ok) this.o.log.info({ callId, reason: ended.reason }, 'forward answered after the agent had let the call go');
+        return null;
+      }
+      this.o.log.warn({ callId, number, status: result, cause }, 'a call transferred to an outside number did not get through');
+      await this.o.records.updateCall(callId, { end_detail: `forward_failed:${result}${cause ? `:${cause}` : ''}` }, { unlessEnded: false });
+      state.forwardTo = null;
+      if (duty) {
+        state.phase = 'message';
+        state.message = 'after_hours';
+        state.step++;
+        const action: Action = { type: 'message', step: state.step, prompts: [this.prompt('duty_unreachable', state), this.prompt('message_invite', state)], maxSeconds: this.o.hours.calendar.hours.messageMaxSeconds };
+        await this.save(state, action);
+        return action;
+      }
+      const back = await this.o.router.forwardFailed(callId, result, cause ?? null);
+      if (back.ok && state.agentId) {
+        state.held = false;
+        state.step++;
+        const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('forward_failed', state)], agent: await this.agent(state.agentId), record: true };
+        await this.save(state, action);
+        return action;
+      }
+      // Routing no longer holds the call (the agent hung up during the dial): nobody can take the
+      // caller back on this call, so the hotline calls them back. Kept before they are told.
+      await this.o.callbacks.book(this.origin(state), 'forward_failed');
+      return this.finish(state, ['forward_failed_callback']);
+    });
   }
 
   async addInterpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult> {
@@ -743,7 +790,7 @@ export class CallFlow {
 
   private routed(e: RoutingEvent, local: boolean): void {
     if (this.stopped) return;
-    if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left' && e.type !== 'call.transferred') return;
+    if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left' && e.type !== 'call.transferred' && e.type !== 'call.forwarding') return;
     if (e.type === 'call.left' && e.outcome !== 'timeout') return;
     const tracked = this.react(e, local).catch((err) => this.o.log.error({ err, callId: e.call.id, event: e.type }, 'call flow could not act on a queue event'));
     this.pending.add(tracked);
@@ -784,14 +831,15 @@ export class CallFlow {
         await this.save(state, action);
         return action;
       }
-      if (e.type === 'call.ended' && state.phase === 'connected' && state.forwardTo) {
-        state.phase = 'ended';
+      if (e.type === 'call.forwarding' && state.phase === 'connected' && state.forwardTo === e.number) {
         state.step++;
-        await this.o.records.event(callId, 'forwarded', { number: state.forwardTo, agentId: e.agentId });
-        const action: Action = { type: 'forward', step: state.step, prompts: [this.prompt('transferring', state)], number: state.forwardTo };
+        const action: Action = { type: 'forward', step: state.step, prompts: [this.prompt('forwarding', state)], number: e.number };
         await this.save(state, action);
         return action;
       }
+      // The outside number answered (forwardResult), or the agent let the call go while it was
+      // being dialled: the dial goes on either way, and no survey follows.
+      if (e.type === 'call.ended' && state.forwardTo) return null;
       if (e.type === 'call.ended' && state.phase === 'connected') {
         const action = this.survey(state);
         await this.save(state, action);

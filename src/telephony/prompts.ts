@@ -36,6 +36,10 @@ export const PROMPT_KEYS = [
   'duty_forward',
   'no_speaker_offer',
   'no_speaker_callback',
+  'forwarding',
+  'forward_failed',
+  'forward_failed_callback',
+  'duty_unreachable',
 ] as const;
 export type PromptKey = (typeof PROMPT_KEYS)[number];
 
@@ -92,6 +96,10 @@ const ZH: Record<PromptKey, string> = {
   duty_forward: '正在为您转接值班电话，请稍候。',
   no_speaker_offer: '如需挂机后由我们回电，请按1；如需留言，请按2。',
   no_speaker_callback: '很抱歉，仍无能用您所选语言接听的法律咨询员。我们已为您登记回电，再见。',
+  forwarding: '正在为您转接相关单位，请稍候。',
+  forward_failed: '很抱歉，对方电话未能接通，正在为您接回法律咨询员。',
+  forward_failed_callback: '很抱歉，对方电话未能接通。我们已为您登记回电，再见。',
+  duty_unreachable: '很抱歉，值班电话暂时无人接听。',
 };
 
 /** English, for agents' training lines and visitors; callers choose among the province's languages. */
@@ -122,10 +130,14 @@ const EN: Record<PromptKey, string> = {
   duty_forward: 'Connecting you to the adviser on duty. Please hold.',
   no_speaker_offer: 'To be called back instead, press 1. To leave a message, press 2.',
   no_speaker_callback: 'Sorry, still no adviser who speaks your language is available. We have booked a callback for you. Goodbye.',
+  forwarding: 'We are putting you through. Please hold.',
+  forward_failed: 'Sorry, the line could not be reached. We are taking you back to your legal adviser.',
+  forward_failed_callback: 'Sorry, the line could not be reached. We have booked a callback for you. Goodbye.',
+  duty_unreachable: 'Sorry, the adviser on duty is not answering.',
 };
 
 /** Recordings the province supplies for Tibetan and Mongolian: file names only, no TTS text. */
-const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'no_speaker', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'connecting', 'survey', 'survey_thanks', 'goodbye', 'technical_problem', 'after_hours', 'message_invite', 'message_saved', 'duty_forward', 'no_speaker_offer', 'no_speaker_callback'];
+const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'no_speaker', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'connecting', 'survey', 'survey_thanks', 'goodbye', 'technical_problem', 'after_hours', 'message_invite', 'message_saved', 'duty_forward', 'no_speaker_offer', 'no_speaker_callback', 'forwarding', 'forward_failed', 'forward_failed_callback', 'duty_unreachable'];
 
 export function defaultCatalogue(): PromptCatalogue {
   const withAudio = (language: string, texts: Record<PromptKey, string>) =>

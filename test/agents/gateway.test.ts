@@ -282,13 +282,15 @@ describe('/agents/ws', () => {
       await a.next('call.connected');
 
       await ok(a, { type: 'call.transfer', callId, to: { number: '09716111111' }, mode: 'blind' });
-      expect(await a.next('call.ended')).toMatchObject({ callId });
+      // The desk hears that the number is being dialled, then that it answered.
+      expect(await a.next('call.forwarding')).toMatchObject({ callId, number: '09716111111' });
+      expect(await a.next('call.ended')).toMatchObject({ callId, reason: 'forwarded' });
       await a.next('state', (f) => f.state === 'wrap_up');
       await t.app.callFlow.settled();
       const sim = (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json();
       expect(sim).toMatchObject({ status: 'ended', outcome: 'forwarded', forwardedTo: '09716111111' });
       const heard = sim.heard.map((h: { key: string }) => h.key);
-      expect(heard.slice(-1)).toEqual(['transferring']);
+      expect(heard.slice(-1)).toEqual(['forwarding']);
       expect(heard).not.toContain('survey');
       const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
       expect(events.find((e) => e.type === 'forwarded')?.data).toMatchObject({ number: '09716111111', agentId: xining.id });
@@ -301,7 +303,7 @@ describe('/agents/ws', () => {
       expect(await result()).toEqual({ number: '09716111111', status: 'answer', cause: '16' });
     });
 
-    it('records a forward the outside line did not take: forward_failed, with the status and the cause', async () => {
+    it('brings the caller back to the agent when the outside line is busy, and records forward_failed with the status and the cause', async () => {
       const a = await connect(xining);
       await ok(a, { type: 'state.set', state: 'ready' });
       const res = await t.app.inject({ method: 'POST', url: '/sim/calls', payload: { from: '13519712345', digits: '11015', forwardResult: 'BUSY' } });
@@ -309,17 +311,30 @@ describe('/agents/ws', () => {
       await ok(a, { type: 'offer.accept', offerId: (await a.next('offer')).offerId });
       await a.next('call.connected');
       await ok(a, { type: 'call.transfer', callId, to: { number: '09716111111' }, mode: 'blind' });
-      await a.next('call.ended');
+      await a.next('call.forwarding');
+      expect(await a.next('call.forward_failed')).toMatchObject({ callId, number: '09716111111', status: 'busy', cause: '17' });
+      // Still the agent's call: the caller is told and put back through to them.
+      expect(t.app.router.store.state.agent(xining.id)).toMatchObject({ state: 'on_call', callId });
+      expect(await eventually(async () => {
+        const sim = (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json();
+        return sim.status === 'connected' && sim.heard.some((h: { key: string }) => h.key === 'forward_failed');
+      }, 10_000, 50)).toBe(true);
       expect(await eventually(async () => {
         await t.app.callFlow.settled();
-        await t.app.callRecorder.flush();
         await t.app.records.drained();
-        const row = await t.app.db.selectFrom('calls').select(['status', 'end_reason', 'end_detail']).where('id', '=', callId).executeTakeFirstOrThrow();
-        return row.end_detail === 'forward_failed:busy:17' && row.status === 'ended' && row.end_reason === 'answered';
+        const row = await t.app.db.selectFrom('calls').select(['end_detail']).where('id', '=', callId).executeTakeFirstOrThrow();
+        return row.end_detail === 'forward_failed:busy:17';
       }, 10_000, 50)).toBe(true);
       const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
       expect(events.find((e) => e.type === 'forward.result')?.data).toEqual({ number: '09716111111', status: 'busy', cause: '17' });
       expect(t.logs.some((l) => l.msg === 'a call transferred to an outside number did not get through' && l.callId === callId)).toBe(true);
+      // The conversation goes on and ends as any other: the caller gets the survey.
+      await ok(a, { type: 'call.hangup', callId });
+      expect(await a.next('call.ended')).toMatchObject({ callId, reason: 'hangup' });
+      expect(await eventually(async () => {
+        const sim = (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json();
+        return sim.heard.some((h: { key: string }) => h.key === 'survey');
+      }, 10_000, 50)).toBe(true);
     });
   });
 

@@ -146,10 +146,26 @@ export class FakeDialplan {
     this.ami.move(uniqueid, 'hotline-park');
   }
 
-  /** [hotline-forward]'s Dial() returned: it reports how it went and hangs up. */
+  /** [hotline-forward]'s Dial() reached the outside number, which answered: its leg and DialEnd. */
+  forwardAnswered(uniqueid: string): FakeChannel {
+    const n = ++this.agentSeq;
+    const number = this.ami.channel(uniqueid).vars.get('HL_FORWARD') ?? this.ami.channel(uniqueid).vars.get('HOTLINE_FORWARD') ?? 'unknown';
+    const outside = this.ami.addChannel({ callerIdNum: number, channel: `PJSIP/carrier-${String(n).padStart(8, '0')}`, context: 'from-carrier', exten: 's' });
+    this.ami.dialEnd(uniqueid, outside.uniqueid, 'ANSWER');
+    this.ami.bridge(uniqueid, outside.uniqueid);
+    return outside;
+  }
+
+  /**
+   * [hotline-forward]'s Dial() returned: it reports how it went; after an answered call it hangs
+   * up, after a failed dial the caller waits in hotline-park.
+   */
   forwardEnds(uniqueid: string, status: string, cause: string): void {
+    this.ami.channel(uniqueid).vars.set('DIALSTATUS', status);
+    this.ami.channel(uniqueid).vars.set('HANGUPCAUSE', cause);
     this.ami.userEvent(uniqueid, 'HotlineForwardResult', [['Step', this.step(uniqueid)], ['DialStatus', status], ['Cause', cause]]);
-    this.ami.hangup(uniqueid);
+    if (status === 'ANSWER') this.ami.hangup(uniqueid);
+    else this.ami.move(uniqueid, 'hotline-park');
   }
 
   /** [hotline-bye] played its prompts and hung up. */

@@ -145,10 +145,31 @@ describe('after hours and nobody to answer, on the simulator', () => {
     expect(v.heard.slice(2).map((h: { key: string }) => h.key)).toEqual(['after_hours', 'duty_forward']);
     await settle();
     expect(await callRow(callId)).toMatchObject({ status: 'ended', end_reason: 'rejected', end_detail: 'after_hours_forwarded', language: 'bo' });
-    const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).orderBy('id').execute();
+    // The phone system reports the dial's answer after the simulated caller has gone on to the duty line.
+    const timeline = () => t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).orderBy('id').execute();
+    await until(async () => {
+      await t.app.records.drained();
+      return (await timeline()).some((e) => e.type === 'forward.result');
+    }, 'the forward result');
+    const events = await timeline();
     expect(events.find((e) => e.type === 'forwarded')!.data).toMatchObject({ number: '09718250000', afterHours: true });
     expect(events.find((e) => e.type === 'forward.result')!.data).toMatchObject({ status: 'answer' });
     expect(await callbackOf(callId)).toEqual([]);
+  });
+
+  it('out of hours: a duty number that does not answer leaves the caller the message instead', async () => {
+    await closeToday(t, { dutyNumber: '09718250000' });
+    const callId = await place({ from: '13519712340', digits: '1', forwardResult: 'NOANSWER', messageSeconds: 12 });
+    await ended(callId);
+    const v = await view(callId);
+    expect(v.outcome).toBe('message');
+    expect(v.heard.slice(2).map((h: { key: string }) => h.key)).toEqual(['after_hours', 'duty_forward', 'duty_unreachable', 'message_invite', 'message_saved']);
+    await settle();
+    const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).orderBy('id').execute();
+    expect(events.find((e) => e.type === 'forward.result')!.data).toEqual({ number: '09718250000', status: 'noanswer', cause: '19' });
+    const [callback] = await callbackOf(callId);
+    expect(callback).toMatchObject({ reason: 'voice_message', status: 'pending', caller_number: '13519712340' });
+    expect(await t.app.db.selectFrom('tickets').select('id').where('call_id', '=', callId).execute()).toHaveLength(1);
   });
 
   describe('a Tibetan caller with no Tibetan speaker signed in', () => {

@@ -185,26 +185,86 @@ export function asteriskFlowSuite(name: string, overrides: () => Partial<Config>
       await t.app.router.endWrapUp(agentId, 'not_ready');
     }, 60_000);
 
-    it('records how a transfer to an outside number went: a busy line is forward_failed with its cause', async () => {
+    /** A caller connected to the agent (bridged), who then transfers them to an outside number. */
+    async function forwarded(number: string, from: string) {
       await signIn();
-      const caller = dialplan.call('13519712348');
+      const caller = dialplan.call(from);
       await throughMenus(caller.uniqueid, ['1', '1', '1', '1']);
       const callId = await callIdOf(caller.uniqueid);
       await acceptOffer();
       await dialplan.next(caller.uniqueid, 'hotline-connect');
       dialplan.agentAnswers(caller.uniqueid);
-
-      expect(await t.app.callFlow.agentTransfer(callId, agentId, { number: '09716111111' }, 'blind')).toEqual({ ok: true });
+      await until(async () => (await t.app.callFlow.state(callId))?.bridged === true, 'the bridge');
+      expect(await t.app.callFlow.agentTransfer(callId, agentId, { number }, 'blind')).toEqual({ ok: true });
       const forward = await dialplan.next(caller.uniqueid, 'hotline-forward');
-      expect(forward.vars.HOTLINE_FORWARD).toBe('09716111111');
-      dialplan.forwardEnds(caller.uniqueid, 'BUSY', '17');
+      expect(forward.vars.HOTLINE_FORWARD).toBe(number);
+      expect(forward.vars.HOTLINE_PROMPTS).toBe('hotline/zh/forwarding');
+      // The agent keeps the call while the outside number rings.
+      expect(t.app.router.store.state.agent(agentId)).toMatchObject({ state: 'on_call', callId });
+      return { caller, callId };
+    }
+
+    const events = async (callId: string) => {
+      await t.app.records.drained();
+      return t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
+    };
+
+    it('puts a caller through to an outside number: when it answers (DialEnd), the agent is free and no survey follows', async () => {
+      const { caller, callId } = await forwarded('09716111111', '13519712341');
+      dialplan.forwardAnswered(caller.uniqueid);
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'wrap_up', 'the agent to be let go when the number answers');
+      const actions = dialplan.all(caller.uniqueid).length;
+      // The conversation with the legal aid centre ends; Asterisk reports it and hangs up.
+      dialplan.forwardEnds(caller.uniqueid, 'ANSWER', '16');
       await until(async () => (await t.app.callFlow.state(callId)) === null, 'the call to leave the flow');
-      await t.app.callFlow.settled();
       await t.app.callRecorder.flush();
+      await until(async () => (await row(callId)).status === 'ended', 'the record to close');
+      expect(await row(callId)).toMatchObject({ end_reason: 'answered', end_detail: null });
+      expect(dialplan.all(caller.uniqueid).length).toBe(actions);
+      const timeline = await events(callId);
+      expect(timeline.find((e) => e.type === 'forwarded')?.data).toEqual({ number: '09716111111', agentId });
+      expect(timeline.filter((e) => e.type === 'forward.result').map((e) => e.data)).toEqual([{ number: '09716111111', status: 'answer', cause: '16' }]);
+      await t.app.router.endWrapUp(agentId, 'not_ready');
+    });
+
+    it('brings the caller back to the agent when the outside number is busy, and records forward_failed with its cause', async () => {
+      const { caller, callId } = await forwarded('09716111112', '13519712348');
+      dialplan.forwardEnds(caller.uniqueid, 'BUSY', '17');
+      // Told, and put back through to the same agent, who never stopped holding the call.
+      const back = await dialplan.next(caller.uniqueid, 'hotline-connect');
+      expect(back.vars.HOTLINE_PROMPTS).toBe('hotline/zh/forward_failed');
+      expect(back.vars.HOTLINE_DIAL).toBe('PJSIP/agent.xining');
+      expect(t.app.router.store.state.agent(agentId)).toMatchObject({ state: 'on_call', callId });
       await until(async () => (await row(callId)).end_detail === 'forward_failed:busy:17', 'the failed forward to be recorded');
-      expect(await row(callId)).toMatchObject({ status: 'ended', end_reason: 'answered' });
-      const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).execute();
-      expect(events.find((e) => e.type === 'forward.result')?.data).toEqual({ number: '09716111111', status: 'busy', cause: '17' });
+      expect((await events(callId)).find((e) => e.type === 'forward.result')?.data).toEqual({ number: '09716111112', status: 'busy', cause: '17' });
+      expect(t.logs.some((l) => l.msg === 'a call transferred to an outside number did not get through' && l.callId === callId)).toBe(true);
+
+      // They talk again; the agent hangs up and the caller gets the survey as after any call.
+      const leg = dialplan.agentAnswers(caller.uniqueid);
+      dialplan.agentHangsUp(caller.uniqueid, leg);
+      expect((await dialplan.next(caller.uniqueid, 'hotline-menu')).vars.HOTLINE_MENU).toBe('survey');
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'wrap_up', 'wrap-up');
+      ami.hangup(caller.uniqueid);
+      await until(async () => (await t.app.callFlow.state(callId)) === null, 'the call to end');
+      await t.app.callRecorder.flush();
+      await until(async () => (await row(callId)).status === 'ended', 'the record to close');
+      expect((await row(callId)).end_reason).toBe('answered');
+      await t.app.router.endWrapUp(agentId, 'not_ready');
+    });
+
+    it('calls the caller back when the outside number fails after the agent has already let the call go', async () => {
+      const { caller, callId } = await forwarded('09716111113', '13519712349');
+      // The agent ends their part while it still rings (the desk's hang-up): nothing is sent to the caller.
+      expect((await t.app.router.agentHangup(agentId, callId)).ok).toBe(true);
+      await t.app.callFlow.settled();
+      const sent = dialplan.all(caller.uniqueid).length;
+      dialplan.forwardEnds(caller.uniqueid, 'NOANSWER', '19');
+      const bye = await dialplan.next(caller.uniqueid);
+      expect(dialplan.all(caller.uniqueid).length).toBe(sent + 1);
+      expect(bye.vars.HOTLINE_PROMPTS ?? bye.exten).toContain('forward_failed_callback');
+      await until(async () => (await t.app.db.selectFrom('callbacks').select(['reason']).where('origin_call_id', '=', callId).execute()).some((c) => c.reason === 'forward_failed'), 'the callback to be booked');
+      dialplan.bye(caller.uniqueid);
+      await until(async () => (await t.app.callFlow.state(callId)) === null, 'the call to end');
       await t.app.router.endWrapUp(agentId, 'not_ready');
     });
 

@@ -163,6 +163,69 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       await t.app.router.endWrapUp(agentId, 'not_ready');
     });
 
+    /** A caller through the menus, accepted by the agent and bridged; returns what the next steps need. */
+    async function connected(from: string) {
+      await signIn();
+      const CallSid = sid('CA');
+      const common = { CallSid, AccountSid: ACCOUNT_SID, From: from, CallStatus: 'in-progress' };
+      let menu = expectMenu((await twiml('/telephony/twilio/voice', { ...common, CallStatus: 'ringing' })).doc);
+      const callId = /call=([0-9a-f-]{36})/.exec(menu.next)![1]!;
+      for (const key of ['1', '1', '1']) menu = expectMenu((await twiml(menu.next, { ...common, Digits: key })).doc);
+      await twiml(menu.next, { ...common, Digits: '1' });
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'reserved', 'the offer');
+      expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
+      await until(() => fake.updates().some((u) => u.callSid === CallSid), 'the connect');
+      const dial = child(parseTwiml(fake.updates().filter((u) => u.callSid === CallSid).at(-1)!.params.Twiml!), 'Dial');
+      const res = await post(pathOf(child(dial, 'Client').attrs.statusCallback!), { CallSid: sid('CA'), ParentCallSid: CallSid, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress' });
+      expect(res.statusCode).toBe(204);
+      await until(async () => (await t.app.callFlow.state(callId))?.bridged === true, 'the bridge');
+      return { CallSid, callId, common };
+    }
+
+    /** The agent transfers to an outside number: the REST update carrying the <Dial><Number>. */
+    async function forwardTo(c: { CallSid: string; callId: string }, number: string) {
+      const before = fake.updates().filter((u) => u.callSid === c.CallSid).length;
+      expect(await t.app.callFlow.agentTransfer(c.callId, agentId, { number }, 'blind')).toEqual({ ok: true });
+      await until(() => fake.updates().filter((u) => u.callSid === c.CallSid).length > before, 'the forward');
+      const doc = parseTwiml(fake.updates().filter((u) => u.callSid === c.CallSid).at(-1)!.params.Twiml!);
+      expect(says(doc)).toContain('正在为您转接相关单位');
+      const dial = child(doc, 'Dial');
+      expect(child(dial, 'Number').text).toBe(number);
+      expect(t.app.router.store.state.agent(agentId)).toMatchObject({ state: 'on_call', callId: c.callId });
+      return { action: pathOf(dial.attrs.action!), answered: pathOf(child(dial, 'Number').attrs.statusCallback!) };
+    }
+
+    it('forwards to an outside number: its answer frees the agent; a busy line brings the caller back to the agent by REST', async () => {
+      // Answered: the <Number> leg's status callback says so as it happens.
+      const first = await connected('+8613519712340');
+      const one = await forwardTo(first, '09716111111');
+      expect((await post(one.answered, { CallSid: sid('CA'), ParentCallSid: first.CallSid, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress' })).statusCode).toBe(204);
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'wrap_up', 'the agent to be let go');
+      // The conversation with the centre ends: <Dial> completed → hang up, no survey.
+      expect(verbs((await twiml(one.action, { ...first.common, DialCallStatus: 'completed' })).doc)).toEqual(['Hangup']);
+      await t.app.records.drained();
+      const events = await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', first.callId).execute();
+      expect(events.filter((e) => e.type === 'forward.result').map((e) => e.data)).toEqual([{ number: '09716111111', status: 'answer', cause: '16' }]);
+      expect((await post('/telephony/twilio/status', { ...first.common, CallStatus: 'completed' })).statusCode).toBe(204);
+      await t.app.router.endWrapUp(agentId, 'ready');
+
+      // Busy: the <Dial>'s action says so; the caller hears music while the REST update puts them back through.
+      const second = await connected('+8613519712341');
+      const two = await forwardTo(second, '09716111112');
+      const before = fake.updates().filter((u) => u.callSid === second.CallSid).length;
+      const waiting = (await twiml(two.action, { ...second.common, DialCallStatus: 'busy' })).doc;
+      expect(verbs(waiting)).toEqual(['Play', 'Redirect']);
+      await until(() => fake.updates().filter((u) => u.callSid === second.CallSid).length > before, 'the connect back to the agent');
+      const back = parseTwiml(fake.updates().filter((u) => u.callSid === second.CallSid).at(-1)!.params.Twiml!);
+      expect(says(back)).toContain('对方电话未能接通');
+      expect(child(child(back, 'Dial'), 'Client').text).toBe('agent.xining');
+      expect(t.app.router.store.state.agent(agentId)).toMatchObject({ state: 'on_call', callId: second.callId });
+      await until(async () => (await t.app.db.selectFrom('calls').select('end_detail').where('id', '=', second.callId).executeTakeFirstOrThrow()).end_detail === 'forward_failed:busy:17', 'forward_failed on the record');
+      expect((await post('/telephony/twilio/status', { ...second.common, CallStatus: 'completed' })).statusCode).toBe(204);
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'wrap_up', 'the end of the call');
+      await t.app.router.endWrapUp(agentId, 'not_ready');
+    });
+
     it("plays the province's recordings for a language Twilio cannot speak (Tibetan)", async () => {
       const CallSid = sid('CA');
       const base = { CallSid, AccountSid: ACCOUNT_SID, From: '+869718000000', CallStatus: 'in-progress' };

@@ -12,7 +12,8 @@ const twiml = new Twiml({
   holdMusic: 'default',
 });
 const prompt = (key: Prompt['key'], language: string, text: string | null, audio: string | null): Prompt => ({ key, language, text, audio });
-const render = (action: Action, via: 'webhook' | 'rest' = 'webhook') => parseTwiml(twiml.render('3f1c2a4e-0000-4000-8000-000000000001', action, via));
+const CALL = '3f1c2a4e-0000-4000-8000-000000000001';
+const render = (action: Action, via: 'webhook' | 'rest' = 'webhook') => parseTwiml(twiml.render(CALL, action, via));
 
 describe('TwiML for each action', () => {
   it('says Mandarin as zh-CN (with the configured voice) and English as en-US; plays recordings otherwise', () => {
@@ -50,10 +51,13 @@ describe('TwiML for each action', () => {
     expect(child(webhook, 'Play').text).toBe('https://cdn.example.cn/ivr/moh/default.mp3');
   });
 
-  it('puts a forwarded caller through to the outside number after the transfer prompt, then ends', () => {
-    const doc = render({ type: 'forward', step: 12, prompts: [prompt('transferring', 'zh', '正在为您转接', null)], number: '09716111111' }, 'rest');
-    expect(verbs(doc)).toEqual(['Say', 'Dial', 'Hangup']);
-    expect(child(doc, 'Dial').text).toBe('09716111111');
+  it('puts a forwarded caller through to the outside number after the prompt, hearing of its answer and of how the dial ended', () => {
+    const doc = render({ type: 'forward', step: 12, prompts: [prompt('forwarding', 'zh', '正在为您转接相关单位', null)], number: '09716111111' }, 'rest');
+    expect(verbs(doc)).toEqual(['Say', 'Dial']);
+    expect(child(doc, 'Dial').attrs).toMatchObject({ action: `https://hotline.example.cn/telephony/twilio/forward?call=${CALL}&step=12`, timeout: '60' });
+    const number = child(child(doc, 'Dial'), 'Number');
+    expect(number.text).toBe('09716111111');
+    expect(number.attrs).toMatchObject({ statusCallback: `https://hotline.example.cn/telephony/twilio/status?call=${CALL}&leg=forward&step=12`, statusCallbackEvent: 'answered' });
   });
 
   it('gives each call its own URLs when the same menu is rendered for many calls', () => {

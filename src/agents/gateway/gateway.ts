@@ -273,8 +273,16 @@ export class AgentGateway {
         this.sessions.get(e.fromAgentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: Math.round(e.talkMs / 1000), reason: 'transferred' });
         return;
       }
+      case 'call.forwarding': {
+        this.sessions.get(e.agentId)?.send({ type: 'call.forwarding', callId: e.call.id, number: e.number });
+        return;
+      }
+      case 'call.forward_failed': {
+        this.sessions.get(e.agentId)?.send({ type: 'call.forward_failed', callId: e.call.id, number: e.number, status: e.status, cause: e.cause });
+        return;
+      }
       case 'call.ended': {
-        if (e.agentId) this.sessions.get(e.agentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: Math.round(e.talkMs / 1000), reason: 'hangup' });
+        if (e.agentId) this.sessions.get(e.agentId)?.send({ type: 'call.ended', callId: e.call.id, talkSeconds: Math.round(e.talkMs / 1000), reason: e.call.forwardTo ? 'forwarded' : 'hangup' });
         return;
       }
       default:

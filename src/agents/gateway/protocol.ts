@@ -45,7 +45,7 @@ export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('call.hold'), callId: Id }).describe('Put the caller on hold; call.held follows the ack.'),
   z.strictObject({ ...base, type: z.literal('call.unhold'), callId: Id }).describe('Take the caller off hold; call.held follows the ack.'),
   z.strictObject({ ...base, type: z.literal('call.hangup'), callId: Id }).describe('End the call; call.ended and wrap-up follow.'),
-  z.strictObject({ ...base, type: z.literal('call.transfer'), callId: Id, to: TransferTarget, mode: z.enum(['blind', 'consult']) }).describe("Transfer the call to a ready colleague, a region's queue or an outside number (blind only; consult is refused as UNSUPPORTED)."),
+  z.strictObject({ ...base, type: z.literal('call.transfer'), callId: Id, to: TransferTarget, mode: z.enum(['blind', 'consult']) }).describe("Transfer the call to a ready colleague, a region's queue or an outside number (blind only; consult is refused as UNSUPPORTED). An outside number is dialled while the call stays the agent's: call.forwarding, then call.ended (forwarded) or call.forward_failed."),
   z.strictObject({ ...base, type: z.literal('call.interpreter'), callId: Id, to: z.union([z.strictObject({ agentId: z.uuid() }), z.strictObject({ number: z.string().regex(/^\+?[0-9]{3,20}$/) })]) }).describe('Bring an interpreter (a colleague or an outside number) into the call, where the phone system can.'),
   z.strictObject({ ...base, type: z.literal('ticket.save'), ticketId: z.uuid('must be a ticket id (a UUID)'), fields: TicketFields }).describe("Save the ticket's notes (only the fields sent); the stored ticket comes back in a ticket frame."),
   z.strictObject({ ...base, type: z.literal('wrapup.end'), next: z.enum(['ready', 'not_ready']).optional() }).describe('End wrap-up early, ready by default.'),
@@ -211,7 +211,13 @@ export const SERVER_FRAMES = [
   z.object({ ...out, type: z.literal('call.connected'), call: CallView }).describe('The accepted call is connected to the agent.'),
   z.object({ ...out, type: z.literal('call.held'), callId: z.string(), held: z.boolean() }).describe('The caller was put on hold or taken off it.'),
   z
-    .object({ ...out, type: z.literal('call.ended'), callId: z.string(), talkSeconds: Count, reason: z.enum(['hangup', 'transferred', 'caller_left', 'not_reached']) })
+    .object({ ...out, type: z.literal('call.forwarding'), callId: z.string(), number: z.string() })
+    .describe('The phone system is dialling the outside number the agent transferred the caller to; the call stays the agent\'s until it answers (call.ended, reason forwarded) or fails (call.forward_failed).'),
+  z
+    .object({ ...out, type: z.literal('call.forward_failed'), callId: z.string(), number: z.string(), status: z.string(), cause: z.string().nullable() })
+    .describe('The outside number did not answer (status busy, noanswer, chanunavail, congestion …; cause the Q.850 code where known): the caller is put back through to the agent.'),
+  z
+    .object({ ...out, type: z.literal('call.ended'), callId: z.string(), talkSeconds: Count, reason: z.enum(['hangup', 'transferred', 'forwarded', 'caller_left', 'not_reached']) })
     .describe("The agent's part in the call is over; wrap-up follows (not after caller_left or not_reached: a callback the phone system dialled that did not reach the caller)."),
   z.object({ ...out, type: z.literal('ticket'), ticket: TicketView }).describe('The ticket of the call as stored: when it was opened and after each ticket.save.'),
   z.object({ ...out, type: z.literal('queue.stats'), ...QueueStatsView.shape }).describe("Queue figures for the agent's region, sent when they change."),

@@ -137,8 +137,9 @@ export class AsteriskDriver implements TelephonyDriver {
     this.client.on('UserEvent', UserEvent, (e) => this.onUserEvent(e));
     this.client.on('Hangup', HangupEvent, (e) => this.onHangup(e));
     this.client.on('BridgeEnter', BridgeEnterEvent, (e) => this.onBridged(e.uniqueid));
-    // Only a caller's dial can bridge a call of the flow; an Originate's (no calling channel) cannot.
-    this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' && e.uniqueid ? this.onBridged(e.uniqueid) : undefined));
+    // Only a caller's dial can bridge a call of the flow (to an agent, or to the outside number
+    // of a forward); an Originate's (no calling channel) cannot.
+    this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' && e.uniqueid ? this.onDialAnswered(e.uniqueid) : undefined));
     this.client.onUp(() => void this.linkCameUp());
     this.client.onDown(() => {
       this.linkDowns.push(Date.now());
@@ -350,7 +351,11 @@ export class AsteriskDriver implements TelephonyDriver {
     await this.deliver(e.uniqueid, callId, next);
   }
 
-  /** How the dial to an outside number went: written to the call's record (the caller is no longer the hotline's). */
+  /**
+   * How the dial to an outside number went ([hotline-forward], when it is over). Failed: the
+   * caller waits in hotline-park for what the flow decides (back to the agent). Answered: the
+   * DialEnd told the flow already; this only closes it.
+   */
   private async forwarded(e: UserEvent): Promise<void> {
     const callId = await this.callIdOf(e.uniqueid);
     const step = e.step !== undefined && /^\d{1,9}$/.test(e.step) ? Number(e.step) : null;
@@ -358,7 +363,9 @@ export class AsteriskDriver implements TelephonyDriver {
       this.o.log.warn({ uniqueid: e.uniqueid }, 'forward result for a call the flow does not know, or without a valid Step; ignored');
       return;
     }
-    await this.o.flow.forwardResult(callId, step, e.dialstatus ?? '', e.cause && /^\d{1,3}$/.test(e.cause) ? e.cause : undefined);
+    this.lastHeard.set(e.uniqueid, Date.now());
+    const next = await this.o.flow.forwardResult(callId, step, e.dialstatus ?? '', e.cause && /^\d{1,3}$/.test(e.cause) ? e.cause : undefined);
+    if (next) await this.deliver(e.uniqueid, callId, next);
   }
 
   /** A voice message recorded (or the caller hung up while recording): the flow makes it a ticket and a callback. */
@@ -389,6 +396,18 @@ export class AsteriskDriver implements TelephonyDriver {
       return this.o.flow.agentLeft(callId);
     }
     return this.o.flow.bridgeFailed(callId, status ? status.toLowerCase() : 'unknown');
+  }
+
+  /** A caller's Dial was answered: by the agent (the bridge) or by a forward's outside number. */
+  private onDialAnswered(uniqueid: string): void {
+    const sent = this.delivered.get(uniqueid);
+    if (sent?.type !== 'forward') return this.onBridged(uniqueid);
+    void this.serial(uniqueid, async () => {
+      const callId = await this.callIdOf(uniqueid);
+      if (!callId) return;
+      this.lastHeard.set(uniqueid, Date.now());
+      await this.o.flow.forwardResult(callId, sent.step, 'ANSWER', '16');
+    });
   }
 
   private onBridged(uniqueid: string): void {
@@ -797,6 +816,17 @@ export class AsteriskDriver implements TelephonyDriver {
       if (ranStep.value === String(last.step)) {
         const status = await this.client.action('Getvar', { Channel: c.channel, Variable: 'DIALSTATUS' }, { schema: GetvarResponse });
         const next = await this.dialResult(c.uniqueid, callId, status.value ?? '');
+        if (next) await this.deliver(c.uniqueid, callId, next);
+        return true;
+      }
+    }
+    if (last.type === 'forward' && c.context === CONTEXTS.park) {
+      // The outside number's dial failed while the link was down: ask how, rather than dial again.
+      const ranStep = await this.client.action('Getvar', { Channel: c.channel, Variable: 'HL_STEP' }, { schema: GetvarResponse });
+      if (ranStep.value === String(last.step)) {
+        const status = await this.client.action('Getvar', { Channel: c.channel, Variable: 'DIALSTATUS' }, { schema: GetvarResponse });
+        const cause = await this.client.action('Getvar', { Channel: c.channel, Variable: 'HANGUPCAUSE' }, { schema: GetvarResponse });
+        const next = await this.o.flow.forwardResult(callId, last.step, status.value ?? '', cause.value && /^\d{1,3}$/.test(cause.value) ? cause.value : undefined);
         if (next) await this.deliver(c.uniqueid, callId, next);
         return true;
       }

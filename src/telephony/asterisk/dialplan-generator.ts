@@ -380,10 +380,11 @@ exten => s,1,Set(HL_STEP=\${HOTLINE_STEP})
  same => n,Hangup()
 
 ; ---- transfer to an outside number --------------------------------------------------------
-; The agent passed the caller on (a legal aid centre, another department); the hotline's part of
-; the call is over, so no survey. HOTLINE_FORWARD holds digits only (checked by the service).
-; How the dial went is reported (ANSWER after the conversation; BUSY, NOANSWER, CHANUNAVAIL,
-; CONGESTION with the Q.850 cause otherwise), so the record says when a forward failed.
+; The agent passed the caller on (a legal aid centre, another department). HOTLINE_FORWARD holds
+; digits only (checked by the service). The service hears the answer from the DialEnd event (the
+; hotline's part is over then: no survey). A dial that fails is reported (BUSY, NOANSWER,
+; CHANUNAVAIL, CONGESTION with the Q.850 cause) and the caller waits in hotline-park while the
+; service puts them back through to the agent; after an answered call the report only closes it.
 [${CONTEXTS.forward}]
 exten => s,1,Set(HL_STEP=\${HOTLINE_STEP})
  same => n,Set(HL_PROMPTS=\${HOTLINE_PROMPTS})
@@ -391,7 +392,9 @@ exten => s,1,Set(HL_STEP=\${HOTLINE_STEP})
  same => n,Gosub(${CONTEXTS.say},s,1)
  same => n,Dial(PJSIP/\${HL_FORWARD}@\${HOTLINE_TRUNK},60)
  same => n,UserEvent(${USER_EVENTS.forwardResult},Step: \${HL_STEP},DialStatus: \${DIALSTATUS},Cause: \${HANGUPCAUSE})
- same => n,Hangup()
+ same => n,GotoIf($["\${DIALSTATUS}" = "ANSWER"]?done)
+ same => n,Goto(${CONTEXTS.park},s,1)
+ same => n(done),Hangup()
 
 ; ---- plays HL_PROMPTS: sound files hotline/<language>/<prompt>, and numbers written #n -------
 ; A file that cannot be played falls back as in ${CONTEXTS.play}.

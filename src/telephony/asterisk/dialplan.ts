@@ -23,7 +23,9 @@ import type { Prompt } from '../prompts';
  *                     → UserEvent(HotlineDialResult, Step, DialStatus)
  *   [hotline-bye]     play HOTLINE_PROMPTS, Hangup()
  *   [hotline-forward] play HOTLINE_PROMPTS, Dial the outside number HOTLINE_FORWARD through
- *                     the trunk (HOTLINE_TRUNK in [globals]), Hangup()
+ *                     the trunk (HOTLINE_TRUNK in [globals]) → DialEnd (ANSWER) when it
+ *                     answers; UserEvent(HotlineForwardResult, Step, DialStatus, Cause) when
+ *                     the dial is over — a failed one then waits in hotline-park
  *
  *   [hotline-message] play HOTLINE_PROMPTS, a beep, Record() the caller's voice message into
  *                     HOTLINE_RECORDING (under the monitor directory) for at most HOTLINE_MAX s

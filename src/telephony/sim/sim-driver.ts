@@ -309,7 +309,16 @@ export class SimDriver implements TelephonyDriver {
           await this.ask(call, 'recording', () => this.flow.recording(call.id, `sim:recordings/${call.id}`));
         });
         return;
-      case 'forward':
+      case 'forward': {
+        const result = call.forwardResult;
+        if (result !== 'ANSWER') {
+          // The outside line does not take it: the phone system says so, and the caller hears what the flow decides next.
+          this.later(call, 0, async () => {
+            const next = await this.ask(call, 'forward result', () => this.flow.forwardResult(call.id, action.step, result, FORWARD_CAUSE[result]));
+            if (next) this.apply(call, next);
+          });
+          return;
+        }
         // The simulated caller talks to the outside number; the hotline's part is over.
         call.forwardedTo = action.number;
         this.end(call, 'forwarded');
@@ -317,14 +326,13 @@ export class SimDriver implements TelephonyDriver {
           call,
           0,
           async () => {
-            // The phone system says how the dial went, then the call leaves the hotline.
-            const result = call.forwardResult;
             await this.ask(call, 'forward result', () => this.flow.forwardResult(call.id, action.step, result, FORWARD_CAUSE[result]), true);
             await this.ask(call, 'hang-up', () => this.flow.hangup(call.id, 'system'), true);
           },
           true,
         );
         return;
+      }
       case 'message': {
         // The simulated caller speaks after the tone and presses # (and hears the goodbye); a
         // silent one hangs up at the tone, and the phone system reports an empty recording.

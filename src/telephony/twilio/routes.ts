@@ -116,6 +116,20 @@ async function webhooks(app: FastifyInstance, { driver }: { driver: TwilioDriver
   );
 
   r.post(
+    `${WEBHOOK_PREFIX}/forward`,
+    {
+      config: { access: 'public' },
+      schema: {
+        ...WEBHOOK,
+        summary: "The <Dial> to an outside number (an agent's forward) ended → hang up after an answered call, or back to the agent when it failed (TwiML)",
+        body: z.object({ CallSid, DialCallStatus: z.enum(DIAL_STATUSES), CallStatus: z.string().max(32).optional() }),
+        querystring: StepQuery,
+      },
+    },
+    async (request, reply) => sendXml(reply, await driver.forwardEnded(request.query, request.body)),
+  );
+
+  r.post(
     `${WEBHOOK_PREFIX}/status`,
     {
       config: { access: 'public' },
@@ -129,12 +143,13 @@ async function webhooks(app: FastifyInstance, { driver }: { driver: TwilioDriver
           ParentCallSid: CallSid.optional(),
         }),
         querystring: z
-          .strictObject({ call: CallId.optional(), leg: z.literal('agent').optional() })
-          .refine((q) => (q.call === undefined) === (q.leg === undefined), 'call and leg come together (the agent leg of a call)'),
+          .strictObject({ call: CallId.optional(), leg: z.enum(['agent', 'forward']).optional(), step: Step.optional() })
+          .refine((q) => (q.call === undefined) === (q.leg === undefined), 'call and leg come together (the agent leg of a call, or a forward\'s outside leg)')
+          .refine((q) => (q.leg === 'forward') === (q.step !== undefined), 'step comes with leg=forward, and only with it'),
       },
     },
     async (request, reply) => {
-      if (request.query.leg && !request.body.ParentCallSid) throw new Errors.VALIDATION('body.ParentCallSid: is required for the agent leg (leg=agent)');
+      if (request.query.leg && !request.body.ParentCallSid) throw new Errors.VALIDATION(`body.ParentCallSid: is required for a call's leg (leg=${request.query.leg})`);
       await driver.statusChanged(request.query, request.body);
       return reply.code(204).send();
     },

@@ -55,6 +55,15 @@ export function twilioDriverOptions(config: Config, holdMusic: string): TwilioDr
 const ENDED = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
 export const DIAL_STATUSES = ['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled'] as const;
+/** Twilio's DialCallStatus as the phone-system dial status and Q.850 cause the flow records (Twilio gives no cause for a failed dial). */
+const FORWARD_STATUS: Record<(typeof DIAL_STATUSES)[number], [string, string | undefined]> = {
+  completed: ['ANSWER', '16'],
+  answered: ['ANSWER', '16'],
+  busy: ['BUSY', '17'],
+  'no-answer': ['NOANSWER', '19'],
+  failed: ['CHANUNAVAIL', undefined],
+  canceled: ['CANCEL', undefined],
+};
 export const CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'answered', 'completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
 export const RECORDING_STATUSES = ['in-progress', 'completed', 'absent', 'failed'] as const;
 
@@ -202,15 +211,46 @@ export class TwilioDriver implements TelephonyDriver {
   }
 
   /**
+   * The <Dial> to a forward's outside number ended. Answered and over: nothing more for the
+   * hotline. Not answered: the flow puts the caller back through to the agent — a connect, which
+   * only REST delivers (render), so the caller hears hold music until it lands.
+   */
+  async forwardEnded(
+    q: { call: string; step: number },
+    p: { CallSid: string; DialCallStatus: (typeof DIAL_STATUSES)[number]; CallStatus?: string | undefined },
+  ): Promise<string> {
+    const found = await this.find(q.call, p.CallSid);
+    if (!found) return this.twiml.hangup();
+    if (p.CallStatus && ENDED.has(p.CallStatus)) {
+      await this.flow.hangup(q.call, 'caller');
+      return this.twiml.hangup();
+    }
+    const [status, cause] = FORWARD_STATUS[p.DialCallStatus];
+    const action = await this.flow.forwardResult(q.call, q.step, status, cause);
+    if (!action) return this.twiml.hangup();
+    if (action.type === 'connect') {
+      // After this answer is on its way, as a connect decided during a hold tick is.
+      setImmediate(() => this.execute({ callId: q.call, externalId: p.CallSid }, action).catch((err) => this.log.error({ err, callId: q.call }, 'could not put a caller back through to the agent after a failed forward')));
+    }
+    return this.twiml.render(q.call, action, 'webhook');
+  }
+
+  /**
    * Call status callbacks. The caller's call (the number's status callback): once it is over,
    * the flow ends it; a callback repeating a SequenceNumber already applied, or older than it,
    * changes nothing. The agent's leg (`leg=agent`, from the <Client> noun): answered means
    * the two are bridged.
    */
   async statusChanged(
-    q: { call?: string | undefined; leg?: 'agent' | undefined },
+    q: { call?: string | undefined; leg?: 'agent' | 'forward' | undefined; step?: number | undefined },
     p: { CallSid: string; CallStatus: (typeof CALL_STATUSES)[number]; SequenceNumber?: number | undefined; ParentCallSid?: string | undefined },
   ): Promise<void> {
+    if (q.leg === 'forward' && q.call && q.step !== undefined) {
+      // The outside number picked up: the hotline's part of the call is over.
+      const found = await this.find(q.call, p.ParentCallSid ?? '');
+      if (found && (p.CallStatus === 'in-progress' || p.CallStatus === 'answered')) await this.flow.forwardResult(q.call, q.step, 'ANSWER', '16');
+      return;
+    }
     if (q.leg === 'agent' && q.call) {
       const found = await this.find(q.call, p.ParentCallSid ?? '');
       if (!found || (p.CallStatus !== 'in-progress' && p.CallStatus !== 'answered')) return;

@@ -17,7 +17,7 @@ import type { Prompt } from '../prompts';
 
 export const WEBHOOK_PREFIX = '/telephony/twilio';
 
-export type Webhook = 'voice' | 'gather' | 'hold' | 'dial' | 'status' | 'recording' | 'message';
+export type Webhook = 'voice' | 'gather' | 'hold' | 'dial' | 'forward' | 'status' | 'recording' | 'message';
 
 export interface TwimlOptions {
   /** PUBLIC_BASE_URL without its trailing slash. */
@@ -127,13 +127,18 @@ export class Twiml {
         );
         break;
       }
-      case 'forward':
+      case 'forward': {
         // The caller's own number goes out as caller id (Twilio allows it for a call it received),
-        // so the legal aid centre sees who is calling.
+        // so the legal aid centre sees who is calling. The outside leg's answer is reported as it
+        // happens (status, leg=forward); the <Dial>'s action says how it ended.
         for (const p of action.prompts) this.prompt(r, p);
-        r.dial({ timeout: 60 }, action.number);
-        r.hangup();
+        const dial = r.dial({ timeout: 60, action: this.url('forward', { call: callId, step: action.step }), method: 'POST' });
+        dial.number(
+          { statusCallback: this.url('status', { call: callId, leg: 'forward', step: action.step }), statusCallbackEvent: ['answered'], statusCallbackMethod: 'POST' },
+          action.number,
+        );
         break;
+      }
       case 'hangup':
         for (const p of action.prompts) this.prompt(r, p);
         r.hangup();
