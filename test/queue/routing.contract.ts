@@ -231,6 +231,35 @@ export function routingContract(open: OpenStores): void {
     expect(state().stats()!.handleMs).toBe((300 + DEFAULT_ROUTING.wrapUpSeconds) * 1000);
   });
 
+  it('keeps a call with its agent while an outside number rings: back to them when it fails, ended as answered when it answers', async () => {
+    await signIn(agent('x', '630102'), agent('y', '630102'));
+    await ready('x');
+    const call = newCall();
+    await router.enqueue(call);
+    await router.settled();
+    expect(await router.accept('x', state().agent('x')!.offerId!)).toEqual({ ok: true });
+    expect(await router.forward('y', call.id, '09716111111')).toMatchObject({ ok: false });
+    expect(await router.forward('x', call.id, '09716111111')).toEqual({ ok: true });
+    expect(await router.forward('x', call.id, '09716111112')).toMatchObject({ ok: false });
+    expect(state().call(call.id)).toMatchObject({ status: 'connected', agentId: 'x', forwardTo: '09716111111' });
+    expect(state().agent('x')).toMatchObject({ state: 'on_call', callId: call.id });
+    // Nothing else moves the call meanwhile.
+    expect(await router.transfer('x', call.id, { region: '630100' })).toMatchObject({ ok: false });
+
+    expect(await router.forwardFailed(call.id, 'busy', '17')).toEqual({ ok: true });
+    expect(state().call(call.id)).toMatchObject({ status: 'connected', agentId: 'x', forwardTo: null });
+    expect(state().agent('x')).toMatchObject({ state: 'on_call', callId: call.id });
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.forward_failed')).toMatchObject({ agentId: 'x', number: '09716111111', status: 'busy', cause: '17' });
+    expect(await router.forwardAnswered(call.id)).toMatchObject({ ok: false });
+
+    expect(await router.forward('x', call.id, '09716111112')).toEqual({ ok: true });
+    clock.advance(30);
+    expect(await router.forwardAnswered(call.id)).toEqual({ ok: true });
+    expect(state().call(call.id)).toBeUndefined();
+    expect(state().agent('x')).toMatchObject({ state: 'wrap_up' });
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.ended')).toMatchObject({ agentId: 'x', call: { forwardTo: '09716111112' } });
+  });
+
   it('sets a declining agent aside and alerts when several agents miss the same call', async () => {
     await signIn(agent('a', '630102'), agent('b', '630102'), agent('c', '630102'));
     const call = newCall();
