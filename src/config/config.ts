@@ -158,6 +158,8 @@ export interface Config {
     webrtc: { wsUrl: string; domain: string; sipSecret: string } | null;
     /** While the AMI account lacks a privilege, how often to log in again to see a fix (60 s; tests shorten it). */
     privilegeRecheckMs?: number;
+    /** How often the service-hours flag for the generated menus is checked (15 s; tests shorten it). */
+    hoursCheckMs?: number;
   } | null;
   twilio: {
     accountSid: string;

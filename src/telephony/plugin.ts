@@ -103,6 +103,8 @@ export const telephonyPlugin = fp(
       asterisk = createAsteriskDriver({
         config: app.config.asterisk,
         dialplan: { fingerprint: dialplanFingerprint(dialplan), compactConnect: splitAgentDial(dialplan.agentDial) !== null },
+        // Read through the source each time: an operator's change of hours applies within a minute.
+        isOpen: (at) => hours.calendar.isOpen(at),
         flow,
         db: app.db,
         records: app.records,

@@ -90,6 +90,8 @@ export class FakeAmi {
   /** Every byte received on every connection, in arrival order. */
   raw = '';
   readonly channels = new Map<string, FakeChannel>();
+  /** Global variables (Setvar or Getvar without a Channel, as Asterisk does). */
+  readonly globals = new Map<string, string>();
   /** When each connection was accepted (ms since epoch), refused ones included. */
   readonly connectionTimes: number[] = [];
   /** Successful logins so far. */
@@ -372,13 +374,17 @@ export class FakeAmi {
         return reply('Success', [['Ping', 'Pong'], ['Timestamp', (Date.now() / 1000).toFixed(6)]]);
       case 'setvar':
         if (!h.variable) return error('No variable specified');
+        if (h.channel === undefined) {
+          this.globals.set(h.variable, h.value ?? '');
+          return reply('Success', [['Message', 'Variable Set']]);
+        }
         if (!target) return error('No such channel');
         target.vars.set(h.variable, h.value ?? '');
         return reply('Success', [['Message', 'Variable Set']]);
       case 'getvar':
         if (!h.variable) return error('No variable specified');
         if (h.channel !== undefined && !target) return error('No such channel');
-        return reply('Success', [['Variable', h.variable], ['Value', target?.vars.get(h.variable) ?? '']]);
+        return reply('Success', [['Variable', h.variable], ['Value', (target ? target.vars.get(h.variable) : this.globals.get(h.variable)) ?? '']]);
       case 'redirect':
         if (!h.channel) return error('Channel not specified');
         if (!target) return error(`Channel does not exist: ${h.channel}`);

@@ -56,6 +56,12 @@ export class FakeDialplan {
     return ch;
   }
 
+  /** Closed (HOTLINE_CLOSED=1): the generated menus stop after the language and report only it. */
+  menusClosed(uniqueid: string, fingerprint: string, language: string): void {
+    this.ami.userEvent(uniqueid, 'HotlineMenus', [['Ivr', fingerprint], ['LanguageKey', language]]);
+    this.ami.move(uniqueid, 'hotline-park');
+  }
+
   /** The generated menus are over: their last keys in one event ('' for none), then the park. */
   menus(uniqueid: string, fingerprint: string, keys: { language: string; topic: string; priority: string }): void {
     this.ami.userEvent(uniqueid, 'HotlineMenus', [['Ivr', fingerprint], ['LanguageKey', keys.language], ['TopicKey', keys.topic], ['PriorityKey', keys.priority]]);

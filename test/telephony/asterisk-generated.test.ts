@@ -6,6 +6,7 @@ import { DEFAULT_IVR } from '../../src/telephony/ivr';
 import { startTestApp, type TestApp } from '../support/app';
 import { FakeAmi } from '../support/fake-ami';
 import { FakeDialplan } from '../support/fake-dialplan';
+import { closeToday, reopen } from '../support/service-hours';
 import { asteriskConfig, until } from './asterisk-flow.suite';
 
 /**
@@ -59,7 +60,7 @@ describe('calls through the generated dialplan', () => {
     fingerprint = await shippedFingerprint();
     ami = await new FakeAmi(undefined, undefined, { eventFilters: await managerEventFilters() }).start();
     dialplan = new FakeDialplan(ami);
-    t = await startTestApp({ telephony: ['asterisk'], asterisk: asteriskConfig(ami.port, ami) });
+    t = await startTestApp({ telephony: ['asterisk'], asterisk: { ...asteriskConfig(ami.port, ami), hoursCheckMs: 50 } });
     agentId = (await t.addUser({ username: 'agent.xining', role: 'agent', region: '630100', languages: { zh: 5, bo: 4 }, topics: { labour: 5 } })).id;
     await until(() => ami.loggedIn === 1 && ami.named('coreshowchannels').length === 1 && t.app.asteriskDriver!.linkUp, 'the AMI login');
   }, 90_000);
@@ -123,6 +124,43 @@ describe('calls through the generated dialplan', () => {
     expect(events.length).toBeLessThanOrEqual(12);
     expect(new Set(events.map((e) => e.name))).toEqual(new Set(['UserEvent', 'BridgeEnter', 'DialEnd', 'Hangup']));
     await t.app.router.endWrapUp(agentId, 'not_ready');
+  });
+
+  it('out of hours, stops the menus after the language: the caller hears the hours next, and Asterisk is told once per change', async () => {
+    // Open (the default): set at the login, as 0.
+    await until(() => ami.globals.get('HOTLINE_CLOSED') === '0', 'the open flag');
+    const flags = () => ami.actions.filter((a) => a.action === 'setvar' && a.headers.variable === 'HOTLINE_CLOSED').length;
+    const before = flags();
+    await closeToday(t);
+    try {
+      await until(() => ami.globals.get('HOTLINE_CLOSED') === '1', 'the closed flag');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(flags()).toBe(before + 1);
+      const caller = dialplan.callGenerated('13519712340', fingerprint);
+      await until(async () => (await t.app.callFlow.lookup('asterisk', caller.uniqueid)) !== null, 'the call to be taken in');
+      // Mandarin chosen, nothing else asked: the hours and the message, in one Redirect.
+      dialplan.menusClosed(caller.uniqueid, fingerprint, '1');
+      const message = await dialplan.next(caller.uniqueid, 'hotline-message');
+      expect(message.vars.HOTLINE_PROMPTS).toMatch(/^hotline\/zh\/after_hours&hotline\/zh\/message_invite$/);
+      expect(actionsOn(caller.channel).filter((a) => a.action === 'redirect')).toHaveLength(1);
+      // Hung up at the tone: the call ends; its state waits for a late message report.
+      const callId = (await t.app.callFlow.lookup('asterisk', caller.uniqueid))!;
+      ami.hangup(caller.uniqueid);
+      await until(async () => (await t.app.callFlow.state(callId))?.phase === 'ended', 'the call to end');
+    } finally {
+      await reopen(t);
+    }
+    await until(() => ami.globals.get('HOTLINE_CLOSED') === '0', 'the open flag again');
+  });
+
+  it('asks the topic itself when the dialplan thought it closed but the service finds it open', async () => {
+    const caller = dialplan.callGenerated('13519712341', fingerprint);
+    await until(async () => (await t.app.callFlow.lookup('asterisk', caller.uniqueid)) !== null, 'the call to be taken in');
+    dialplan.menusClosed(caller.uniqueid, fingerprint, '1');
+    const topic = await dialplan.next(caller.uniqueid, 'hotline-ask');
+    expect(topic.exten).toMatch(/^M\d+\*6\*topic\*zh\.topic_menu/);
+    ami.hangup(caller.uniqueid);
+    await until(async () => (await t.app.callFlow.lookup('asterisk', caller.uniqueid)) === null, 'the call to end');
   });
 
   it('answers a hold announcement with one Redirect, and the callback key like any other', async () => {

@@ -11,7 +11,7 @@ import { describeMissing, type MissingAction, missingActions, missingFor } from 
 import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, UserEvent } from './ami-events';
 import { isSafeAmiValue } from './ami-fields';
 import type { AmiLink } from './ami-link';
-import { compact, CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingFile, recordingUrl, render, USER_EVENTS } from './dialplan';
+import { CLOSED_VARIABLE, compact, CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingFile, recordingUrl, render, USER_EVENTS } from './dialplan';
 import { voiceMessage } from './voice-message';
 
 /**
@@ -50,6 +50,10 @@ export interface AsteriskDriverOptions {
    * any other caller is driven with the generic Setvar + Redirect contexts.
    */
   dialplan?: { fingerprint: string; compactConnect: boolean };
+  /** Whether the hotline is open now (service hours): kept in Asterisk's HOTLINE_CLOSED for the generated menus. */
+  isOpen?: (at: Date) => boolean;
+  /** How often the open/closed flag is checked (default 15 s); it is sent when it changes, and every 5 min. */
+  hoursCheckMs?: number;
 }
 
 /** What /readyz says of this node's Asterisk link. */
@@ -77,6 +81,8 @@ const DTMF = /^[0-9*#]{1,32}$/;
 const CALLER_NUMBER = /^\+?[0-9]{3,20}$/;
 /** A row older than this with no flow state is a leftover, not a call whose end is being written. */
 const LEFTOVER_AFTER_MS = 60_000;
+/** HOTLINE_CLOSED is set again this often even when unchanged (a dialplan reload may clear it). */
+const HOURS_REFRESH_MS = 5 * 60_000;
 /** Retries of a failed re-sync: 2 s, doubling, at most a minute. */
 const RESYNC_RETRY_MS = 2_000;
 const RESYNC_RETRY_MAX_MS = 60_000;
@@ -126,6 +132,9 @@ export class AsteriskDriver implements TelephonyDriver {
   private missing: MissingAction[] = [];
   private missingLogged = '';
   private recheckTimer: NodeJS.Timeout | undefined;
+  private hoursTimer: NodeJS.Timeout | undefined;
+  /** The open/closed flag last set in Asterisk on this login, and when (null: not yet). */
+  private closedSent: { closed: boolean; at: number; login: number } | null = null;
   /** Dials callbacks (callback-dialer.ts, set by setup.ts). */
   dialer?: CallbackDialer;
 
@@ -177,12 +186,17 @@ export class AsteriskDriver implements TelephonyDriver {
 
   async start(): Promise<void> {
     await this.o.link.start();
+    if (this.o.dialplan && this.o.isOpen) {
+      this.hoursTimer = setInterval(() => void this.sendHours(false), this.o.hoursCheckMs ?? 15_000);
+      this.hoursTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.resyncTimer);
     clearTimeout(this.recheckTimer);
+    clearInterval(this.hoursTimer);
     await this.o.link.stop();
     await Promise.allSettled([...this.queues.values()]);
   }
@@ -285,7 +299,11 @@ export class AsteriskDriver implements TelephonyDriver {
     this.channels.set(e.uniqueid, e.channel);
     this.lastHeard.set(e.uniqueid, Date.now());
     const last = (await this.o.flow.state(callId))?.lastAction as Action | null | undefined;
-    const answers: Array<[string, string | undefined]> = [['language', e.languagekey], ['topic', e.topickey], ['priority', e.prioritykey]];
+    const asked: Array<[string, string | undefined]> = [['language', e.languagekey], ['topic', e.topickey], ['priority', e.prioritykey]];
+    // Closed, the dialplan stops after the language and reports no more: the flow's next step
+    // (the hours) follows; should the service find the hotline open after all, its own next menu.
+    const unasked = asked.findIndex(([menu, digits]) => menu !== 'language' && digits === undefined);
+    const answers = unasked === -1 ? asked : asked.slice(0, unasked);
     const next = await this.feed(callId, last ?? null, answers);
     if (next) await this.deliver(e.uniqueid, callId, next);
   }
@@ -564,10 +582,32 @@ export class AsteriskDriver implements TelephonyDriver {
     try {
       await this.checkPrivileges();
       if (!current()) return;
+      await this.sendHours(true);
+      if (!current()) return;
       await this.deliverPending();
       if (current()) this.resync();
     } catch (err) {
       this.o.log.error({ err }, 'could not take up the calls after the AMI login');
+    }
+  }
+
+  /**
+   * Keeps HOTLINE_CLOSED (a global variable) as the service hours say, for the generated menus:
+   * on every login, when it changes, and every 5 minutes (a `dialplan reload` may clear it).
+   * One action per change, not per call; a stale value costs nothing worse than a menu asked.
+   */
+  private async sendHours(force: boolean): Promise<void> {
+    if (!this.o.dialplan || !this.o.isOpen || !this.client.connected || this.stopped) return;
+    const closed = !this.o.isOpen(new Date());
+    const last = this.closedSent;
+    if (!force && last && last.login === this.login && last.closed === closed && Date.now() - last.at < HOURS_REFRESH_MS) return;
+    const login = this.login;
+    try {
+      await this.client.action('Setvar', { Variable: CLOSED_VARIABLE, Value: closed ? '1' : '0' });
+      this.closedSent = { closed, at: Date.now(), login };
+      if (last?.closed !== closed) this.o.log.info({ closed }, closed ? 'hotline closed (service hours): the generated menus stop after the language' : 'hotline open (service hours)');
+    } catch (err) {
+      this.o.log.warn({ reason: (err as Error).message }, `could not set ${CLOSED_VARIABLE} in Asterisk; callers out of hours answer every menu before hearing the hours`);
     }
   }
 

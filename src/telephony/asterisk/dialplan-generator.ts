@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IvrSettings } from '../ivr';
-import { COMPACT, CONTEXTS, DIAL_TEMPLATE, MUSIC_CLASS, RING_SECONDS, USER_EVENTS } from './dialplan';
+import { CLOSED_VARIABLE, COMPACT, CONTEXTS, DIAL_TEMPLATE, MUSIC_CLASS, RING_SECONDS, USER_EVENTS } from './dialplan';
 
 /**
  * Writes deploy/asterisk/extensions.conf from the province's IVR settings (`npm run
@@ -104,7 +104,7 @@ export function generateDialplan(input: DialplanInput): string {
     `;`,
     `;   UserEvent            sent by                      carries`,
     `;   ${USER_EVENTS.arrived.padEnd(20)} hotline-inbound              Ivr (the fingerprint below) and the channel snapshot`,
-    `;   ${USER_EVENTS.menus.padEnd(20)} hotline-ivr                  Ivr, LanguageKey, TopicKey, PriorityKey (the last key of each menu)`,
+    `;   ${USER_EVENTS.menus.padEnd(20)} hotline-ivr                  Ivr, LanguageKey, TopicKey, PriorityKey (the last key of each menu; closed: LanguageKey only)`,
     `;   ${USER_EVENTS.digits.padEnd(20)} menus, hold, survey          Step, Menu, Digits (empty = no key), Auto (survey run here)`,
     `;   ${USER_EVENTS.holdTick.padEnd(20)} hold                         Step`,
     `;   ${USER_EVENTS.dialResult.padEnd(20)} connect                      Step, DialStatus`,
@@ -149,9 +149,13 @@ export function generateDialplan(input: DialplanInput): string {
     ...menu('language', 'zh', 'language_menu', languageKeys, 'HL_K1', T),
     ` same => n,Set(HL_LANG=${languages[0]})`,
     ...languages.map((l, i) => ` same => n,Set(HL_LANG=\${IF($["\${HL_K1}" = "${i + 1}"]?${l}:\${HL_LANG})})`),
+    `; Closed (the service sets ${CLOSED_VARIABLE}=1 out of hours): the hours come next, not more menus.`,
+    ` same => n,GotoIf($["\${${CLOSED_VARIABLE}}" = "1"]?closed)`,
     ...menu('topic', '${HL_LANG}', 'topic_menu', topicKeys, 'HL_K2', T),
     ...menu('priority', '${HL_LANG}', 'priority_menu', priorityKeys, 'HL_K3', T),
     ` same => n,UserEvent(${USER_EVENTS.menus},Ivr: \${HOTLINE_IVR},LanguageKey: \${HL_K1},TopicKey: \${HL_K2},PriorityKey: \${HL_K3})`,
+    ` same => n,Goto(${CONTEXTS.park},s,1)`,
+    ` same => n(closed),UserEvent(${USER_EVENTS.menus},Ivr: \${HOTLINE_IVR},LanguageKey: \${HL_K1})`,
     ` same => n,Goto(${CONTEXTS.park},s,1)`,
     ``,
     `; ---- waiting for the service -------------------------------------------------------------`,

@@ -59,6 +59,13 @@ export const CONTEXTS = {
   message: 'hotline-message',
 } as const;
 
+/**
+ * The global variable the service keeps at 1 while the hotline is closed (service hours): the
+ * generated menus then stop after the language, so the caller hears the hours at once instead of
+ * choosing a topic and a group first. Unset or 0: open.
+ */
+export const CLOSED_VARIABLE = 'HOTLINE_CLOSED';
+
 export const USER_EVENTS = {
   arrived: 'HotlineArrived',
   digits: 'HotlineDigits',

@@ -16,6 +16,8 @@ export interface AsteriskSetup {
   config: NonNullable<Config['asterisk']>;
   /** The fingerprint of the dialplan generated from the province's settings (compact path). */
   dialplan?: { fingerprint: string; compactConnect: boolean };
+  /** Whether the hotline is open (service hours), for the generated menus. */
+  isOpen?: (at: Date) => boolean;
   flow: CallFlow;
   db: Db;
   records: RecordOutbox;
@@ -47,6 +49,8 @@ export function createAsteriskDriver(s: AsteriskSetup): AsteriskDriver {
     provinceCode: s.provinceCode,
     agentDial: s.config.agentDial,
     ...(s.dialplan ? { dialplan: s.dialplan } : {}),
+    ...(s.isOpen ? { isOpen: s.isOpen } : {}),
+    ...(s.config.hoursCheckMs !== undefined ? { hoursCheckMs: s.config.hoursCheckMs } : {}),
     ...(s.config.privilegeRecheckMs !== undefined ? { privilegeRecheckMs: s.config.privilegeRecheckMs } : {}),
   });
   if (s.callbackReports) driver.dialer = new AsteriskCallbackDialer({ client, reports: s.callbackReports, agentDial: s.config.agentDial, log });
