@@ -117,6 +117,22 @@ export class CallbackCalls implements DialReports {
     );
   }
 
+  agentMissed(attemptId: string, cause: string): Promise<void> {
+    return this.during(
+      (async () => {
+        const at = new Date();
+        const agentId = this.o.router.liveCall(attemptId)?.agentId ?? null;
+        await this.o.records.event(attemptId, 'callback.dial', { outcome: 'agent_no_answer', cause, externalId: null }, at);
+        this.o.log.warn({ attemptId, agentId, cause }, "the caller answered a callback but the agent's phone did not; it will be tried again");
+        // The agent's word in effect (explicit): the answer already counted the callback reached.
+        await this.o.records.write({ op: 'callback.result', attemptId, result: 'failed', explicit: true, retryAt: retryAt(this.o.callbacks.policy, at), at });
+        await this.o.records.updateCall(attemptId, { status: 'ended', end_reason: 'failed', end_detail: `agent_no_answer:${cause}`.slice(0, 64), ended_at: at, answered_at: null, talk_ms: 0 }, { unlessEnded: false });
+        await this.o.router.callerHangup(attemptId, { bridged: false });
+        if (agentId) await this.o.router.setNotReady(agentId, 'missed');
+      })(),
+    );
+  }
+
   recording(attemptId: string, url: string): Promise<void> {
     return this.during(
       (async () => {

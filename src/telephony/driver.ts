@@ -114,6 +114,12 @@ export interface DialReports {
   outcome(attemptId: string, outcome: DialOutcome, detail?: { cause?: string; externalId?: string }): Promise<boolean>;
   /** The conversation that followed an answer is over on the phone (either side hung up). */
   ended(attemptId: string): Promise<void>;
+  /**
+   * The caller answered but the agent's own phone did not (a phone system that rings the caller
+   * first): nobody talked, so the callback is tried again and the agent is set aside as after a
+   * missed offer.
+   */
+  agentMissed(attemptId: string, cause: string): Promise<void>;
   /** The recording of the conversation. */
   recording(attemptId: string, url: string): Promise<void>;
 }

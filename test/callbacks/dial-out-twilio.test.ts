@@ -257,6 +257,38 @@ describe('callbacks dialled out through Twilio (calls.create)', () => {
     }
   });
 
+  it("does not count a callback reached when the caller answers but the agent's softphone does not: the caller is told, the callback is tried again, the agent set aside", async () => {
+    const id = await booked('+8613897123450');
+    const desk = await AgentSocket.open(base, agent.token);
+    try {
+      const { attemptId, create } = await accept(desk);
+      const answer = await webhook(create.params.Url!, callParams(create, 'in-progress'));
+      const dial = child(parseTwiml(answer.body), 'Dial');
+      expect(dial.attrs.action).toBe(`${PUBLIC_BASE_URL}/telephony/twilio/callback/dial?attempt=${attemptId}`);
+      // The softphone rang out: the <Dial>'s action says so.
+      const after = await webhook(dial.attrs.action!, callParams(create, 'in-progress', { DialCallStatus: 'no-answer' }));
+      expect(after.statusCode).toBe(200);
+      const doc = parseTwiml(after.body);
+      expect(verbs(doc)).toEqual(['Say', 'Hangup']);
+      expect(child(doc, 'Say').text).toContain('我们会再与您联系');
+      expect(await desk.next('call.ended')).toMatchObject({ callId: attemptId, reason: 'not_reached' });
+      await settled();
+      expect(await callback(id)).toMatchObject({ status: 'pending', attempts: 1, last_result: 'failed' });
+      expect(await record(attemptId)).toMatchObject({ status: 'ended', end_reason: 'failed', end_detail: 'agent_no_answer:twilio_agent_no-answer', answered_at: null, talk_ms: 0 });
+      expect(t.app.router.liveAgent(agent.id)).toMatchObject({ state: 'not_ready', reason: 'missed' });
+      expect((await events(attemptId, 'callback.dial')).map((e) => (e.data as { outcome: string }).outcome)).toEqual(['answered', 'agent_no_answer']);
+      // Twilio then reports the call completed: nothing more changes.
+      expect((await webhook(create.params.StatusCallback!, callParams(create, 'completed', { CallDuration: '25' }))).statusCode).toBe(204);
+      await settled();
+      expect(await callback(id)).toMatchObject({ status: 'pending', last_result: 'failed' });
+      expect(await record(attemptId)).toMatchObject({ end_reason: 'failed' });
+      await desk.answer(desk.send({ type: 'state.set', state: 'not_ready', reason: 'break' }));
+      await t.app.db.updateTable('callbacks').set({ status: 'cancelled' }).where('id', '=', id).execute();
+    } finally {
+      desk.close();
+    }
+  });
+
   it("hangs the call up at Twilio when the agent hangs up at the desk before the caller answers; Twilio's canceled report leaves the callback to try again", async () => {
     const id = await booked('09718000953');
     const desk = await AgentSocket.open(base, agent.token);

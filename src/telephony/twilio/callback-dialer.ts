@@ -102,12 +102,30 @@ export class TwilioCallbackDialer implements CallbackDialer {
       return response.toString();
     }
     const dial = response.dial({
+      // How the agent's leg went: a softphone that never answered must not count as reached.
+      action: `${this.o.publicBaseUrl}${CALLBACK_PREFIX}/dial?attempt=${encodeURIComponent(q.attempt)}`,
+      method: 'POST',
       timeout: AGENT_RING_SECONDS,
       record: 'record-from-answer-dual',
       recordingStatusCallback: `${this.o.publicBaseUrl}${CALLBACK_PREFIX}/recording?attempt=${encodeURIComponent(q.attempt)}`,
       recordingStatusCallbackMethod: 'POST',
     });
     dial.client(q.agent);
+    return response.toString();
+  }
+
+  /**
+   * The <Dial> to the agent's softphone ended. Talked (completed): nothing more, the status
+   * callback ends the call. Not answered (no-answer, busy, failed): the caller is told they will
+   * be called again, and the attempt does not count as reached.
+   */
+  async dialEnded(q: { attempt: string }, p: { DialCallStatus: string; CallStatus?: string | undefined }): Promise<string> {
+    const response = new twilio.twiml.VoiceResponse();
+    if (p.DialCallStatus !== 'completed' && p.DialCallStatus !== 'answered' && p.CallStatus !== 'completed' && p.CallStatus !== 'canceled') {
+      await this.o.reports.agentMissed(q.attempt, `twilio_agent_${p.DialCallStatus}`);
+      response.say({ language: 'zh-CN' }, '您好，这里是12348公共法律服务热线。很抱歉，法律咨询员暂时无法接听，我们会再与您联系。再见。');
+    }
+    response.hangup();
     return response.toString();
   }
 

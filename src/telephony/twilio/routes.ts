@@ -215,6 +215,20 @@ async function webhooks(app: FastifyInstance, { driver }: { driver: TwilioDriver
   );
 
   r.post(
+    `${CALLBACK_PREFIX}/dial`,
+    {
+      config: { access: 'public' },
+      schema: {
+        ...WEBHOOK,
+        summary: "A callback's <Dial> to the agent's softphone ended: hang up, telling the caller they will be called again when the agent did not answer (TwiML)",
+        body: z.object({ CallSid, DialCallStatus: z.enum(DIAL_STATUSES), CallStatus: z.string().max(32).optional() }),
+        querystring: Attempt,
+      },
+    },
+    async (request, reply) => sendXml(reply, await dialer.dialEnded(request.query, request.body)),
+  );
+
+  r.post(
     `${CALLBACK_PREFIX}/status`,
     {
       config: { access: 'public' },
