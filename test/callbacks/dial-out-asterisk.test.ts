@@ -101,6 +101,19 @@ describe('callbacks dialled out through Asterisk (AMI Originate)', () => {
     await t.app.router.setNotReady(agentId, 'break');
   });
 
+  it("records a failed attempt whose OriginateResponse comes in the same read as the Originate's answer (an agent phone that is not registered)", async () => {
+    const id = await booked('09718000951');
+    ami.failNextOriginate('0');
+    const { attemptId } = await accepted(id);
+    await until(async () => (await callback(id)).status === 'pending', 'the failed attempt');
+    await settled();
+    expect(await callback(id)).toMatchObject({ status: 'pending', attempts: 1, last_result: 'failed' });
+    expect(await record(attemptId)).toMatchObject({ end_reason: 'failed', end_detail: 'dial_failed:agent_failed' });
+    await until(() => t.app.router.liveAgent(agentId)?.state === 'ready', 'the agent to be ready');
+    await t.app.router.setNotReady(agentId, 'break');
+    await t.app.db.updateTable('callbacks').set({ status: 'cancelled' }).where('id', '=', id).execute();
+  });
+
   it('records an answered callback as reached with its recording, and hangs the call up on Asterisk when the agent hangs up at the desk', async () => {
     const id = await booked('09718000952');
     const { attemptId, originate } = await accepted(id);

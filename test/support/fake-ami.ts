@@ -123,6 +123,7 @@ export class FakeAmi {
    * actions are handled one after another, as manager.c reads and runs them on the session's thread.
    */
   private readonly actionLatencyMs: number;
+  private readonly failOriginates: string[] = [];
 
   /** manager.conf's `eventfilter` lines (regular expressions over the event): only matching events are sent. */
   private readonly eventFilters: RegExp[];
@@ -172,6 +173,11 @@ export class FakeAmi {
   /** Writes bytes as they are to every logged-in session. */
   sendRaw(text: string): void {
     for (const s of this.sessions.values()) if (s.authenticated) s.socket.write(text);
+  }
+
+  /** The next Originate fails at once with this Reason (0: the endpoint could not be dialled). */
+  failNextOriginate(reason: string): void {
+    this.failOriginates.push(reason);
   }
 
   onAction(observer: (a: ReceivedAction) => void): void {
@@ -401,10 +407,18 @@ export class FakeAmi {
         if (!target) return error('No such channel');
         reply('Success', [['Message', 'Channel Hungup']]);
         return this.hangup(target.uniqueid, h.cause ?? '16');
-      case 'originate':
+      case 'originate': {
         // Async: queued at once; the test plays the OriginateResponse and the dialplan's events.
         if (!h.channel) return error('Channel not specified');
-        return reply('Success', [['Message', 'Originate successfully queued']]);
+        const reason = this.failOriginates.shift();
+        if (reason === undefined) return reply('Success', [['Message', 'Originate successfully queued']]);
+        // A channel that cannot be dialled at all: its OriginateResponse follows the answer in
+        // the same write, as Asterisk can send them when the endpoint is not registered.
+        const response = frame([['Response', 'Success'], ...id, ['Message', 'Originate successfully queued']]);
+        const event = frame([['Event', 'OriginateResponse'], ['Privilege', 'call,all'], ...id, ['Response', 'Failure'], ['Channel', h.channel], ['Context', h.context ?? ''], ['Exten', h.exten ?? ''], ['Reason', reason], ['Uniqueid', '<null>']]);
+        s.socket.write(response + event);
+        return;
+      }
       case 'coreshowchannels': {
         reply('Success', [['EventList', 'start'], ['Message', 'Channels will follow']]);
         const list = [...this.channels.values()];

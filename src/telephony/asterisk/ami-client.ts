@@ -185,15 +185,22 @@ export class AmiClient {
   async action<S extends z.ZodType = typeof AmiResponse>(
     name: string,
     fields: AmiFields = {},
-    options: { timeoutMs?: number; schema?: S } = {},
+    options: { timeoutMs?: number; schema?: S; onActionId?: (actionId: string) => void } = {},
   ): Promise<z.infer<S>> {
     const headers = checkedFields(name, fields);
     const schema: z.ZodType = options.schema ?? AmiResponse;
-    return this.exchange<z.infer<S>>(name, headers, options.timeoutMs, (response, done) => {
-      const parsed = schema.safeParse(response);
-      if (parsed.success) done(null, parsed.data as z.infer<S>);
-      else done(new AmiProtocolError(name, problems(parsed.error).join('; ')));
-    });
+    return this.exchange<z.infer<S>>(
+      name,
+      headers,
+      options.timeoutMs,
+      (response, done) => {
+        const parsed = schema.safeParse(response);
+        if (parsed.success) done(null, parsed.data as z.infer<S>);
+        else done(new AmiProtocolError(name, problems(parsed.error).join('; ')));
+      },
+      undefined,
+      options.onActionId,
+    );
   }
 
   /**
@@ -234,12 +241,16 @@ export class AmiClient {
     timeoutMs: number = this.o.actionTimeoutMs,
     onResponse: (response: Frame, done: Done<T>) => void,
     onEvent?: (frame: Frame, done: Done<T>) => void,
+    onActionId?: (actionId: string) => void,
   ): Promise<T> {
     const m = this.manager;
     if (!m || this.linkState !== 'up') return Promise.reject(new AmiNotConnectedError(name));
     // Our own ActionIDs: the library's default is the time in ms (plus a random digit when
     // taken), which says nothing in Asterisk's logs and is an event name on its emitter.
     const id = `hotline-${this.tag}-${++this.seq}`;
+    // Known before anything is sent: an event carrying it (an Async Originate's response) may
+    // be read in the same chunk as the answer, before the caller of action() hears the answer.
+    onActionId?.(id);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const done: Done<T> = (err, value) => {

@@ -70,8 +70,9 @@ export class AsteriskCallbackDialer implements CallbackDialer {
       throw new Error('not_dialable: the number is not a mainland number');
     }
     const channel = dialString(this.o.agentDial, d.agent.username);
+    let actionId: string | null = null;
     try {
-      const answer = await this.o.client.action('Originate', {
+      await this.o.client.action('Originate', {
         Channel: channel,
         Context: CALLBACK_CONTEXT,
         // The number is the extension and the attempt the channel's Uniqueid (ChannelId): no
@@ -84,14 +85,18 @@ export class AsteriskCallbackDialer implements CallbackDialer {
         Async: 'true',
         ChannelId: d.attemptId,
         CallerID: `"12348" <${number}>`,
+      }, {
+        // Registered before sending: a phone that fails at once (unregistered) has its
+        // OriginateResponse right behind the answer, possibly read before this call returns.
+        onActionId: (id) => {
+          actionId = id;
+          this.originating.set(id, d.attemptId);
+          // An OriginateResponse comes within the agent's ring time; forget it if it never does.
+          setTimeout(() => this.originating.delete(id), (RING_SECONDS + 30) * 1000).unref();
+        },
       });
-      const actionId = typeof answer.actionid === 'string' ? answer.actionid : null;
-      if (actionId) {
-        this.originating.set(actionId, d.attemptId);
-        // An OriginateResponse comes within the agent's ring time; forget it if it never does.
-        setTimeout(() => this.originating.delete(actionId), (RING_SECONDS + 30) * 1000).unref();
-      }
     } catch (err) {
+      if (actionId) this.originating.delete(actionId);
       if (err instanceof AmiActionError && /permission denied/i.test(err.message)) {
         this.o.log.error('Asterisk refused Originate: add the originate class to the write= line of the AMI account in manager.conf (docs/asterisk.md) to dial callbacks');
       }
