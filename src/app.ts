@@ -40,6 +40,7 @@ import { referralRoutes } from './api/routes/referrals';
 import { reportRoutes } from './api/routes/reports';
 import { staffingRoutes } from './api/routes/staffing';
 import { callRoutes } from './api/routes/calls';
+import { supervisionRoutes } from './api/routes/supervision';
 import { callbackRoutes } from './api/routes/callbacks';
 import { ticketsPlugin } from './tickets/plugin';
 import { supervisorsPlugin } from './supervisors/plugin';
@@ -137,6 +138,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(reportRoutes);
   await app.register(staffingRoutes);
   await app.register(callRoutes);
+  await app.register(supervisionRoutes);
   await app.register(callbackRoutes);
   await app.register(agentGatewayPlugin);
   await app.register(softphoneRoutes);

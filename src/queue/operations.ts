@@ -9,6 +9,7 @@ import {
   type Entity,
   type LiveAgent,
   type LiveCall,
+  type MonitorMode,
   type NotReadyReason,
   type Tx,
 } from './types';
@@ -258,7 +259,7 @@ export function transfer(
   tx.put[agentKey(from.id)] = wrapUp;
   tx.addDeadlines.push({ key: deadlineKeys.wrapUp(from.id), at: wrapUpEndsAt });
   const talkMs = call.answeredAt ? now - call.answeredAt : 0;
-  const requeued = { agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy: [], priority: call.priority + 1, enqueuedAt: now };
+  const requeued = { agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy: [], priority: call.priority + 1, enqueuedAt: now, monitor: null };
   if ('agent' in target) {
     const to = target.agent;
     const expiresAt = now + sec(settings.offerTimeoutSeconds);
@@ -290,12 +291,31 @@ export function transfer(
  */
 export function forward(call: LiveCall, agent: LiveAgent | null, number: string): Tx | null {
   if (call.status !== 'connected' || call.forwardTo || !agent || call.agentId !== agent.id || agent.state !== 'on_call' || agent.callId !== call.id) return null;
-  const forwarding = bump(call, { forwardTo: number });
+  // The agent's leg ends as the caller is put through: a supervisor on it is let go first.
+  const forwarding = bump(call, { forwardTo: number, monitor: null });
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
   tx.expect[agentKey(agent.id)] = agent.v;
   tx.put[callKey(call.id)] = forwarding;
+  if (call.monitor) tx.events.push({ type: 'call.monitor', call: forwarding, supervisorId: call.monitor.supervisorId, mode: null, previous: call.monitor.mode });
   tx.events.push({ type: 'call.forwarding', call: forwarding, agentId: agent.id, number });
+  return tx;
+}
+
+/**
+ * A supervisor listens to, whispers into or barges into a connected call (mode null: stops).
+ * One supervisor at a time: another's monitoring must stop first, so nobody is dropped unseen.
+ */
+export function monitor(call: LiveCall, supervisorId: string, mode: MonitorMode | null, now: number): Tx | null {
+  if (call.status !== 'connected' || call.forwardTo || !call.agentId) return null;
+  const current = call.monitor ?? null;
+  if (current && current.supervisorId !== supervisorId) return null;
+  if ((current?.mode ?? null) === mode) return null;
+  const changed = bump(call, { monitor: mode ? { supervisorId, mode, since: current?.since ?? now } : null });
+  const tx = emptyTx();
+  tx.expect[callKey(call.id)] = call.v;
+  tx.put[callKey(call.id)] = changed;
+  tx.events.push({ type: 'call.monitor', call: changed, supervisorId, mode, previous: current?.mode ?? null });
   return tx;
 }
 
@@ -332,7 +352,7 @@ export function bridgeFailed(call: LiveCall, agent: LiveAgent | null, now: numbe
   if (call.status !== 'connected' || !call.agentId) return null;
   const agentId = call.agentId;
   const missedBy = [...call.missedBy, agentId];
-  const waiting = bump(call, { status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy, forwardTo: null });
+  const waiting = bump(call, { status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy, forwardTo: null, monitor: null });
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
   tx.put[callKey(call.id)] = waiting;

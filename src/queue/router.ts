@@ -6,7 +6,7 @@ import * as ops from './operations';
 import type { CallBucket } from './live-state';
 import { Coverage, currentStep, type PolicyContext, RoutingRegions, selectAgent, selectCallFromBuckets } from './policy';
 import type { RoutingSettings } from './settings';
-import { agentKey, callKey, type Entity, type LiveAgent, type LiveCall, type NotReadyReason, type RoutingEvent, STATS_KEY, type Tx } from './types';
+import { agentKey, callKey, type Entity, type LiveAgent, type LiveCall, type MonitorMode, type NotReadyReason, type RoutingEvent, STATS_KEY, type Tx } from './types';
 
 export interface Clock {
   now(): number;
@@ -292,6 +292,14 @@ export class Router {
       const call = this.call(callId);
       return call && call.forwardTo && call.agentId ? ops.endCall(call, this.agent(call.agentId) ?? null, this.now(), this.settings) : null;
     }, 'the call is not being transferred');
+  }
+
+  /** A supervisor starts, changes or stops (null) monitoring a connected call. */
+  monitor(callId: string, supervisorId: string, mode: MonitorMode | null): Promise<ActionResult> {
+    return this.step([callKey(callId)], () => {
+      const call = this.call(callId);
+      return call ? ops.monitor(call, supervisorId, mode, this.now()) : null;
+    }, mode ? 'the call is not connected, is being transferred, or another supervisor is monitoring it' : 'you are not monitoring this call');
   }
 
   /** The outside number did not answer: the caller is the agent's again. */

@@ -7,7 +7,7 @@ import type { SkillMap } from '../db/schema';
  */
 
 export type AgentState = 'offline' | 'ready' | 'reserved' | 'on_call' | 'wrap_up' | 'not_ready';
-export type NotReadyReason = 'login' | 'break' | 'meal' | 'training' | 'missed' | 'other';
+export type NotReadyReason = 'login' | 'break' | 'meal' | 'training' | 'missed' | 'supervisor' | 'other';
 export type CallStatus = 'waiting' | 'offered' | 'connected';
 export type CallKind = 'call' | 'callback';
 
@@ -40,7 +40,13 @@ export interface LiveCall {
    * the agent keeps the call until it answers, so that a failed dial comes back to them.
    */
   forwardTo?: string | null;
+  /** A supervisor listening to the conversation, whispering to the agent, or in it (barge). */
+  monitor?: { supervisorId: string; mode: MonitorMode; since: number } | null;
 }
+
+export const MONITOR_MODES = ['listen', 'whisper', 'barge'] as const;
+/** listen: hears both, heard by nobody; whisper: also heard by the agent only; barge: heard by both. */
+export type MonitorMode = (typeof MONITOR_MODES)[number];
 
 export interface LiveAgent {
   id: string;
@@ -112,6 +118,8 @@ export type RoutingEvent = (
   | { type: 'call.forwarding'; call: LiveCall; agentId: string; number: string }
   /** The outside number did not answer: the call is the agent's again. `status` as the phone system said (busy, noanswer …). */
   | { type: 'call.forward_failed'; call: LiveCall; agentId: string; number: string; status: string; cause: string | null }
+  /** A supervisor started, changed or stopped (mode null) monitoring a connected call. */
+  | { type: 'call.monitor'; call: LiveCall; supervisorId: string; mode: MonitorMode | null; previous: MonitorMode | null }
   | { type: 'agent.state'; agent: LiveAgent }
   | { type: 'alert.missed'; call: LiveCall; missedBy: number }
 ) & { at?: number };

@@ -10,7 +10,7 @@ import type { RoutingEvent } from '../queue/types';
 import type { RegionDirectory } from '../regions/region-directory';
 import type { CallerRegionResolver } from './caller-region';
 import { callsRepository } from './calls-repository';
-import type { Action, AgentEndpoint, CallRef, ControlResult, DriverName, TelephonyDriver } from './driver';
+import type { Action, AgentEndpoint, CallRef, ControlResult, DriverCapabilities, DriverName, TelephonyDriver } from './driver';
 import type { FlowState, FlowStateStore } from './flow-state';
 import type { Menus, MenuId, MenuOption } from './ivr';
 import type { Prompt, PromptKey, Prompts } from './prompts';
@@ -790,11 +790,51 @@ export class CallFlow {
 
   private routed(e: RoutingEvent, local: boolean): void {
     if (this.stopped) return;
+    if (e.type === 'call.monitor') {
+      this.track(this.monitored(e, local), e.call.id, 'act on a supervisor joining or leaving');
+      return;
+    }
     if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left' && e.type !== 'call.transferred' && e.type !== 'call.forwarding') return;
     if (e.type === 'call.left' && e.outcome !== 'timeout') return;
     const tracked = this.react(e, local).catch((err) => this.o.log.error({ err, callId: e.call.id, event: e.type }, 'call flow could not act on a queue event'));
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  private track(p: Promise<void>, callId: string, what: string): void {
+    const tracked = p.catch((err) => this.o.log.error({ err, callId }, `call flow could not ${what}`));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  /** A supervisor joins, changes mode or leaves: the node driving the call's phone system acts. */
+  private async monitored(e: Extract<RoutingEvent, { type: 'call.monitor' }>, local: boolean): Promise<void> {
+    const state = await this.o.store.get(e.call.id);
+    if (!state || !e.call.agentId) return;
+    const driver = this.drivers.get(state.driver);
+    const ref: CallRef = { callId: state.callId, externalId: state.externalId };
+    if (!driver?.monitor || !driver.actsOn(ref, local)) return;
+    const [supervisor, agent] = await Promise.all([this.agent(e.supervisorId), this.agent(e.call.agentId)]);
+    await this.o.records.event(state.callId, 'monitor', { supervisorId: e.supervisorId, mode: e.mode, previous: e.previous });
+    await driver.monitor(ref, { supervisor, agent, mode: e.mode, previous: e.previous });
+  }
+
+  /** What the phone system of this call lets agents and supervisors do. */
+  async capabilities(callId: string): Promise<DriverCapabilities | null> {
+    const state = await this.o.store.get(callId);
+    return state ? (this.drivers.get(state.driver)?.capabilities() ?? null) : null;
+  }
+
+  /** What the phone systems of this service let agents and supervisors do: each only if all allow it. */
+  capabilitiesOfAll(): DriverCapabilities {
+    const all = [...this.drivers.values()].map((d) => d.capabilities());
+    if (all.length === 0) return { forward: false, consult: false, interpreter: false, monitor: [] };
+    return {
+      forward: all.every((c) => c.forward),
+      consult: all.every((c) => c.consult),
+      interpreter: all.every((c) => c.interpreter),
+      monitor: all[0]!.monitor.filter((m) => all.every((c) => c.monitor.includes(m))),
+    };
   }
 
   private async react(e: RoutingEvent & { call: { id: string } }, local: boolean): Promise<void> {

@@ -1,3 +1,4 @@
+import type { MonitorMode } from '../queue/types';
 import type { Prompt } from './prompts';
 
 /**
@@ -71,11 +72,36 @@ export interface TelephonyDriver {
   probe?(call: CallRef): Promise<'live' | 'gone' | 'unknown'>;
   /** Dials callbacks the agent accepted. Absent: the agent phones the caller themselves. */
   dialer?: CallbackDialer;
+  /**
+   * Brings a supervisor's phone into a connected call, or changes how (mode), or takes it out
+   * (mode null). Only where `capabilities().monitor` names the mode.
+   */
+  monitor?(call: CallRef, m: MonitorRequest): Promise<void>;
+  /** What this phone system can do beyond the basic call: the desk and the wallboard show only that. */
+  capabilities(): DriverCapabilities;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export type CallControl = { type: 'hold' } | { type: 'unhold' };
+
+export interface MonitorRequest {
+  supervisor: AgentEndpoint;
+  agent: AgentEndpoint;
+  mode: MonitorMode | null;
+  previous: MonitorMode | null;
+}
+
+export interface DriverCapabilities {
+  /** Transfer to an outside (mainland) number. */
+  forward: boolean;
+  /** Consultative (warm) transfer. */
+  consult: boolean;
+  /** An interpreter added to the call. */
+  interpreter: boolean;
+  /** How a supervisor may join a call. */
+  monitor: MonitorMode[];
+}
 
 /** The answer to an agent's control: done, or why not (codes the agent desktop shows). */
 export type ControlResult = { ok: true } | { ok: false; code: 'NOT_FOUND' | 'NOT_YOURS' | 'REFUSED' | 'UNSUPPORTED'; message: string };

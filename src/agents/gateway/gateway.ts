@@ -13,7 +13,7 @@ import type { Router } from '../../queue/router';
 import type { LiveAgent, LiveCall, RoutingEvent } from '../../queue/types';
 import type { RegionDirectory } from '../../regions/region-directory';
 import { sipPassword } from '../../telephony/asterisk/sip-password';
-import type { ControlResult } from '../../telephony/driver';
+import type { ControlResult, DriverCapabilities } from '../../telephony/driver';
 import type { OverdueAlert } from '../../tickets/referral-sweeper';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import { AgentSession } from './agent-session';
@@ -27,6 +27,8 @@ export interface CallControls {
   transfer(callId: string, agentId: string, to: { agentId: string } | { region: string } | { number: string }, mode: 'blind' | 'consult'): Promise<ControlResult>;
   interpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult>;
   isHeld(callId: string): Promise<boolean>;
+  /** What the phone systems let the desk do (a control none allows is not shown). */
+  capabilities(): DriverCapabilities;
 }
 
 export interface GatewayOptions {
@@ -211,6 +213,7 @@ export class AgentGateway {
         maxFrameBytes: MAX_FRAME_BYTES,
       },
       audio: this.audio(session.actor),
+      capabilities: this.o.controls.capabilities(),
       catalogue: catalogue(this.o.province.languages),
     };
   }

@@ -31,6 +31,7 @@ export const agentGatewayPlugin = fp(
         isHeld: (callId) => flow.isHeld(callId),
         transfer: (callId, agentId, to, mode) => flow.agentTransfer(callId, agentId, to, mode),
         interpreter: (callId, agentId, to) => flow.addInterpreter(callId, agentId, to),
+        capabilities: () => flow.capabilitiesOfAll(),
       },
     });
     gateway.start();

@@ -70,7 +70,7 @@ export const ERROR_CODES = ['BAD_FRAME', 'RATE_LIMITED', 'REFUSED', 'NOT_YOURS',
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const AgentStateSchema = z.enum(['offline', 'ready', 'reserved', 'on_call', 'wrap_up', 'not_ready'] as const satisfies readonly AgentState[]);
-const NotReadyReasonSchema = z.enum(['login', 'break', 'meal', 'training', 'missed', 'other'] as const satisfies readonly NotReadyReason[]);
+const NotReadyReasonSchema = z.enum(['login', 'break', 'meal', 'training', 'missed', 'supervisor', 'other'] as const satisfies readonly NotReadyReason[]);
 const RoleSchema = z.enum(['agent', 'supervisor', 'admin', 'organisation'] as const satisfies readonly Role[]);
 /** Milliseconds since the Unix epoch, the server's clock. */
 const EpochMs = z.number().describe('milliseconds since the Unix epoch (server clock)');
@@ -158,6 +158,16 @@ export const Catalogue = z.object({
 export type Catalogue = z.infer<typeof Catalogue>;
 
 /** How the page gets the caller's voice: none in simulator mode. */
+/** What the phone systems let people do beyond the basic call: a control none allows is not shown. */
+export const Capabilities = z
+  .object({
+    forward: z.boolean().describe('transfer to an outside (mainland) number'),
+    consult: z.boolean().describe('consultative (warm) transfer'),
+    interpreter: z.boolean().describe('add an interpreter to the call'),
+    monitor: z.array(z.enum(['listen', 'whisper', 'barge'])).describe('how a supervisor may join a call'),
+  })
+  .describe('Allowed only when every phone system of the service allows it.');
+
 export const AudioView = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }),
   z.object({ kind: z.literal('twilio'), tokenUrl: z.string().describe('GET it (with the bearer token) for a Twilio Voice access token') }),
@@ -200,6 +210,7 @@ export const SERVER_FRAMES = [
       ticket: TicketView.nullable().describe("the ticket of that call, or of the call just wrapped up"),
       settings: z.object({ offerTimeoutSeconds: z.number(), wrapUpSeconds: z.number(), heartbeatSeconds: z.number(), maxFrameBytes: z.number().int() }),
       audio: AudioView,
+      capabilities: Capabilities,
       catalogue: Catalogue,
     })
     .describe('First frame once the agent is signed in to routing: who they are, their state, any offer, call and ticket in progress (a reloaded page picks up where it was), settings, audio and the names of codes.'),

@@ -30,6 +30,11 @@ const SimCallView = z.object({
   heard: z.array(z.object({ at: z.number(), key: z.string(), language: z.string(), text: z.string().nullable() })),
   pressed: z.array(z.string()),
   surveyScore: z.number().nullable(),
+  supervisor: z.object({ username: z.string(), mode: z.enum(['listen', 'whisper', 'barge']) }).nullable().describe('The supervisor on the call, and how'),
+  audio: z
+    .object({ caller: z.array(z.enum(['caller', 'agent', 'supervisor'])), agent: z.array(z.enum(['caller', 'agent', 'supervisor'])), supervisor: z.array(z.enum(['caller', 'agent', 'supervisor'])) })
+    .nullable()
+    .describe('While connected: for each party, whose voices reach them (the simulator\'s audio model)'),
   queuedLanguage: z.string().nullable().describe('While the call waits in the queue: the language it waits for'),
 });
 const CallId = z.strictObject({ id: z.uuid('must be a call id (a UUID)') });

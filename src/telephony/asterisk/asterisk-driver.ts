@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database';
 import type { RecordOutbox } from '../../records/outbox';
 import type { CallFlow } from '../call-flow';
 import { callsRepository } from '../calls-repository';
-import type { Action, CallbackDialer, CallRef, TelephonyDriver } from '../driver';
+import { MONITOR_MODES, type MonitorMode } from '../../queue/types';
+import type { Action, CallbackDialer, CallRef, DriverCapabilities, MonitorRequest, TelephonyDriver } from '../driver';
 import type { Prompt } from '../prompts';
 import type { AmiClient } from './ami-client';
 import { AmiActionError, AmiNotConnectedError } from './ami-errors';
@@ -11,7 +13,7 @@ import { describeMissing, type MissingAction, missingActions, missingFor } from 
 import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, UserEvent } from './ami-events';
 import { isSafeAmiValue } from './ami-fields';
 import type { AmiLink } from './ami-link';
-import { CLOSED_VARIABLE, compact, CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, DialTargetError, recordingFile, recordingUrl, render, USER_EVENTS } from './dialplan';
+import { CLOSED_VARIABLE, compact, CONTEXT_OF, CONTEXTS, DIAL_TEMPLATE, dialString, DialTargetError, recordingFile, recordingUrl, render, RING_SECONDS, USER_EVENTS } from './dialplan';
 import { voiceMessage } from './voice-message';
 
 /**
@@ -81,6 +83,8 @@ const DTMF = /^[0-9*#]{1,32}$/;
 const CALLER_NUMBER = /^\+?[0-9]{3,20}$/;
 /** A row older than this with no flow state is a leftover, not a call whose end is being written. */
 const LEFTOVER_AFTER_MS = 60_000;
+/** ChanSpy's option for each way a supervisor joins (listen: none, only q and E). */
+const SPY_OPTION: Record<MonitorMode, string> = { listen: '', whisper: 'w', barge: 'B' };
 /** HOTLINE_CLOSED is set again this often even when unchanged (a dialplan reload may clear it). */
 const HOURS_REFRESH_MS = 5 * 60_000;
 /** Retries of a failed re-sync: 2 s, doubling, at most a minute. */
@@ -104,6 +108,10 @@ export class AsteriskDriver implements TelephonyDriver {
   private readonly delivered = new Map<string, Delivered>();
   /** Channels the flow itself hung up (its hangup action), so their end is not the caller's. */
   private readonly endedBySystem = new Set<string>();
+  /** The agent's leg of each connected caller (DialEnd's DestChannel): what a supervisor spies on. */
+  private readonly agentLegs = new Map<string, string>();
+  /** The supervisor's ChanSpy channel on each monitored caller's call (its ChannelId). */
+  private readonly spies = new Map<string, string>();
   /** The connect step each channel's bridge was reported for (BridgeEnter and DialEnd both say so). */
   private readonly bridgedStep = new Map<string, number>();
   /** Channels with a decision of the flow that could not be sent (the link was down). */
@@ -148,7 +156,7 @@ export class AsteriskDriver implements TelephonyDriver {
     this.client.on('BridgeEnter', BridgeEnterEvent, (e) => this.onBridged(e.uniqueid));
     // Only a caller's dial can bridge a call of the flow (to an agent, or to the outside number
     // of a forward); an Originate's (no calling channel) cannot.
-    this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' && e.uniqueid ? this.onDialAnswered(e.uniqueid) : undefined));
+    this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' && e.uniqueid ? this.onDialAnswered(e.uniqueid, e.destchannel) : undefined));
     this.client.onUp(() => void this.linkCameUp());
     this.client.onDown(() => {
       this.linkDowns.push(Date.now());
@@ -199,6 +207,47 @@ export class AsteriskDriver implements TelephonyDriver {
     clearInterval(this.hoursTimer);
     await this.o.link.stop();
     await Promise.allSettled([...this.queues.values()]);
+  }
+
+  /** Supervisors join by ChanSpy, which needs Originate (the originate class). */
+  capabilities(): DriverCapabilities {
+    const originate = !this.missing.some((m) => m.action === 'Originate');
+    return { forward: true, consult: false, interpreter: false, monitor: originate ? [...MONITOR_MODES] : [] };
+  }
+
+  /**
+   * A supervisor on the call: their phone is rung (Originate) into ChanSpy on the agent's leg —
+   * q: no announcement; E: out when the agent's leg ends; w: whisper (the agent alone hears
+   * them); B: barge (both do). A change of mode hangs the old spy up and rings again.
+   */
+  async monitor(ref: CallRef, m: MonitorRequest): Promise<void> {
+    await this.serial(ref.externalId, async () => {
+      const previous = this.spies.get(ref.externalId);
+      if (previous) {
+        this.spies.delete(ref.externalId);
+        await this.client.action('Hangup', { Channel: previous, Cause: 16 }).catch((err: Error) => {
+          // Already gone (the supervisor hung up, or the agent's leg ended and ChanSpy with it).
+          if (!(err instanceof AmiActionError)) throw err;
+        });
+      }
+      if (!m.mode) return;
+      const leg = this.agentLegs.get(ref.externalId);
+      if (!leg) {
+        this.o.log.warn({ callId: ref.callId }, "cannot monitor the call: the agent's leg is not known (not bridged yet, or bridged while the link was down)");
+        return;
+      }
+      const id = randomUUID();
+      await this.client.action('Originate', {
+        Channel: dialString(this.o.agentDial, m.supervisor.username),
+        Application: 'ChanSpy',
+        Data: `${leg},qE${SPY_OPTION[m.mode]}`,
+        Async: 'true',
+        ChannelId: id,
+        Timeout: RING_SECONDS * 1000,
+        CallerID: '"12348" <12348>',
+      });
+      this.spies.set(ref.externalId, id);
+    });
   }
 
   /** An action the router decided (agent accepted, agent hung up, queue timeout). */
@@ -417,9 +466,12 @@ export class AsteriskDriver implements TelephonyDriver {
   }
 
   /** A caller's Dial was answered: by the agent (the bridge) or by a forward's outside number. */
-  private onDialAnswered(uniqueid: string): void {
+  private onDialAnswered(uniqueid: string, dialled: string | undefined): void {
     const sent = this.delivered.get(uniqueid);
-    if (sent?.type !== 'forward') return this.onBridged(uniqueid);
+    if (sent?.type !== 'forward') {
+      if (dialled) this.agentLegs.set(uniqueid, dialled);
+      return this.onBridged(uniqueid);
+    }
     void this.serial(uniqueid, async () => {
       const callId = await this.callIdOf(uniqueid);
       if (!callId) return;
@@ -894,6 +946,8 @@ export class AsteriskDriver implements TelephonyDriver {
     this.endedBySystem.delete(uniqueid);
     this.bridgedStep.delete(uniqueid);
     this.generated.delete(uniqueid);
+    this.agentLegs.delete(uniqueid);
+    this.spies.delete(uniqueid);
   }
 
   /** Runs `fn` after everything queued for the same channel; failures are logged, not thrown. */

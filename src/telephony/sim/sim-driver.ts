@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CallFlow } from '../call-flow';
-import type { Action, CallbackDial, CallbackDialer, CallControl, CallRef, DialOutcome, DialReports, TelephonyDriver } from '../driver';
+import { MONITOR_MODES, type MonitorMode } from '../../queue/types';
+import type { Action, CallbackDial, CallbackDialer, CallControl, CallRef, DialOutcome, DialReports, DriverCapabilities, MonitorRequest, TelephonyDriver } from '../driver';
 
 /**
  * The built-in phone system: callers that exist only in this process and press the keys they
@@ -58,9 +59,34 @@ export interface SimCallView {
   heard: { at: number; key: string; language: string; text: string | null }[];
   pressed: string[];
   surveyScore: number | null;
+  /** The supervisor on the call, and how (listen, whisper, barge). */
+  supervisor: { username: string; mode: MonitorMode } | null;
+  /** Who hears whom while the caller talks to an agent (null otherwise): the simulator's audio model. */
+  audio: SimAudio | null;
 }
 
-interface SimCall extends SimCallView {
+/** For each party, the parties whose voices reach them. */
+export interface SimAudio {
+  caller: SimParty[];
+  agent: SimParty[];
+  supervisor: SimParty[];
+}
+export type SimParty = 'caller' | 'agent' | 'supervisor';
+
+/**
+ * Who hears whom: a listening supervisor hears both and is heard by nobody; a whisper reaches the
+ * agent only — never the caller; a barge is a three-way call.
+ */
+export function audioOf(agentOnLine: boolean, supervisor: { mode: MonitorMode } | null): SimAudio | null {
+  if (!agentOnLine) return null;
+  const caller: SimParty[] = ['agent'];
+  const agent: SimParty[] = ['caller'];
+  if (supervisor && supervisor.mode !== 'listen') agent.push('supervisor');
+  if (supervisor?.mode === 'barge') caller.push('supervisor');
+  return { caller, agent, supervisor: supervisor ? ['caller', 'agent'] : [] };
+}
+
+interface SimCall extends Omit<SimCallView, 'audio'> {
   externalId: string;
   keys: string[];
   acceptCallback: boolean;
@@ -186,6 +212,7 @@ export class SimDriver implements TelephonyDriver {
       heard: [],
       pressed: [],
       surveyScore: null,
+      supervisor: null,
       keys: [...input.digits],
       acceptCallback: input.acceptCallback ?? false,
       leaveMessage: input.leaveMessage ?? false,
@@ -243,6 +270,19 @@ export class SimDriver implements TelephonyDriver {
   }
 
   /** The simulated caller hears hold music while the agent holds; the transcript shows it. */
+  capabilities(): DriverCapabilities {
+    return { forward: true, consult: false, interpreter: false, monitor: [...MONITOR_MODES] };
+  }
+
+  /** The supervisor's simulated phone joins, changes mode or leaves; the audio model follows. */
+  async monitor(ref: CallRef, m: MonitorRequest): Promise<void> {
+    const call = this.calls.get(ref.callId);
+    if (!call || call.status !== 'connected') return;
+    call.supervisor = m.mode ? { username: m.supervisor.username, mode: m.mode } : null;
+    // The caller hears a barging supervisor join; a listener or a whisper leaves no trace for them.
+    if (m.mode === 'barge' && m.previous !== 'barge') call.heard.push({ at: Date.now(), key: 'supervisor_joined', language: '', text: null });
+  }
+
   async control(ref: CallRef, control: CallControl): Promise<void> {
     const call = this.calls.get(ref.callId);
     if (!call || call.status === 'ended') return;
@@ -301,6 +341,8 @@ export class SimDriver implements TelephonyDriver {
         return;
       }
       case 'connect':
+        // A new agent (a transfer): whoever monitored the last conversation is not in this one.
+        if (call.agentUsername !== action.agent.username) call.supervisor = null;
         call.status = 'connected';
         call.answeredAt = now;
         call.agentUsername = action.agent.username;
@@ -390,6 +432,7 @@ export class SimDriver implements TelephonyDriver {
 
   private end(call: SimCall, outcome: SimCall['outcome']): void {
     this.clearTimers(call);
+    call.supervisor = null;
     call.status = 'ended';
     call.outcome = outcome;
     call.endedAt = Date.now();
@@ -426,6 +469,8 @@ export class SimDriver implements TelephonyDriver {
       heard: c.heard,
       pressed: c.pressed,
       surveyScore: c.surveyScore,
+      supervisor: c.supervisor,
+      audio: audioOf(c.status === 'connected' && c.agentUsername !== null, c.supervisor),
     };
   }
 }

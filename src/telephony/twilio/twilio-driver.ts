@@ -7,7 +7,7 @@ import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
 import { Errors } from '../../errors/errors';
 import type { CallFlow, HangupBy } from '../call-flow';
-import type { Action, CallRef, DialReports, TelephonyDriver } from '../driver';
+import type { Action, CallRef, DialReports, DriverCapabilities, TelephonyDriver } from '../driver';
 import { TwilioCallbackDialer } from './callback-dialer';
 import type { FlowState } from '../flow-state';
 import { Twiml, type TwimlOptions } from './twiml';
@@ -115,6 +115,14 @@ export class TwilioDriver implements TelephonyDriver {
 
   async stop(): Promise<void> {
     for (const agent of this.agents) agent.destroy();
+  }
+
+  /**
+   * Supervisors cannot join yet: the caller and the agent are joined by <Dial><Client>, and
+   * Twilio lets a third party in (and coaches) only in a <Conference>.
+   */
+  capabilities(): DriverCapabilities {
+    return { forward: true, consult: false, interpreter: false, monitor: [] };
   }
 
   /** Any node reaches the REST API: the node that committed the router's step acts on it. */
