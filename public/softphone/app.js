@@ -427,6 +427,7 @@ function onHello(frame, conn) {
   // Before any ticket is written into the form: its selects need their options first.
   renderCatalogueSelects();
   model.settings = frame.settings ?? null;
+  applyCapabilities(frame.capabilities);
   setConnStatus('connected');
 
   model.state = frame.state;
@@ -1393,6 +1394,26 @@ function renderOffer() {
   const status = $('offer-status');
   status.textContent = model.offerAccepted ? t('offer.connecting') : '';
   status.hidden = !model.offerAccepted;
+}
+
+/**
+ * Only controls the phone system can carry out are shown: a consult transfer, an interpreter or a
+ * transfer to an outside number that the service would refuse as unsupported are hidden instead.
+ */
+function applyCapabilities(capabilities) {
+  const can = { forward: false, consult: false, interpreter: false, ...(capabilities ?? {}) };
+  show($('interpreter-panel'), can.interpreter);
+  const consult = $('transfer-mode').querySelector('option[value="consult"]');
+  consult.hidden = consult.disabled = !can.consult;
+  if (!can.consult) $('transfer-mode').value = 'blind';
+  // With blind as the only way, there is nothing to choose.
+  show($('transfer-mode-field'), can.consult);
+  const number = $('transfer-kind').querySelector('option[value="number"]');
+  number.hidden = number.disabled = !can.forward;
+  if (!can.forward && $('transfer-kind').value === 'number') {
+    $('transfer-kind').value = 'agent';
+    $('transfer-kind').dispatchEvent(new Event('change'));
+  }
 }
 
 function renderCall() {

@@ -15,6 +15,8 @@ export function createAgentsPanel(ctx) {
     loading: false,
     items: [],
     live: new Map(), // agent id → state
+    calls: new Map(), // agent id → the call they are on
+    monitoring: new Map(), // call id → the mode this supervisor joined it in
     status: null, // { text, tone }
     busy: new Set(), // agent ids being moved
     seq: 0,
@@ -48,8 +50,80 @@ export function createAgentsPanel(ctx) {
     } else {
       state.items = [...(list.body?.items ?? [])].sort((a, b) => a.servingRegion.localeCompare(b.servingRegion) || a.username.localeCompare(b.username));
     }
-    state.live = new Map(snapshot.ok ? (snapshot.body?.agents ?? []).map((a) => [a.id, a.state]) : []);
+    applySnapshot(snapshot.ok ? snapshot.body?.agents ?? [] : []);
     render();
+  }
+
+  function applySnapshot(agents) {
+    state.live = new Map(agents.map((a) => [a.id, a.state]));
+    state.calls = new Map(agents.filter((a) => a.state === 'on_call' && a.callId).map((a) => [a.id, a.callId]));
+    const current = new Set(state.calls.values());
+    for (const callId of [...state.monitoring.keys()]) if (!current.has(callId)) state.monitoring.delete(callId);
+  }
+
+  /** Joins the agent's call (listen, whisper, barge) or leaves it (null); the supervisor's phone rings. */
+  async function monitor(agent, callId, mode) {
+    state.busy.add(agent.id);
+    render();
+    const path = `/api/calls/${encodeURIComponent(callId)}/monitor`;
+    const res = mode ? await api('PUT', path, { token: ctx.token(), body: { mode } }) : await api('DELETE', path, { token: ctx.token() });
+    state.busy.delete(agent.id);
+    if (res.status === 401) return ctx.onUnauthorised();
+    const name = agent.displayName || agent.username;
+    if (res.ok) {
+      if (mode) state.monitoring.set(callId, mode);
+      else state.monitoring.delete(callId);
+      state.status = { text: mode ? { key: 'monitor.started', params: { mode: t(`monitor.${mode}`), name } } : { key: 'monitor.stopped', params: { name } }, tone: 'success' };
+    } else {
+      state.status = { text: statusOf(res), tone: 'error' };
+    }
+    render();
+  }
+
+  /** Takes the agent off the phones: not ready, or signed out. */
+  async function force(agent, to) {
+    state.busy.add(agent.id);
+    render();
+    const res = await api('POST', `/api/agents/${encodeURIComponent(agent.id)}/state`, { token: ctx.token(), body: { state: to } });
+    state.busy.delete(agent.id);
+    if (res.status === 401) return ctx.onUnauthorised();
+    if (res.ok) {
+      state.live.set(agent.id, to);
+      state.status = { text: { key: 'agents.forced', params: { name: agent.displayName || agent.username, state: t(`agents.forced.${to}`) } }, tone: 'success' };
+    } else {
+      state.status = { text: statusOf(res), tone: 'error' };
+    }
+    render();
+  }
+
+  function superviseCell(agent) {
+    // A flex box inside the cell: a td that is itself a flex box leaves the table's row.
+    const td = element('td');
+    const cell = element('div', 'supervise-cell');
+    td.append(cell);
+    const live = state.live.get(agent.id) ?? 'offline';
+    const callId = state.calls.get(agent.id);
+    const busy = state.busy.has(agent.id);
+    const button = (key, onClick, pressed) => {
+      const b = element('button', 'btn btn--small', t(key));
+      b.type = 'button';
+      b.disabled = busy;
+      b.dataset.action = key;
+      if (pressed !== undefined) b.setAttribute('aria-pressed', String(pressed));
+      b.addEventListener('click', onClick);
+      return b;
+    };
+    if (callId) {
+      const joined = state.monitoring.get(callId) ?? null;
+      // Only the ways this service's phone systems can carry out.
+      for (const mode of ctx.capabilities().monitor) cell.append(button(`monitor.${mode}`, () => monitor(agent, callId, mode), joined === mode));
+      if (joined) cell.append(button('monitor.stop', () => monitor(agent, callId, null)));
+    }
+    if (live !== 'offline') {
+      if (live !== 'not_ready') cell.append(button('agents.forceNotReady', () => force(agent, 'not_ready')));
+      cell.append(button('agents.forceOffline', () => force(agent, 'offline')));
+    }
+    return td;
   }
 
   async function move(agent, select) {
@@ -96,7 +170,7 @@ export function createAgentsPanel(ctx) {
 
     const body = $('agents-rows');
     // Keep a select the supervisor is using: rebuild only when something shown changed.
-    const key = JSON.stringify([getLang(), state.items.map((a) => [a.id, a.servingRegion, a.displayName, state.live.get(a.id), state.busy.has(a.id)])]);
+    const key = JSON.stringify([getLang(), ctx.capabilities().monitor, state.items.map((a) => [a.id, a.servingRegion, a.displayName, state.live.get(a.id), state.calls.get(a.id), state.monitoring.get(state.calls.get(a.id)), state.busy.has(a.id)])]);
     if (body.dataset.key === key) return;
     body.dataset.key = key;
     const regions = ctx.regions();
@@ -126,7 +200,7 @@ export function createAgentsPanel(ctx) {
     moveCell.append(select, button);
     const serving = element('td', 'serving', ctx.regionName(agent.servingRegion));
     serving.dataset.code = agent.servingRegion;
-    tr.append(name, element('td', 'muted', agent.username), serving, stateCell, element('td', null, languageNames(agent.languages)), moveCell);
+    tr.append(name, element('td', 'muted', agent.username), serving, stateCell, element('td', null, languageNames(agent.languages)), moveCell, superviseCell(agent));
     return tr;
   }
 
@@ -140,13 +214,13 @@ export function createAgentsPanel(ctx) {
       state.refreshedAt = Date.now();
       void api('GET', `/api/queue/snapshot${query({ region: state.focus })}`, { token: ctx.token() }).then((res) => {
         if (!res.ok) return;
-        state.live = new Map((res.body?.agents ?? []).map((a) => [a.id, a.state]));
+        applySnapshot(res.body?.agents ?? []);
         render();
       });
     },
     reset() {
       state.seq++;
-      Object.assign(state, { focus: null, loading: false, items: [], live: new Map(), status: null, busy: new Set() });
+      Object.assign(state, { focus: null, loading: false, items: [], live: new Map(), calls: new Map(), monitoring: new Map(), status: null, busy: new Set() });
       $('agents-rows').dataset.key = '';
       render();
     },

@@ -206,6 +206,7 @@ function onHello(frame, conn) {
   model.user = frame.user;
   model.scope = frame.scope;
   model.settings = frame.settings;
+  model.capabilities = frame.capabilities ?? { monitor: [] };
   model.catalogue = { topics: frame.catalogue?.topics ?? [], languages: frame.catalogue?.languages ?? [] };
   model.regions = frame.regions ?? [];
   model.regionByCode = new Map(model.regions.map((r) => [r.code, r]));
@@ -671,6 +672,7 @@ const context = {
   board: () => model.board,
   settings: () => model.settings,
   catalogue: () => model.catalogue,
+  capabilities: () => model.capabilities ?? { monitor: [] },
   notify,
   onUnauthorised: () => signOut('login.sessionEnded'),
 };

@@ -37,6 +37,7 @@ export const supervisorsPlugin = fp(
       },
       detectSpikes: (now) => detectTopicSpikes(app.db, { regions: app.regions, now }),
       callbackOverdueMinutes: () => app.callbacks.policy.overdueMinutes,
+      monitorModes: () => app.callFlow.capabilitiesOfAll().monitor,
     });
 
     // Every node hears every overdue mark and routing event, and tells its own boards.

@@ -152,6 +152,7 @@ export const SERVER_FRAMES = [
         boardMaxIntervalMs: z.number().int(),
         maxFrameBytes: z.number().int(),
       }),
+      capabilities: z.object({ monitor: z.array(z.enum(['listen', 'whisper', 'barge'])).describe('how a supervisor may join a call (PUT /api/calls/:id/monitor); empty: not at all') }),
       catalogue: z.object({ topics: z.array(Label), languages: z.array(Label) }),
       alerts: z.array(Alert).describe('recent alerts in scope, newest last'),
     })

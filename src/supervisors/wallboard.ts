@@ -5,6 +5,7 @@ import { scopeRoot } from '../auth/scope';
 import { callbacksRepository } from '../callbacks/callbacks-repository';
 import type { Db } from '../db/database';
 import type { Router } from '../queue/router';
+import type { MonitorMode } from '../queue/types';
 import { LANGUAGES, TOPICS } from '../queue/skills';
 import type { RegionDirectory } from '../regions/region-directory';
 import type { Revocation } from '../agents/gateway/session-bus';
@@ -41,6 +42,8 @@ export interface WallboardOptions {
   detectSpikes(now: Date): Promise<TopicSpike[]>;
   /** The callback policy's overdueMinutes as it is now. */
   callbackOverdueMinutes(): number;
+  /** How supervisors may join calls here (the phone systems' abilities). */
+  monitorModes(): MonitorMode[];
   /** Database figures are read at most this often (all boards of the node share one read). */
   dbTtlMs?: number;
   riskPollMs?: number;
@@ -170,6 +173,7 @@ export class Wallboard {
         boardMaxIntervalMs: BOARD_MAX_INTERVAL_MS,
         maxFrameBytes: MAX_FRAME_BYTES,
       },
+      capabilities: { monitor: this.o.monitorModes() },
       catalogue: {
         topics: Object.entries(TOPICS).map(([code, l]) => ({ code, zh: l.zh, en: l.en })),
         languages: this.o.provinceLanguages.filter((l) => l in LANGUAGES).map((code) => ({ code, ...LANGUAGES[code as keyof typeof LANGUAGES] })),

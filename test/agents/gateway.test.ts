@@ -81,6 +81,8 @@ describe('/agents/ws', () => {
         call: null,
         audio: { kind: 'none' },
         settings: { offerTimeoutSeconds: 20, maxFrameBytes: 16384 },
+        // What the desk may offer: no consult or interpreter button, since no phone system here does them.
+        capabilities: { forward: true, consult: false, interpreter: false, monitor: ['listen', 'whisper', 'barge'] },
       });
       expect((s.hello.catalogue as { languages: { code: string }[] }).languages.map((l) => l.code)).toEqual(['zh', 'bo', 'mn']);
       // The referral panel's lists come from the server, not from copies in the page.

@@ -129,6 +129,45 @@ describe('supervisor wallboard page in Chromium', () => {
     await screenshot('agents-moved');
   });
 
+  it("listens to an agent's call from the agents list, then whispers, then leaves it; the caller never hears the whisper", async () => {
+    await t.app.router.login({ id: agent.id, username: 'agent.yushu', regionCode: '632701', languages: { zh: 5, bo: 4 }, topics: { labour: 5 } });
+    await t.app.router.setReady(agent.id);
+    const callId = (await t.app.inject({ method: 'POST', url: '/sim/calls', payload: { from: '09768123456', digits: '11015' } })).json().callId as string;
+    const sim = async () => (await t.app.inject({ method: 'GET', url: `/sim/calls/${callId}` })).json();
+    const until = async (probe: () => Promise<boolean>) => {
+      for (let i = 0; i < 400 && !(await probe()); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await probe()).toBe(true);
+    };
+    await until(async () => t.app.router.liveAgent(agent.id)?.state === 'reserved');
+    expect((await t.app.router.accept(agent.id, t.app.router.liveAgent(agent.id)!.offerId!)).ok).toBe(true);
+    await until(async () => (await sim()).status === 'connected');
+
+    await signIn();
+    await page.waitForSelector('#console:not([hidden])');
+    await page.click('#tab-agents');
+    const row = '#agents-rows tr[data-username="agent.yushu"]';
+    await page.waitForSelector(`${row} button[data-action="monitor.listen"]`);
+    await page.click(`${row} button[data-action="monitor.listen"]`);
+    await page.waitForSelector(`${row} button[data-action="monitor.listen"][aria-pressed="true"]`);
+    expect(await page.textContent('#agents-status')).toContain('您的电话将振铃');
+    await until(async () => (await sim()).supervisor?.mode === 'listen');
+    expect((await sim()).audio).toEqual({ caller: ['agent'], agent: ['caller'], supervisor: ['caller', 'agent'] });
+
+    await page.click(`${row} button[data-action="monitor.whisper"]`);
+    await page.waitForSelector(`${row} button[data-action="monitor.whisper"][aria-pressed="true"]`);
+    await until(async () => (await sim()).supervisor?.mode === 'whisper');
+    expect((await sim()).audio.caller).toEqual(['agent']);
+    await screenshot('agents-monitoring');
+
+    await page.click(`${row} button[data-action="monitor.stop"]`);
+    await page.waitForSelector(`${row} button[data-action="monitor.stop"]`, { state: 'detached' });
+    await until(async () => (await sim()).supervisor === null);
+    const audit = await t.app.db.selectFrom('audit_log').select(['action', 'actor_username']).where('entity_id', '=', callId).orderBy('id').execute();
+    expect(audit.map((a) => a.action)).toEqual(['call.monitor', 'call.monitor', 'call.monitor.stop']);
+    await t.app.router.agentHangup(agent.id, callId);
+    await t.app.router.endWrapUp(agent.id, 'not_ready');
+  });
+
   it('the staffing panel says clearly when an endpoint is not available yet, and otherwise shows its answer', async () => {
     await signIn();
     await page.waitForSelector('.map-tile[data-code="632701"]');

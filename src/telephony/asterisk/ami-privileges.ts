@@ -29,11 +29,15 @@ export interface MissingAction {
   class: string;
 }
 
-/** The driver's actions the session may not send, from its ListCommands answer. */
-export async function missingActions(client: AmiClient): Promise<MissingAction[]> {
+/** The actions the session may send (lower-cased), from its ListCommands answer. */
+export async function allowedActions(client: AmiClient): Promise<Set<string>> {
   const answer = await client.action('ListCommands');
   // Header names arrive lower-cased; each allowed action is one header.
-  const allowed = new Set(Object.keys(answer).map((k) => k.toLowerCase()));
+  return new Set(Object.keys(answer).map((k) => k.toLowerCase()));
+}
+
+/** The driver's actions the session may not send. */
+export function missingActions(allowed: ReadonlySet<string>): MissingAction[] {
   return Object.entries(DRIVER_ACTIONS)
     .filter(([action]) => !allowed.has(action.toLowerCase()))
     .map(([action, classes]) => ({ action, class: classes[0] }));

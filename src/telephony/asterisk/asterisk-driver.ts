@@ -9,7 +9,7 @@ import type { Action, CallbackDialer, CallRef, DriverCapabilities, MonitorReques
 import type { Prompt } from '../prompts';
 import type { AmiClient } from './ami-client';
 import { AmiActionError, AmiNotConnectedError } from './ami-errors';
-import { describeMissing, type MissingAction, missingActions, missingFor } from './ami-privileges';
+import { allowedActions, describeMissing, type MissingAction, missingActions, missingFor } from './ami-privileges';
 import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, UserEvent } from './ami-events';
 import { isSafeAmiValue } from './ami-fields';
 import type { AmiLink } from './ami-link';
@@ -138,6 +138,8 @@ export class AsteriskDriver implements TelephonyDriver {
   private listeningSince = 0;
   /** The driver's actions the account may not send (ListCommands, or a Permission denied answer). */
   private missing: MissingAction[] = [];
+  /** Whether the account may Originate (ListCommands at the last login; assumed until then). */
+  private canOriginate = true;
   private missingLogged = '';
   private recheckTimer: NodeJS.Timeout | undefined;
   private hoursTimer: NodeJS.Timeout | undefined;
@@ -211,8 +213,7 @@ export class AsteriskDriver implements TelephonyDriver {
 
   /** Supervisors join by ChanSpy, which needs Originate (the originate class). */
   capabilities(): DriverCapabilities {
-    const originate = !this.missing.some((m) => m.action === 'Originate');
-    return { forward: true, consult: false, interpreter: false, monitor: originate ? [...MONITOR_MODES] : [] };
+    return { forward: true, consult: false, interpreter: false, monitor: this.canOriginate ? [...MONITOR_MODES] : [] };
   }
 
   /**
@@ -666,7 +667,10 @@ export class AsteriskDriver implements TelephonyDriver {
   private async checkPrivileges(): Promise<void> {
     let missing: MissingAction[];
     try {
-      missing = await missingActions(this.client);
+      const allowed = await allowedActions(this.client);
+      // Optional (callbacks, supervisors on calls): without it those are simply not offered.
+      this.canOriginate = allowed.has('originate');
+      missing = missingActions(allowed);
     } catch (err) {
       // Not worth holding calls up for: a refused action still reports itself (denied()).
       if (this.client.connected) this.o.log.warn({ reason: (err as Error).message }, 'could not list what the AMI account may do (ListCommands); carrying on');
