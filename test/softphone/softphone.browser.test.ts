@@ -82,6 +82,10 @@ describe('softphone page in Chromium', () => {
     await page.click('#ticket-save');
     await page.waitForSelector('#ticket-saved:not([hidden])');
     await screenshot('in-call-ticket-saved');
+    // No phone system here does consult transfers or interpreters: no control for them is shown.
+    expect(await page.isHidden('#interpreter-panel')).toBe(true);
+    expect(await page.isHidden('#transfer-mode-field')).toBe(true);
+    expect(await page.$$eval('#transfer-kind option:not([hidden])', (els) => els.map((e) => (e as HTMLOptionElement).value))).toEqual(['agent', 'region', 'number']);
 
     // Reload in the middle of the call: the page signs back in by itself and the call is still there.
     await page.reload();
