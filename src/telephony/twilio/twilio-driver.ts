@@ -204,18 +204,28 @@ export class TwilioDriver implements TelephonyDriver {
     q: { call: string; step: number },
     p: { CallSid: string; DialCallStatus: (typeof DIAL_STATUSES)[number]; CallStatus?: string | undefined },
   ): Promise<string> {
-    const found = await this.find(q.call, p.CallSid);
+    const found = await this.dialing(q.call, p);
     if (!found) return this.twiml.hangup();
-    if (p.CallStatus && ENDED.has(p.CallStatus)) {
-      // The caller hung up: Twilio still reports the <Dial>, but there is no one to answer.
-      await this.flow.hangup(q.call, 'caller');
-      return this.twiml.hangup();
-    }
     let action: Action | null;
     if (q.step !== found.step) action = found.lastAction as Action | null;
     else if (p.DialCallStatus === 'completed' || p.DialCallStatus === 'answered') action = await this.flow.agentLeft(q.call);
     else action = (await this.flow.bridgeFailed(q.call, `agent's softphone: ${p.DialCallStatus}`)) ?? ((await this.flow.state(q.call))?.lastAction as Action | null);
     return action ? this.twiml.render(q.call, action, 'webhook') : this.twiml.hangup();
+  }
+
+  /**
+   * The call whose <Dial> reports its end, if its caller is still on the line: null when the flow
+   * has finished it, or when the caller hung up (Twilio still reports the <Dial>, but there is no
+   * one to answer; the flow is told).
+   */
+  private async dialing(callId: string, p: { CallSid: string; CallStatus?: string | undefined }): Promise<FlowState | null> {
+    const found = await this.find(callId, p.CallSid);
+    if (!found) return null;
+    if (p.CallStatus && ENDED.has(p.CallStatus)) {
+      await this.flow.hangup(callId, 'caller');
+      return null;
+    }
+    return found;
   }
 
   /**
@@ -227,12 +237,7 @@ export class TwilioDriver implements TelephonyDriver {
     q: { call: string; step: number },
     p: { CallSid: string; DialCallStatus: (typeof DIAL_STATUSES)[number]; CallStatus?: string | undefined },
   ): Promise<string> {
-    const found = await this.find(q.call, p.CallSid);
-    if (!found) return this.twiml.hangup();
-    if (p.CallStatus && ENDED.has(p.CallStatus)) {
-      await this.flow.hangup(q.call, 'caller');
-      return this.twiml.hangup();
-    }
+    if (!(await this.dialing(q.call, p))) return this.twiml.hangup();
     const [status, cause] = FORWARD_STATUS[p.DialCallStatus];
     const action = await this.flow.forwardResult(q.call, q.step, status, cause);
     if (!action) return this.twiml.hangup();
