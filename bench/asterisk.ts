@@ -29,11 +29,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createSigner } from 'fast-jwt';
-import pg from 'pg';
-import WebSocket from 'ws';
 import { FakeAmi, type FakeChannel } from '../test/support/fake-ami';
 import { FakeDialplan } from '../test/support/fake-dialplan';
+import { type Desks, type DeskSaw, scriptedDesks } from './desks';
 import { machine, percentile, round } from './machine';
 import { freshDatabase, startService, waitReady } from './service';
 
@@ -85,8 +83,8 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
   /** Per agent: when their last call's talk ended, for the turnaround to their next connect. */
   const talkEnded = new Map<string, number>();
   const turnarounds: Array<{ at: number; ms: number }> = [];
-  /** Per agent, when the desk last saw each step after a call: where an agent's turnaround goes. */
-  const deskSaw = new Map<string, { wrapUp?: number; ready?: number; offer?: number }>();
+  /** Per agent, when the desk last saw each step after a call: where an agent's turnaround goes (set once the desks are in). */
+  let deskSaw = new Map<string, DeskSaw>();
   const phases: Record<string, number[]> = { hangupToWrapUp: [], wrapUpToReady: [], readyToOffer: [], offerToRedirect: [] };
   const byChannel = new Map<string, Caller>();
 
@@ -156,7 +154,7 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
   const database = await freshDatabase(ADMIN_URL);
   const databaseUrl = database.url;
   let service: Awaited<ReturnType<typeof startService>> | null = null;
-  const sockets: WebSocket[] = [];
+  let desks: Desks | null = null;
   try {
     service = await startService({
       NODE_ENV: 'production',
@@ -176,45 +174,8 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
     while (ami.named('coreshowchannels').length === 0 && Date.now() < deadline) await sleep(100);
 
     // ---- agents: Xining desks that accept at once -------------------------------------------
-    const db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
-    const usernames = Array.from({ length: AGENTS }, (_, i) => `bench.agent.${String(i).padStart(3, '0')}`);
-    const rows = await db.query<{ id: string; username: string }>(
-      `insert into agents (username, password_hash, display_name, role, region_code, languages, topics)
-       select u, 'not-used-by-the-benchmark', '坐席 ' || right(u, 3), 'agent', '630100', '{"zh":5}'::jsonb, '{"labour":5}'::jsonb
-       from unnest($1::text[]) as x(u) returning id, username`,
-      [usernames],
-    );
-    await db.end();
-    const sign = createSigner({ key: jwtSecret, expiresIn: 3_600_000 });
-    let ready = 0;
-    await Promise.all(
-      rows.rows.map(
-        (row) =>
-          new Promise<void>((resolve, reject) => {
-            const ws = new WebSocket(`ws://127.0.0.1:${service!.port}/agents/ws?token=${sign({ sub: row.id, role: 'agent', username: row.username, tv: 0 })}`);
-            sockets.push(ws);
-            let ref = 0;
-            const send = (f: Record<string, unknown>) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ v: 1, ref: `r${++ref}`, ...f }));
-            ws.on('message', (data) => {
-              const f = JSON.parse(String(data)) as { type: string; offerId?: string; state?: unknown };
-              const saw = deskSaw.get(row.username) ?? {};
-              deskSaw.set(row.username, saw);
-              if (f.type === 'state' && f.state === 'wrap_up') saw.wrapUp = performance.now();
-              if (f.type === 'state' && f.state === 'ready') saw.ready = performance.now();
-              if (f.type === 'offer') saw.offer = performance.now();
-              if (f.type === 'hello') {
-                send({ type: 'state.set', state: 'ready' });
-                resolve();
-              } else if (f.type === 'offer') send({ type: 'offer.accept', offerId: f.offerId });
-              else if (f.type === 'state' && f.state === 'wrap_up') send({ type: 'wrapup.end', next: 'ready' });
-              else if (f.type === 'state' && f.state === 'ready') ready++;
-            });
-            ws.on('error', reject);
-          }),
-      ),
-    );
-    while (ready < AGENTS && Date.now() < deadline + 30_000) await sleep(50);
+    desks = await scriptedDesks({ databaseUrl, servicePort: service.port, jwtSecret, count: AGENTS, timeoutMs: 30_000 + Math.max(0, deadline - Date.now()) });
+    deskSaw = desks.saw;
 
     // ---- callers, open loop at each rate --------------------------------------------------------
     const results = [];
@@ -275,7 +236,7 @@ async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {
     }
     return results;
   } finally {
-    for (const ws of sockets) ws.terminate();
+    desks?.close();
     await service?.stop();
     await ami.stop();
     await database.drop();

@@ -1,5 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../test/support/service-process';
@@ -19,9 +21,12 @@ export interface BenchService {
 export async function startService(env: Record<string, string>): Promise<BenchService> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // A data directory of its own: the records journal of an earlier run (kept when it stopped under load) would
+  // otherwise be replayed into this run's fresh database, rejected row by row, while it is being measured.
+  const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hotline-bench-'));
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: path.join(__dirname, '..'),
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...env },
   });
   let out = '';
   child.stdout.on('data', (d) => (out = (out + d).slice(-20_000)));
@@ -39,6 +44,7 @@ export async function startService(env: Record<string, string>): Promise<BenchSe
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
+      if (!env.DATA_DIR) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

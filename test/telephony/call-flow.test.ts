@@ -63,6 +63,38 @@ describe('call flow', () => {
     await t.app.callFlow.hangup(second.callId, 'caller');
   });
 
+  it('puts the caller through to the agent who accepted without waiting for the ticket to reach the database', async () => {
+    await t.app.router.login({ id: agentId, ...profile });
+    await t.app.router.setReady(agentId);
+    const id = await place({ from: '09718000300', digits: '1100' });
+    await until(async () => t.app.router.store.state.agent(agentId)?.state === 'reserved', 'the offer');
+    // A slow database: opening the ticket takes 3 s. The caller must not wait for it.
+    const write = t.app.records.write.bind(t.app.records);
+    let ticketWritten = false;
+    const spy = jest.spyOn(t.app.records, 'write').mockImplementation(async (op) => {
+      if (op.op !== 'ticket.open') return write(op);
+      await new Promise((r) => setTimeout(r, 3_000));
+      const result = await write(op);
+      ticketWritten = true;
+      return result;
+    });
+    try {
+      const accepted = Date.now();
+      await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!);
+      await until(async () => (await view(id)).status === 'connected', 'the caller put through');
+      expect(Date.now() - accepted).toBeLessThan(2_000);
+      expect(ticketWritten).toBe(false);
+      // The ticket is still opened, and the flow's settled() waits for it.
+      await t.app.callFlow.settled();
+      expect(ticketWritten).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    await hangup(id);
+    await t.app.callFlow.settled();
+    await t.app.router.endWrapUp(agentId, 'not_ready').catch(() => {});
+  });
+
   it('announces position and expected wait again and again while the caller holds', async () => {
     await t.app.router.login({ id: agentId, ...profile });
     await t.app.router.setReady(agentId);
