@@ -36,6 +36,8 @@ describe('simulated traffic through the whole flow', () => {
     expect(ended).toBe(true);
     await t.app.callFlow.settled();
     await t.app.callRecorder.flush();
+    // The rows are written through the records outbox, which a loaded machine applies seconds behind.
+    await t.app.records.drained();
 
     const calls = await t.app.db.selectFrom('calls').select(['id', 'status', 'end_reason', 'agent_id']).where('id', 'in', ids).execute();
     expect(calls).toHaveLength(N);
