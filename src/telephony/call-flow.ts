@@ -815,7 +815,7 @@ export class CallFlow {
         // a transferred call keeps its ticket and the agent who answers now carries it on.
         state.ticketId = ticketIdForCall(callId);
         await this.o.records.write({ op: 'ticket.open', callId, ticketId: state.ticketId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: e.agentId, at: new Date() });
-        const agent = await this.agent(e.agentId);
+        const agent = await this.agent(e.agentId, callId);
         state.step++;
         const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('connecting', state)], agent, record: true };
         await this.save(state, action);
@@ -936,8 +936,20 @@ export class CallFlow {
     return this.o.prompts.get(key, state.language, values);
   }
 
+  /**
+   * Remote seats (src/agents/remote-seats.ts): for a call an agent took on their own phone, the
+   * leg the connect puts the caller through to. Kept as a hook so the flow knows no more of them.
+   */
+  useSeats(seatOf: (agentId: string, callId: string) => AgentEndpoint['remote'] | null): void {
+    this.seatOf = seatOf;
+  }
+
+  private seatOf: (agentId: string, callId: string) => AgentEndpoint['remote'] | null = () => null;
+
   /** Whom to dial: the live record names the agent's sign-in, so the database is asked only as a fallback. */
-  private async agent(id: string): Promise<AgentEndpoint> {
+  private async agent(id: string, callId?: string): Promise<AgentEndpoint> {
+    const remote = callId ? this.seatOf(id, callId) : null;
+    if (remote) return { ...(await this.agent(id)), remote };
     const live = this.o.router.liveAgent(id)?.username;
     if (live) return { id, username: live };
     const cached = this.agents.get(id);
