@@ -6,6 +6,7 @@ import { CallbackCalls } from '../callbacks/dial-out';
 import { CallFlow } from './call-flow';
 import { CallerRegionResolver, GeocodingTables } from './caller-region';
 import type { TelephonyDriver } from './driver';
+import type { SeatDialer } from './seat-dialer';
 import { type FlowStateStore, MemoryFlowStateStore, RedisFlowStateStore } from './flow-state';
 import { ivrSettings, Menus } from './ivr';
 import { OrphanReaper } from './reaper';
@@ -106,6 +107,7 @@ export const telephonyPlugin = fp(
       remoteSeats.use(sim, simSeats);
     }
     let asterisk: AsteriskDriver | null = null;
+    const seatDialer: { asterisk?: SeatDialer } = {};
     if (app.config.telephony.includes('asterisk') && app.config.asterisk) {
       // Starting only takes the lease (when there is Redis): the AMI link comes up in the
       // background, so the service starts even while Asterisk is unreachable.
@@ -124,7 +126,9 @@ export const telephonyPlugin = fp(
         log: app.log,
         metrics: app.metrics,
         callbackReports: callbackCalls,
+        seats: { reports: remoteSeats, use: (dialer) => (seatDialer.asterisk = dialer) },
       });
+      if (seatDialer.asterisk) remoteSeats.use(asterisk, seatDialer.asterisk);
       drivers.push(asterisk);
     }
     let twilioDriver: TwilioDriver | null = null;
