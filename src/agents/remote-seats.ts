@@ -8,7 +8,7 @@ import type { RegionDirectory } from '../regions/region-directory';
 import type { CallFlow } from '../telephony/call-flow';
 import type { CallRef, DriverName, TelephonyDriver } from '../telephony/driver';
 import { maskPhoneNumber } from '../telephony/phone-number';
-import type { SeatAnnouncement, SeatDialer, SeatEnd, SeatReports } from '../telephony/seat-dialer';
+import type { SeatAnnouncement, SeatDialer, SeatEnd, SeatLegRef, SeatReports } from '../telephony/seat-dialer';
 import { Errors } from '../errors/errors';
 
 /**
@@ -237,10 +237,10 @@ export class RemoteSeats implements SeatReports {
 
   // ---- reports from the phone system -------------------------------------------------------------
 
-  async pressed(offerId: string, key: string | null): Promise<boolean> {
+  async pressed(offerId: string, key: string | null, from?: SeatLegRef): Promise<boolean> {
     return this.during(
       (async () => {
-        const leg = this.legs.get(offerId);
+        const leg = await this.legOf(offerId, from);
         if (!leg || leg.ended || leg.accepted) return leg?.accepted ?? false;
         await this.o.records.event(leg.callId, 'remote_seat.key', { agentId: leg.agentId, offerId, key });
         if (key !== '1') {
@@ -263,10 +263,10 @@ export class RemoteSeats implements SeatReports {
     );
   }
 
-  async ended(offerId: string, how: SeatEnd, cause?: string): Promise<void> {
+  async ended(offerId: string, how: SeatEnd, cause?: string, from?: SeatLegRef): Promise<void> {
     return this.during(
       (async () => {
-        const leg = this.legs.get(offerId);
+        const leg = await this.legOf(offerId, from);
         if (!leg || leg.ended) return;
         leg.ended = true;
         if (leg.accepted) return;
@@ -288,6 +288,23 @@ export class RemoteSeats implements SeatReports {
         if (state && next) await leg.driver.execute({ callId: leg.callId, externalId: state.externalId }, next);
       })(),
     );
+  }
+
+  /**
+   * The leg this node rang, or — for a report that reached another node (a Twilio webhook) — the
+   * leg as the report names it, while the router still holds that offer for that agent.
+   */
+  private async legOf(offerId: string, from?: SeatLegRef): Promise<Leg | undefined> {
+    const known = this.legs.get(offerId);
+    if (known || !from) return known;
+    const via = this.dialers.get(from.driver);
+    const live = this.o.router.liveCall(from.callId);
+    if (!via || live?.offerId !== offerId || live.agentId !== from.agentId) return undefined;
+    const seat = await this.seatOf(from.agentId);
+    if (!seat.phone) return undefined;
+    const leg: Leg = { offerId, callId: from.callId, agentId: from.agentId, number: seat.phone, driver: via.driver, accepted: false, ended: false };
+    this.remember(leg);
+    return leg;
   }
 
   /** A seat that did not take its offer: declined in the router — not ready (missed), the call back in its place. */

@@ -135,6 +135,7 @@ export const telephonyPlugin = fp(
     if (app.config.telephony.includes('twilio')) {
       twilioDriver = new TwilioDriver(flow, app.db, app.log, twilioDriverOptions(app.config, settings.holdMusic));
       twilioDriver.enableCallbacks(callbackCalls);
+      remoteSeats.use(twilioDriver, twilioDriver.enableSeats(remoteSeats, (call) => remoteSeats.announcement(call)));
       drivers.push(twilioDriver);
     }
     for (const driver of drivers) {

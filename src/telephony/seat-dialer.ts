@@ -37,15 +37,26 @@ export interface SeatRing {
 /** How a seat leg ended before the agent took the call. */
 export type SeatEnd = 'no_answer' | 'busy' | 'failed' | 'hung_up';
 
+/**
+ * Which call and agent a seat leg rang for, as a phone system whose reports can reach any node
+ * (Twilio's webhooks carry it in their signed URLs) passes it: the node that rang may not be the
+ * one that hears the key.
+ */
+export interface SeatLegRef {
+  callId: string;
+  agentId: string;
+  driver: 'sim' | 'asterisk' | 'twilio';
+}
+
 export interface SeatReports {
   /**
    * The agent pressed a key (null: none before the prompt ran out). Resolves true when key 1 got
    * them the call (the phone system then keeps the leg for the caller), false otherwise (the phone
    * system says goodbye and hangs up).
    */
-  pressed(offerId: string, key: string | null): Promise<boolean>;
+  pressed(offerId: string, key: string | null, from?: SeatLegRef): Promise<boolean>;
   /** The seat leg is over (idempotent): before a key it is a missed offer, after the accept only tidying. */
-  ended(offerId: string, how: SeatEnd, cause?: string): Promise<void>;
+  ended(offerId: string, how: SeatEnd, cause?: string, from?: SeatLegRef): Promise<void>;
   /** The agent hung up their phone during the conversation (for phone systems whose caller side cannot tell). */
   agentLeft?(offerId: string): Promise<void>;
 }
