@@ -142,6 +142,8 @@ const STRINGS = {
     'agents.moved': '已将 {name} 调往 {region}',
     'agents.same': '请选择一个不同的地区',
     'agents.disabled': '已停用',
+    'agents.remote': '远程',
+    'agents.remoteTitle': '远程坐席：来电转接至其登记的电话',
 
     'staffing.unavailable': '该功能尚未开放（接口未上线），请稍后再试。',
     'staffing.rateLimited': '请求过于频繁，请稍后再试。',
@@ -339,6 +341,8 @@ const STRINGS = {
     'agents.moved': '{name} now serves {region}',
     'agents.same': 'Choose a different region',
     'agents.disabled': 'disabled',
+    'agents.remote': 'remote',
+    'agents.remoteTitle': 'Remote seat: offers ring their registered phone',
 
     'staffing.unavailable': 'Not available yet (the endpoint is not live); please try again later.',
     'staffing.rateLimited': 'Too many requests; please try again shortly.',
