@@ -8,6 +8,7 @@ import * as missedCallCallbacks from './0006_missed_call_callbacks';
 import * as callbackDialOutcomes from './0007_callback_dial_outcomes';
 import * as voiceMessages from './0008_voice_messages';
 import * as forwardFailedCallbacks from './0009_forward_failed_callbacks';
+import * as remoteSeats from './0010_remote_seats';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_callback_dial_outcomes': callbackDialOutcomes,
   '0008_voice_messages': voiceMessages,
   '0009_forward_failed_callbacks': forwardFailedCallbacks,
+  '0010_remote_seats': remoteSeats,
 };

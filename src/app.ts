@@ -6,6 +6,7 @@ import pino, { type DestinationStream } from 'pino';
 import { guardedValidatorCompiler } from './api/nul-guard';
 import { openApiPlugin } from './api/openapi';
 import { agentRoutes } from './api/routes/agents';
+import { remoteSeatRoutes } from './api/routes/remote-seats';
 import { authRoutes } from './api/routes/auth';
 import { healthRoutes } from './api/routes/health';
 import { regionRoutes } from './api/routes/regions';
@@ -129,6 +130,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(authRoutes);
   await app.register(regionRoutes);
   await app.register(agentRoutes);
+  await app.register(remoteSeatRoutes);
   await app.register(queueRoutes);
   await app.register(simRoutes);
   await app.register(twilioRoutes);

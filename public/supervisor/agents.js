@@ -184,6 +184,12 @@ export function createAgentsPanel(ctx) {
     const name = element('th', null, agent.displayName);
     name.scope = 'row';
     if (agent.disabled) name.append(element('span', 'tag', t('agents.disabled')));
+    // A remote seat answers on its own phone (issue 14): a label, nothing else changes.
+    if (agent.remoteSeat) {
+      const tag = element('span', 'tag tag--remote', t('agents.remote'));
+      tag.title = t('agents.remoteTitle');
+      name.append(tag);
+    }
     const live = state.live.get(agent.id) ?? 'offline';
     const stateCell = element('td');
     stateCell.append(element('span', 'state-badge', t(`state.${live}`)));

@@ -154,6 +154,8 @@ const STRINGS = {
     'agents.forced': '已将 {name} {state}',
     'agents.forced.not_ready': '置为未就绪',
     'agents.forced.offline': '签出',
+    'agents.remote': '远程',
+    'agents.remoteTitle': '远程坐席：来电转接至其登记的电话',
 
     'staffing.unavailable': '该功能尚未开放（接口未上线），请稍后再试。',
     'staffing.rateLimited': '请求过于频繁，请稍后再试。',
@@ -363,6 +365,8 @@ const STRINGS = {
     'agents.forced.offline': 'signed out',
     'agents.same': 'Choose a different region',
     'agents.disabled': 'disabled',
+    'agents.remote': 'remote',
+    'agents.remoteTitle': 'Remote seat: offers ring their registered phone',
 
     'staffing.unavailable': 'Not available yet (the endpoint is not live); please try again later.',
     'staffing.rateLimited': 'Too many requests; please try again shortly.',

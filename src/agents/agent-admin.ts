@@ -20,6 +20,10 @@ export interface AgentProfile {
   languages: SkillMap;
   topics: SkillMap;
   disabled: boolean;
+  /** The remote seat's phone (mainland digits), or null: the agent answers only at the desk. */
+  seatPhone: string | null;
+  /** Signed in to routing as a remote seat: offers ring the seat phone. */
+  remoteSeat: boolean;
   lastLoginAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -35,6 +39,8 @@ export function toProfile(row: AgentRow): AgentProfile {
     languages: row.languages,
     topics: row.topics,
     disabled: row.disabled,
+    seatPhone: row.seat_phone ?? null,
+    remoteSeat: row.seat_mode === 'phone',
     lastLoginAt: row.last_login_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -49,6 +55,8 @@ export interface NewAgentInput {
   servingRegion: string;
   languages: SkillMap;
   topics: SkillMap;
+  /** Already checked and in dialling form (phone-number.ts `seatNumber`). */
+  seatPhone?: string | null;
 }
 
 export interface AgentPatch {
@@ -59,6 +67,8 @@ export interface AgentPatch {
   topics?: SkillMap;
   password?: string;
   disabled?: boolean;
+  /** Already checked and in dialling form; null removes it. */
+  seatPhone?: string | null;
 }
 
 export interface ListQuery {
@@ -155,6 +165,7 @@ export function agentAdmin({ db, regions, revoked }: Deps) {
             region_code: region,
             languages: jsonb(input.languages),
             topics: jsonb(input.topics),
+            seat_phone: input.seatPhone ?? null,
           },
           trx,
         );
@@ -182,6 +193,11 @@ export function agentAdmin({ db, regions, revoked }: Deps) {
       if (patch.topics !== undefined) changes.topics = jsonb(patch.topics);
       if (patch.disabled !== undefined) changes.disabled = patch.disabled;
       if (patch.password !== undefined) changes.password_hash = await hashPassword(patch.password);
+      if (patch.seatPhone !== undefined) {
+        // The phone offers are ringing now cannot go away under a signed-in remote seat.
+        if (patch.seatPhone === null && current.seat_mode === 'phone') throw new Errors.REMOTE_SEAT_BUSY(id, 'it is signed in as a remote seat; sign it out first (PUT /api/agents/:id/remote-seat {"state":"offline"})');
+        changes.seat_phone = patch.seatPhone;
+      }
       const revoke = revokesTokens(current, patch);
       const row = await db.transaction().execute(async (trx) => {
         let updated = await agents.update(id, changes, trx);

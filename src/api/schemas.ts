@@ -51,6 +51,8 @@ export const AgentProfileSchema = z
     languages: languageSkills.stored,
     topics: topicSkills.stored,
     disabled: z.boolean(),
+    seatPhone: z.string().nullable().describe("the remote seat's phone (mainland digits) that offers ring when the agent answers on the phone"),
+    remoteSeat: z.boolean().describe('signed in to routing as a remote seat: offers ring the seat phone'),
     lastLoginAt: z.date().nullable(),
     createdAt: z.date(),
     updatedAt: z.date(),

@@ -53,6 +53,8 @@ export interface OrganisationsTable {
   updated_at: UpdatedAt;
 }
 
+export type SeatMode = 'desk' | 'phone';
+
 export interface AgentsTable {
   id: Generated<string>;
   username: string;
@@ -67,6 +69,10 @@ export interface AgentsTable {
   organisation_id: string | null;
   /** Raised by a password change, a disable or a role change; tokens carry it (`tv`) and die when it moves on. */
   token_version: Generated<number>;
+  /** A remote seat's phone (mainland digits): offers ring it when the agent answers on the phone. */
+  seat_phone: Generated<string | null>;
+  /** Where the agent answers now: the browser softphone, or their seat phone (a remote seat). */
+  seat_mode: Generated<SeatMode>;
   last_login_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -863,7 +863,7 @@ export class CallFlow {
         const opened = this.o.records.write(ticket).catch((err) => this.o.log.error({ err, callId }, 'could not record the opening of the call\'s ticket'));
         this.pending.add(opened);
         void opened.finally(() => this.pending.delete(opened));
-        const agent = await this.agent(e.agentId);
+        const agent = await this.agent(e.agentId, callId);
         state.step++;
         const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('connecting', state)], agent, record: true };
         await this.save(state, action);
@@ -984,8 +984,20 @@ export class CallFlow {
     return this.o.prompts.get(key, state.language, values);
   }
 
+  /**
+   * Remote seats (src/agents/remote-seats.ts): for a call an agent took on their own phone, the
+   * leg the connect puts the caller through to. Kept as a hook so the flow knows no more of them.
+   */
+  useSeats(seatOf: (agentId: string, callId: string) => AgentEndpoint['remote'] | null): void {
+    this.seatOf = seatOf;
+  }
+
+  private seatOf: (agentId: string, callId: string) => AgentEndpoint['remote'] | null = () => null;
+
   /** Whom to dial: the live record names the agent's sign-in, so the database is asked only as a fallback. */
-  private async agent(id: string): Promise<AgentEndpoint> {
+  private async agent(id: string, callId?: string): Promise<AgentEndpoint> {
+    const remote = callId ? this.seatOf(id, callId) : null;
+    if (remote) return { ...(await this.agent(id)), remote };
     const live = this.o.router.liveAgent(id)?.username;
     if (live) return { id, username: live };
     const cached = this.agents.get(id);

@@ -48,3 +48,13 @@ export function e164Number(stored: string): string | null {
   if (!n) return null;
   return n.startsWith('0') ? `+86${n.slice(1)}` : `+86${n}`;
 }
+
+/**
+ * A remote seat's phone as it is stored and dialled: a mainland mobile, or a landline with its
+ * area code (+86 and spaces or dashes allowed on the way in). Null for anything else — a short
+ * service number or a number abroad cannot be a lawyer's seat.
+ */
+export function seatNumber(raw: string): string | null {
+  const n = domesticNumber(raw);
+  return n && /^(0[1-9]\d{8,10}|1[3-9]\d{9})$/.test(n) ? n : null;
+}

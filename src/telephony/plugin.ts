@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
+import { RemoteSeats } from '../agents/remote-seats';
 import { CallbackCalls } from '../callbacks/dial-out';
 import { CallFlow } from './call-flow';
 import { CallerRegionResolver, GeocodingTables } from './caller-region';
 import type { TelephonyDriver } from './driver';
+import type { SeatDialer } from './seat-dialer';
 import { type FlowStateStore, MemoryFlowStateStore, RedisFlowStateStore } from './flow-state';
 import { ivrSettings, Menus } from './ivr';
 import { OrphanReaper } from './reaper';
@@ -14,6 +16,7 @@ import type { AsteriskDriver } from './asterisk/asterisk-driver';
 import { dialplanFingerprint, splitAgentDial } from './asterisk/dialplan-generator';
 import { createAsteriskDriver } from './asterisk/setup';
 import { SimDriver } from './sim/sim-driver';
+import { SimSeats } from './sim/sim-seats';
 import { TwilioDriver, twilioDriverOptions } from './twilio/twilio-driver';
 
 declare module 'fastify' {
@@ -29,6 +32,10 @@ declare module 'fastify' {
     twilioDriver: TwilioDriver | null;
     /** Callbacks dialled out by the phone system agents accept them on (CALLBACK_DIAL). */
     callbackCalls: CallbackCalls;
+    /** Agents whose seat is a phone number: offers ring it through the call's own phone system. */
+    remoteSeats: RemoteSeats;
+    /** The simulator's remote seats (simulated lawyers' phones), when TELEPHONY includes sim. */
+    simSeats: SimSeats | null;
   }
 }
 
@@ -88,14 +95,19 @@ export const telephonyPlugin = fp(
     });
 
     const callbackCalls = new CallbackCalls({ db: app.db, router: app.router, records: app.records, callbacks: app.callbacks, log: app.log.child({ module: 'callback-calls' }) });
+    const remoteSeats = new RemoteSeats({ db: app.db, router: app.router, flow, records: app.records, regions: app.regions, log: app.log.child({ module: 'remote-seats' }) });
     const drivers: TelephonyDriver[] = [];
     let sim: SimDriver | null = null;
+    let simSeats: SimSeats | null = null;
     if (app.config.telephony.includes('sim')) {
       sim = new SimDriver(flow, app.log, app.config.sim);
       sim.enableCallbacks(callbackCalls);
       drivers.push(sim);
+      simSeats = new SimSeats(remoteSeats, app.log, app.config.sim);
+      remoteSeats.use(sim, simSeats);
     }
     let asterisk: AsteriskDriver | null = null;
+    const seatDialer: { asterisk?: SeatDialer } = {};
     if (app.config.telephony.includes('asterisk') && app.config.asterisk) {
       // Starting only takes the lease (when there is Redis): the AMI link comes up in the
       // background, so the service starts even while Asterisk is unreachable.
@@ -114,13 +126,16 @@ export const telephonyPlugin = fp(
         log: app.log,
         metrics: app.metrics,
         callbackReports: callbackCalls,
+        seats: { reports: remoteSeats, use: (dialer) => (seatDialer.asterisk = dialer) },
       });
+      if (seatDialer.asterisk) remoteSeats.use(asterisk, seatDialer.asterisk);
       drivers.push(asterisk);
     }
     let twilioDriver: TwilioDriver | null = null;
     if (app.config.telephony.includes('twilio')) {
       twilioDriver = new TwilioDriver(flow, app.db, app.log, twilioDriverOptions(app.config, settings.holdMusic));
       twilioDriver.enableCallbacks(callbackCalls);
+      remoteSeats.use(twilioDriver, twilioDriver.enableSeats(remoteSeats, (call) => remoteSeats.announcement(call)));
       drivers.push(twilioDriver);
     }
     for (const driver of drivers) {
@@ -142,15 +157,20 @@ export const telephonyPlugin = fp(
       log: app.log.child({ module: 'reaper' }),
     });
     reaper.start();
+    remoteSeats.start();
     app.decorate('callFlow', flow);
     app.decorate('reaper', reaper);
     app.decorate('simDriver', sim);
     app.decorate('asteriskDriver', asterisk);
     app.decorate('twilioDriver', twilioDriver);
     app.decorate('callbackCalls', callbackCalls);
+    app.decorate('remoteSeats', remoteSeats);
+    app.decorate('simSeats', simSeats);
     app.addHook('onClose', async () => {
       hours.stop();
       await reaper.stop();
+      simSeats?.stop();
+      await remoteSeats.stop();
       await callbackCalls.stop();
       for (const driver of drivers) await driver.stop();
       await flow.stop();

@@ -54,7 +54,7 @@ export function dataLayerContract(open: OpenDatabase): void {
 
     it('go up from an empty database and create every table', async () => {
       expect(await tables(db.handle)).toEqual([]);
-      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow', 'Up 0003_referrals', 'Up 0004_account_security', 'Up 0005_durable_records', 'Up 0006_missed_call_callbacks', 'Up 0007_callback_dial_outcomes', 'Up 0008_voice_messages']);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow', 'Up 0003_referrals', 'Up 0004_account_security', 'Up 0005_durable_records', 'Up 0006_missed_call_callbacks', 'Up 0007_callback_dial_outcomes', 'Up 0008_voice_messages', 'Up 0009_forward_failed_callbacks', 'Up 0010_remote_seats']);
       expect(await tables(db.handle)).toEqual(TABLES);
     });
 
@@ -63,6 +63,8 @@ export function dataLayerContract(open: OpenDatabase): void {
     });
 
     it('go down one step at a time to an empty database, and back up', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0010_remote_seats']);
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0009_forward_failed_callbacks']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0008_voice_messages']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0007_callback_dial_outcomes']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0006_missed_call_callbacks']);
@@ -77,7 +79,7 @@ export function dataLayerContract(open: OpenDatabase): void {
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
-      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0008_voice_messages', 'Down 0007_callback_dial_outcomes', 'Down 0006_missed_call_callbacks', 'Down 0005_durable_records', 'Down 0004_account_security', 'Down 0003_referrals', 'Down 0002_call_flow', 'Down 0001_initial']);
+      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0010_remote_seats', 'Down 0009_forward_failed_callbacks', 'Down 0008_voice_messages', 'Down 0007_callback_dial_outcomes', 'Down 0006_missed_call_callbacks', 'Down 0005_durable_records', 'Down 0004_account_security', 'Down 0003_referrals', 'Down 0002_call_flow', 'Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
       expect(await tables(db.handle)).toEqual(TABLES);

@@ -374,7 +374,8 @@ export class FakeAmi {
     const known = ACTIONS[a.action];
     if (known && !this.allows(s, known.classes)) return error('Permission denied');
 
-    const target = h.channel !== undefined ? [...this.channels.values()].find((c) => c.channel === h.channel) : undefined;
+    // Asterisk finds a channel by its name or, failing that, by its Uniqueid (ast_channel_get_by_name).
+    const target = h.channel !== undefined ? ([...this.channels.values()].find((c) => c.channel === h.channel) ?? this.channels.get(h.channel)) : undefined;
     switch (a.action) {
       case 'ping':
         return reply('Success', [['Ping', 'Pong'], ['Timestamp', (Date.now() / 1000).toFixed(6)]]);

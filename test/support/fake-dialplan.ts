@@ -174,6 +174,36 @@ export class FakeDialplan {
     else this.ami.move(uniqueid, 'hotline-park');
   }
 
+  /**
+   * A remote seat's phone answered the Originate into [hotline-seat]: the Local channel (its
+   * Uniqueid the Originate's ChannelId) says who is calling and reports the key ('' for none).
+   * After 1 it waits for the caller; otherwise it hangs up (its `h` extension reports the end).
+   */
+  seatAnswers(originate: Record<string, string>, digits: string): FakeChannel {
+    const seat = this.ami.addChannel({ callerIdNum: '12348', channel: `${originate.channel!.replace(/\/n$/, '')}-${String(++this.agentSeq).padStart(8, '0')};1`, uniqueid: originate.channelid!, context: 'hotline-seat', exten: originate.exten! });
+    this.ami.userEvent(seat.uniqueid, 'HotlineSeatKey', [['Seat', seat.uniqueid], ['Digits', digits]]);
+    if (digits !== '1') this.seatEnds(seat.uniqueid, digits);
+    return seat;
+  }
+
+  /** The seat leg ends: [hotline-seat]'s `h` extension reports it, then the Hangup. */
+  seatEnds(uniqueid: string, digits = '', cause = '16'): void {
+    if (!this.ami.channels.has(uniqueid)) return;
+    this.ami.userEvent(uniqueid, 'HotlineSeatEnd', [['Seat', uniqueid], ['Digits', digits], ['HangupCause', cause]]);
+    this.ami.hangup(uniqueid, cause);
+  }
+
+  /** [hotline-seat-connect]'s Bridge() joined the caller to the seat leg. */
+  seatBridged(caller: string, seat: string): void {
+    this.ami.bridge(caller, seat);
+  }
+
+  /** The lawyer hangs up their phone: the seat leg ends, Bridge() returns, and the caller goes on. */
+  seatHangsUp(caller: string, seat: string): void {
+    this.seatEnds(seat, '1');
+    this.dialEnds(caller, 'ANSWER');
+  }
+
   /** [hotline-bye] played its prompts and hung up. */
   bye(uniqueid: string): void {
     this.ami.hangup(uniqueid);

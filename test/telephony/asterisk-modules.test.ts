@@ -13,6 +13,8 @@ const DEPLOY = path.join(__dirname, '..', '..', 'deploy', 'asterisk');
 // the core (pbx_builtins, pbx_functions, main/), no module to load.
 const APPLICATIONS: Record<string, string | null> = {
   Answer: null, NoOp: null, Set: null, Goto: null, GotoIf: null, Hangup: null, Wait: null, WaitExten: null, SayNumber: null,
+  // Remote seats: Bridge() lives in main/features.c (and their Local channels in main/core_local.c).
+  Bridge: null,
   Gosub: 'app_stack', Return: 'app_stack', Dial: 'app_dial', Playback: 'app_playback', Read: 'app_read', Record: 'app_record',
   UserEvent: 'app_userevent', MixMonitor: 'app_mixmonitor', StopMixMonitor: 'app_mixmonitor', MusicOnHold: 'res_musiconhold',
 };

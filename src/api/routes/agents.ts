@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { agentAdmin } from '../../agents/agent-admin';
 import { actorOf } from '../../auth/plugin';
 import { LANGUAGE_CODES, TOPIC_CODES } from '../../queue/skills';
+import { seatNumber } from '../../telephony/phone-number';
 import { AgentProfileSchema, LanguageSkills, RegionCode, StaffRole, TopicSkills, errors } from '../schemas';
 
 const Username = z
@@ -12,6 +13,17 @@ const Username = z
   .regex(/^[a-zA-Z0-9._-]{3,64}$/, 'must be 3–64 letters, digits, dots, dashes or underscores');
 const Password = z.string().min(8, 'must be at least 8 characters').max(200);
 const DisplayName = z.string().trim().min(1).max(100);
+/** A remote seat's phone: stored in the form the trunk dials (phone-number.ts). */
+const SeatPhone = z
+  .string()
+  .trim()
+  .max(32)
+  .transform((raw, ctx) => {
+    const n = seatNumber(raw);
+    if (!n) ctx.addIssue({ code: 'custom', message: 'must be a mainland mobile (13812345678) or a landline with its area code (09716123456) / 须为中国大陆手机号或带区号的固定电话' });
+    return n ?? '';
+  })
+  .meta({ description: 'A mainland mobile or a landline with its area code; +86 allowed. Offers ring it when the agent signs in as a remote seat.' });
 const SpokenLanguages = LanguageSkills.refine((m) => Object.keys(m).length > 0, 'an agent must speak at least one language')
   // The refinement is invisible to the document; without this a generated client sends {}.
   .meta({ minProperties: 1, description: `${LanguageSkills.description} At least one.` });
@@ -24,6 +36,7 @@ const CreateAgentBody = z.strictObject({
   servingRegion: RegionCode,
   languages: SpokenLanguages,
   topics: TopicSkills.default({}),
+  seatPhone: SeatPhone.optional(),
 });
 
 const PatchAgentBody = z
@@ -35,6 +48,7 @@ const PatchAgentBody = z
     topics: TopicSkills,
     password: Password,
     disabled: z.boolean(),
+    seatPhone: SeatPhone.nullable(),
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');

@@ -90,3 +90,10 @@ export const CallbackUserEvent = UserEvent.extend({
   hangupcause: Text.optional(),
 });
 export type CallbackUserEvent = z.infer<typeof CallbackUserEvent>;
+
+/** [hotline-seat]'s events: HotlineSeatKey and HotlineSeatEnd, naming the seat leg (the offer). */
+export const SeatUserEvent = UserEvent.extend({
+  seat: z.uuid(),
+  hangupcause: Text.optional(),
+});
+export type SeatUserEvent = z.infer<typeof SeatUserEvent>;

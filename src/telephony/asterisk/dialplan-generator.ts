@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IvrSettings } from '../ivr';
-import { CLOSED_VARIABLE, COMPACT, CONTEXTS, DIAL_TEMPLATE, MUSIC_CLASS, RING_SECONDS, USER_EVENTS } from './dialplan';
+import { CLOSED_VARIABLE, COMPACT, CONTEXTS, DIAL_TEMPLATE, MUSIC_CLASS, RING_SECONDS, SEAT_CONTEXTS, SEAT_EVENTS, USER_EVENTS } from './dialplan';
 
 /**
  * Writes deploy/asterisk/extensions.conf from the province's IVR settings (`npm run
@@ -470,4 +470,51 @@ exten => h,1,UserEvent(HotlineCallbackResult,Attempt: \${HL_ATTEMPT},DialStatus:
 [hotline-callback-answered]
 exten => s,1,UserEvent(HotlineCallbackAnswered,Attempt: \${ARG1})
  same => n,Return()
+
+; ---- remote seats (src/telephony/asterisk/seat-dialer.ts) ----------------------------------
+; A duty lawyer whose seat is their own phone. Originate (Async) of
+; Local/<seat digits>@${SEAT_CONTEXTS.out}/n into [${SEAT_CONTEXTS.seat}] at extension <region>*<language>*<topic>;
+; the Local channel's Uniqueid is the offer's id (ChannelId). The lawyer hears who is calling and
+; presses 1 to take the call (HotlineSeatKey; any other key or none: a missed offer), then waits
+; with music until the service bridges the caller to this channel ([${CONTEXTS.seatConnect}]).
+; Seat sounds fall back like every prompt (npm run asterisk:prompts writes the generated voice).
+[${SEAT_CONTEXTS.out}]
+exten => _X.,1,Dial(PJSIP/\${FILTER(0123456789,\${EXTEN})}@\${HOTLINE_TRUNK},${RING_SECONDS})
+ same => n,Hangup()
+
+[${SEAT_CONTEXTS.seat}]
+exten => _X.,1,Set(HL_SEAT=\${UNIQUEID})
+ same => n,Set(HL_K=)
+ same => n,Set(HL_REGION=\${FILTER(0123456789,\${CUT(EXTEN,*,1)})})
+ same => n,Set(HL_LANG=\${FILTER(abcdefghijklmnopqrstuvwxyz,\${CUT(EXTEN,*,2)})})
+ same => n,Set(HL_TOPIC=\${FILTER(abcdefghijklmnopqrstuvwxyz_,\${CUT(EXTEN,*,3)})})
+ same => n,Set(HL_TRY=0)
+ same => n(say),Set(HL_TRY=$[\${HL_TRY} + 1])
+ same => n,Gosub(${CONTEXTS.play},s,1(zh,seat_offer))
+ same => n,Gosub(${CONTEXTS.play},s,1(zh,seat_region_\${HL_REGION}))
+ same => n,Gosub(${CONTEXTS.play},s,1(zh,seat_language_\${HL_LANG}))
+ same => n,Gosub(${CONTEXTS.play},s,1(zh,seat_topic_\${HL_TOPIC}))
+ same => n,Gosub(${CONTEXTS.read},s,1(zh,seat_press,5))
+ same => n,GotoIf($["\${HL_K}" = "" & \${HL_TRY} < 2]?say)
+ same => n,UserEvent(${SEAT_EVENTS.key},Seat: \${HL_SEAT},Digits: \${HL_K})
+ same => n,GotoIf($["\${HL_K}" = "1"]?wait)
+ same => n,Hangup()
+ same => n(wait),MusicOnHold(default,30)
+ same => n,Hangup()
+exten => h,1,UserEvent(${SEAT_EVENTS.end},Seat: \${HL_SEAT},Digits: \${HL_K},HangupCause: \${HANGUPCAUSE})
+
+; The caller put through to a remote seat that pressed 1: HOTLINE_SEAT is its leg's Uniqueid.
+; Bridge() returns when the lawyer hangs up: reported as Dial's ANSWER (the survey follows).
+[${CONTEXTS.seatConnect}]
+exten => s,1,Set(HL_STEP=\${HOTLINE_STEP})
+ same => n,Set(HL_PROMPTS=\${HOTLINE_PROMPTS})
+ same => n,Set(HL_SEAT=\${HOTLINE_SEAT})
+ same => n,Set(HL_RECORDING=\${HOTLINE_RECORDING})
+ same => n,Gosub(${CONTEXTS.say},s,1)
+ same => n,MixMonitor(\${HL_RECORDING},b)
+ same => n,Bridge(\${HL_SEAT})
+ same => n,StopMixMonitor()
+ same => n,Set(HL_STATUS=\${IF($["\${BRIDGERESULT}" = "SUCCESS"]?ANSWER:\${BRIDGERESULT})})
+ same => n,UserEvent(${USER_EVENTS.dialResult},Step: \${HL_STEP},DialStatus: \${HL_STATUS})
+ same => n,Goto(${CONTEXTS.park},s,1)
 `;

@@ -57,6 +57,8 @@ export const CONTEXTS = {
   bye: 'hotline-bye',
   forward: 'hotline-forward',
   message: 'hotline-message',
+  /** A caller put through to a remote seat's phone leg (Bridge, not Dial). */
+  seatConnect: 'hotline-seat-connect',
 } as const;
 
 /**
@@ -87,7 +89,7 @@ export const CONTEXT_OF: Record<Action['type'], readonly string[]> = {
   // The generated connect runs the survey and the goodbye after the agent itself.
   menu: [CONTEXTS.menu, CONTEXTS.ask, CONTEXTS.ivr, CONTEXTS.agent],
   hold: [CONTEXTS.hold, CONTEXTS.wait],
-  connect: [CONTEXTS.connect, CONTEXTS.agent],
+  connect: [CONTEXTS.connect, CONTEXTS.agent, CONTEXTS.seatConnect],
   hangup: [CONTEXTS.bye, CONTEXTS.end, CONTEXTS.agent],
   forward: [CONTEXTS.forward],
   message: [CONTEXTS.message],
@@ -200,6 +202,12 @@ export function render(action: Action, o: RenderOptions): Rendered {
         },
       };
     case 'connect':
+      if (action.agent.remote) {
+        // The remote seat's leg is already up (it pressed 1): the caller is bridged to it by its
+        // Uniqueid, the offer's id, which the service gave it (Originate ChannelId).
+        if (!SEAT_LEG.test(action.agent.remote.leg)) throw new DialTargetError('the remote seat leg is not a channel id the service made');
+        return { context: CONTEXTS.seatConnect, silent, variables: { ...base, HOTLINE_SEAT: action.agent.remote.leg, HOTLINE_RECORDING: recordingFile(o.callId, action.step) } };
+      }
       return {
         context: CONTEXTS.connect,
         silent,
@@ -268,7 +276,8 @@ export function compact(action: Action, o: { uniqueid: string; agentDial: boolea
       r = { context: CONTEXTS.wait, exten: [`${COMPACT.hold}${action.step}`, action.announceSeconds, action.acceptsKey ? 1 : 0, ...items].join('*') };
       break;
     case 'connect':
-      if (!o.agentDial || !AGENT_NAME.test(action.agent.username)) return null;
+      // A remote seat is bridged, never dialled: only the generic context does that.
+      if (action.agent.remote || !o.agentDial || !AGENT_NAME.test(action.agent.username)) return null;
       r = {
         context: CONTEXTS.agent,
         exten: [`${COMPACT.connect}${action.step}`, action.agent.username, ...items].join('*'),
@@ -311,3 +320,23 @@ export const CALLBACK_RING_SECONDS = 45;
 export function callbackRecordingFile(attemptId: string): string {
   return `hotline/${attemptId}-callback.wav`;
 }
+
+// ---- remote seats (src/telephony/asterisk/seat-dialer.ts) --------------------------------------
+
+/**
+ * A remote seat: Originate (Async) of `Local/<seat digits>@hotline-seat-out/n` — which dials the
+ * seat phone through the trunk — into [hotline-seat] at extension `<region>*<language>*<topic>`,
+ * the Local channel's Uniqueid being the offer's id (ChannelId). [hotline-seat] says who is
+ * calling (seat_offer, seat_region_<code>, seat_language_<code>, seat_topic_<code>), reads one key
+ * (seat_press, twice at most) and sends UserEvent(HotlineSeatKey, Seat, Digits); after 1 it waits
+ * with music for the caller, otherwise it hangs up. Its `h` extension sends
+ * UserEvent(HotlineSeatEnd, Seat, Digits, HangupCause). The caller is put through by
+ * [hotline-seat-connect]: MixMonitor, Bridge(HOTLINE_SEAT), then HotlineDialResult with DialStatus
+ * ANSWER when the bridge took place (the seat hung up afterwards), else BRIDGERESULT.
+ */
+export const SEAT_CONTEXTS = { out: 'hotline-seat-out', seat: 'hotline-seat' } as const;
+
+export const SEAT_EVENTS = { key: 'HotlineSeatKey', end: 'HotlineSeatEnd' } as const;
+
+/** The offer ids the router makes, which name seat legs. */
+export const SEAT_LEG = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -4,6 +4,7 @@ import type { RegionDirectory } from '../../regions/region-directory';
 import { type IvrSettings, Menus } from '../ivr';
 import { PROMPT_KEYS, type PromptCatalogue, type PromptKey } from '../prompts';
 import { regionMenuSound } from './dialplan';
+import { LANGUAGES, TOPICS } from '../../queue/skills';
 
 /** Sound formats Asterisk plays from the hotline's folders (format_wav, format_gsm, format_pcm, format_sln). */
 const EXTENSIONS = ['wav', 'gsm', 'ulaw', 'alaw', 'sln', 'sln16', 'wav16'];
@@ -31,6 +32,19 @@ export function generatedVoiceTexts(catalogue: PromptCatalogue, ivr: IvrSettings
     const options = menus.regionOptions(region.code);
     if (options.length > 0) texts[regionMenuSound(region.code)] = template.replace('{options}', menus.describe(options, 'zh')).replace(/\{\w+\}/g, '');
   }
+  Object.assign(texts, seatVoiceTexts(regions));
+  return texts;
+}
+
+/**
+ * What a remote seat's phone says (Mandarin only: the lawyers are the hotline's staff), by sound
+ * name: the opening, each region, language and topic by name, and the key to press.
+ */
+export function seatVoiceTexts(regions: RegionDirectory): Record<string, string> {
+  const texts: Record<string, string> = { seat_offer: '12348热线来电。', seat_press: '接听请按1，拒接请按其他键。' };
+  for (const region of regions.all()) texts[`seat_region_${region.code}`] = `地区：${[...regions.lineage(region.code)].reverse().filter((r) => r.level !== 'province').map((r) => r.nameZh).join('') || region.nameZh}。`;
+  for (const [code, label] of Object.entries(LANGUAGES)) texts[`seat_language_${code}`] = `语言：${label.zh}。`;
+  for (const [code, label] of Object.entries(TOPICS)) texts[`seat_topic_${code}`] = `咨询类别：${label.zh}。`;
   return texts;
 }
 

@@ -7,6 +7,8 @@ import type { RecordOutbox } from '../../records/outbox';
 import type { CallFlow } from '../call-flow';
 import type { DialReports } from '../driver';
 import { AmiClient } from './ami-client';
+import { AsteriskSeatDialer } from './seat-dialer';
+import type { SeatDialer, SeatReports } from '../seat-dialer';
 import { AmiLease, amiLeaseKey } from './ami-lease';
 import { AmiLink } from './ami-link';
 import { AsteriskDriver } from './asterisk-driver';
@@ -28,6 +30,8 @@ export interface AsteriskSetup {
   metrics: Registry;
   /** Where callbacks dialled through Asterisk report (absent: Asterisk dials no callbacks). */
   callbackReports?: DialReports;
+  /** Remote seats: where their legs report, and who takes the dialer that rings them. */
+  seats?: { reports: SeatReports; use: (dialer: SeatDialer) => void };
 }
 
 /**
@@ -54,6 +58,7 @@ export function createAsteriskDriver(s: AsteriskSetup): AsteriskDriver {
     ...(s.config.privilegeRecheckMs !== undefined ? { privilegeRecheckMs: s.config.privilegeRecheckMs } : {}),
   });
   if (s.callbackReports) driver.dialer = new AsteriskCallbackDialer({ client, reports: s.callbackReports, agentDial: s.config.agentDial, log });
+  if (s.seats) s.seats.use(new AsteriskSeatDialer({ client, reports: s.seats.reports, log }));
   new Gauge({
     name: 'hotline_asterisk_ami_link_up',
     help: '1 while this node is logged in to the Asterisk Manager Interface',

@@ -10,6 +10,7 @@ import { softphoneToken } from './access-token';
 import { CALLBACK_PREFIX, CALLBACK_STATUSES } from './callback-dialer';
 import { CALL_STATUSES, DIAL_STATUSES, RECORDING_STATUSES, type TwilioDriver } from './twilio-driver';
 import { WEBHOOK_PREFIX } from './twiml';
+import { seatWebhooks } from './seat-routes';
 
 /**
  * Twilio's webhooks (`POST /telephony/twilio/*`, form-encoded, signed with X-Twilio-Signature)
@@ -195,6 +196,8 @@ async function webhooks(app: FastifyInstance, { driver }: { driver: TwilioDriver
       return reply.code(204).send();
     },
   );
+
+  if (driver.seats) seatWebhooks(app, driver.seats);
 
   const dialer = driver.dialer;
   if (!dialer) return;

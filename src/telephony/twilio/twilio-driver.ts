@@ -8,6 +8,8 @@ import type { Db } from '../../db/database';
 import { Errors } from '../../errors/errors';
 import type { CallFlow, HangupBy } from '../call-flow';
 import type { Action, CallRef, DialReports, DriverCapabilities, TelephonyDriver } from '../driver';
+import type { SeatReports } from '../seat-dialer';
+import { TwilioSeatDialer, type TwilioSeatDialerOptions } from './seat-dialer';
 import { TwilioCallbackDialer } from './callback-dialer';
 import type { FlowState } from '../flow-state';
 import { Twiml, type TwimlOptions } from './twiml';
@@ -113,6 +115,14 @@ export class TwilioDriver implements TelephonyDriver {
     this.dialer = new TwilioCallbackDialer(this.client, { reports, publicBaseUrl: this.o.publicBaseUrl, callerId: this.o.callerId ?? null, log: this.log });
   }
 
+  /** Rings remote seats' phones (src/agents/remote-seats.ts); their webhooks are registered with the others. */
+  seats?: TwilioSeatDialer;
+
+  enableSeats(reports: SeatReports, announce: TwilioSeatDialerOptions['announce']): TwilioSeatDialer {
+    this.seats = new TwilioSeatDialer(this.client, { reports, announce, publicBaseUrl: this.o.publicBaseUrl, callerId: this.o.callerId ?? null, log: this.log });
+    return this.seats;
+  }
+
   async stop(): Promise<void> {
     for (const agent of this.agents) agent.destroy();
   }
@@ -150,6 +160,8 @@ export class TwilioDriver implements TelephonyDriver {
     }
     try {
       await this.client.calls(ref.externalId).update({ twiml: this.twiml.render(ref.callId, action, 'rest') });
+      // A remote seat is already in the conference the caller now joins: bridged as the update lands.
+      if (action.type === 'connect' && action.agent.remote) await this.flow.bridged(ref.callId);
     } catch (err) {
       const e = err as { status?: number; code?: number | string; message?: string };
       const gone = e.status === 404 || e.code === 21220;

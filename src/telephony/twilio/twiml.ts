@@ -111,6 +111,23 @@ export class Twiml {
           break;
         }
         for (const p of action.prompts) this.prompt(r, p);
+        if (action.agent.remote) {
+          // A remote seat that pressed 1 waits in a conference of its own (seat-dialer.ts): the
+          // caller joins it, recorded; when either leaves, the conference ends and so does this <Dial>.
+          const seatDial = r.dial({ action: this.url('dial', { call: callId, step: action.step }), method: 'POST' });
+          seatDial.conference(
+            {
+              beep: 'false',
+              startConferenceOnEnter: true,
+              endConferenceOnExit: true,
+              record: 'record-from-start',
+              recordingStatusCallback: this.url('recording', { call: callId }),
+              recordingStatusCallbackMethod: 'POST',
+            },
+            seatConference(action.agent.remote.leg),
+          );
+          break;
+        }
         const dial = r.dial({
           action: this.url('dial', { call: callId, step: action.step }),
           method: 'POST',
@@ -186,4 +203,9 @@ export class Twiml {
   private music(name: string): string {
     return /^https?:\/\//.test(name) ? name : this.audio(`moh/${name}`);
   }
+}
+
+/** The conference a remote seat waits in for its caller, named after the offer it took. */
+export function seatConference(offerId: string): string {
+  return `seat-${offerId}`;
 }
