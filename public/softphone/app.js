@@ -1344,6 +1344,8 @@ function renderHeader() {
   }
   $('agent-name').textContent = name;
   $('agent-region').textContent = agent ? regionLabel(agent.region) : '';
+  // On the rota by phone: calls ring the seat phone; this page is for the tickets.
+  show($('agent-remote'), Boolean(agent?.remoteSeat));
 }
 
 function renderCatalogueSelects() {

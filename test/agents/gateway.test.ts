@@ -75,7 +75,7 @@ describe('/agents/ws', () => {
       expect(s.hello).toMatchObject({
         v: 1,
         type: 'hello',
-        agent: { id: xining.id, username: 'agent.xining', role: 'agent', region: { code: '630100', name: '西宁市' } },
+        agent: { id: xining.id, username: 'agent.xining', role: 'agent', region: { code: '630100', name: '西宁市' }, remoteSeat: false },
         state: { state: 'not_ready', reason: 'login' },
         offer: null,
         call: null,

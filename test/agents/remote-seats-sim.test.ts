@@ -1,3 +1,4 @@
+import { AgentSocket } from '../support/agent-socket';
 import { bearer, startTestApp, type TestApp } from '../support/app';
 import { eventually } from '../support/tcp-proxy';
 
@@ -140,5 +141,24 @@ describe('remote seats through the simulator', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/body\.reason/);
     await t.app.inject({ method: 'PUT', url: `/api/agents/${lawyer.id}/remote-seat`, headers: bearer(lawyer.token), payload: { state: 'offline' } });
+  });
+
+  it("tells the lawyer's web desk that calls ring their phone while they are on the rota", async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    await t.app.inject({ method: 'PUT', url: `/api/agents/${lawyer.id}/remote-seat`, headers: bearer(lawyer.token), payload: { state: 'not_ready', reason: 'meal' } });
+    const desk = await AgentSocket.open(base, lawyer.token);
+    try {
+      expect(desk.hello).toMatchObject({ agent: { id: lawyer.id, remoteSeat: true } });
+    } finally {
+      desk.close();
+    }
+    await t.app.inject({ method: 'PUT', url: `/api/agents/${lawyer.id}/remote-seat`, headers: bearer(lawyer.token), payload: { state: 'offline' } });
+    const again = await AgentSocket.open(base, lawyer.token);
+    try {
+      expect(again.hello).toMatchObject({ agent: { id: lawyer.id, remoteSeat: false } });
+    } finally {
+      again.close();
+    }
   });
 });

@@ -197,11 +197,19 @@ export class AgentGateway {
       : agent.state === 'wrap_up'
         ? await ticketsRepository.latestOfAgent(db, agent.id, new Date(agent.since - 60_000))
         : undefined;
+    const seat = await db.selectFrom('agents').select('seat_mode').where('id', '=', agent.id).executeTakeFirst();
     return {
       type: 'hello' as const,
       sessionId: session.id,
       serverTime: Date.now(),
-      agent: { id: agent.id, username: session.actor.username, displayName: session.actor.displayName, role: session.actor.role, region: regionView(regions, agent.regionCode) },
+      agent: {
+        id: agent.id,
+        username: session.actor.username,
+        displayName: session.actor.displayName,
+        role: session.actor.role,
+        region: regionView(regions, agent.regionCode),
+        remoteSeat: seat?.seat_mode === 'phone',
+      },
       state: stateView(agent),
       offer,
       call: inCall,
