@@ -985,7 +985,7 @@ export class CallFlow {
   }
 
   /**
-   * Remote seats (src/agents/remote-seats.ts): for a call an agent took on their own phone, the
+   * Remote seats (src/telephony/remote-seats.ts): for a call an agent took on their own phone, the
    * leg the connect puts the caller through to. Kept as a hook so the flow knows no more of them.
    */
   useSeats(seatOf: (agentId: string, callId: string) => AgentEndpoint['remote'] | null): void {

@@ -16,7 +16,7 @@ export interface AgentEndpoint {
   /** The agent's sign-in name: SIP endpoint and Twilio client identity derive from it. */
   username: string;
   /**
-   * A remote seat that took the call on its phone (src/agents/remote-seats.ts): the caller is
+   * A remote seat that took the call on its phone (src/telephony/remote-seats.ts): the caller is
    * put through to that outside leg, named by the offer's id, instead of the agent's endpoint.
    */
   remote?: { number: string; leg: string };

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
-import { RemoteSeats } from '../agents/remote-seats';
+import { RemoteSeats } from './remote-seats';
 import { CallbackCalls } from '../callbacks/dial-out';
 import { CallFlow } from './call-flow';
 import { CallerRegionResolver, GeocodingTables } from './caller-region';

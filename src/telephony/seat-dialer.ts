@@ -1,6 +1,6 @@
 /**
  * Remote seats (issue 14, item 5): what a phone system does for an agent whose seat is a phone
- * number, and what it reports back. src/agents/remote-seats.ts drives it from router events; the
+ * number, and what it reports back. src/telephony/remote-seats.ts drives it from router events; the
  * router itself never learns about phones.
  *
  * An offer to a remote seat rings the seat phone (`ring`). The agent hears who is calling and

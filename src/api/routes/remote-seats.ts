@@ -26,7 +26,7 @@ const Answer = z.object({
  * phones needs both ways in: the supervisor (or admin) who keeps the rota puts a seat on and off
  * it — the lawyer may have no computer at hand at night — and the lawyer at the web desk chooses
  * "answer on my phone" for themself (the same route, on their own id). A remote seat stays signed
- * in without a desk open (src/agents/remote-seats.ts renews it) until it is set offline.
+ * in without a desk open (src/telephony/remote-seats.ts renews it) until it is set offline.
  */
 export async function remoteSeatRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();

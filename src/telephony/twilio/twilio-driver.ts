@@ -115,7 +115,7 @@ export class TwilioDriver implements TelephonyDriver {
     this.dialer = new TwilioCallbackDialer(this.client, { reports, publicBaseUrl: this.o.publicBaseUrl, callerId: this.o.callerId ?? null, log: this.log });
   }
 
-  /** Rings remote seats' phones (src/agents/remote-seats.ts); their webhooks are registered with the others. */
+  /** Rings remote seats' phones (src/telephony/remote-seats.ts); their webhooks are registered with the others. */
   seats?: TwilioSeatDialer;
 
   enableSeats(reports: SeatReports, announce: TwilioSeatDialerOptions['announce']): TwilioSeatDialer {

@@ -5,10 +5,10 @@ import { LANGUAGES, TOPICS } from '../queue/skills';
 import type { LiveCall, NotReadyReason, RoutingEvent } from '../queue/types';
 import type { RecordOutbox } from '../records/outbox';
 import type { RegionDirectory } from '../regions/region-directory';
-import type { CallFlow } from '../telephony/call-flow';
-import type { CallRef, DriverName, TelephonyDriver } from '../telephony/driver';
-import { maskPhoneNumber } from '../telephony/phone-number';
-import type { SeatAnnouncement, SeatDialer, SeatEnd, SeatLegRef, SeatReports } from '../telephony/seat-dialer';
+import type { CallFlow } from './call-flow';
+import type { CallRef, DriverName, TelephonyDriver } from './driver';
+import { maskPhoneNumber } from './phone-number';
+import type { SeatAnnouncement, SeatDialer, SeatEnd, SeatLegRef, SeatReports } from './seat-dialer';
 import { Errors } from '../errors/errors';
 
 /**
