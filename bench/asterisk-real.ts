@@ -54,7 +54,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { PROMPT_KEYS } from '../src/telephony/prompts';
 import { type Desks, scriptedDesks } from './desks';
-import { machine, percentile, round } from './machine';
+import { cpuSeconds, latencySummary as summary, machine, round } from './machine';
 import { type BenchService, freshDatabase, startService, waitReady } from './service';
 
 const env = process.env;
@@ -229,12 +229,6 @@ interface Caller {
   patience: NodeJS.Timeout | null;
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function asteriskPid(): number {
   if (env.BENCH_ASTERISK_PID) return Number(env.BENCH_ASTERISK_PID);
   const found = fs
@@ -251,10 +245,6 @@ function asteriskPid(): number {
   return Number(found[0]);
 }
 
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted.at(-1) ?? NaN, 1) };
-}
 
 /** WARNING/ERROR lines Asterisk appended to its log since `from` (bytes), by message. */
 function asteriskLog(from: number): { size: number; counts?: Record<string, number> } {

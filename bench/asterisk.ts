@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { FakeAmi, type FakeChannel } from '../test/support/fake-ami';
 import { FakeDialplan } from '../test/support/fake-dialplan';
 import { type Desks, type DeskSaw, scriptedDesks } from './desks';
-import { machine, percentile, round } from './machine';
+import { cpuSeconds, latencySummary as summary, machine, round } from './machine';
 import { freshDatabase, startService, waitReady } from './service';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -63,16 +63,6 @@ interface Caller {
   patience: NodeJS.Timeout | null;
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted.at(-1) ?? NaN, 1) };
-}
 
 
 async function runMode(mode: Mode, fingerprint: string, filters: RegExp[]) {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 
 /** The machine a benchmark ran on, written beside its figures. */
@@ -17,3 +18,16 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+
+/** A latency series: how many, median, 99th percentile and the worst (ms, one decimal). */
+export function latencySummary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p99: round(percentile(sorted, 99), 1), max: round(sorted.at(-1) ?? NaN, 1) };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -796,13 +796,12 @@ export class CallFlow {
     }
     if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left' && e.type !== 'call.transferred' && e.type !== 'call.forwarding') return;
     if (e.type === 'call.left' && e.outcome !== 'timeout') return;
-    const tracked = this.react(e, local).catch((err) => this.o.log.error({ err, callId: e.call.id, event: e.type }, 'call flow could not act on a queue event'));
-    this.pending.add(tracked);
-    void tracked.finally(() => this.pending.delete(tracked));
+    this.track(this.react(e, local), e.call.id, 'act on a queue event', { event: e.type });
   }
 
-  private track(p: Promise<void>, callId: string, what: string): void {
-    const tracked = p.catch((err) => this.o.log.error({ err, callId }, `call flow could not ${what}`));
+  /** Work that settled() waits for; a failure is logged, not thrown. */
+  private track(p: Promise<unknown>, callId: string, what: string, fields: Record<string, unknown> = {}): void {
+    const tracked = p.catch((err) => this.o.log.error({ err, callId, ...fields }, `call flow could not ${what}`));
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
   }
@@ -860,9 +859,7 @@ export class CallFlow {
         // accept → Redirect p50 302 ms; 45 ms without the wait: docs/benchmarks.md).
         state.ticketId = ticketIdForCall(callId);
         const ticket = { op: 'ticket.open', callId, ticketId: state.ticketId, provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: e.agentId, at: new Date() } as const;
-        const opened = this.o.records.write(ticket).catch((err) => this.o.log.error({ err, callId }, 'could not record the opening of the call\'s ticket'));
-        this.pending.add(opened);
-        void opened.finally(() => this.pending.delete(opened));
+        this.track(this.o.records.write(ticket), callId, "record the opening of the call's ticket");
         const agent = await this.agent(e.agentId, callId);
         state.step++;
         const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('connecting', state)], agent, record: true };

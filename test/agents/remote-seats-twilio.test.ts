@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/app';
-import { ACCOUNT_SID, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioConfig, verbs, type FakeTwilio, type FakeTwilioCreate } from '../support/fake-twilio';
+import { ACCOUNT_SID, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioConfig, verbs, type FakeTwilio, type FakeTwilioCreate, placedCallParams } from '../support/fake-twilio';
 import { until } from '../telephony/asterisk-flow.suite';
 
 /**
@@ -46,16 +46,7 @@ describe('remote seats through Twilio (calls.create, <Gather>, <Conference>)', (
     return { caller, callId };
   }
 
-  /** The seat leg's own parameters, as Twilio posts them about the call it placed. */
-  const legParams = (create: FakeTwilioCreate, CallStatus: string, extra: Record<string, string> = {}) => ({
-    AccountSid: ACCOUNT_SID,
-    CallSid: create.callSid,
-    CallStatus,
-    Direction: 'outbound-api',
-    From: create.params.From!,
-    To: create.params.To!,
-    ...extra,
-  });
+  const legParams = placedCallParams;
 
   async function rung(before: number): Promise<FakeTwilioCreate> {
     await until(() => fake.creates().length === before + 1, 'the call to the seat phone');

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { bookedCallback } from '../support/callbacks';
 import { startTestApp, type TestApp } from '../support/app';
 import { FakeAmi, HOTLINE_WRITE } from '../support/fake-ami';
 import { ANY_HOUR, setProvinceSettings } from '../support/province-settings';
@@ -36,17 +36,7 @@ describe('callbacks dialled out through Asterisk (AMI Originate)', () => {
     await t.app.records.drained();
   };
 
-  /** A callback due now for `number`; the clock queues its attempt. */
-  async function booked(number: string): Promise<string> {
-    const id = randomUUID();
-    const now = new Date();
-    await t.app.db
-      .insertInto('callbacks')
-      .values({ id, province_code: t.app.province.code, reason: 'agent_request', caller_number: number, region_code: '630100', language: 'zh', topic: 'labour', priority: 0, status: 'pending', max_attempts: 2, due_at: now, next_attempt_at: now })
-      .execute();
-    await t.app.callbacks.pass();
-    return id;
-  }
+  const booked = (number: string) => bookedCallback(t, number);
 
   /** The agent signs in and accepts the attempt; returns it with the Originate it caused. */
   async function accepted(id: string) {

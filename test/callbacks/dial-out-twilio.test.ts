@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { AgentSocket } from '../support/agent-socket';
+import { bookedCallback } from '../support/callbacks';
 import { startTestApp, type TestApp } from '../support/app';
-import { ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioConfig, verbs, type FakeTwilio, type FakeTwilioCreate } from '../support/fake-twilio';
+import { ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioConfig, verbs, type FakeTwilio, type FakeTwilioCreate, placedCallParams } from '../support/fake-twilio';
 import { ANY_HOUR, setProvinceSettings } from '../support/province-settings';
 import { until } from '../telephony/asterisk-flow.suite';
 
@@ -46,29 +46,9 @@ describe('callbacks dialled out through Twilio (calls.create)', () => {
     expect(url.startsWith(`${PUBLIC_BASE_URL}/telephony/twilio/callback/`)).toBe(true);
     return t.app.inject(signedWebhook(url.slice(PUBLIC_BASE_URL.length), params));
   };
-  /** What Twilio posts about the outgoing call it placed. */
-  const callParams = (create: FakeTwilioCreate, CallStatus: string, extra: Record<string, string> = {}) => ({
-    AccountSid: ACCOUNT_SID,
-    ApiVersion: '2010-04-01',
-    CallSid: create.callSid,
-    CallStatus,
-    Direction: 'outbound-api',
-    From: create.params.From!,
-    To: create.params.To!,
-    ...extra,
-  });
+  const callParams = placedCallParams;
 
-  /** A callback due now for `number`; the clock queues its attempt. */
-  async function booked(number: string): Promise<string> {
-    const id = randomUUID();
-    const now = new Date();
-    await t.app.db
-      .insertInto('callbacks')
-      .values({ id, province_code: t.app.province.code, reason: 'agent_request', caller_number: number, region_code: '630100', language: 'zh', topic: 'labour', priority: 0, status: 'pending', max_attempts: 2, due_at: now, next_attempt_at: now })
-      .execute();
-    await t.app.callbacks.pass();
-    return id;
-  }
+  const booked = (number: string) => bookedCallback(t, number);
 
   /** The agent takes the next offer, an attempt at a callback; returns it with the call Twilio was asked to place. */
   async function accept(desk: AgentSocket): Promise<{ attemptId: string; create: FakeTwilioCreate }> {

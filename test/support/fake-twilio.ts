@@ -237,3 +237,8 @@ export const child = (node: XmlNode, name: string): XmlNode => {
   if (!found) throw new Error(`<${node.name}> has no <${name}>: it has ${verbs(node).join(', ') || 'nothing'}`);
   return found;
 };
+
+/** What Twilio posts about an outgoing call it placed (calls.create): its status callbacks and its TwiML requests. */
+export function placedCallParams(create: FakeTwilioCreate, CallStatus: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { AccountSid: ACCOUNT_SID, ApiVersion: '2010-04-01', CallSid: create.callSid, CallStatus, Direction: 'outbound-api', From: create.params.From!, To: create.params.To!, ...extra };
+}
