@@ -13,8 +13,7 @@
  *     (read = call,user,agent; write = originate,call,reporting);
  *   - app_queue and app_senddtmf loaded besides deploy/asterisk/modules.conf;
  *   - the prompts as short sound files: `BENCH_WRITE_SOUNDS=<astdatadir>` writes them first
- *     (0.5 s of silence each, "connecting" 20 ms, one frame, so the measure is mostly routing; digits
- *     for SayNumber; a hold music file).
+ *     (0.5 s of silence each; digits for SayNumber; a hold music file).
  *
  * Callers are Local channels originated by the benchmark's own AMI session: `Local/12348@hotline-inbound`
  * (the hotline: Asterisk runs the generated menus, the service routes with its Redirects) or
@@ -267,7 +266,7 @@ function asteriskLog(from: number): { size: number; counts?: Record<string, numb
   return { size, counts };
 }
 
-/** Short silent prompts (0.5 s; "connecting" 20 ms: one frame, shorter files fail to play), SayNumber's digits and a hold-music file under an Asterisk data directory. */
+/** Short silent prompts (0.5 s), SayNumber's digits and a hold-music file under an Asterisk data directory. */
 function writeSounds(dataDir: string): void {
   const wav = (file: string, seconds: number) => {
     const samples = Math.round(8000 * seconds);
@@ -289,7 +288,7 @@ function writeSounds(dataDir: string): void {
   };
   const province = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'provinces', '630000-qinghai.json'), 'utf8')) as unknown;
   const codes = new Set<string>(JSON.stringify(province).match(/"6[0-9]{5}"/g)?.map((s) => s.slice(1, -1)) ?? []);
-  for (const key of PROMPT_KEYS) wav(path.join(dataDir, 'sounds', 'hotline', 'zh', `${key}.wav`), key === 'connecting' ? 0.02 : 0.5);
+  for (const key of PROMPT_KEYS) wav(path.join(dataDir, 'sounds', 'hotline', 'zh', `${key}.wav`), 0.5);
   for (const code of codes) wav(path.join(dataDir, 'sounds', 'hotline', 'zh', `region_menu_${code}.wav`), 0.5);
   for (const d of [...Array.from({ length: 100 }, (_, i) => String(i)), 'hundred', 'thousand', 'million', 'minus', 'oh', '10000', '100000000']) {
     wav(path.join(dataDir, 'sounds', 'digits', `${d}.wav`), 0.1);
@@ -509,7 +508,7 @@ async function runMode(mode: Mode, astPid: number) {
               offerToAcceptMs: summary(joined.filter((c) => c.offeredAt !== null && c.acceptedAt !== null).map((c) => c.acceptedAt! - c.offeredAt!)),
               acceptToDialMs: summary(joined.filter((c) => c.acceptedAt !== null && c.dialAt !== null).map((c) => c.dialAt! - c.acceptedAt!)),
               // Through the tap: the accept → the agent's Redirect leaving the service; that Redirect → Asterisk's Dial
-              // ([hotline-agent]: the "connecting" prompt, MixMonitor); and the old benchmark's measure, the hold
+              // ([hotline-agent]: parsing the extension, MixMonitor); and the old benchmark's measure, the hold
               // Redirect → the agent's Redirect (bench/asterisk.ts, against the fake Asterisk).
               acceptToAgentRedirectMs: summary(joined.filter((c) => c.acceptedAt !== null && c.agentRedirectAt !== null).map((c) => c.agentRedirectAt! - c.acceptedAt!)),
               agentRedirectToDialMs: summary(joined.filter((c) => c.agentRedirectAt !== null && c.dialAt !== null).map((c) => c.dialAt! - c.agentRedirectAt!)),

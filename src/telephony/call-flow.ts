@@ -862,7 +862,10 @@ export class CallFlow {
         this.track(this.o.records.write(ticket), callId, "record the opening of the call's ticket");
         const agent = await this.agent(e.agentId, callId);
         state.step++;
-        const action: Action = { type: 'connect', step: state.step, prompts: [this.prompt('connecting', state)], agent, record: true };
+        // No prompt before the agent: every caller was told of the recording in the welcome, and
+        // a caller who has waited wants the adviser, not another sentence (on a real Asterisk the
+        // prompt was most of queue-join → bridge).
+        const action: Action = { type: 'connect', step: state.step, prompts: [], agent, record: true };
         await this.save(state, action);
         return action;
       }

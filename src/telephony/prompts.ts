@@ -24,7 +24,6 @@ export const PROMPT_KEYS = [
   'callback_confirmed',
   'queue_full',
   'queue_timeout',
-  'connecting',
   'transferring',
   'survey',
   'survey_thanks',
@@ -70,7 +69,7 @@ const audio = (language: string, key: string) => `hotline/${language}/${key}`;
 
 /** Mandarin text for every prompt; `{name}` placeholders are filled when the prompt is used. */
 const ZH: Record<PromptKey, string> = {
-  welcome: '您好，欢迎致电12348公共法律服务热线。',
+  welcome: '您好，欢迎致电12348公共法律服务热线。为保证服务质量，您的通话将被录音。',
   language_menu: '普通话请按1。བོད་སྐད་ 藏语请按2。Монгол 蒙古语请按3。',
   topic_menu: '{options}',
   priority_menu: '如您是老年人、残疾人、军人军属或退役军人、未成年人，请按对应按键：老年人请按1，残疾人请按2，军人军属或退役军人请按3，未成年人请按4，农民工讨薪请按5，其他请按0。',
@@ -84,7 +83,6 @@ const ZH: Record<PromptKey, string> = {
   callback_confirmed: '已为您登记回电，我们将尽快与您联系。再见。',
   queue_full: '目前来电较多，请稍后再拨。再见。',
   queue_timeout: '很抱歉，坐席仍然繁忙。我们已登记您的来电，将尽快回电。再见。',
-  connecting: '正在为您接通，通话将被录音。',
   transferring: '正在为您转接其他法律咨询员，请稍候。',
   survey: '请对本次服务进行评价：非常满意请按5，满意请按4，基本满意请按3，不满意请按2，非常不满意请按1。',
   survey_thanks: '感谢您的评价，再见。',
@@ -104,7 +102,7 @@ const ZH: Record<PromptKey, string> = {
 
 /** English, for agents' training lines and visitors; callers choose among the province's languages. */
 const EN: Record<PromptKey, string> = {
-  welcome: 'Welcome to the 12348 public legal service hotline.',
+  welcome: 'Welcome to the 12348 public legal service hotline. Calls are recorded to keep our service right.',
   language_menu: 'For Mandarin press 1. For Tibetan press 2. For Mongolian press 3.',
   topic_menu: '{options}',
   priority_menu: 'Elderly press 1, disabled press 2, military families or veterans press 3, minors press 4, migrant workers owed wages press 5, anyone else press 0.',
@@ -118,7 +116,6 @@ const EN: Record<PromptKey, string> = {
   callback_confirmed: 'Your callback is booked. We will call you soon. Goodbye.',
   queue_full: 'We are receiving too many calls. Please call again later. Goodbye.',
   queue_timeout: 'Sorry, all advisers are still busy. We have booked a callback for you. Goodbye.',
-  connecting: 'Connecting you now. This call is recorded.',
   transferring: 'We are transferring you to another legal adviser. Please hold.',
   survey: 'Please rate this call: very satisfied 5, satisfied 4, acceptable 3, unsatisfied 2, very unsatisfied 1.',
   survey_thanks: 'Thank you for your rating. Goodbye.',
@@ -137,7 +134,7 @@ const EN: Record<PromptKey, string> = {
 };
 
 /** Recordings the province supplies for Tibetan and Mongolian: file names only, no TTS text. */
-const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'no_speaker', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'connecting', 'survey', 'survey_thanks', 'goodbye', 'technical_problem', 'after_hours', 'message_invite', 'message_saved', 'duty_forward', 'no_speaker_offer', 'no_speaker_callback', 'forwarding', 'forward_failed', 'forward_failed_callback', 'duty_unreachable'];
+const RECORDED: PromptKey[] = ['welcome', 'language_menu', 'topic_menu', 'priority_menu', 'invalid', 'queued', 'no_estimate', 'no_speaker', 'callback_offer', 'callback_confirmed', 'queue_full', 'queue_timeout', 'survey', 'survey_thanks', 'goodbye', 'technical_problem', 'after_hours', 'message_invite', 'message_saved', 'duty_forward', 'no_speaker_offer', 'no_speaker_callback', 'forwarding', 'forward_failed', 'forward_failed_callback', 'duty_unreachable'];
 
 export function defaultCatalogue(): PromptCatalogue {
   const withAudio = (language: string, texts: Record<PromptKey, string>) =>

@@ -62,7 +62,7 @@ describe('remote seats through Asterisk (AMI Originate and Bridge)', () => {
 
     const seat = dialplan.seatAnswers(originate, '1');
     const connect = await dialplan.next(uid, 'hotline-seat-connect');
-    expect(connect.vars).toMatchObject({ HOTLINE_SEAT: offerId, HOTLINE_PROMPTS: 'hotline/zh/connecting', HOTLINE_RECORDING: `hotline/${callId}-${connect.vars.HOTLINE_STEP}.wav` });
+    expect(connect.vars).toMatchObject({ HOTLINE_SEAT: offerId, HOTLINE_PROMPTS: '', HOTLINE_RECORDING: `hotline/${callId}-${connect.vars.HOTLINE_STEP}.wav` });
     expect(t.app.router.liveCall(callId)).toMatchObject({ status: 'connected', agentId: lawyerId });
 
     dialplan.seatBridged(uid, seat.uniqueid);

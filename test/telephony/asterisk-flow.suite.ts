@@ -88,7 +88,7 @@ export function asteriskFlowSuite(name: string, overrides: () => Partial<Config>
       expect(connect.vars).toMatchObject({
         HOTLINE_DIAL: 'PJSIP/agent.xining',
         HOTLINE_RING: '30',
-        HOTLINE_PROMPTS: 'hotline/bo/connecting',
+        HOTLINE_PROMPTS: '',
         HOTLINE_RECORDING: `hotline/${callId}-${connect.vars.HOTLINE_STEP}.wav`,
       });
 

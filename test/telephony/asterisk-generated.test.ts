@@ -100,7 +100,8 @@ describe('calls through the generated dialplan', () => {
     expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
     const connect = await dialplan.next(uid, 'hotline-agent');
     const step = /^C(\d+)\*/.exec(connect.exten)![1];
-    expect(connect.exten).toBe(`C${step}*agent.xining*bo.connecting`);
+    // Straight to the agent: the caller heard of the recording in the welcome.
+    expect(connect.exten).toBe(`C${step}*agent.xining`);
 
     const agentLeg = dialplan.agentAnswers(uid);
     await until(async () => (await row(callId)).recording_url !== null, 'the recording to be noted');

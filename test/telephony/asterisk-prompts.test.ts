@@ -27,7 +27,8 @@ describe('prompt files for Asterisk', () => {
     // A county has nothing to choose from: no menu of its own.
     expect(texts.region_menu_630102).toBeUndefined();
     for (const text of Object.values(texts)) expect(text).not.toMatch(/[{}]/);
-    expect(texts.welcome).toBe('您好，欢迎致电12348公共法律服务热线。');
+    // The recording notice is in the welcome: no prompt stands between the queue and the agent.
+    expect(texts.welcome).toBe('您好，欢迎致电12348公共法律服务热线。为保证服务质量，您的通话将被录音。');
   });
 
   it('lists, per language, the recordings not yet in the folder', async () => {

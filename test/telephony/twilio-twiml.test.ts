@@ -41,7 +41,7 @@ describe('TwiML for each action', () => {
   });
 
   it('dials the agent only in a REST update; a webhook meeting a connect keeps the caller on hold music', () => {
-    const connect: Action = { type: 'connect', step: 6, prompts: [prompt('connecting', 'zh', '正在为您接通', null)], agent: { id: 'a1', username: 'agent.xining' }, record: true };
+    const connect: Action = { type: 'connect', step: 6, prompts: [prompt('transferring', 'zh', '正在为您转接', null)], agent: { id: 'a1', username: 'agent.xining' }, record: true };
     const rest = render(connect, 'rest');
     expect(verbs(rest)).toEqual(['Say', 'Dial']);
     expect(child(rest, 'Dial').attrs).toMatchObject({ record: 'record-from-answer-dual', timeout: '20', recordingStatusCallbackEvent: 'completed absent' });
