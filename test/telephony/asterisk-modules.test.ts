@@ -67,3 +67,35 @@ describe('deploy/asterisk/modules.conf', () => {
     expect(modules.filter((m, i) => modules.indexOf(m) !== i)).toEqual([]);
   });
 });
+
+/**
+ * deploy/asterisk/stasis.conf stops Asterisk making messages nothing of the hotline uses. Declining
+ * one behind an event the service listens for would silence that event for good (manager.conf's
+ * filters would let through nothing), so each filtered event is tied to its message type here.
+ */
+const MESSAGE_TYPE_OF_EVENT: Record<string, string | null> = {
+  UserEvent: 'ast_multi_user_event_type',
+  Hangup: 'ast_channel_snapshot_type',
+  BridgeEnter: 'ast_channel_entered_bridge_type',
+  DialEnd: 'ast_channel_dial_type',
+  // Written by the manager itself, not from a stasis message.
+  OriginateResponse: null,
+};
+
+describe('deploy/asterisk/stasis.conf and cdr.conf', () => {
+  it('declines no message behind an event the service listens for, and keeps CDRs off', async () => {
+    const manager = await fs.readFile(path.join(DEPLOY, 'manager.conf'), 'utf8');
+    const filtered = [...manager.matchAll(/^eventfilter\s*=\s*Event:\s*(\w+)/gm)].map((m) => m[1]!);
+    expect(filtered.sort()).toEqual(Object.keys(MESSAGE_TYPE_OF_EVENT).sort());
+
+    const stasis = (await fs.readFile(path.join(DEPLOY, 'stasis.conf'), 'utf8')).split('\n').map((l) => l.replace(/;.*/, '').trim());
+    expect(stasis).toContain('[declined_message_types]');
+    const declined = stasis.filter((l) => /^decline\s*=/.test(l)).map((l) => l.split('=')[1]!.trim());
+    expect(declined).toContain('ast_channel_varset_type');
+    const needed = [...Object.values(MESSAGE_TYPE_OF_EVENT), 'ast_device_state_message_type'].filter((t): t is string => t !== null);
+    expect(declined.filter((t) => needed.includes(t))).toEqual([]);
+
+    const cdr = (await fs.readFile(path.join(DEPLOY, 'cdr.conf'), 'utf8')).split('\n').map((l) => l.replace(/;.*/, '').trim());
+    expect(cdr).toContain('enable = no');
+  });
+});
