@@ -42,7 +42,8 @@
  * Settings: BENCH_AMI_HOST (127.0.0.1), BENCH_AMI_PORT (5038), BENCH_AMI_USERNAME (bench),
  * BENCH_AMI_SECRET, BENCH_HOTLINE_USERNAME (hotline), BENCH_HOTLINE_SECRET, BENCH_MODES
  * (hotline,appqueue), BENCH_ASTERISK_PID (else the one process named asterisk), BENCH_ASTERISK_LOG,
- * BENCH_POSTGRES_URL, REDIS_URL, BENCH_REDIS=0 (in-process live store), BENCH_LOG_LEVEL (warn).
+ * BENCH_POSTGRES_URL, REDIS_URL, BENCH_REDIS=0 (in-process live store), BENCH_LOG_LEVEL (warn),
+ * BENCH_SERVICE_LOG (a file for the service's whole log).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -53,7 +54,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { PROMPT_KEYS } from '../src/telephony/prompts';
 import { type Desks, scriptedDesks } from './desks';
-import { cpuSeconds, latencySummary as summary, machine, round } from './machine';
+import { cpuSeconds, cpuSecondsOf, latencySummary as summary, machine, round } from './machine';
 import { type BenchService, freshDatabase, startService, waitReady } from './service';
 
 const env = process.env;
@@ -410,7 +411,9 @@ async function runMode(mode: Mode, astPid: number) {
         ASTERISK_AGENT_DIAL: AGENT_DIAL,
       });
       let partial = '';
+      const keep = env.BENCH_SERVICE_LOG ? fs.createWriteStream(env.BENCH_SERVICE_LOG) : null;
       service.child.stdout.on('data', (d: Buffer) => {
+        keep?.write(d);
         const lines = (partial + d.toString('utf8')).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) {
@@ -435,12 +438,17 @@ async function runMode(mode: Mode, astPid: number) {
       const servicePid = whose();
       const ast0 = cpuSeconds(astPid);
       const svc0 = servicePid ? cpuSeconds(servicePid) : 0;
+      // The rest of the machine's work for these calls: the databases, and this process (the callers' AMI session and, for the hotline, the 50 desks).
+      const others0 = { postgres: cpuSecondsOf('postgres'), redis: cpuSecondsOf('redis-server'), benchmark: process.cpuUsage() };
       const { mine, placedIn, elapsed } = await batch(rate, rate * SECONDS);
       const astCpu = cpuSeconds(astPid) - ast0;
       const svcCpu = servicePid ? cpuSeconds(servicePid) - svc0 : null;
+      const benchUsage = process.cpuUsage(others0.benchmark);
+      const othersCpu = { postgres: cpuSecondsOf('postgres') - others0.postgres, redis: cpuSecondsOf('redis-server') - others0.redis, benchmark: (benchUsage.user + benchUsage.system) / 1e6 };
 
       // The service's side of the queue join: when it queued the call (its clock, the same machine's).
       let serviceBridged: number[] = [];
+      const lostTimelines: Record<string, string[]> = {};
       const turnaround: number[] = [];
       const bridgeToEnd: number[] = [];
       if (mode === 'hotline' && database) {
@@ -455,6 +463,14 @@ async function runMode(mode: Mode, astPid: number) {
            from calls c where c.external_id = any($1)`,
           [mine.map((c) => c.uniqueid)],
         );
+        // A caller the hotline lost: their call's record and timeline, to see where it stopped.
+        for (const c of mine.filter((x) => x.abandoned).slice(0, 5)) {
+          const timeline = await db.query<{ status: string; end_reason: string | null; end_detail: string | null; type: string | null; at: Date | null; data: unknown }>(
+            `select c.status, c.end_reason, c.end_detail, e.type, e.at, e.data from calls c left join call_events e on e.call_id = c.id where c.external_id = $1 order by e.at, e.id`,
+            [c.uniqueid],
+          );
+          lostTimelines[c.uniqueid] = timeline.rows.map((r) => `${r.at?.toISOString() ?? '-'} ${r.type ?? '-'} ${JSON.stringify(r.data ?? {})} [${r.status}${r.end_reason ? ` ${r.end_reason}` : ''}${r.end_detail ? ` ${r.end_detail}` : ''}]`);
+        }
         await db.end();
         const byUid = new Map(rows.rows.map((r) => [r.external_id, r]));
         for (const c of mine) {
@@ -490,6 +506,8 @@ async function runMode(mode: Mode, astPid: number) {
         placed: mine.length,
         bridged: bridges.length,
         abandoned: mine.filter((c) => c.abandoned).length,
+        // Which (the caller's Uniqueid, the service's external_id), to look up in the logs.
+        abandonedCallers: mine.filter((c) => c.abandoned).slice(0, 5).map((c) => ({ uniqueid: c.uniqueid, placedAt: new Date(c.placedAt).toISOString(), timeline: lostTimelines[c.uniqueid] ?? [] })),
         failed: mine.filter((c) => c.failed).length,
         stillUp: mine.filter((c) => c.endedAt === null).length,
         neverQueued: mine.filter((c) => c.joinedAt === null && !c.failed).length,
@@ -521,6 +539,9 @@ async function runMode(mode: Mode, astPid: number) {
         placedToEndMs: summary(mine.filter((c) => c.endedAt !== null && !c.failed).map((c) => c.endedAt! - c.placedAt)),
         asteriskCpuPercent: round((100 * astCpu) / elapsed, 0),
         serviceCpuPercent: svcCpu === null ? null : round((100 * svcCpu) / elapsed, 0),
+        postgresCpuPercent: round((100 * othersCpu.postgres) / elapsed, 0),
+        redisCpuPercent: round((100 * othersCpu.redis) / elapsed, 0),
+        benchmarkCpuPercent: round((100 * othersCpu.benchmark) / elapsed, 0),
         windowSeconds: round(elapsed, 1),
         // The machine is shared: its load while this rate ran (1-minute average, read at the end).
         loadAverage: round(os.loadavg()[0]!, 1),
