@@ -157,6 +157,24 @@ describe('AMI client', () => {
     expect(lines.find((l) => String(l.msg).startsWith('Asterisk refused the AMI login'))).toMatchObject({ reason: 'Authentication failed' });
   });
 
+  it('keeps a link whose Pings are answered late while events keep coming (an overloaded Asterisk), up to a limit', async () => {
+    await connect({ pingIntervalMs: 150, actionTimeoutMs: 100, latePingsTolerated: 3 });
+    ami.silence('Ping');
+    // A busy Asterisk: its answers are queued behind its work, its events still flow.
+    const busy = setInterval(() => ami.event('Newchannel', 'call,all', [['Channel', 'Local/12348@hotline-inbound-0001;2']]), 20);
+    try {
+      expect(await eventually(async () => logs.filter((l) => l.msg === 'Asterisk is slow to answer Ping but still sending events; keeping the AMI link').length >= 3, 5_000, 20)).toBe(true);
+      // Three late Pings borne with, the fourth drops the link: an Asterisk that answers no action at all is no use.
+      expect(await eventually(async () => ami.logins === 2, 5_000, 20)).toBe(true);
+      expect(logs.filter((l) => l.msg === 'AMI link stopped answering Ping; reconnecting').length).toBe(1);
+      expect(logs.filter((l) => l.msg === 'Asterisk is slow to answer Ping but still sending events; keeping the AMI link').map((l) => l.latePings)).toEqual([1, 2, 3]);
+    } finally {
+      clearInterval(busy);
+      ami.silence('Ping', false);
+    }
+    await expect(client.action('Ping')).resolves.toMatchObject({ response: 'Success' });
+  });
+
   it('drops and renews a link that stops answering (a frame that wedges the parser)', async () => {
     await connect({ pingIntervalMs: 200, actionTimeoutMs: 200 });
     // asterisk-manager waits for "--END COMMAND--" after a Follows response, reading nothing else.

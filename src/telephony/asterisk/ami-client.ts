@@ -37,8 +37,13 @@ export interface AmiClientOptions {
   loginTimeoutMs?: number;
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
-  /** How often an idle link is checked with Ping; a Ping without answer drops the link. */
+  /**
+   * How often the link is checked with Ping. A Ping without answer drops the link, unless
+   * Asterisk went on sending events meanwhile (busy, not gone) — at most `latePingsTolerated`
+   * times in a row.
+   */
   pingIntervalMs?: number;
+  latePingsTolerated?: number;
 }
 
 const DEFAULTS = {
@@ -47,6 +52,7 @@ const DEFAULTS = {
   reconnectInitialMs: 250,
   reconnectMaxMs: 10_000,
   pingIntervalMs: 20_000,
+  latePingsTolerated: 3,
 };
 
 export type AmiLinkState = 'closed' | 'connecting' | 'up';
@@ -96,6 +102,9 @@ export class AmiClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** When the current link last brought an event, and how many Pings in a row it answered late. */
+  private eventAt = 0;
+  private latePings = 0;
   private readonly pending = new Map<string, Pending>();
   private readonly handlers = new Map<string, Handler[]>();
   private readonly upListeners: ((info: { reconnect: boolean }) => void)[] = [];
@@ -323,6 +332,7 @@ export class AmiClient {
     this.lastError = '';
     this.log[this.planned ? 'debug' : 'info']({ host: this.o.host, port: this.o.port }, reconnect ? 'AMI link restored' : 'AMI link up');
     this.planned = false;
+    this.latePings = 0;
     this.pingTimer = setInterval(() => this.ping(), this.o.pingIntervalMs);
     for (const listener of this.upListeners) {
       try {
@@ -379,18 +389,32 @@ export class AmiClient {
   private ping(): void {
     const m = this.manager;
     if (!m || this.linkState !== 'up') return;
-    this.action('Ping', {}, { timeoutMs: Math.min(this.o.actionTimeoutMs, this.o.pingIntervalMs) }).catch((err) => {
-      if (err instanceof AmiTimeoutError && m === this.manager) {
+    const sentAt = Date.now();
+    this.action('Ping', {}, { timeoutMs: Math.min(this.o.actionTimeoutMs, this.o.pingIntervalMs) }).then(
+      () => {
+        if (m === this.manager) this.latePings = 0;
+      },
+      (err) => {
+        if (!(err instanceof AmiTimeoutError) || m !== this.manager) return;
+        // Events still arriving: Asterisk is overloaded, its answers queued behind its work. A new
+        // link would cost it a login and the re-sync's channel list on top (on a real Asterisk
+        // past its capacity that turned a slow hotline into one that carried nothing).
+        if (this.eventAt > sentAt && this.latePings < this.o.latePingsTolerated) {
+          this.latePings++;
+          this.log.warn({ latePings: this.latePings }, 'Asterisk is slow to answer Ping but still sending events; keeping the AMI link');
+          return;
+        }
         this.log.warn('AMI link stopped answering Ping; reconnecting');
         this.detach(m, 'Ping unanswered');
-      }
-    });
+      },
+    );
   }
 
   // ---- events ------------------------------------------------------------------------------
 
   private dispatch(m: Manager, frame: unknown): void {
     if (m !== this.manager || !frame || typeof frame !== 'object') return;
+    this.eventAt = Date.now();
     const f = frame as Frame;
     if (typeof f.actionid === 'string') {
       const pending = this.pending.get(f.actionid);
