@@ -32,6 +32,8 @@ export interface FakeChannel {
   priority: number;
   language: string;
   vars: Map<string, string>;
+  /** Until when a Redirect is still being carried out (see FakeAmi.redirectTakes). */
+  movingUntil?: number;
 }
 
 export interface ReceivedAction {
@@ -100,6 +102,9 @@ export class FakeAmi {
   peakLoggedIn = 0;
   private readonly sessions = new Map<number, Session>();
   private readonly silent = new Set<string>();
+  private redirectMs = 0;
+  /** Redirects refused as "channel not up" because the previous one was still being carried out. */
+  redirectsRefusedMoving = 0;
   private readonly observers: ((a: ReceivedAction) => void)[] = [];
   private refusing = false;
   private sessionSeq = 0;
@@ -158,6 +163,16 @@ export class FakeAmi {
   silence(action: string, on = true): void {
     if (on) this.silent.add(action.toLowerCase());
     else this.silent.delete(action.toLowerCase());
+  }
+
+  /**
+   * How long a Redirect takes to be carried out by the channel's thread. Meanwhile Asterisk
+   * refuses another Redirect of that channel with "Redirect failed, channel not up." (manager.c
+   * checks ast_check_hangup_locked, and the pending async goto is a soft hang-up flag); 0, the
+   * default, carries it out at once.
+   */
+  redirectTakes(ms: number): void {
+    this.redirectMs = ms;
   }
 
   /** Accept connections and close them at once (an Asterisk restarting), or stop doing so. */
@@ -395,6 +410,11 @@ export class FakeAmi {
       case 'redirect':
         if (!h.channel) return error('Channel not specified');
         if (!target) return error(`Channel does not exist: ${h.channel}`);
+        if ((target.movingUntil ?? 0) > Date.now()) {
+          this.redirectsRefusedMoving++;
+          return error('Redirect failed, channel not up.');
+        }
+        if (this.redirectMs > 0) target.movingUntil = Date.now() + this.redirectMs;
         Object.assign(target, { context: h.context ?? target.context, exten: h.exten ?? target.exten, priority: Number(h.priority ?? 1) });
         reply('Success', [['Message', 'Redirect successful']]);
         return this.leaveBridge(target.uniqueid);

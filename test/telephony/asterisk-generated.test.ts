@@ -127,6 +127,46 @@ describe('calls through the generated dialplan', () => {
     await t.app.router.endWrapUp(agentId, 'not_ready');
   });
 
+  it('puts a caller through when the agent accepts before Asterisk has carried out the hold ("channel not up" is asked again)', async () => {
+    await t.app.router.login({ id: agentId, regionCode: '630100', languages: { zh: 5, bo: 4 }, topics: { labour: 5 } });
+    await t.app.router.setReady(agentId);
+    // A busy Asterisk: each Redirect takes half a second to be carried out, and one sent meanwhile
+    // is refused as "channel not up" — as Asterisk does while the previous one is pending.
+    ami.redirectTakes(500);
+    try {
+      const caller = dialplan.callGenerated('13519712345', fingerprint);
+      const uid = caller.uniqueid;
+      await until(async () => (await t.app.callFlow.lookup('asterisk', uid)) !== null, 'the call to be taken in');
+      const callId = await callIdOf(uid);
+      dialplan.menus(uid, fingerprint, { language: '1', topic: '1', priority: '0' });
+      await dialplan.next(uid, 'hotline-ask');
+      await new Promise((r) => setTimeout(r, 550));
+      dialplan.press(uid, '0');
+      await dialplan.next(uid, 'hotline-wait');
+      const refusedBefore = ami.redirectsRefusedMoving;
+      // Accepted at once: the connect Redirect reaches Asterisk while the hold is still pending.
+      await until(() => t.app.router.store.state.agent(agentId)?.state === 'reserved', 'the offer');
+      expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
+      const connect = await dialplan.next(uid, 'hotline-agent');
+      expect(connect.exten).toMatch(/^C\d+\*agent\.xining$/);
+      expect(ami.redirectsRefusedMoving).toBeGreaterThan(refusedBefore);
+      // Not taken for a caller who hung up: the call is still the agent's.
+      expect(await t.app.callFlow.state(callId)).toMatchObject({ phase: 'connected', agentId });
+      const agentLeg = dialplan.agentAnswers(uid);
+      await until(async () => (await row(callId)).answered_at !== null, 'the bridge');
+      dialplan.agentHangsUpGenerated(uid, agentLeg);
+      await until(async () => (await t.app.callFlow.state(callId))?.phase === 'survey', 'the survey');
+      dialplan.surveyGenerated(uid, '5');
+      await until(async () => (await t.app.callFlow.state(callId)) === null, 'the call to leave the flow');
+      await t.app.callFlow.settled();
+      await t.app.callRecorder.flush();
+      expect(await row(callId)).toMatchObject({ status: 'ended', end_reason: 'answered', agent_id: agentId });
+    } finally {
+      ami.redirectTakes(0);
+      await t.app.router.endWrapUp(agentId, 'not_ready');
+    }
+  });
+
   it('out of hours, stops the menus after the language: the caller hears the hours next, and Asterisk is told once per change', async () => {
     // Open (the default): set at the login, as 0.
     await until(() => ami.globals.get('HOTLINE_CLOSED') === '0', 'the open flag');

@@ -25,11 +25,22 @@ export class AmiActionError extends AmiError {
 
   /**
    * The channel named in the action no longer exists (the caller hung up meanwhile): Setvar and
-   * Getvar say `No such channel`, Redirect `Channel does not exist: <name>`, or `Redirect failed,
-   * channel not up.` while it is being hung up.
+   * Getvar say `No such channel`, Redirect `Channel does not exist: <name>`.
    */
   get channelGone(): boolean {
-    return /no such channel|does not exist|not found|channel not up/i.test(this.amiMessage);
+    return /no such channel|does not exist|not found/i.test(this.amiMessage);
+  }
+
+  /**
+   * `Redirect failed, channel not up.`: Asterisk refuses a Redirect while any soft hang-up flag
+   * is set on the channel (manager.c, ast_check_hangup_locked) — a caller hanging up, but also
+   * the previous Redirect not yet carried out by the channel's thread (ast_async_goto flags it).
+   * A channel is gone only if it still says so when asked again. Taken for gone at once, a
+   * caller whose agent accepted within milliseconds of the hold was dropped on a busy Asterisk
+   * and waited on hold with nobody to route them (docs/benchmarks.md).
+   */
+  get channelBusy(): boolean {
+    return /channel not up/i.test(this.amiMessage);
   }
 
   /** The account's write= classes do not include one the action is registered with. */

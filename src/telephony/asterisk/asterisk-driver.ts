@@ -90,6 +90,9 @@ const HOURS_REFRESH_MS = 5 * 60_000;
 /** Retries of a failed re-sync: 2 s, doubling, at most a minute. */
 const RESYNC_RETRY_MS = 2_000;
 const RESYNC_RETRY_MAX_MS = 60_000;
+/** A Redirect Asterisk calls "channel not up" is asked again after 10, 20, 40 ... 640 ms (1.3 s in all). */
+const REDIRECT_RETRY_MS = 10;
+const REDIRECT_RETRIES = 7;
 
 /** The caller's number as the network gave it, or 'unknown' when it is not a plain number. */
 export function callerNumber(raw: string | undefined): string {
@@ -532,7 +535,7 @@ export class AsteriskDriver implements TelephonyDriver {
     const one = this.generated.has(uniqueid) ? compact(action, { uniqueid, agentDial: this.o.dialplan?.compactConnect ?? false }) : null;
     if (one) {
       await this.send(uniqueid, callId, action, async () => {
-        await this.client.action('Redirect', { Channel: channel, Context: one.context, Exten: one.exten, Priority: 1 });
+        await this.redirect({ Channel: channel, Context: one.context, Exten: one.exten, Priority: 1 });
         return one.recording;
       });
       return;
@@ -551,9 +554,27 @@ export class AsteriskDriver implements TelephonyDriver {
     await this.send(uniqueid, callId, action, async () => {
       // Asterisk handles one session's actions in order: the Setvars land before the Redirect.
       await Promise.all(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value })));
-      await this.client.action('Redirect', { Channel: channel, Context: plan.context, Exten: 's', Priority: 1 });
+      await this.redirect({ Channel: channel, Context: plan.context, Exten: 's', Priority: 1 });
       return undefined;
     });
+  }
+
+  /**
+   * Redirect, asked again while Asterisk says "channel not up" (AmiActionError.channelBusy): the
+   * previous Redirect may still be on its way through the channel's thread. A caller really
+   * hanging up says "does not exist" soon enough; one that still says "not up" after the last
+   * try is taken for gone.
+   */
+  private async redirect(headers: { Channel: string; Context: string; Exten: string; Priority: number }): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.action('Redirect', headers);
+        return;
+      } catch (err) {
+        if (!(err instanceof AmiActionError && err.channelBusy) || attempt >= REDIRECT_RETRIES || this.stopped) throw err;
+        await new Promise((r) => setTimeout(r, REDIRECT_RETRY_MS * 2 ** attempt));
+      }
+    }
   }
 
   /** Sends one action's AMI actions; a channel gone, a link down or a refused action is handled here. */
@@ -569,7 +590,7 @@ export class AsteriskDriver implements TelephonyDriver {
       this.undelivered.delete(uniqueid);
       this.lastHeard.set(uniqueid, Math.max(this.lastHeard.get(uniqueid) ?? 0, sentAt));
     } catch (err) {
-      if (err instanceof AmiActionError && err.channelGone) {
+      if (err instanceof AmiActionError && (err.channelGone || err.channelBusy)) {
         await this.gone(uniqueid, callId, action);
       } else if (err instanceof AmiNotConnectedError) {
         this.undelivered.add(uniqueid);
