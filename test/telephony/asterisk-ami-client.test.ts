@@ -175,6 +175,25 @@ describe('AMI client', () => {
     await expect(client.action('Ping')).resolves.toMatchObject({ response: 'Success' });
   });
 
+  it('keeps at most maxInFlight actions unanswered at Asterisk; waiting urgent ones go first, and their deadline starts when sent', async () => {
+    await connect({ maxInFlight: 2, actionTimeoutMs: 300 });
+    ami.silence('Getvar');
+    const before = ami.actions.length;
+    // Asterisk busy with two: the rest wait in the service, where an urgent one can overtake.
+    const stuck = [client.action('Getvar', { Variable: 'A' }), client.action('Getvar', { Variable: 'B' })].map((p) => p.catch((err: Error) => err));
+    const normal = ['N1', 'N2', 'N3'].map((v) => client.action('Setvar', { Variable: v, Value: '1' }));
+    const urgent = client.action('Setvar', { Variable: 'URGENT', Value: '1' }, { urgent: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ami.actions.length - before).toBe(2);
+    // The two time out (300 ms after being sent); the urgent one is sent next, then the others in order.
+    expect((await stuck[0]) as Error).toBeInstanceOf(AmiTimeoutError);
+    await expect(urgent).resolves.toMatchObject({ response: 'Success' });
+    await expect(Promise.all(normal)).resolves.toHaveLength(3);
+    const order = ami.actions.slice(before).map((a) => a.headers.variable);
+    expect(order).toEqual(['A', 'B', 'URGENT', 'N1', 'N2', 'N3']);
+    ami.silence('Getvar', false);
+  });
+
   it('drops and renews a link that stops answering (a frame that wedges the parser)', async () => {
     await connect({ pingIntervalMs: 200, actionTimeoutMs: 200 });
     // asterisk-manager waits for "--END COMMAND--" after a Follows response, reading nothing else.

@@ -44,6 +44,11 @@ export interface AmiClientOptions {
    */
   pingIntervalMs?: number;
   latePingsTolerated?: number;
+  /**
+   * Actions sent and not yet answered, at most. The rest wait here, urgent ones first, rather
+   * than in Asterisk's queue for the session, where an urgent one could not overtake.
+   */
+  maxInFlight?: number;
 }
 
 const DEFAULTS = {
@@ -53,6 +58,7 @@ const DEFAULTS = {
   reconnectMaxMs: 10_000,
   pingIntervalMs: 20_000,
   latePingsTolerated: 3,
+  maxInFlight: 8,
 };
 
 export type AmiLinkState = 'closed' | 'connecting' | 'up';
@@ -105,6 +111,10 @@ export class AmiClient {
   /** When the current link last brought an event, and how many Pings in a row it answered late. */
   private eventAt = 0;
   private latePings = 0;
+  /** Actions sent on this link and not yet answered, and those waiting to be sent. */
+  private inFlight = 0;
+  private urgentWaiting: Array<() => void> = [];
+  private waiting: Array<() => void> = [];
   private readonly pending = new Map<string, Pending>();
   private readonly handlers = new Map<string, Handler[]>();
   private readonly upListeners: ((info: { reconnect: boolean }) => void)[] = [];
@@ -194,7 +204,7 @@ export class AmiClient {
   async action<S extends z.ZodType = typeof AmiResponse>(
     name: string,
     fields: AmiFields = {},
-    options: { timeoutMs?: number; schema?: S; onActionId?: (actionId: string) => void } = {},
+    options: { timeoutMs?: number; schema?: S; onActionId?: (actionId: string) => void; urgent?: boolean } = {},
   ): Promise<z.infer<S>> {
     const headers = checkedFields(name, fields);
     const schema: z.ZodType = options.schema ?? AmiResponse;
@@ -209,6 +219,7 @@ export class AmiClient {
       },
       undefined,
       options.onActionId,
+      options.urgent ?? false,
     );
   }
 
@@ -251,6 +262,7 @@ export class AmiClient {
     onResponse: (response: Frame, done: Done<T>) => void,
     onEvent?: (frame: Frame, done: Done<T>) => void,
     onActionId?: (actionId: string) => void,
+    urgent = false,
   ): Promise<T> {
     const m = this.manager;
     if (!m || this.linkState !== 'up') return Promise.reject(new AmiNotConnectedError(name));
@@ -262,6 +274,8 @@ export class AmiClient {
     onActionId?.(id);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let sent = false;
       const done: Done<T> = (err, value) => {
         if (settled) return;
         settled = true;
@@ -269,17 +283,40 @@ export class AmiClient {
         this.pending.delete(id);
         // A late answer must find nobody listening rather than a stale callback.
         m.removeAllListeners(id);
+        if (sent) {
+          this.inFlight--;
+          this.pump();
+        }
         if (err) reject(err);
         else resolve(value as T);
       };
-      const timer = setTimeout(() => done(new AmiTimeoutError(name, timeoutMs)), timeoutMs);
+      const send = () => {
+        if (settled) return;
+        sent = true;
+        this.inFlight++;
+        // The deadline is for Asterisk's answer: time spent waiting here for a free slot is not its.
+        timer = setTimeout(() => done(new AmiTimeoutError(name, timeoutMs)), timeoutMs);
+        m.action({ action: name, actionid: id, ...headers }, (err, response) => {
+          if (err) done(new AmiActionError(name, messageOf(err)));
+          else if (!response || typeof response !== 'object') done(new AmiProtocolError(name, 'empty answer'));
+          else onResponse(response, done);
+        });
+      };
       this.pending.set(id, { action: name, fail: (err) => done(err), ...(onEvent ? { onEvent: (frame: Frame) => onEvent(frame, done) } : {}) });
-      m.action({ action: name, actionid: id, ...headers }, (err, response) => {
-        if (err) done(new AmiActionError(name, messageOf(err)));
-        else if (!response || typeof response !== 'object') done(new AmiProtocolError(name, 'empty answer'));
-        else onResponse(response, done);
-      });
+      (urgent ? this.urgentWaiting : this.waiting).push(send);
+      this.pump();
     });
+  }
+
+  /** Sends what waits, urgent first, while fewer than maxInFlight actions await their answer. */
+  private pump(): void {
+    // A link going down fails what waits; nothing more is sent on it.
+    if (!this.manager || this.linkState !== 'up') return;
+    while (this.inFlight < this.o.maxInFlight) {
+      const next = this.urgentWaiting.shift() ?? this.waiting.shift();
+      if (!next) return;
+      next();
+    }
   }
 
   // ---- connection --------------------------------------------------------------------------
@@ -353,6 +390,10 @@ export class AmiClient {
     clearInterval(this.pingTimer);
     retire(m);
     for (const p of [...this.pending.values()]) p.fail(new AmiNotConnectedError(p.action, `the AMI link went down (${reason})`));
+    // Every action of this link has failed: nothing is in flight on the next one.
+    this.inFlight = 0;
+    this.urgentWaiting = [];
+    this.waiting = [];
     if (wasUp) {
       this.log[this.planned ? 'debug' : 'warn']({ reason }, 'AMI link down');
       for (const listener of this.downListeners) {
@@ -390,7 +431,7 @@ export class AmiClient {
     const m = this.manager;
     if (!m || this.linkState !== 'up') return;
     const sentAt = Date.now();
-    this.action('Ping', {}, { timeoutMs: Math.min(this.o.actionTimeoutMs, this.o.pingIntervalMs) }).then(
+    this.action('Ping', {}, { timeoutMs: Math.min(this.o.actionTimeoutMs, this.o.pingIntervalMs), urgent: true }).then(
       () => {
         if (m === this.manager) this.latePings = 0;
       },

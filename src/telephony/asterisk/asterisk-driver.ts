@@ -532,10 +532,13 @@ export class AsteriskDriver implements TelephonyDriver {
       this.o.log.warn({ callId, action: action.type, step: action.step }, 'no live Asterisk channel known for this call yet; the re-sync delivers the action');
       return;
     }
+    // An agent waits on this one (connect; a forward keeps the agent too): under load it goes
+    // before menus and hold announcements, so agents are not held by callers' queueing.
+    const urgent = action.type === 'connect' || action.type === 'forward';
     const one = this.generated.has(uniqueid) ? compact(action, { uniqueid, agentDial: this.o.dialplan?.compactConnect ?? false }) : null;
     if (one) {
       await this.send(uniqueid, callId, action, async () => {
-        await this.redirect({ Channel: channel, Context: one.context, Exten: one.exten, Priority: 1 });
+        await this.redirect({ Channel: channel, Context: one.context, Exten: one.exten, Priority: 1 }, urgent);
         return one.recording;
       });
       return;
@@ -553,8 +556,8 @@ export class AsteriskDriver implements TelephonyDriver {
     for (const p of plan.silent) this.warnSilent(p);
     await this.send(uniqueid, callId, action, async () => {
       // Asterisk handles one session's actions in order: the Setvars land before the Redirect.
-      await Promise.all(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value })));
-      await this.redirect({ Channel: channel, Context: plan.context, Exten: 's', Priority: 1 });
+      await Promise.all(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value }, { urgent })));
+      await this.redirect({ Channel: channel, Context: plan.context, Exten: 's', Priority: 1 }, urgent);
       return undefined;
     });
   }
@@ -565,10 +568,10 @@ export class AsteriskDriver implements TelephonyDriver {
    * hanging up says "does not exist" soon enough; one that still says "not up" after the last
    * try is taken for gone.
    */
-  private async redirect(headers: { Channel: string; Context: string; Exten: string; Priority: number }): Promise<void> {
+  private async redirect(headers: { Channel: string; Context: string; Exten: string; Priority: number }, urgent: boolean): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.client.action('Redirect', headers);
+        await this.client.action('Redirect', headers, { urgent });
         return;
       } catch (err) {
         if (!(err instanceof AmiActionError && err.channelBusy) || attempt >= REDIRECT_RETRIES || this.stopped) throw err;
