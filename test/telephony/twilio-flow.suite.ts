@@ -79,6 +79,8 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       let menu = expectMenu(voice.doc);
       expect(child(menu.gather, 'Say').attrs.language).toBe('zh-CN');
       expect(says(menu.gather)).toContain('欢迎致电12348');
+      // The recording notice comes first, before anything is recorded.
+      expect(says(menu.gather)).toContain('通话将被录音');
       expect(says(menu.gather)).toContain('普通话请按1');
       const callId = /call=([0-9a-f-]{36})/.exec(menu.next)![1]!;
       expect(menu.next).toBe(`/telephony/twilio/gather?call=${callId}&step=1`);
@@ -111,8 +113,8 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       expect(update.path).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${CallSid}.json`);
       expect(update.authorization).toBe(`Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`);
       const connect = parseTwiml(update.params.Twiml!);
-      expect(verbs(connect)).toEqual(['Say', 'Dial']);
-      expect(says(connect)).toContain('通话将被录音');
+      // Straight to the agent: nothing is said between the hold and the adviser.
+      expect(verbs(connect)).toEqual(['Dial']);
       const dial = child(connect, 'Dial');
       expect(dial.attrs).toMatchObject({ record: 'record-from-answer-dual', method: 'POST', recordingStatusCallback: `${PUBLIC_BASE_URL}/telephony/twilio/recording?call=${callId}` });
       expect(child(dial, 'Client').text).toBe('agent.xining');
