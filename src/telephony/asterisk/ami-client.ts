@@ -296,11 +296,16 @@ export class AmiClient {
         this.inFlight++;
         // The deadline is for Asterisk's answer: time spent waiting here for a free slot is not its.
         timer = setTimeout(() => done(new AmiTimeoutError(name, timeoutMs)), timeoutMs);
-        m.action({ action: name, actionid: id, ...headers }, (err, response) => {
-          if (err) done(new AmiActionError(name, messageOf(err)));
-          else if (!response || typeof response !== 'object') done(new AmiProtocolError(name, 'empty answer'));
-          else onResponse(response, done);
-        });
+        try {
+          m.action({ action: name, actionid: id, ...headers }, (err, response) => {
+            if (err) done(new AmiActionError(name, messageOf(err)));
+            else if (!response || typeof response !== 'object') done(new AmiProtocolError(name, 'empty answer'));
+            else onResponse(response, done);
+          });
+        } catch (err) {
+          // Sent from another action's answer (pump): a socket that fails now fails this action only.
+          done(new AmiNotConnectedError(name, `could not write to the AMI link (${messageOf(err)})`));
+        }
       };
       this.pending.set(id, { action: name, fail: (err) => done(err), ...(onEvent ? { onEvent: (frame: Frame) => onEvent(frame, done) } : {}) });
       (urgent ? this.urgentWaiting : this.waiting).push(send);
