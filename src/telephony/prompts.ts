@@ -52,7 +52,16 @@ const PromptEntry = z.strictObject({
 });
 export type PromptEntry = z.infer<typeof PromptEntry>;
 
-export const PromptCatalogueSchema = z.record(z.string().min(2).max(8), z.partialRecord(z.enum(PROMPT_KEYS), PromptEntry));
+/**
+ * Prompts the service no longer plays. A province's stored override of one is dropped rather than
+ * refused: refused, it would stop the service from starting on settings saved before.
+ * (`connecting`: the recording notice moved into `welcome`.)
+ */
+const RETIRED_PROMPTS: readonly string[] = ['connecting'];
+const withoutRetired = (entries: unknown) =>
+  entries && typeof entries === 'object' && !Array.isArray(entries) ? Object.fromEntries(Object.entries(entries).filter(([key]) => !RETIRED_PROMPTS.includes(key))) : entries;
+
+export const PromptCatalogueSchema = z.record(z.string().min(2).max(8), z.preprocess(withoutRetired, z.partialRecord(z.enum(PROMPT_KEYS), PromptEntry)));
 export type PromptCatalogue = z.infer<typeof PromptCatalogueSchema>;
 
 /** A prompt ready to play: the language it is actually in, and values filled into its text. */

@@ -102,6 +102,8 @@ export class FakeAmi {
   peakLoggedIn = 0;
   private readonly sessions = new Map<number, Session>();
   private readonly silent = new Set<string>();
+  /** Answers kept back, by action, until releaseAnswers (an Asterisk answering late). */
+  private readonly heldAnswers = new Map<string, Array<() => void>>();
   private redirectMs = 0;
   /** Redirects refused as "channel not up" because the previous one was still being carried out. */
   redirectsRefusedMoving = 0;
@@ -173,6 +175,18 @@ export class FakeAmi {
    */
   redirectTakes(ms: number): void {
     this.redirectMs = ms;
+  }
+
+  /** Answer this action late: its answers are kept until releaseAnswers(action). */
+  holdAnswers(action: string): void {
+    this.heldAnswers.set(action.toLowerCase(), this.heldAnswers.get(action.toLowerCase()) ?? []);
+  }
+
+  /** Sends the answers kept back for this action, in order, and answers it at once again. */
+  releaseAnswers(action: string): void {
+    const held = this.heldAnswers.get(action.toLowerCase()) ?? [];
+    this.heldAnswers.delete(action.toLowerCase());
+    for (const answer of held) answer();
   }
 
   /** Accept connections and close them at once (an Asterisk restarting), or stop doing so. */
@@ -359,6 +373,11 @@ export class FakeAmi {
 
   private answer(s: Session, a: ReceivedAction): void {
     if (this.silent.has(a.action)) return;
+    const held = this.heldAnswers.get(a.action);
+    if (held) {
+      held.push(() => this.answer(s, a));
+      return;
+    }
     const id: Fields = a.headers.actionid !== undefined ? [['ActionID', a.headers.actionid]] : [];
     const reply = (response: string, fields: Fields): void => {
       s.socket.write(frame([['Response', response], ...id, ...fields]));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AmiClient, AmiResponse } from '../../src/telephony/asterisk/ami-client';
-import { AmiActionError, AmiTimeoutError, AmiUnsafeValueError } from '../../src/telephony/asterisk/ami-errors';
+import { AmiActionError, AmiNotConnectedError, AmiTimeoutError, AmiUnsafeValueError } from '../../src/telephony/asterisk/ami-errors';
 import { DialEndEvent } from '../../src/telephony/asterisk/ami-events';
 import { FakeAmi } from '../support/fake-ami';
 import { memoryLogger } from '../support/memory-logger';
@@ -175,23 +175,43 @@ describe('AMI client', () => {
     await expect(client.action('Ping')).resolves.toMatchObject({ response: 'Success' });
   });
 
-  it('keeps at most maxInFlight actions unanswered at Asterisk; waiting urgent ones go first, and their deadline starts when sent', async () => {
+  it('keeps at most maxInFlight actions unanswered at Asterisk, even past their deadline; waiting urgent ones go first', async () => {
     await connect({ maxInFlight: 2, actionTimeoutMs: 300 });
-    ami.silence('Getvar');
+    ami.holdAnswers('Getvar');
     const before = ami.actions.length;
     // Asterisk busy with two: the rest wait in the service, where an urgent one can overtake.
     const stuck = [client.action('Getvar', { Variable: 'A' }), client.action('Getvar', { Variable: 'B' })].map((p) => p.catch((err: Error) => err));
     const normal = ['N1', 'N2', 'N3'].map((v) => client.action('Setvar', { Variable: v, Value: '1' }));
-    const urgent = client.action('Setvar', { Variable: 'URGENT', Value: '1' }, { urgent: true });
+    const urgent = client.action('Setvar', { Variable: 'URGENT', Value: '1' }, { lane: 'urgent' });
+    // Given up on after 300 ms, but still in Asterisk's queue: their places stay taken.
+    expect((await stuck[0]) as Error).toBeInstanceOf(AmiTimeoutError);
+    expect((await stuck[1]) as Error).toBeInstanceOf(AmiTimeoutError);
     await new Promise((r) => setTimeout(r, 100));
     expect(ami.actions.length - before).toBe(2);
-    // The two time out (300 ms after being sent); the urgent one is sent next, then the others in order.
-    expect((await stuck[0]) as Error).toBeInstanceOf(AmiTimeoutError);
+    // A Ping is never held back by the window (it says whether the link itself is alive).
+    await expect(client.action('Ping', {}, { lane: 'now' })).resolves.toMatchObject({ response: 'Success' });
+    // Asterisk answers them at last: the urgent one is sent next, then the others in order.
+    ami.releaseAnswers('Getvar');
     await expect(urgent).resolves.toMatchObject({ response: 'Success' });
     await expect(Promise.all(normal)).resolves.toHaveLength(3);
-    const order = ami.actions.slice(before).map((a) => a.headers.variable);
+    const order = ami.actions.slice(before).filter((a) => a.action !== 'ping').map((a) => a.headers.variable);
     expect(order).toEqual(['A', 'B', 'URGENT', 'N1', 'N2', 'N3']);
-    ami.silence('Getvar', false);
+  });
+
+  it('sends nothing more once closing: what waits fails at once, and the Logoff is not held behind it', async () => {
+    await connect({ maxInFlight: 1, actionTimeoutMs: 5_000 });
+    ami.holdAnswers('Getvar');
+    const first = client.action('Getvar', { Variable: 'A' }).catch((err: Error) => err);
+    const waiting = client.action('Setvar', { Variable: 'LATE', Value: '1' }).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await client.close();
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(await waiting).toBeInstanceOf(AmiNotConnectedError);
+    expect(await first).toBeInstanceOf(AmiNotConnectedError);
+    expect(ami.named('logoff')).toHaveLength(1);
+    expect(ami.actions.some((a) => a.headers.variable === 'LATE')).toBe(false);
+    ami.releaseAnswers('Getvar');
   });
 
   it('drops and renews a link that stops answering (a frame that wedges the parser)', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { generatedVoiceTexts, missingRecordings } from '../../src/telephony/asterisk/prompt-files';
 import { readProvinceFile } from '../../src/province/bundled';
 import { regionDirectoryFromEntries } from '../../src/regions/region-directory';
-import { DEFAULT_IVR } from '../../src/telephony/ivr';
+import { DEFAULT_IVR, ivrSettings } from '../../src/telephony/ivr';
 import { defaultCatalogue } from '../../src/telephony/prompts';
 
 describe('prompt files for Asterisk', () => {
@@ -43,5 +43,15 @@ describe('prompt files for Asterisk', () => {
     // Tibetan has no recording of the position prompt in the catalogue: it plays Mandarin's.
     expect(missing.bo).not.toContain('position');
     expect(missing.zh).toContain('welcome');
+  });
+});
+
+describe('IVR settings saved before a prompt was retired', () => {
+  it("still load: a stored override of the retired 'connecting' prompt is dropped, the others kept", () => {
+    const stored = { ivr: { prompts: { zh: { connecting: { text: '正在为您接通。' }, goodbye: { text: '再见。' } } } } };
+    const ivr = ivrSettings(stored, '630000');
+    expect(ivr.prompts?.zh).toEqual({ goodbye: { text: '再见。' } });
+    // An unknown key that was never a prompt is still refused, naming it.
+    expect(() => ivrSettings({ ivr: { prompts: { zh: { conecting: { text: 'x' } } } } }, '630000')).toThrow(/ivr\.prompts\.zh/);
   });
 });

@@ -55,9 +55,9 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       return url.slice(PUBLIC_BASE_URL.length);
     };
     const says = (node: XmlNode) => node.children.filter((c) => c.name === 'Say').map((c) => c.text).join(' ');
-    /** A menu: <Gather> with the prompts inside, then a <Redirect> to the same URL for the timeout. */
+    /** A menu: <Gather> with the prompts inside (the welcome, if any, before it), then a <Redirect> to the same URL for the timeout. */
     const expectMenu = (doc: XmlNode) => {
-      expect(verbs(doc)).toEqual(['Gather', 'Redirect']);
+      expect(verbs(doc).filter((v) => v !== 'Say' && v !== 'Play')).toEqual(['Gather', 'Redirect']);
       const gather = child(doc, 'Gather');
       expect(gather.attrs).toMatchObject({ input: 'dtmf', numDigits: '1', method: 'POST' });
       expect(child(doc, 'Redirect').text).toBe(gather.attrs.action);
@@ -78,9 +78,11 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       const voice = await twiml('/telephony/twilio/voice', caller);
       let menu = expectMenu(voice.doc);
       expect(child(menu.gather, 'Say').attrs.language).toBe('zh-CN');
-      expect(says(menu.gather)).toContain('欢迎致电12348');
-      // The recording notice comes first, before anything is recorded.
-      expect(says(menu.gather)).toContain('通话将被录音');
+      // The welcome and its recording notice come first, whole: outside the <Gather>, so no key cuts them off.
+      expect(says(menu.gather)).not.toContain('欢迎致电12348');
+      expect(verbs(voice.doc)[0]).toBe('Say');
+      expect(says(voice.doc)).toContain('欢迎致电12348');
+      expect(says(voice.doc)).toContain('通话将被录音');
       expect(says(menu.gather)).toContain('普通话请按1');
       const callId = /call=([0-9a-f-]{36})/.exec(menu.next)![1]!;
       expect(menu.next).toBe(`/telephony/twilio/gather?call=${callId}&step=1`);

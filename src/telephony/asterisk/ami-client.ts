@@ -63,6 +63,13 @@ const DEFAULTS = {
 
 export type AmiLinkState = 'closed' | 'connecting' | 'up';
 
+/**
+ * How an action waits for its place in the window: `urgent` before `normal` (an agent waits on
+ * it); `now` is sent at once and takes no place (Ping, Logoff: they say whether the link itself
+ * is alive, and must not queue behind the work it carries).
+ */
+export type Lane = 'now' | 'urgent' | 'normal';
+
 /** Every answer: `Response:` plus whatever the action adds. Header names are lower-cased. */
 export const AmiResponse = z.looseObject({
   response: z.string(),
@@ -79,6 +86,14 @@ interface Pending {
   /** List actions collect the events that carry their ActionID. */
   onEvent?(frame: Frame): void;
 }
+
+interface Waiting {
+  id: string;
+  send(): void;
+}
+
+/** How long an action Asterisk did not answer in time keeps its place in the window. */
+const LATE_ANSWER_MS = 60_000;
 
 interface Handler {
   schema: z.ZodType;
@@ -113,8 +128,13 @@ export class AmiClient {
   private latePings = 0;
   /** Actions sent on this link and not yet answered, and those waiting to be sent. */
   private inFlight = 0;
-  private urgentWaiting: Array<() => void> = [];
-  private waiting: Array<() => void> = [];
+  private urgentWaiting: Waiting[] = [];
+  private waiting: Waiting[] = [];
+  /** Set while the link is being closed (Logoff on its way): nothing more is sent on it. */
+  private draining = false;
+  /** Which link an action was sent on: a count reset by a drop is not decremented by it later. */
+  private linkGen = 0;
+  private pingOutstanding = false;
   private readonly pending = new Map<string, Pending>();
   private readonly handlers = new Map<string, Handler[]>();
   private readonly upListeners: ((info: { reconnect: boolean }) => void)[] = [];
@@ -179,7 +199,10 @@ export class AmiClient {
     this.retryTimer = undefined;
     const m = this.manager;
     if (!m) return;
-    if (this.linkState === 'up') await this.action('Logoff', {}, { timeoutMs: 1_000 }).catch(() => {});
+    if (this.linkState === 'up') {
+      this.failWaiting('the AMI link is being closed');
+      await this.action('Logoff', {}, { timeoutMs: 1_000, lane: 'now' }).catch(() => {});
+    }
     this.detach(m, 'closed by the service');
   }
 
@@ -191,7 +214,8 @@ export class AmiClient {
     const m = this.manager;
     if (!this.wanted || !m || this.linkState !== 'up') return;
     this.planned = true;
-    await this.action('Logoff', {}, { timeoutMs: 1_000 }).catch(() => {});
+    this.failWaiting(`logging in again (${reason})`);
+    await this.action('Logoff', {}, { timeoutMs: 1_000, lane: 'now' }).catch(() => {});
     this.attempt = 0;
     this.detach(m, reason);
   }
@@ -204,7 +228,7 @@ export class AmiClient {
   async action<S extends z.ZodType = typeof AmiResponse>(
     name: string,
     fields: AmiFields = {},
-    options: { timeoutMs?: number; schema?: S; onActionId?: (actionId: string) => void; urgent?: boolean } = {},
+    options: { timeoutMs?: number; schema?: S; onActionId?: (actionId: string) => void; lane?: Lane } = {},
   ): Promise<z.infer<S>> {
     const headers = checkedFields(name, fields);
     const schema: z.ZodType = options.schema ?? AmiResponse;
@@ -219,7 +243,7 @@ export class AmiClient {
       },
       undefined,
       options.onActionId,
-      options.urgent ?? false,
+      options.lane ?? 'normal',
     );
   }
 
@@ -262,10 +286,11 @@ export class AmiClient {
     onResponse: (response: Frame, done: Done<T>) => void,
     onEvent?: (frame: Frame, done: Done<T>) => void,
     onActionId?: (actionId: string) => void,
-    urgent = false,
+    lane: Lane = 'normal',
   ): Promise<T> {
     const m = this.manager;
     if (!m || this.linkState !== 'up') return Promise.reject(new AmiNotConnectedError(name));
+    if (this.draining && lane !== 'now') return Promise.reject(new AmiNotConnectedError(name, 'the AMI link is being closed'));
     // Our own ActionIDs: the library's default is the time in ms (plus a random digit when
     // taken), which says nothing in Asterisk's logs and is an event name on its emitter.
     const id = `hotline-${this.tag}-${++this.seq}`;
@@ -275,53 +300,77 @@ export class AmiClient {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      let sent = false;
+      let lateTimer: NodeJS.Timeout | undefined;
+      // Holds one of the window's places from the write until Asterisk answers — past our own
+      // deadline too: an action we gave up on is still in Asterisk's queue for the session.
+      let holding = false;
+      const link = this.linkGen;
+      const release = () => {
+        clearTimeout(lateTimer);
+        if (!holding) return;
+        holding = false;
+        m.removeAllListeners(id);
+        // A link dropped since: its count was reset with it.
+        if (link !== this.linkGen) return;
+        this.inFlight--;
+        this.pump();
+      };
       const done: Done<T> = (err, value) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.pending.delete(id);
-        // A late answer must find nobody listening rather than a stale callback.
-        m.removeAllListeners(id);
-        if (sent) {
-          this.inFlight--;
-          this.pump();
+        if (err instanceof AmiTimeoutError && holding) {
+          // Asterisk may still answer: its place is given back then, or after LATE_ANSWER_MS.
+          lateTimer = setTimeout(release, LATE_ANSWER_MS);
+          lateTimer.unref();
+        } else if (holding) {
+          release();
+        } else {
+          m.removeAllListeners(id);
         }
         if (err) reject(err);
         else resolve(value as T);
       };
-      const send = () => {
+      const send = (counted: boolean) => {
         if (settled) return;
-        sent = true;
-        this.inFlight++;
-        // The deadline is for Asterisk's answer: time spent waiting here for a free slot is not its.
+        holding = counted;
+        if (counted) this.inFlight++;
+        // The deadline is for Asterisk's answer: time spent waiting here for a place is not its.
         timer = setTimeout(() => done(new AmiTimeoutError(name, timeoutMs)), timeoutMs);
-        try {
-          m.action({ action: name, actionid: id, ...headers }, (err, response) => {
-            if (err) done(new AmiActionError(name, messageOf(err)));
-            else if (!response || typeof response !== 'object') done(new AmiProtocolError(name, 'empty answer'));
-            else onResponse(response, done);
-          });
-        } catch (err) {
-          // Sent from another action's answer (pump): a socket that fails now fails this action only.
-          done(new AmiNotConnectedError(name, `could not write to the AMI link (${messageOf(err)})`));
-        }
+        m.action({ action: name, actionid: id, ...headers }, (err, response) => {
+          // An answer after our deadline only gives the place back.
+          if (settled) return release();
+          if (err) done(new AmiActionError(name, messageOf(err)));
+          else if (!response || typeof response !== 'object') done(new AmiProtocolError(name, 'empty answer'));
+          else onResponse(response, done);
+        });
       };
       this.pending.set(id, { action: name, fail: (err) => done(err), ...(onEvent ? { onEvent: (frame: Frame) => onEvent(frame, done) } : {}) });
-      (urgent ? this.urgentWaiting : this.waiting).push(send);
+      if (lane === 'now') return send(false);
+      (lane === 'urgent' ? this.urgentWaiting : this.waiting).push({ id, send: () => send(true) });
       this.pump();
     });
   }
 
   /** Sends what waits, urgent first, while fewer than maxInFlight actions await their answer. */
   private pump(): void {
-    // A link going down fails what waits; nothing more is sent on it.
-    if (!this.manager || this.linkState !== 'up') return;
+    // A link going down (or being closed) fails what waits; nothing more is sent on it.
+    if (!this.manager || this.linkState !== 'up' || this.draining) return;
     while (this.inFlight < this.o.maxInFlight) {
       const next = this.urgentWaiting.shift() ?? this.waiting.shift();
       if (!next) return;
-      next();
+      next.send();
     }
+  }
+
+  /** Fails every action still waiting for a place (the link is being closed). */
+  private failWaiting(reason: string): void {
+    this.draining = true;
+    const waiting = [...this.urgentWaiting, ...this.waiting];
+    this.urgentWaiting = [];
+    this.waiting = [];
+    for (const w of waiting) this.pending.get(w.id)?.fail(new AmiNotConnectedError(this.pending.get(w.id)!.action, reason));
   }
 
   // ---- connection --------------------------------------------------------------------------
@@ -397,8 +446,11 @@ export class AmiClient {
     for (const p of [...this.pending.values()]) p.fail(new AmiNotConnectedError(p.action, `the AMI link went down (${reason})`));
     // Every action of this link has failed: nothing is in flight on the next one.
     this.inFlight = 0;
+    this.linkGen++;
     this.urgentWaiting = [];
     this.waiting = [];
+    this.draining = false;
+    this.pingOutstanding = false;
     if (wasUp) {
       this.log[this.planned ? 'debug' : 'warn']({ reason }, 'AMI link down');
       for (const listener of this.downListeners) {
@@ -434,14 +486,21 @@ export class AmiClient {
 
   private ping(): void {
     const m = this.manager;
-    if (!m || this.linkState !== 'up') return;
+    // One at a time: a Ping still waiting for its answer says everything a second would.
+    if (!m || this.linkState !== 'up' || this.pingOutstanding) return;
+    this.pingOutstanding = true;
+    // Sent at once (lane now): events that came before it say nothing of the link after it.
     const sentAt = Date.now();
-    this.action('Ping', {}, { timeoutMs: Math.min(this.o.actionTimeoutMs, this.o.pingIntervalMs), urgent: true }).then(
+    this.action('Ping', {}, { timeoutMs: Math.min(this.o.actionTimeoutMs, this.o.pingIntervalMs), lane: 'now' }).then(
       () => {
-        if (m === this.manager) this.latePings = 0;
+        if (m !== this.manager) return;
+        this.pingOutstanding = false;
+        this.latePings = 0;
       },
       (err) => {
-        if (!(err instanceof AmiTimeoutError) || m !== this.manager) return;
+        if (m !== this.manager) return;
+        this.pingOutstanding = false;
+        if (!(err instanceof AmiTimeoutError)) return;
         // Events still arriving: Asterisk is overloaded, its answers queued behind its work. A new
         // link would cost it a login and the re-sync's channel list on top (on a real Asterisk
         // past its capacity that turned a slow hotline into one that carried nothing).

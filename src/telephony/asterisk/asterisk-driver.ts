@@ -7,7 +7,7 @@ import { callsRepository } from '../calls-repository';
 import { MONITOR_MODES, type MonitorMode } from '../../queue/types';
 import type { Action, CallbackDialer, CallRef, DriverCapabilities, MonitorRequest, TelephonyDriver } from '../driver';
 import type { Prompt } from '../prompts';
-import type { AmiClient } from './ami-client';
+import type { AmiClient, Lane } from './ami-client';
 import { AmiActionError, AmiNotConnectedError } from './ami-errors';
 import { allowedActions, describeMissing, type MissingAction, missingActions, missingFor } from './ami-privileges';
 import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, UserEvent } from './ami-events';
@@ -93,6 +93,11 @@ const RESYNC_RETRY_MAX_MS = 60_000;
 /** A Redirect Asterisk calls "channel not up" is asked again after 10, 20, 40 ... 640 ms (1.3 s in all). */
 const REDIRECT_RETRY_MS = 10;
 const REDIRECT_RETRIES = 7;
+/** Then, the channel still there, the action goes out again by the next pass this much later. */
+const REDIRECT_AGAIN_MS = 2_000;
+
+/** A Redirect still refused as "channel not up" after every try, of a channel that still exists. */
+class RedirectNotUpYet extends Error {}
 
 /** The caller's number as the network gave it, or 'unknown' when it is not a plain number. */
 export function callerNumber(raw: string | undefined): string {
@@ -534,11 +539,11 @@ export class AsteriskDriver implements TelephonyDriver {
     }
     // An agent waits on this one (connect; a forward keeps the agent too): under load it goes
     // before menus and hold announcements, so agents are not held by callers' queueing.
-    const urgent = action.type === 'connect' || action.type === 'forward';
+    const lane: Lane = action.type === 'connect' || action.type === 'forward' ? 'urgent' : 'normal';
     const one = this.generated.has(uniqueid) ? compact(action, { uniqueid, agentDial: this.o.dialplan?.compactConnect ?? false }) : null;
     if (one) {
       await this.send(uniqueid, callId, action, async () => {
-        await this.redirect({ Channel: channel, Context: one.context, Exten: one.exten, Priority: 1 }, urgent);
+        await this.redirect({ Channel: channel, Context: one.context, Exten: one.exten, Priority: 1 }, lane);
         return one.recording;
       });
       return;
@@ -556,25 +561,35 @@ export class AsteriskDriver implements TelephonyDriver {
     for (const p of plan.silent) this.warnSilent(p);
     await this.send(uniqueid, callId, action, async () => {
       // Asterisk handles one session's actions in order: the Setvars land before the Redirect.
-      await Promise.all(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value }, { urgent })));
-      await this.redirect({ Channel: channel, Context: plan.context, Exten: 's', Priority: 1 }, urgent);
+      // All of them answered (or failed) before this step is over, so none can still be waiting
+      // in the service when the channel's next action, perhaps urgent, overtakes it.
+      const set = await Promise.allSettled(Object.entries(plan.variables).map(([name, value]) => this.client.action('Setvar', { Channel: channel, Variable: name, Value: value }, { lane })));
+      const failed = set.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      await this.redirect({ Channel: channel, Context: plan.context, Exten: 's', Priority: 1 }, lane);
       return undefined;
     });
   }
 
   /**
    * Redirect, asked again while Asterisk says "channel not up" (AmiActionError.channelBusy): the
-   * previous Redirect may still be on its way through the channel's thread. A caller really
+   * previous Redirect may still be on its way through the channel's thread. Asked again ahead of
+   * other callers' actions (the channel's own next action waits for this one). A caller really
    * hanging up says "does not exist" soon enough; one that still says "not up" after the last
-   * try is taken for gone.
+   * try is asked for with Getvar, and only "No such channel" makes it gone (RedirectNotUpYet
+   * otherwise: the action is kept for the next pass).
    */
-  private async redirect(headers: { Channel: string; Context: string; Exten: string; Priority: number }, urgent: boolean): Promise<void> {
+  private async redirect(headers: { Channel: string; Context: string; Exten: string; Priority: number }, lane: Lane): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.client.action('Redirect', headers, { urgent });
+        await this.client.action('Redirect', headers, { lane: attempt === 0 ? lane : 'urgent' });
         return;
       } catch (err) {
-        if (!(err instanceof AmiActionError && err.channelBusy) || attempt >= REDIRECT_RETRIES || this.stopped) throw err;
+        if (!(err instanceof AmiActionError && err.channelBusy) || this.stopped) throw err;
+        if (attempt >= REDIRECT_RETRIES) {
+          await this.client.action('Getvar', { Channel: headers.Channel, Variable: 'HL_STEP' }, { schema: GetvarResponse, lane: 'urgent' });
+          throw new RedirectNotUpYet(err.message);
+        }
         await new Promise((r) => setTimeout(r, REDIRECT_RETRY_MS * 2 ** attempt));
       }
     }
@@ -593,8 +608,13 @@ export class AsteriskDriver implements TelephonyDriver {
       this.undelivered.delete(uniqueid);
       this.lastHeard.set(uniqueid, Math.max(this.lastHeard.get(uniqueid) ?? 0, sentAt));
     } catch (err) {
-      if (err instanceof AmiActionError && (err.channelGone || err.channelBusy)) {
+      if (err instanceof AmiActionError && err.channelGone) {
         await this.gone(uniqueid, callId, action);
+      } else if (err instanceof RedirectNotUpYet) {
+        // Still there, still busy: sent again by the next pass rather than taken for a hang-up.
+        this.undelivered.add(uniqueid);
+        this.o.log.warn({ callId, action: action.type }, 'Asterisk still busy with the previous Redirect of this caller; trying again shortly');
+        setTimeout(() => void this.deliverPending(), REDIRECT_AGAIN_MS).unref();
       } else if (err instanceof AmiNotConnectedError) {
         this.undelivered.add(uniqueid);
         this.o.log.info({ callId, action: action.type }, 'AMI link went down; the action goes out when it is back');

@@ -87,8 +87,11 @@ export class Twiml {
     switch (action.type) {
       case 'menu': {
         const url = this.url('gather', { call: callId, step: action.step });
+        // The welcome carries the recording notice: heard whole, before the menu listens for a key
+        // (inside <Gather>, the first key pressed would cut it off).
+        for (const p of action.prompts) if (p.key === 'welcome') this.prompt(r, p);
         const gather = r.gather({ input: ['dtmf'], numDigits: 1, timeout: action.timeoutSeconds, action: url, method: 'POST', actionOnEmptyResult: false });
-        for (const p of action.prompts) this.prompt(gather, p);
+        for (const p of action.prompts) if (p.key !== 'welcome') this.prompt(gather, p);
         // No key before the timeout: Twilio falls through to here, and the menu sees no digits.
         r.redirect({ method: 'POST' }, url);
         break;
