@@ -54,7 +54,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { PROMPT_KEYS } from '../src/telephony/prompts';
 import { type Desks, scriptedDesks } from './desks';
-import { cpuSeconds, cpuSecondsOf, latencySummary as summary, machine, round } from './machine';
+import { cpuSeconds, cpuSecondsOf, latencySummary as summary, machine, pidsNamed, round } from './machine';
 import { type BenchService, freshDatabase, startService, waitReady } from './service';
 
 const env = process.env;
@@ -231,16 +231,14 @@ interface Caller {
 
 function asteriskPid(): number {
   if (env.BENCH_ASTERISK_PID) return Number(env.BENCH_ASTERISK_PID);
-  const found = fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'asterisk' && !fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('\0-r');
-      } catch {
-        return false;
-      }
-    });
+  // Not a remote console (`asterisk -r`), which has the same name.
+  const found = pidsNamed('asterisk').filter((pid) => {
+    try {
+      return !fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('\0-r');
+    } catch {
+      return false;
+    }
+  });
   if (found.length !== 1) throw new Error(`set BENCH_ASTERISK_PID: ${found.length} asterisk processes found`);
   return Number(found[0]);
 }

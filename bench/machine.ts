@@ -32,15 +32,27 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The running processes with this command name (/proc/<pid>/comm). */
+export function pidsNamed(comm: string): number[] {
+  return fs.readdirSync('/proc').filter((d) => {
+    if (!/^\d+$/.test(d)) return false;
+    try {
+      return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm;
+    } catch {
+      // The process ended while the list was read.
+      return false;
+    }
+  }).map(Number);
+}
+
 /** CPU seconds of every running process with this command name (postgres: the server and its backends). */
 export function cpuSecondsOf(comm: string): number {
   let total = 0;
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  for (const pid of pidsNamed(comm)) {
     try {
-      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) total += cpuSeconds(Number(d));
+      total += cpuSeconds(pid);
     } catch {
-      // The process ended while the list was read.
+      // Ended since it was listed.
     }
   }
   return total;

@@ -370,7 +370,10 @@ export class AmiClient {
     const waiting = [...this.urgentWaiting, ...this.waiting];
     this.urgentWaiting = [];
     this.waiting = [];
-    for (const w of waiting) this.pending.get(w.id)?.fail(new AmiNotConnectedError(this.pending.get(w.id)!.action, reason));
+    for (const w of waiting) {
+      const p = this.pending.get(w.id);
+      p?.fail(new AmiNotConnectedError(p.action, reason));
+    }
   }
 
   // ---- connection --------------------------------------------------------------------------
