@@ -42,7 +42,20 @@ export class CallRecorder {
       if (e.type === 'call.connected' && e.call.origin) await r.write({ op: 'callback.call', attemptId: id, callbackId: e.call.origin, agentId: e.agentId, at });
       else if (e.type !== 'call.ended' && e.type !== 'call.transferred') return;
     }
+    // A second leg has no record of its own: what happens to it is on its call's timeline (call.leg).
+    if ('call' in e && e.call.kind === 'leg') return;
     switch (e.type) {
+      case 'call.leg': {
+        const leg = e.leg;
+        const to = 'number' in leg.to ? { number: leg.to.number } : leg.to;
+        await r.event(id, `leg.${e.phase}`, { legId: leg.id, purpose: leg.purpose, by: leg.by, to, agentId: leg.agentId, ...(e.reason ? { reason: e.reason } : {}) }, at);
+        // Completed to a colleague: the call and its ticket are theirs from now on.
+        if (e.phase === 'completed' && leg.agentId && e.call.agentId === leg.agentId) await r.updateCall(id, { agent_id: leg.agentId });
+        return;
+      }
+      case 'call.interpreting':
+        await r.event(id, 'interpreter.fallback', { language: e.language, via: e.call.language }, at);
+        return;
       case 'call.queued':
         await r.updateCall(id, { status: 'queued' }, { queuedAt: at });
         await r.event(id, 'queued', { priority: e.call.priority, language: e.call.language, topic: e.call.topic, regionCode: e.call.regionCode }, at);

@@ -26,6 +26,7 @@ export const deadlineKeys = {
   offer: (callId: string, offerId: string) => `offer:${callId}:${offerId}`,
   step: (callId: string, i: number) => `step:${callId}:${i}`,
   maxWait: (callId: string) => `maxwait:${callId}`,
+  interpreter: (callId: string) => `interp:${callId}`,
   wrapUp: (agentId: string) => `wrapup:${agentId}`,
   presence: (agentId: string) => `presence:${agentId}`,
 };
@@ -40,11 +41,35 @@ export function queueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx
     if (i > 0) tx.addDeadlines.push({ key: deadlineKeys.step(call.id, i), at: call.enqueuedAt + sec(step.afterSeconds) });
   });
   if (call.kind === 'call') tx.addDeadlines.push({ key: deadlineKeys.maxWait(call.id), at: call.enqueuedAt + sec(settings.maxWaitSeconds) });
+  const fallback = settings.interpreters.fallbackSeconds;
+  if (call.kind === 'call' && fallback !== null && !call.interpret && settings.interpreters.languages.includes(call.language)) {
+    tx.addDeadlines.push({ key: deadlineKeys.interpreter(call.id), at: call.enqueuedAt + sec(fallback) });
+  }
 }
 
-function clearQueueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) {
+/**
+ * A caller who has waited the province's fallback for a speaker of their language: routed in
+ * Mandarin from now on, keeping their place, with an interpreter to join when answered. An offer
+ * ringing at that moment is left to ring; the fallback waits for it (`retryAt`).
+ */
+export function interpreterFallback(call: LiveCall, via: string, now: number, retryMs: number): Tx | null {
+  if (call.kind !== 'call' || call.interpret || call.language === via) return null;
+  const tx = emptyTx();
+  if (call.status === 'offered') {
+    tx.addDeadlines.push({ key: deadlineKeys.interpreter(call.id), at: now + retryMs });
+    return tx;
+  }
+  if (call.status !== 'waiting') return null;
+  const rerouted = bump(call, { language: via, interpret: call.language });
+  tx.expect[callKey(call.id)] = call.v;
+  tx.put[callKey(call.id)] = rerouted;
+  tx.events.push({ type: 'call.interpreting', call: rerouted, language: call.language });
+  return tx;
+}
+
+export function clearQueueDeadlines(call: LiveCall, settings: RoutingSettings, tx: Tx) {
   settings.steps.forEach((_s, i) => i > 0 && tx.removeDeadlines.push(deadlineKeys.step(call.id, i)));
-  tx.removeDeadlines.push(deadlineKeys.maxWait(call.id));
+  tx.removeDeadlines.push(deadlineKeys.maxWait(call.id), deadlineKeys.interpreter(call.id));
   if (call.offerId) tx.removeDeadlines.push(deadlineKeys.offer(call.id, call.offerId));
 }
 
@@ -249,7 +274,7 @@ export function transfer(
   now: number,
   settings: RoutingSettings,
 ): Tx | null {
-  if (call.status !== 'connected' || call.forwardTo || !from || call.agentId !== from.id || from.state !== 'on_call' || from.callId !== call.id) return null;
+  if (call.status !== 'connected' || call.forwardTo || call.leg || !from || call.agentId !== from.id || from.state !== 'on_call' || from.callId !== call.id) return null;
   if ('agent' in target && (target.agent.state !== 'ready' || target.agent.id === from.id)) return null;
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
@@ -290,7 +315,7 @@ export function transfer(
  * the agent's again (forwardFailed) rather than lost.
  */
 export function forward(call: LiveCall, agent: LiveAgent | null, number: string): Tx | null {
-  if (call.status !== 'connected' || call.forwardTo || !agent || call.agentId !== agent.id || agent.state !== 'on_call' || agent.callId !== call.id) return null;
+  if (call.status !== 'connected' || call.forwardTo || call.leg || !agent || call.agentId !== agent.id || agent.state !== 'on_call' || agent.callId !== call.id) return null;
   // The agent's leg ends as the caller is put through: a supervisor on it is let go first.
   const forwarding = bump(call, { forwardTo: number, monitor: null });
   const tx = emptyTx();

@@ -1,7 +1,7 @@
 import type { RegionDirectory } from '../regions/region-directory';
 import type { OverflowStep } from './settings';
 import type { CallBucket } from './live-state';
-import type { LiveAgent, LiveCall } from './types';
+import { ANY_TOPIC, type LiveAgent, type LiveCall } from './types';
 
 /**
  * The routing policy: plain functions of the live state, no store, no clock of their own.
@@ -141,7 +141,7 @@ function stepIsStaffed(call: LiveCall, step: OverflowStep, ctx: PolicyContext): 
 
 export function isEligible(agent: LiveAgent, call: LiveCall, step: OverflowStep, regions: RoutingRegions): boolean {
   if (!((agent.languages[call.language] ?? 0) >= 1)) return false;
-  if (step.requireTopic && !((agent.topics[call.topic] ?? 0) >= 1)) return false;
+  if (step.requireTopic && call.topic !== ANY_TOPIC && !((agent.topics[call.topic] ?? 0) >= 1)) return false;
   return regions.within(agent.regionCode, regions.scopeRoot(call.regionCode, step.scope));
 }
 
@@ -261,7 +261,7 @@ export function selectCallFromBuckets(
       if (!((agent.languages[bucket.language] ?? 0) >= 1)) continue;
       if (bucket.regionIndex === undefined) bucket.regionIndex = ctx.regions.index(bucket.regionCode);
       if (bucket.regionIndex < 0) continue;
-      const first = reach[2 * bucket.regionIndex + ((agent.topics[bucket.topic] ?? 0) >= 1 ? 1 : 0)]!;
+      const first = reach[2 * bucket.regionIndex + (bucket.topic === ANY_TOPIC || (agent.topics[bucket.topic] ?? 0) >= 1 ? 1 : 0)]!;
       if (first === Infinity || bucketStep(bucket, head, ctx) < first) continue;
       // The whole bucket is eligible (its oldest call is): take its first call not already taken.
       let candidate: LiveCall | undefined;

@@ -3,10 +3,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { LiveStore, Committed, MergeInput } from './live-store';
 import { LiveStateLostError } from './redis-store';
 import * as ops from './operations';
+import * as legs from './legs';
 import type { CallBucket } from './live-state';
 import { Coverage, currentStep, type PolicyContext, RoutingRegions, selectAgent, selectCallFromBuckets } from './policy';
-import type { RoutingSettings } from './settings';
-import { agentKey, callKey, type Entity, type LiveAgent, type LiveCall, type MonitorMode, type NotReadyReason, type RoutingEvent, STATS_KEY, type Tx } from './types';
+import { FALLBACK_LANGUAGE, type RoutingSettings } from './settings';
+import { agentKey, callKey, type Entity, type LegCloseReason, type LegPurpose, type LegTo, type LiveAgent, type LiveCall, type MonitorMode, type NotReadyReason, type RoutingEvent, STATS_KEY, type Tx } from './types';
 
 export interface Clock {
   now(): number;
@@ -266,16 +267,84 @@ export class Router {
     return this.step(this.agentAndCallKeys(agentId), () => {
       const agent = this.agent(agentId);
       const call = agent?.callId ? this.call(agent.callId) : null;
-      return agent && call && call.offerId === offerId ? ops.returnOffer(call, agent, 'declined', this.now(), this.settings) : null;
+      return agent && call && call.offerId === offerId ? this.returnOffer(call, agent, 'declined') : null;
     }, 'the offer is no longer open');
   }
 
   /** The agent hung up their connected call. */
   agentHangup(agentId: string, callId: string): Promise<ActionResult> {
-    return this.step([agentKey(agentId), callKey(callId)], () => {
+    return this.step([agentKey(agentId), ...this.callAndAgentKeys(callId)], () => {
       const call = this.call(callId);
-      return call && call.agentId === agentId ? ops.endCall(call, this.agent(agentId) ?? null, this.now(), this.settings) : null;
+      if (!call || call.agentId !== agentId) return null;
+      const agent = this.agent(agentId) ?? null;
+      const now = this.now();
+      if (call.kind === 'leg') {
+        // The colleague or interpreter hangs up: the call goes on with the agent who holds it.
+        const parent = call.parentId ? this.call(call.parentId) : undefined;
+        return parent?.leg?.id === call.id ? legs.closeLeg(parent, call, agent, 'target_left', now, this.settings) : ops.endCall(call, agent, now, this.settings);
+      }
+      const { child, target } = this.legOf(call);
+      // Hanging up on a consult that was answered hands the caller over, as on a desk phone.
+      if (call.leg && call.leg.purpose === 'consult' && call.leg.state !== 'ringing') return legs.completeLeg(call, agent, child, target, now, this.settings);
+      return legs.withLegEnded(ops.endCall(call, agent, now, this.settings), call, child, target, now, this.settings);
     }, 'no such call for this agent');
+  }
+
+  // ---- second legs (src/queue/legs.ts) ----------------------------------------------------
+
+  /**
+   * The agent opens a leg on their connected call: a consult with a ready colleague, the next
+   * agent of a region, or an outside number; or an interpreter (a colleague who speaks the
+   * language, the next who does anywhere in the province, or a number).
+   */
+  openLeg(agentId: string, callId: string, o: { purpose: LegPurpose; to: LegTo; language?: string }): Promise<{ ok: true; legId: string } | { ok: false; reason: string }> {
+    const id = randomUUID();
+    const offerId = randomUUID();
+    const targetId = 'agentId' in o.to ? o.to.agentId : null;
+    return this.step([agentKey(agentId), callKey(callId), ...(targetId ? [agentKey(targetId)] : [])], () => {
+      const call = this.call(callId);
+      if (!call) return null;
+      const language = o.language ?? ('language' in o.to ? o.to.language : call.language);
+      const target = targetId ? (this.agent(targetId) ?? null) : null;
+      return legs.openLeg(call, this.agent(agentId) ?? null, { id, purpose: o.purpose, to: o.to, language, target, provinceCode: this.regions.province, offerId }, this.now(), this.settings);
+    }, targetId ? 'the colleague is not ready, or does not speak the language' : 'the call is not connected to you, or already has a second leg or a transfer under way').then((r) => (r.ok ? { ok: true as const, legId: id } : r));
+  }
+
+  /** The phone system put the leg through. */
+  legAnswered(callId: string, legId: string): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
+      const call = this.call(callId);
+      return call && call.leg?.id === legId ? legs.legAnswered(call, this.legOf(call).child) : null;
+    }, 'no leg ringing on this call');
+  }
+
+  mergeLeg(agentId: string, callId: string): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
+      const call = this.call(callId);
+      return call ? legs.mergeLeg(call, this.agent(agentId) ?? null) : null;
+    }, 'no consultation under way on your call');
+  }
+
+  completeLeg(agentId: string, callId: string): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
+      const call = this.call(callId);
+      if (!call) return null;
+      const { child, target } = this.legOf(call);
+      return legs.completeLeg(call, this.agent(agentId) ?? null, child, target, this.now(), this.settings);
+    }, 'no answered consultation on your call');
+  }
+
+  /**
+   * The leg ends: cancelled or dropped by the agent holding the call (`agentId`), or reported by
+   * the phone system for that leg (not reached, the other party hung up).
+   */
+  closeLeg(callId: string, reason: LegCloseReason, by: { agentId: string } | { legId: string }): Promise<ActionResult> {
+    return this.step(this.callAndAgentKeys(callId), () => {
+      const call = this.call(callId);
+      if (!call || !call.leg || ('agentId' in by ? call.agentId !== by.agentId : call.leg.id !== by.legId)) return null;
+      const { child, target } = this.legOf(call);
+      return legs.closeLeg(call, child, target, reason, this.now(), this.settings);
+    }, 'no second leg on your call');
   }
 
   /** The agent passes the caller to an outside number; they keep the call until it answers. */
@@ -352,7 +421,8 @@ export class Router {
       const now = this.now();
       const at = Math.min(o.at ?? now, now);
       if (call.status !== 'connected') return ops.leaveQueue(call, agent, 'abandoned', now, this.settings, at);
-      return o.bridged === false ? ops.leaveBeforeBridge(call, agent, now, at) : ops.endCall(call, agent, now, this.settings, at);
+      const { child, target } = this.legOf(call);
+      return legs.withLegEnded(o.bridged === false ? ops.leaveBeforeBridge(call, agent, now, at) : ops.endCall(call, agent, now, this.settings, at), call, child, target, now, this.settings);
     }, 'no such call');
   }
 
@@ -508,6 +578,16 @@ export class Router {
 
   // ---- plumbing ----------------------------------------------------------------------------
 
+  /**
+   * An offer declined or rung out goes back to the queue — but a leg meant for one colleague
+   * is not theirs to pass on: it ends, and the agent who asked is told.
+   */
+  private returnOffer(call: LiveCall, agent: LiveAgent | null, reason: 'declined' | 'timeout' | 'agent_lost'): Tx | null {
+    const parent = call.kind === 'leg' && call.parentId ? this.call(call.parentId) : undefined;
+    if (parent?.leg?.id === call.id && 'agentId' in parent.leg.to) return legs.closeLeg(parent, call, agent, 'unanswered', this.now(), this.settings);
+    return ops.returnOffer(call, agent, reason, this.now(), this.settings);
+  }
+
   private call(id: string): LiveCall | undefined {
     return this.store.state.call(id);
   }
@@ -523,12 +603,25 @@ export class Router {
 
   private agentAndCallKeys(agentId: string): string[] {
     const callId = this.agent(agentId)?.callId;
-    return callId ? [agentKey(agentId), callKey(callId)] : [agentKey(agentId)];
+    return callId ? [agentKey(agentId), ...this.callAndAgentKeys(callId)] : [agentKey(agentId)];
   }
 
+  /** The call, its agent, and its leg's (or, for a leg, its parent's) call and agent. */
   private callAndAgentKeys(callId: string): string[] {
-    const agentId = this.call(callId)?.agentId;
-    return agentId ? [callKey(callId), agentKey(agentId)] : [callKey(callId)];
+    const call = this.call(callId);
+    const keys = [callKey(callId)];
+    if (call?.agentId) keys.push(agentKey(call.agentId));
+    const other = call?.leg?.id ?? call?.parentId;
+    const related = other ? this.call(other) : undefined;
+    if (other) keys.push(callKey(other));
+    if (related?.agentId) keys.push(agentKey(related.agentId));
+    return [...new Set(keys)];
+  }
+
+  /** A call's leg's routed call and the agent on it (nulls when there are none). */
+  private legOf(call: LiveCall): { child: LiveCall | null; target: LiveAgent | null } {
+    const child = call.leg ? (this.call(call.leg.id) ?? null) : null;
+    return { child, target: child?.agentId ? (this.agent(child.agentId) ?? null) : null };
   }
 
   /**
@@ -587,7 +680,7 @@ export class Router {
     // Remote steps too: another node matched with its own view, which may have lacked a call
     // or an agent this node already knew. A duplicate attempt just loses the version check.
     for (const e of c.events) {
-      if (e.type === 'call.queued' || e.type === 'offer.returned' || (e.type === 'call.transferred' && 'region' in e.to)) this.track(this.dispatchCall(e.call.id));
+      if (e.type === 'call.queued' || e.type === 'offer.returned' || e.type === 'call.interpreting' || (e.type === 'call.transferred' && 'region' in e.to)) this.track(this.dispatchCall(e.call.id));
       else if (e.type === 'agent.state' && e.agent.state === 'ready') this.track(this.dispatchAgent(e.agent.id));
       else if (e.type === 'alert.missed' && c.local) this.log?.warn({ callId: e.call.id, missedBy: e.missedBy }, 'call missed by several agents');
     }
@@ -638,7 +731,7 @@ export class Router {
         await this.step(this.callAndAgentKeys(id), () => {
           const call = this.call(id);
           if (!call || call.offerId !== extra) return null;
-          return ops.returnOffer(call, call.agentId ? this.agent(call.agentId) ?? null : null, 'timeout', now, this.settings);
+          return this.returnOffer(call, call.agentId ? this.agent(call.agentId) ?? null : null, 'timeout');
         }, 'stale');
         return;
       case 'step':
@@ -649,6 +742,12 @@ export class Router {
           const call = this.call(id);
           if (!call || (call.status !== 'waiting' && call.status !== 'offered')) return null;
           return ops.leaveQueue(call, call.agentId ? this.agent(call.agentId) ?? null : null, 'timeout', now, this.settings);
+        }, 'stale');
+        return;
+      case 'interp':
+        await this.step([callKey(id)], () => {
+          const call = this.call(id);
+          return call ? ops.interpreterFallback(call, FALLBACK_LANGUAGE, now, 5_000) : null;
         }, 'stale');
         return;
       case 'wrapup': {
@@ -666,7 +765,7 @@ export class Router {
           await this.step([agentKey(id), callKey(agent.callId)], () => {
             const a = this.agent(id);
             const call = a?.callId ? this.call(a.callId) : null;
-            return a && call ? ops.returnOffer(call, a, 'agent_lost', now, this.settings) : null;
+            return a && call ? this.returnOffer(call, a, 'agent_lost') : null;
           }, 'stale');
         } else {
           await this.logout(id);

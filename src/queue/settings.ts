@@ -17,6 +17,30 @@ export type OverflowStep = z.output<typeof OverflowStepSchema>;
 
 const SCOPE_ORDER = { county: 0, prefecture: 1, province: 2 } as const;
 
+/** Mainland numbers only (as for forwards): an interpreter's line is never international. */
+const MAINLAND_NUMBER = /^(0[1-9]\d{8,10}|1[3-9]\d{9}|1\d{2,4})$/;
+
+/**
+ * Interpreters (DESIGN §3): the province's list of outside interpreters' numbers, and the
+ * fallback for a caller who has waited `fallbackSeconds` for a speaker of one of `languages`:
+ * routed to a Mandarin agent from then on, an interpreter joining the call when it is answered
+ * (from the list, else the next signed-in agent who speaks the language). null: no fallback.
+ */
+export const InterpreterSettingsSchema = z.strictObject({
+  fallbackSeconds: z.number().positive().max(3600).nullable(),
+  languages: z.array(z.string().regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/, 'a language code such as bo or mn')).max(16),
+  numbers: z
+    .array(
+      z.strictObject({
+        language: z.string().regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/, 'a language code such as bo or mn'),
+        name: z.string().min(1).max(80),
+        number: z.string().regex(MAINLAND_NUMBER, 'a mainland number: a landline with its area code, a mobile, or a short service number'),
+      }),
+    )
+    .max(100),
+});
+export type InterpreterSettings = z.output<typeof InterpreterSettingsSchema>;
+
 export const RoutingSettingsSchema = z.strictObject({
   steps: z
     .array(OverflowStepSchema)
@@ -47,6 +71,7 @@ export const RoutingSettingsSchema = z.strictObject({
    * phone system no longer has is closed. The longest a conversation may run unchecked.
    */
   maxTalkSeconds: z.number().positive().max(24 * 3600),
+  interpreters: InterpreterSettingsSchema,
 });
 export type RoutingSettings = z.output<typeof RoutingSettingsSchema>;
 
@@ -69,4 +94,9 @@ export const DEFAULT_ROUTING: RoutingSettings = {
   defaultHandleSeconds: 435,
   presenceGraceSeconds: 30,
   maxTalkSeconds: 2 * 3600,
+  // Off until the province has interpreters to call on (an operator sets the wait).
+  interpreters: { fallbackSeconds: null, languages: ['bo', 'mn'], numbers: [] },
 };
+
+/** The Mandarin a fallback routes to: every seat of the hotline speaks it. */
+export const FALLBACK_LANGUAGE = 'zh';

@@ -9,7 +9,8 @@ import type { SkillMap } from '../db/schema';
 export type AgentState = 'offline' | 'ready' | 'reserved' | 'on_call' | 'wrap_up' | 'not_ready';
 export type NotReadyReason = 'login' | 'break' | 'meal' | 'training' | 'missed' | 'supervisor' | 'other';
 export type CallStatus = 'waiting' | 'offered' | 'connected';
-export type CallKind = 'call' | 'callback';
+/** call: a caller on the line; callback: an attempt at a promised callback; leg: a second leg of a call (src/queue/legs.ts). */
+export type CallKind = 'call' | 'callback' | 'leg';
 
 export interface LiveCall {
   id: string;
@@ -42,7 +43,46 @@ export interface LiveCall {
   forwardTo?: string | null;
   /** A supervisor listening to the conversation, whispering to the agent, or in it (barge). */
   monitor?: { supervisorId: string; mode: MonitorMode; since: number } | null;
+  /** A connected call's second leg (a consult or an interpreter), while it has one. */
+  leg?: LiveLeg | null;
+  /** A leg (kind 'leg'): the call it belongs to, and what it is for. */
+  parentId?: string;
+  purpose?: LegPurpose;
+  /**
+   * The caller's language when it is not the call's: a caller who waited the province's
+   * interpreter fallback for a speaker of it is routed in Mandarin, and an interpreter joins.
+   */
+  interpret?: string | null;
 }
+
+export const LEG_PURPOSES = ['consult', 'interpreter'] as const;
+export type LegPurpose = (typeof LEG_PURPOSES)[number];
+
+/** Whom a leg is for: a ready colleague, the next agent of a region or language, an outside number. */
+export type LegTo = { agentId: string } | { region: string } | { language: string } | { number: string };
+
+/**
+ * A call's second leg. A colleague, region or language leg is routed as a call of its own
+ * (kind 'leg', id `id`) and rings whoever takes it; a number leg is dialled by the phone system.
+ * ringing: not answered yet (the caller is on hold, or talks on with the agent for an
+ * interpreter); talking: agent and target talk, the caller on hold; merged: all three talk.
+ */
+export interface LiveLeg {
+  id: string;
+  purpose: LegPurpose;
+  /** The agent who opened it: the one holding the call. */
+  by: string;
+  to: LegTo;
+  /** The agent on the leg once one accepted it (null: a number, or nobody yet). */
+  agentId: string | null;
+  state: 'ringing' | 'talking' | 'merged';
+  since: number;
+}
+
+/** A leg routed to whoever knows the language (an interpreter) needs no topic. */
+export const ANY_TOPIC = '*';
+/** cancelled / dropped: by the agent; unanswered: nobody took it; target_left: the target hung up; call_ended: the call ended under it. */
+export type LegCloseReason = 'cancelled' | 'dropped' | 'unanswered' | 'target_left' | 'call_ended';
 
 export const MONITOR_MODES = ['listen', 'whisper', 'barge'] as const;
 /** listen: hears both, heard by nobody; whisper: also heard by the agent only; barge: heard by both. */
@@ -120,6 +160,13 @@ export type RoutingEvent = (
   | { type: 'call.forward_failed'; call: LiveCall; agentId: string; number: string; status: string; cause: string | null }
   /** A supervisor started, changed or stopped (mode null) monitoring a connected call. */
   | { type: 'call.monitor'; call: LiveCall; supervisorId: string; mode: MonitorMode | null; previous: MonitorMode | null }
+  /**
+   * A call's second leg changed: opened, answered (by the phone), merged into a three-way call,
+   * completed (the target carries the call on), or closed (`reason`).
+   */
+  | { type: 'call.leg'; call: LiveCall; leg: LiveLeg; phase: 'opened' | 'answered' | 'merged' | 'completed' | 'closed'; reason?: LegCloseReason }
+  /** The caller waited the interpreter fallback: routed in Mandarin from now on, an interpreter to join (`language`). */
+  | { type: 'call.interpreting'; call: LiveCall; language: string }
   | { type: 'agent.state'; agent: LiveAgent }
   | { type: 'alert.missed'; call: LiveCall; missedBy: number }
 ) & { at?: number };

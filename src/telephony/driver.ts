@@ -82,6 +82,13 @@ export interface TelephonyDriver {
    * (mode null). Only where `capabilities().monitor` names the mode.
    */
   monitor?(call: CallRef, m: MonitorRequest): Promise<void>;
+  /**
+   * A second leg on a connected call (consult transfer, interpreter): dialled, merged, completed
+   * or dropped as the step says. Only where `capabilities().consult` (or `.interpreter`). The
+   * driver reports how the dial went with `CallFlow.legResult`, and a leg that ends by itself
+   * (the colleague or the outside party hung up) with `CallFlow.legEnded`.
+   */
+  conference?(call: CallRef, step: ConferenceStep): Promise<void>;
   /** What this phone system can do beyond the basic call: the desk and the wallboard show only that. */
   capabilities(): DriverCapabilities;
   start(): Promise<void>;
@@ -89,6 +96,30 @@ export interface TelephonyDriver {
 }
 
 export type CallControl = { type: 'hold' } | { type: 'unhold' };
+
+/** Whom a second leg reaches: a colleague's own phone, or an outside (mainland) number. */
+export type LegTarget = { agent: AgentEndpoint } | { number: string };
+
+/**
+ * The steps of a second leg on a connected call. In each, `leg` names the leg (stable from
+ * `consult`/`join` to its end), `agent` is the agent who holds the call, `target` whom the leg
+ * reaches. Who hears whom after each step (the simulator asserts exactly this):
+ * - consult: the caller hears hold music and nobody hears them; agent and target hear each other.
+ * - join: (an interpreter) the target is dialled straight into the call: all three hear each other.
+ * - merge: the consult becomes a three-way call: all three hear each other.
+ * - complete: the agent's phone leaves; caller and target hear each other.
+ * - cancel: (from consult) the target's leg is hung up; caller and agent hear each other again.
+ * - drop: (from a three-way call) the target's leg is hung up; caller and agent stay.
+ */
+export type ConferenceStep = {
+  type: 'consult' | 'join' | 'merge' | 'complete' | 'cancel' | 'drop';
+  leg: string;
+  agent: AgentEndpoint;
+  target: LegTarget;
+};
+
+/** How a leg's dial went, as the phone system reports it to the flow. */
+export type LegStatus = 'answered' | 'busy' | 'no_answer' | 'failed';
 
 export interface MonitorRequest {
   supervisor: AgentEndpoint;

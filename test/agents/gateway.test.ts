@@ -58,6 +58,13 @@ describe('/agents/ws', () => {
     expect(answer).toMatchObject({ type: 'ack' });
     return answer;
   };
+  /** Takes the next offer; the ticket's id once it comes. */
+  const answer = async (s: AgentSocket) => {
+    const offer = await s.next('offer');
+    await ok(s, { type: 'offer.accept', offerId: offer.offerId });
+    await s.next('call.connected');
+    return ((await s.next('ticket')).ticket as { id: string }).id;
+  };
 
   describe('signing in', () => {
     it('refuses an upgrade without a token, with a bad token, or with an expired one', async () => {
@@ -81,8 +88,8 @@ describe('/agents/ws', () => {
         call: null,
         audio: { kind: 'none' },
         settings: { offerTimeoutSeconds: 20, maxFrameBytes: 16384 },
-        // What the desk may offer: no consult or interpreter button, since no phone system here does them.
-        capabilities: { forward: true, consult: false, interpreter: false, monitor: ['listen', 'whisper', 'barge'] },
+        // What the desk may offer: the simulator carries out every control.
+        capabilities: { forward: true, consult: true, interpreter: true, monitor: ['listen', 'whisper', 'barge'] },
       });
       expect((s.hello.catalogue as { languages: { code: string }[] }).languages.map((l) => l.code)).toEqual(['zh', 'bo', 'mn']);
       // The referral panel's lists come from the server, not from copies in the page.
@@ -222,13 +229,6 @@ describe('/agents/ws', () => {
   });
 
   describe('transfers', () => {
-    const answer = async (s: AgentSocket) => {
-      const offer = await s.next('offer');
-      await ok(s, { type: 'offer.accept', offerId: offer.offerId });
-      await s.next('call.connected');
-      return ((await s.next('ticket')).ticket as { id: string }).id;
-    };
-
     it("to a region's queue: the caller hears the transfer, a colleague there answers, and the ticket follows the call", async () => {
       const a = await connect(xining);
       await ok(a, { type: 'state.set', state: 'ready' });
@@ -256,7 +256,7 @@ describe('/agents/ws', () => {
       expect(await a.answer(a.send({ type: 'call.hangup', callId }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
     });
 
-    it('to a ready colleague directly; refused when the colleague is not ready; consultative and outside numbers are refused clearly', async () => {
+    it('to a ready colleague directly; refused when the colleague is not ready (blind or consult); outside numbers are refused clearly', async () => {
       const a = await connect(xining);
       const b = await connect(haidong);
       await ok(a, { type: 'state.set', state: 'ready' });
@@ -264,7 +264,7 @@ describe('/agents/ws', () => {
       await answer(a);
 
       expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'REFUSED', message: expect.stringContaining('not ready') });
-      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'consult' }))).toMatchObject({ type: 'error', code: 'UNSUPPORTED' });
+      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'consult' }))).toMatchObject({ type: 'error', code: 'REFUSED', message: expect.stringContaining('not ready') });
       expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { number: '+85221234567' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'REFUSED', message: expect.stringContaining('mainland') });
       expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { region: '110000' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
       expect(t.app.router.liveCall(callId)).toMatchObject({ status: 'connected', agentId: xining.id });
@@ -273,6 +273,78 @@ describe('/agents/ws', () => {
       await ok(a, { type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'blind' });
       const offer = await b.next('offer');
       expect(offer).toMatchObject({ call: { callId } });
+    });
+  });
+
+  describe('consult transfer', () => {
+    it('a consults a ready colleague: b is offered the leg with whose call it is, a hears each step, completing hands b the call and its ticket', async () => {
+      const a = await connect(xining);
+      const b = await connect(haidong);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      const ticketId = await answer(a);
+      await ok(b, { type: 'state.set', state: 'ready' });
+
+      await ok(a, { type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'consult' });
+      expect(await a.next('call.leg.changed')).toMatchObject({ callId, phase: 'opened', leg: { purpose: 'consult', state: 'ringing', byAgentId: xining.id, to: { agentId: haidong.id } } });
+      const offer = await b.next('offer');
+      const legCallId = (offer.call as { callId: string }).callId;
+      expect(offer.call).toMatchObject({ kind: 'leg', leg: { purpose: 'consult', callId, fromAgentId: xining.id } });
+      // Another transfer meanwhile is refused: the call has a second leg.
+      expect(await a.answer(a.send({ type: 'call.transfer', callId, to: { region: '630200' }, mode: 'blind' }))).toMatchObject({ type: 'error', code: 'REFUSED' });
+      await ok(b, { type: 'offer.accept', offerId: offer.offerId });
+      expect((await b.next('call.connected')).call).toMatchObject({ kind: 'leg', callId: legCallId });
+      expect(await a.next('call.leg.changed', (f) => f.phase === 'answered')).toMatchObject({ leg: { state: 'talking', agentId: haidong.id } });
+      // Only the agent holding the call decides.
+      expect(await b.answer(b.send({ type: 'call.leg', callId, action: 'complete' }))).toMatchObject({ type: 'error', code: 'NOT_YOURS' });
+
+      await ok(a, { type: 'call.leg', callId, action: 'complete' });
+      expect(await a.next('call.ended')).toMatchObject({ callId, reason: 'transferred' });
+      await a.next('state', (f) => f.state === 'wrap_up');
+      expect(await b.next('call.leg.changed', (f) => f.phase === 'completed')).toMatchObject({ callId });
+      expect((await b.next('call.connected', (f) => (f.call as { callId: string }).callId === callId)).call).toMatchObject({ kind: 'call', secondLeg: null });
+      expect((await b.next('ticket')).ticket).toMatchObject({ id: ticketId, callId });
+      await t.app.callFlow.settled();
+      expect((await t.app.db.selectFrom('tickets').select('agent_id').where('id', '=', ticketId).executeTakeFirstOrThrow()).agent_id).toBe(haidong.id);
+      // b reloads the page: the call is theirs.
+      b.close();
+      const again = await connect(haidong);
+      expect(again.hello).toMatchObject({ call: { callId, kind: 'call' }, ticket: { id: ticketId } });
+      await ok(again, { type: 'call.hangup', callId });
+    });
+
+    it('cancel frees the colleague (their leg ends) and a reloaded page shows the leg in progress', async () => {
+      const a = await connect(xining);
+      const b = await connect(haidong);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      await answer(a);
+      await ok(b, { type: 'state.set', state: 'ready' });
+      await ok(a, { type: 'call.transfer', callId, to: { agentId: haidong.id }, mode: 'consult' });
+      const offer = await b.next('offer');
+      await ok(b, { type: 'offer.accept', offerId: offer.offerId });
+      await a.next('call.leg.changed', (f) => f.phase === 'answered');
+      a.close();
+      const reloaded = await connect(xining);
+      expect(reloaded.hello).toMatchObject({ call: { callId, secondLeg: { state: 'talking', agentId: haidong.id, purpose: 'consult' } } });
+      await ok(reloaded, { type: 'call.leg', callId, action: 'cancel' });
+      expect(await reloaded.next('call.leg.changed', (f) => f.phase === 'closed')).toMatchObject({ reason: 'cancelled' });
+      expect(await b.next('call.ended')).toMatchObject({ callId: (offer.call as { callId: string }).callId, reason: 'hangup' });
+      await b.next('state', (f) => f.state === 'ready');
+      expect(t.app.router.liveCall(callId)).toMatchObject({ agentId: xining.id, leg: null });
+      await ok(reloaded, { type: 'call.hangup', callId });
+    });
+
+    it('refuses a bad interpreter frame naming the field, and an interpreter colleague without the language', async () => {
+      const a = await connect(xining);
+      await ok(a, { type: 'state.set', state: 'ready' });
+      const callId = await placeCall();
+      await answer(a);
+      const bad = await a.answer(a.send({ type: 'call.interpreter', callId, to: { language: 'Tibetan' } } as never));
+      expect(bad).toMatchObject({ type: 'error', code: 'BAD_FRAME', message: expect.stringContaining('language') });
+      const noLanguage = await a.answer(a.send({ type: 'call.interpreter', callId, to: { agentId: haidong.id } }));
+      expect(noLanguage).toMatchObject({ type: 'error', code: 'REFUSED', message: expect.stringContaining('language') });
+      await ok(a, { type: 'call.hangup', callId });
     });
   });
 

@@ -1,4 +1,5 @@
 import { MemoryLiveStore } from '../../src/queue/memory-store';
+import { legsContract } from './legs.contract';
 import { multiNodeContract, routingContract } from './routing.contract';
 
 // One in-process store is the whole deployment: "n nodes" share it.
@@ -10,4 +11,5 @@ const open = async (n: number) => {
 describe('routing on the in-process store', () => {
   routingContract(open);
   multiNodeContract(open);
+  legsContract(open);
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisLiveStore } from '../../src/queue/redis-store';
+import { legsContract } from './legs.contract';
 import { multiNodeContract, routingContract } from './routing.contract';
 
 // Each test gets its own namespace on the real Redis; each "node" its own connection.
@@ -21,4 +22,5 @@ const open = async (n: number) => {
 describe('routing on the Redis store', () => {
   routingContract(open);
   multiNodeContract(open);
+  legsContract(open);
 });

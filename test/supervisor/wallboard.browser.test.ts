@@ -151,7 +151,7 @@ describe('supervisor wallboard page in Chromium', () => {
     await page.waitForSelector(`${row} button[data-action="monitor.listen"][aria-pressed="true"]`);
     expect(await page.textContent('#agents-status')).toContain('您的电话将振铃');
     await until(async () => (await sim()).supervisor?.mode === 'listen');
-    expect((await sim()).audio).toEqual({ caller: ['agent'], agent: ['caller'], supervisor: ['caller', 'agent'] });
+    expect((await sim()).audio).toEqual({ caller: ['agent'], agent: ['caller'], target: [], supervisor: ['caller', 'agent'] });
 
     await page.click(`${row} button[data-action="monitor.whisper"]`);
     await page.waitForSelector(`${row} button[data-action="monitor.whisper"][aria-pressed="true"]`);

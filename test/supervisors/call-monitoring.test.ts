@@ -48,7 +48,7 @@ describe('supervisor listen, whisper and barge (simulator)', () => {
 
   it('lets a supervisor of the area listen unheard, whisper to the agent alone, then barge in; each step audited', async () => {
     const callId = await connectedCall();
-    expect((await view(callId)).audio).toEqual({ caller: ['agent'], agent: ['caller'], supervisor: [] });
+    expect((await view(callId)).audio).toEqual({ caller: ['agent'], agent: ['caller'], target: [], supervisor: [] });
 
     const listen = await monitor(xiningSup.token, callId, 'listen');
     expect(listen.statusCode).toBe(200);
@@ -57,7 +57,7 @@ describe('supervisor listen, whisper and barge (simulator)', () => {
     let v = await view(callId);
     expect(v.supervisor).toEqual({ username: 'sup.xining', mode: 'listen' });
     // Hears both sides; nobody hears them.
-    expect(v.audio).toEqual({ caller: ['agent'], agent: ['caller'], supervisor: ['caller', 'agent'] });
+    expect(v.audio).toEqual({ caller: ['agent'], agent: ['caller'], target: [], supervisor: ['caller', 'agent'] });
 
     expect((await monitor(xiningSup.token, callId, 'whisper')).statusCode).toBe(200);
     await until(async () => (await view(callId)).supervisor?.mode === 'whisper', 'the whisper');
@@ -70,13 +70,13 @@ describe('supervisor listen, whisper and barge (simulator)', () => {
     expect((await monitor(xiningSup.token, callId, 'barge')).statusCode).toBe(200);
     await until(async () => (await view(callId)).supervisor?.mode === 'barge', 'the barge');
     v = await view(callId);
-    expect(v.audio).toEqual({ caller: ['agent', 'supervisor'], agent: ['caller', 'supervisor'], supervisor: ['caller', 'agent'] });
+    expect(v.audio).toEqual({ caller: ['agent', 'supervisor'], agent: ['caller', 'supervisor'], target: [], supervisor: ['caller', 'agent'] });
     expect(v.heard.at(-1).key).toBe('supervisor_joined');
 
     const stop = await monitor(xiningSup.token, callId, null);
     expect(stop.json()).toMatchObject({ mode: null });
     await until(async () => (await view(callId)).supervisor === null, 'the supervisor to leave');
-    expect((await view(callId)).audio).toEqual({ caller: ['agent'], agent: ['caller'], supervisor: [] });
+    expect((await view(callId)).audio).toEqual({ caller: ['agent'], agent: ['caller'], target: [], supervisor: [] });
 
     expect((await audits(callId)).filter((a) => a.action.startsWith('call.monitor')).map((a) => [a.action, a.actor_username, (a.details as { mode: string | null }).mode])).toEqual([
       ['call.monitor', 'sup.xining', 'listen'],

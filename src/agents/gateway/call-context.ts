@@ -1,14 +1,14 @@
 import type { Db } from '../../db/database';
 import { isDatabaseUnavailable } from '../../db/errors';
 import type { Role, TicketRow } from '../../db/schema';
-import type { LiveCall } from '../../queue/types';
+import type { LiveCall, LiveLeg } from '../../queue/types';
 import { LANGUAGES, TOPICS } from '../../queue/skills';
 import type { RegionDirectory } from '../../regions/region-directory';
 import { ART31_MATTERS, ART32_MATTERS, MATTERS } from '../../tickets/eligibility';
 import { DEPARTMENTS } from '../../tickets/referrals';
 import { maskPhoneNumber } from '../../telephony/phone-number';
 import { ticketsRepository } from '../../tickets/tickets-repository';
-import type { CallView, Catalogue, HistoryItem, RegionView, TicketView } from './protocol';
+import type { CallView, Catalogue, HistoryItem, LegView, RegionView, TicketView } from './protocol';
 
 /** How many earlier tickets of the caller the desktop shows with an offer. */
 export const HISTORY_LIMIT = 10;
@@ -49,18 +49,21 @@ const SUMMARY_PREVIEW = 200;
  * history. When the database cannot be read the call is shown all the same, without them: an
  * agent must always see the call they are on.
  */
-export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveCall, role: Role, held = false): Promise<CallView> {
+export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveCall, role: Role, held = false, legHolder: string | null = null): Promise<CallView> {
   let number: string | null = null;
   let history: HistoryItem[] = [];
   let detailsUnavailable = false;
+  // A colleague asked into a call sees the caller's details, as the agent holding it does.
+  const parent = call.kind === 'leg' && call.parentId ? call.parentId : null;
+  const callRow = parent ?? call.id;
   try {
     // An attempt at a callback calls the number the callback was booked for.
     number =
       call.kind === 'callback' && call.origin
         ? ((await db.selectFrom('callbacks').select('caller_number').where('id', '=', call.origin).executeTakeFirst())?.caller_number ?? null)
-        : ((await db.selectFrom('calls').select('caller_number').where('id', '=', call.id).executeTakeFirst())?.caller_number ?? null);
+        : ((await db.selectFrom('calls').select('caller_number').where('id', '=', callRow).executeTakeFirst())?.caller_number ?? null);
     history = number
-      ? (await ticketsRepository.historyOfNumber(db, number, call.id, HISTORY_LIMIT)).map((t) => ({
+      ? (await ticketsRepository.historyOfNumber(db, number, callRow, HISTORY_LIMIT)).map((t) => ({
           ticketId: t.id,
           number: t.number,
           at: t.created_at.toISOString(),
@@ -77,6 +80,7 @@ export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveC
   return {
     callId: call.id,
     kind: call.kind,
+    ...(parent && call.purpose ? { leg: { purpose: call.purpose, callId: parent, fromAgentId: legHolder ?? '' } } : {}),
     callerNumber: maskCallerNumber(number, role),
     region: regionView(regions, call.regionCode),
     language: call.language,
@@ -85,9 +89,14 @@ export async function loadCallView(db: Db, regions: RegionDirectory, call: LiveC
     enqueuedAt: call.enqueuedAt,
     answeredAt: call.answeredAt,
     held,
+    ...(call.kind !== 'leg' ? { secondLeg: call.leg ? legView(call.leg) : null } : {}),
     history,
     ...(detailsUnavailable ? { detailsUnavailable: true as const } : {}),
   };
+}
+
+export function legView(leg: LiveLeg): LegView {
+  return { legId: leg.id, purpose: leg.purpose, state: leg.state, byAgentId: leg.by, to: leg.to, agentId: leg.agentId, since: leg.since };
 }
 
 const OUTCOMES = {

@@ -17,7 +17,7 @@ import type { ControlResult, DriverCapabilities } from '../../telephony/driver';
 import type { OverdueAlert } from '../../tickets/referral-sweeper';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import { AgentSession } from './agent-session';
-import { catalogue, loadCallView, regionView, ticketView } from './call-context';
+import { catalogue, legView, loadCallView, regionView, ticketView } from './call-context';
 import { type AudioView, CLOSE, type ClientFrame, type ErrorCode, MAX_FRAME_BYTES, type QueueStatsView, type StateView } from './protocol';
 import type { Revocation, SessionBus } from './session-bus';
 
@@ -25,7 +25,9 @@ import type { Revocation, SessionBus } from './session-bus';
 export interface CallControls {
   hold(callId: string, agentId: string, held: boolean): Promise<ControlResult>;
   transfer(callId: string, agentId: string, to: { agentId: string } | { region: string } | { number: string }, mode: 'blind' | 'consult'): Promise<ControlResult>;
-  interpreter(callId: string, agentId: string, to: { agentId: string } | { number: string }): Promise<ControlResult>;
+  interpreter(callId: string, agentId: string, to: { agentId: string } | { number: string } | { language: string }, language?: string): Promise<ControlResult>;
+  /** The agent's choice on the call's second leg. */
+  leg(callId: string, agentId: string, action: 'merge' | 'complete' | 'cancel' | 'drop'): Promise<ControlResult>;
   isHeld(callId: string): Promise<boolean>;
   /** What the phone systems let the desk do (a control none allows is not shown). */
   capabilities(): DriverCapabilities;
@@ -189,9 +191,9 @@ export class AgentGateway {
     const call = agent.callId ? router.liveCall(agent.callId) : undefined;
     const offer =
       call && agent.state === 'reserved' && call.offerId === agent.offerId && call.offerExpiresAt
-        ? { offerId: call.offerId!, expiresAt: call.offerExpiresAt, call: await loadCallView(db, regions, call, session.actor.role) }
+        ? { offerId: call.offerId!, expiresAt: call.offerExpiresAt, call: await loadCallView(db, regions, call, session.actor.role, false, this.legHolder(call)) }
         : null;
-    const inCall = call && call.status === 'connected' && call.agentId === agent.id ? await loadCallView(db, regions, call, session.actor.role, await this.o.controls.isHeld(call.id)) : null;
+    const inCall = call && call.status === 'connected' && call.agentId === agent.id ? await loadCallView(db, regions, call, session.actor.role, await this.o.controls.isHeld(call.id), this.legHolder(call)) : null;
     const ticket = inCall
       ? await ticketsRepository.byCall(db, inCall.callId)
       : agent.state === 'wrap_up'
@@ -254,7 +256,7 @@ export class AgentGateway {
       }
       case 'call.offered': {
         const s = this.sessions.get(e.agentId);
-        s?.sendLater(async () => ({ type: 'offer', offerId: e.offerId, expiresAt: e.expiresAt, call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role) }));
+        s?.sendLater(async () => ({ type: 'offer', offerId: e.offerId, expiresAt: e.expiresAt, call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role, false, this.legHolder(e.call)) }));
         return;
       }
       case 'offer.returned': {
@@ -275,9 +277,29 @@ export class AgentGateway {
       case 'call.connected': {
         const s = this.sessions.get(e.agentId);
         if (!s) return;
-        s.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role, await this.o.controls.isHeld(e.call.id)) }));
+        s.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, s.actor.role, await this.o.controls.isHeld(e.call.id), this.legHolder(e.call)) }));
+        // A leg has no ticket of its own (the call's is the holder's until a consult completes).
         // No phone system runs a callback attempt's call flow: its ticket is opened at once.
-        void this.deliverTicket(s, e.call.id, e.agentId, e.call.kind === 'callback' ? 0 : TICKET_WAIT_MS);
+        if (e.call.kind !== 'leg') void this.deliverTicket(s, e.call.id, e.agentId, e.call.kind === 'callback' ? 0 : TICKET_WAIT_MS);
+        return;
+      }
+      case 'call.leg': {
+        const frame = { type: 'call.leg.changed' as const, callId: e.call.id, phase: e.phase, leg: legView(e.leg), ...(e.reason ? { reason: e.reason } : {}) };
+        const holder = this.sessions.get(e.leg.by);
+        const target = e.leg.agentId ? this.sessions.get(e.leg.agentId) : undefined;
+        holder?.send(frame);
+        target?.send(frame);
+        if (e.phase === 'completed' && e.leg.agentId && e.call.agentId === e.leg.agentId) {
+          // The colleague carries the caller's call on, with its ticket; the agent's part is over.
+          const talkSeconds = e.call.answeredAt ? Math.round((Date.now() - e.call.answeredAt) / 1000) : 0;
+          holder?.send({ type: 'call.ended', callId: e.call.id, talkSeconds, reason: 'transferred' });
+          if (target) {
+            target.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, target.actor.role, await this.o.controls.isHeld(e.call.id)) }));
+            void this.deliverTicket(target, e.call.id, e.leg.agentId, TICKET_WAIT_MS);
+          }
+        } else if (e.phase === 'closed' && target) {
+          target.send({ type: 'call.ended', callId: e.leg.id, talkSeconds: Math.round((Date.now() - e.leg.since) / 1000), reason: 'hangup' });
+        }
         return;
       }
       case 'call.transferred': {
@@ -308,6 +330,11 @@ export class AgentGateway {
    * is on the desk all the while. Sent outside the session's frame queue, so waiting for it never
    * holds up the frames behind it.
    */
+  /** The agent holding the call a leg belongs to (null for any other call). */
+  private legHolder(call: LiveCall): string | null {
+    return call.kind === 'leg' && call.parentId ? (this.o.router.liveCall(call.parentId)?.leg?.by ?? null) : null;
+  }
+
   private async deliverTicket(s: AgentSession, callId: string, agentId: string, openAfterMs: number): Promise<void> {
     const started = Date.now();
     let opened = false;
@@ -358,7 +385,8 @@ export class AgentGateway {
       case 'call.hold':
       case 'call.unhold':
       case 'call.transfer':
-      case 'call.interpreter': {
+      case 'call.interpreter':
+      case 'call.leg': {
         const call = router.liveCall(f.callId);
         if (!call) return fail('NOT_FOUND', `call ${f.callId} is not in progress`);
         if (call.agentId !== me || call.status !== 'connected') return fail('NOT_YOURS', `call ${f.callId} is not connected to you`);
@@ -367,8 +395,10 @@ export class AgentGateway {
           f.type === 'call.transfer'
             ? await this.o.controls.transfer(f.callId, me, f.to, f.mode)
             : f.type === 'call.interpreter'
-              ? await this.o.controls.interpreter(f.callId, me, f.to)
-              : await this.o.controls.hold(f.callId, me, f.type === 'call.hold');
+              ? await this.o.controls.interpreter(f.callId, me, f.to, f.language)
+              : f.type === 'call.leg'
+                ? await this.o.controls.leg(f.callId, me, f.action)
+                : await this.o.controls.hold(f.callId, me, f.type === 'call.hold');
         if (!result.ok) return fail(result.code, result.message);
         ack();
         if (f.type === 'call.hold' || f.type === 'call.unhold') s.send({ type: 'call.held', callId: f.callId, held: f.type === 'call.hold' });

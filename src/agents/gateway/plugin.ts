@@ -30,7 +30,8 @@ export const agentGatewayPlugin = fp(
         hold: (callId, agentId, held) => flow.agentHold(callId, agentId, held),
         isHeld: (callId) => flow.isHeld(callId),
         transfer: (callId, agentId, to, mode) => flow.agentTransfer(callId, agentId, to, mode),
-        interpreter: (callId, agentId, to) => flow.addInterpreter(callId, agentId, to),
+        interpreter: (callId, agentId, to, language) => flow.addInterpreter(callId, agentId, to, language),
+        leg: (callId, agentId, action) => flow.agentLeg(callId, agentId, action),
         capabilities: () => flow.capabilitiesOfAll(),
       },
     });

@@ -31,6 +31,8 @@ export const TicketFields = z.strictObject({
 });
 export type TicketFields = z.infer<typeof TicketFields>;
 
+const LanguageCode = z.string().regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})?$/, 'must be a language code such as bo or mn');
+
 export const TransferTarget = z.union([
   z.strictObject({ agentId: z.uuid('must be an agent id (a UUID)') }),
   z.strictObject({ region: z.string().regex(/^\d{6}$/, 'must be a 6-digit region code') }),
@@ -45,8 +47,23 @@ export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('call.hold'), callId: Id }).describe('Put the caller on hold; call.held follows the ack.'),
   z.strictObject({ ...base, type: z.literal('call.unhold'), callId: Id }).describe('Take the caller off hold; call.held follows the ack.'),
   z.strictObject({ ...base, type: z.literal('call.hangup'), callId: Id }).describe('End the call; call.ended and wrap-up follow.'),
-  z.strictObject({ ...base, type: z.literal('call.transfer'), callId: Id, to: TransferTarget, mode: z.enum(['blind', 'consult']) }).describe("Transfer the call to a ready colleague, a region's queue or an outside number (blind only; consult is refused as UNSUPPORTED). An outside number is dialled while the call stays the agent's: call.forwarding, then call.ended (forwarded) or call.forward_failed."),
-  z.strictObject({ ...base, type: z.literal('call.interpreter'), callId: Id, to: z.union([z.strictObject({ agentId: z.uuid() }), z.strictObject({ number: z.string().regex(/^\+?[0-9]{3,20}$/) })]) }).describe('Bring an interpreter (a colleague or an outside number) into the call, where the phone system can.'),
+  z.strictObject({ ...base, type: z.literal('call.transfer'), callId: Id, to: TransferTarget, mode: z.enum(['blind', 'consult']) }).describe("Transfer the call to a ready colleague, a region's queue or an outside number. blind: an outside number is dialled while the call stays the agent's (call.forwarding, then call.ended (forwarded) or call.forward_failed). consult (where capabilities.consult): the caller waits on hold while you talk to the target (call.leg.changed frames follow), then send call.leg with complete, merge or cancel."),
+  z
+    .strictObject({
+      ...base,
+      type: z.literal('call.interpreter'),
+      callId: Id,
+      to: z.union([
+        z.strictObject({ agentId: z.uuid('must be an agent id (a UUID)') }),
+        z.strictObject({ number: z.string().regex(/^\+?[0-9]{3,20}$/, 'must be a phone number of 3 to 20 digits') }),
+        z.strictObject({ language: LanguageCode }),
+      ]),
+      language: LanguageCode.optional().describe('the language to interpret (required with agentId)'),
+    })
+    .describe("Bring an interpreter into a three-way call (where capabilities.interpreter): a colleague, the next signed-in agent who speaks the language (never relaxed), or an outside number; call.leg.changed frames follow."),
+  z
+    .strictObject({ ...base, type: z.literal('call.leg'), callId: Id, action: z.enum(['merge', 'complete', 'cancel', 'drop']) })
+    .describe("On your call's second leg: merge the consult into a three-way call, complete (the target carries the call on, you go to wrap-up), cancel (back to the caller) or drop the third party."),
   z.strictObject({ ...base, type: z.literal('ticket.save'), ticketId: z.uuid('must be a ticket id (a UUID)'), fields: TicketFields }).describe("Save the ticket's notes (only the fields sent); the stored ticket comes back in a ticket frame."),
   z.strictObject({ ...base, type: z.literal('wrapup.end'), next: z.enum(['ready', 'not_ready']).optional() }).describe('End wrap-up early, ready by default.'),
   z.strictObject({ ...base, type: z.literal('wrapup.extend'), seconds: z.number().int().min(1).max(600) }).describe('Extend wrap-up by this many seconds.'),
@@ -92,10 +109,28 @@ export const HistoryItem = z.object({
 });
 export type HistoryItem = z.infer<typeof HistoryItem>;
 
+/** A call's second leg (consult or interpreter), as the agent holding the call and its target see it. */
+export const LegView = z.object({
+  legId: z.string(),
+  purpose: z.enum(['consult', 'interpreter']),
+  state: z.enum(['ringing', 'talking', 'merged']).describe('ringing: not answered yet; talking: you and the target, the caller on hold; merged: all three talk'),
+  byAgentId: z.string().describe('the agent holding the call'),
+  to: z
+    .union([z.object({ agentId: z.string() }), z.object({ region: z.string() }), z.object({ language: z.string() }), z.object({ number: z.string() })])
+    .describe('whom it was opened for: a colleague, the next agent of a region or language, an outside number'),
+  agentId: z.string().nullable().describe('the colleague on the leg once one took it'),
+  since: EpochMs,
+});
+export type LegView = z.infer<typeof LegView>;
+
 /** What the agent sees of a call: the caller's number only as far as the role may. */
 export const CallView = z.object({
   callId: z.string(),
-  kind: z.enum(['call', 'callback']).describe('an incoming call, or an attempt at a callback the hotline promised'),
+  kind: z.enum(['call', 'callback', 'leg']).describe('an incoming call, an attempt at a callback the hotline promised, or a colleague\'s call you are asked into (a consultation or to interpret)'),
+  leg: z
+    .object({ purpose: z.enum(['consult', 'interpreter']), callId: z.string().describe("the caller's call"), fromAgentId: z.string().describe('the colleague who holds the call') })
+    .optional()
+    .describe('kind leg: whose call and why; the caller is on hold while you consult, or hears you when you interpret'),
   callerNumber: z.string().describe('masked for agents (135****2345); whole for supervisors and admins; empty when unknown'),
   region: RegionView,
   language: z.string().describe('language code (catalogue.languages)'),
@@ -104,6 +139,7 @@ export const CallView = z.object({
   enqueuedAt: EpochMs,
   answeredAt: EpochMs.nullable(),
   held: z.boolean(),
+  secondLeg: LegView.nullable().optional().describe("the call's consult or interpreter leg, while it has one"),
   history: z.array(HistoryItem).describe('earlier tickets of the same number, newest first (at most 10)'),
   detailsUnavailable: z.literal(true).optional().describe("the caller's number and history could not be read (the database is away); the call goes on"),
 });
@@ -237,6 +273,9 @@ export const SERVER_FRAMES = [
   z
     .object({ ...out, type: z.literal('call.ended'), callId: z.string(), talkSeconds: Count, reason: z.enum(['hangup', 'transferred', 'forwarded', 'caller_left', 'not_reached']) })
     .describe("The agent's part in the call is over; wrap-up follows (not after caller_left or not_reached: a callback the phone system dialled that did not reach the caller)."),
+  z
+    .object({ ...out, type: z.literal('call.leg.changed'), callId: z.string().describe("the caller's call"), phase: z.enum(['opened', 'answered', 'merged', 'completed', 'closed']), leg: LegView, reason: z.enum(['cancelled', 'dropped', 'unanswered', 'target_left', 'call_ended']).optional() })
+    .describe("A second leg of a call changed (to the agent holding the call and to the colleague on the leg): after completed the colleague gets call.connected for the caller's call and the agent call.ended (transferred); after closed the colleague's leg ends (call.ended)."),
   z.object({ ...out, type: z.literal('ticket'), ticket: TicketView }).describe('The ticket of the call as stored: when it was opened and after each ticket.save.'),
   z.object({ ...out, type: z.literal('queue.stats'), ...QueueStatsView.shape }).describe("Queue figures for the agent's region, sent when they change."),
   z.object({ ...out, type: z.literal('ack'), ref: answerRef, of: z.enum(CLIENT_TYPES as [ClientFrame['type'], ...ClientFrame['type'][]]) }).describe('The frame with this ref was carried out.'),

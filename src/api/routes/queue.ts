@@ -24,7 +24,7 @@ const Snapshot = z.object({
   calls: z.array(
     z.object({
       id: z.string(),
-      kind: z.enum(['call', 'callback']),
+      kind: z.enum(['call', 'callback', 'leg']).describe('leg: a consultation or interpreter leg of a connected call, routed like a call'),
       regionCode: z.string(),
       language: z.string(),
       topic: z.string(),

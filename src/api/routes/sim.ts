@@ -16,6 +16,7 @@ const Digits = z
   .max(32, 'must be at most 32 keys')
   .regex(/^[0-9*#.]*$/, "must be keys 0-9, * or #, with '.' for a menu left unanswered");
 
+const SimParty = z.enum(['caller', 'agent', 'target', 'supervisor']);
 const SimCallView = z.object({
   id: z.string(),
   from: z.string(),
@@ -32,9 +33,13 @@ const SimCallView = z.object({
   surveyScore: z.number().nullable(),
   supervisor: z.object({ username: z.string(), mode: z.enum(['listen', 'whisper', 'barge']) }).nullable().describe('The supervisor on the call, and how'),
   audio: z
-    .object({ caller: z.array(z.enum(['caller', 'agent', 'supervisor'])), agent: z.array(z.enum(['caller', 'agent', 'supervisor'])), supervisor: z.array(z.enum(['caller', 'agent', 'supervisor'])) })
+    .object({ caller: z.array(SimParty), agent: z.array(SimParty), target: z.array(SimParty), supervisor: z.array(SimParty) })
     .nullable()
-    .describe('While connected: for each party, whose voices reach them (the simulator\'s audio model)'),
+    .describe("While connected: for each party, whose voices reach them (the simulator's audio model; target: a second leg's colleague, interpreter or outside party)"),
+  leg: z
+    .object({ id: z.string(), target: z.string(), mode: z.enum(['ringing', 'consult', 'three-way']) })
+    .nullable()
+    .describe('A second leg on the call (consult or interpreter): whom it reaches (username or number) and how far it has got'),
   queuedLanguage: z.string().nullable().describe('While the call waits in the queue: the language it waits for'),
 });
 const CallId = z.strictObject({ id: z.uuid('must be a call id (a UUID)') });
@@ -85,6 +90,7 @@ export async function simRoutes(app: FastifyInstance) {
           patienceSeconds: z.number().min(0).max(MAX_PATIENCE_SECONDS).optional(),
           forwardResult: z.enum(SIM_FORWARD_RESULTS).optional().describe('What the outside number does if an agent transfers this caller there (default ANSWER)'),
           callbackResult: z.enum(SIM_FORWARD_RESULTS).optional().describe('What this caller does when the hotline calls back a callback booked from this call (default ANSWER)'),
+          legResult: z.enum(SIM_FORWARD_RESULTS).optional().describe('What an outside number does when an agent consults it or calls it in as an interpreter on this call (default ANSWER)'),
         }),
         response: { 201: z.object({ callId: z.string() }), ...errors(400, 401, 403, 404) },
       },
@@ -184,6 +190,22 @@ export async function simRoutes(app: FastifyInstance) {
       if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
       await scope.one(request.actor, view);
       if (!(await driver.hangup(request.params.id))) throw new Errors.SIM_CALL_ENDED(request.params.id);
+      return withQueuedLanguage(await scope.one(request.actor, driver.view(request.params.id)!));
+    },
+  );
+
+  r.post(
+    '/sim/calls/:id/leg/hangup',
+    {
+      config: { access },
+      schema: { tags: ['simulator'], summary: "The target of the call's second leg (colleague, interpreter, outside party) hangs up", params: CallId, response: { 200: SimCallView, ...errors(400, 401, 403, 404, 409) } },
+    },
+    async (request) => {
+      const driver = sim();
+      const view = driver.view(request.params.id);
+      if (!view) throw new Errors.SIM_CALL_NOT_FOUND(request.params.id);
+      await scope.one(request.actor, view);
+      if (!(await driver.legHangup(request.params.id))) throw new Errors.SIM_NO_LEG(request.params.id);
       return withQueuedLanguage(await scope.one(request.actor, driver.view(request.params.id)!));
     },
   );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CallFlow } from '../call-flow';
 import { MONITOR_MODES, type MonitorMode } from '../../queue/types';
-import type { Action, CallbackDial, CallbackDialer, CallControl, CallRef, DialOutcome, DialReports, DriverCapabilities, MonitorRequest, TelephonyDriver } from '../driver';
+import type { Action, CallbackDial, CallbackDialer, CallControl, CallRef, ConferenceStep, DialOutcome, DialReports, DriverCapabilities, LegStatus, MonitorRequest, TelephonyDriver } from '../driver';
 
 /**
  * The built-in phone system: callers that exist only in this process and press the keys they
@@ -26,6 +26,8 @@ export interface SimCallInput {
   forwardResult?: SimForwardResult;
   /** What this caller does when a callback booked from this call is dialled: ANSWER (default), or a dial status of a line not reached. */
   callbackResult?: SimForwardResult;
+  /** What an outside number does when an agent consults it or calls it in as an interpreter: ANSWER (default), or a dial status. */
+  legResult?: SimForwardResult;
 }
 
 export const SIM_FORWARD_RESULTS = ['ANSWER', 'BUSY', 'NOANSWER', 'CHANUNAVAIL', 'CONGESTION'] as const;
@@ -63,27 +65,46 @@ export interface SimCallView {
   supervisor: { username: string; mode: MonitorMode } | null;
   /** Who hears whom while the caller talks to an agent (null otherwise): the simulator's audio model. */
   audio: SimAudio | null;
+  /** A second leg (consult or interpreter): whom it reaches (a colleague's username or a number) and how far it has got. */
+  leg: SimLeg | null;
 }
 
-/** For each party, the parties whose voices reach them. */
+/** consult: the agent talks to the target, the caller on hold; three-way: all three talk. */
+export interface SimLeg {
+  id: string;
+  target: string;
+  mode: 'ringing' | 'consult' | 'three-way';
+}
+
+/** For each party, the parties whose voices reach them (target: the colleague, interpreter or outside party of a second leg). */
 export interface SimAudio {
   caller: SimParty[];
   agent: SimParty[];
+  target: SimParty[];
   supervisor: SimParty[];
 }
-export type SimParty = 'caller' | 'agent' | 'supervisor';
+export type SimParty = 'caller' | 'agent' | 'target' | 'supervisor';
 
 /**
- * Who hears whom: a listening supervisor hears both and is heard by nobody; a whisper reaches the
- * agent only — never the caller; a barge is a three-way call.
+ * Who hears whom: a listening supervisor hears the agent and whom the agent hears, and is heard
+ * by nobody; a whisper reaches the agent only — never the caller, nor a second leg's target; a
+ * barge joins the agent's conversation. While the agent consults, the caller hears hold music
+ * and nobody hears the caller; a three-way call (merged, or an interpreter) joins all three.
  */
-export function audioOf(agentOnLine: boolean, supervisor: { mode: MonitorMode } | null): SimAudio | null {
+export function audioOf(agentOnLine: boolean, supervisor: { mode: MonitorMode } | null, leg: Pick<SimLeg, 'mode'> | null = null): SimAudio | null {
   if (!agentOnLine) return null;
-  const caller: SimParty[] = ['agent'];
-  const agent: SimParty[] = ['caller'];
+  const consult = leg?.mode === 'consult';
+  const threeWay = leg?.mode === 'three-way';
+  const caller: SimParty[] = consult ? [] : threeWay ? ['agent', 'target'] : ['agent'];
+  const agent: SimParty[] = consult ? ['target'] : threeWay ? ['caller', 'target'] : ['caller'];
+  const target: SimParty[] = consult ? ['agent'] : threeWay ? ['caller', 'agent'] : [];
   if (supervisor && supervisor.mode !== 'listen') agent.push('supervisor');
-  if (supervisor?.mode === 'barge') caller.push('supervisor');
-  return { caller, agent, supervisor: supervisor ? ['caller', 'agent'] : [] };
+  if (supervisor?.mode === 'barge') {
+    if (!consult) caller.push('supervisor');
+    if (consult || threeWay) target.push('supervisor');
+  }
+  const heardBySupervisor: SimParty[] = supervisor ? [...agent.filter((p) => p !== 'supervisor' && p !== 'target'), 'agent', ...agent.filter((p) => p === 'target')] : [];
+  return { caller, agent, target, supervisor: heardBySupervisor };
 }
 
 interface SimCall extends Omit<SimCallView, 'audio'> {
@@ -95,6 +116,7 @@ interface SimCall extends Omit<SimCallView, 'audio'> {
   patienceSeconds: number | null;
   forwardResult: SimForwardResult;
   callbackResult: SimForwardResult;
+  legResult: SimForwardResult;
   timers: Set<NodeJS.Timeout>;
   step: number;
 }
@@ -220,6 +242,8 @@ export class SimDriver implements TelephonyDriver {
       patienceSeconds: input.patienceSeconds ?? null,
       forwardResult: input.forwardResult ?? 'ANSWER',
       callbackResult: input.callbackResult ?? 'ANSWER',
+      legResult: input.legResult ?? 'ANSWER',
+      leg: null,
       timers: new Set(),
       step: 0,
     };
@@ -271,7 +295,75 @@ export class SimDriver implements TelephonyDriver {
 
   /** The simulated caller hears hold music while the agent holds; the transcript shows it. */
   capabilities(): DriverCapabilities {
-    return { forward: true, consult: false, interpreter: false, monitor: [...MONITOR_MODES] };
+    return { forward: true, consult: true, interpreter: true, monitor: [...MONITOR_MODES] };
+  }
+
+  /**
+   * A second leg on the call: a colleague's simulated phone answers at once (they accepted on
+   * their desk); an outside number does what the caller's `legResult` says. The audio model and
+   * what the caller heard follow each step.
+   */
+  async conference(ref: CallRef, step: ConferenceStep): Promise<void> {
+    const call = this.calls.get(ref.callId);
+    if (!call || call.status !== 'connected') return;
+    const now = Date.now();
+    const hear = (key: string) => call.heard.push({ at: now, key, language: '', text: null });
+    switch (step.type) {
+      case 'consult':
+      case 'join': {
+        const target = 'agent' in step.target ? step.target.agent.username : step.target.number;
+        const result: SimForwardResult = 'agent' in step.target ? 'ANSWER' : call.legResult;
+        call.leg = { id: step.leg, target, mode: 'ringing' };
+        if (step.type === 'consult') hear('hold_music');
+        this.later(call, 0, async () => {
+          if (call.leg?.id !== step.leg) return;
+          if (result === 'ANSWER') {
+            call.leg.mode = step.type === 'consult' ? 'consult' : 'three-way';
+            if (step.type === 'join') hear('leg_joined');
+          }
+          const status: LegStatus = result === 'ANSWER' ? 'answered' : result === 'BUSY' ? 'busy' : result === 'NOANSWER' ? 'no_answer' : 'failed';
+          await this.ask(call, 'leg result', () => this.flow.legResult(call.id, step.leg, status));
+        });
+        return;
+      }
+      case 'merge':
+        if (call.leg?.id !== step.leg) return;
+        call.leg.mode = 'three-way';
+        hear('leg_joined');
+        return;
+      case 'complete': {
+        if (call.leg?.id !== step.leg) return;
+        const wasConsult = call.leg.mode === 'consult';
+        call.leg = null;
+        call.supervisor = null;
+        if (wasConsult) hear('agent_unhold');
+        if ('agent' in step.target) {
+          call.agentUsername = step.target.agent.username;
+          return;
+        }
+        // The caller talks on with the outside party; the hotline's part is over.
+        call.forwardedTo = step.target.number;
+        this.end(call, 'forwarded');
+        this.later(call, 0, () => this.ask(call, 'hang-up', () => this.flow.hangup(call.id, 'system'), true), true);
+        return;
+      }
+      case 'cancel':
+      case 'drop':
+        if (call.leg?.id !== step.leg) return;
+        if (call.leg.mode === 'consult' || (call.leg.mode === 'ringing' && step.type === 'cancel')) hear('agent_unhold');
+        else if (call.leg.mode === 'three-way') hear('leg_left');
+        call.leg = null;
+        return;
+    }
+  }
+
+  /** The target of the call's second leg hangs up (a colleague, interpreter or outside party). False when there is none. */
+  async legHangup(callId: string): Promise<boolean> {
+    const call = this.calls.get(callId);
+    const leg = call?.leg;
+    if (!call || !leg || leg.mode === 'ringing') return false;
+    await this.ask(call, 'leg hang-up', () => this.flow.legEnded(call.id, leg.id));
+    return true;
   }
 
   /** The supervisor's simulated phone joins, changes mode or leaves; the audio model follows. */
@@ -433,6 +525,7 @@ export class SimDriver implements TelephonyDriver {
   private end(call: SimCall, outcome: SimCall['outcome']): void {
     this.clearTimers(call);
     call.supervisor = null;
+    call.leg = null;
     call.status = 'ended';
     call.outcome = outcome;
     call.endedAt = Date.now();
@@ -470,7 +563,8 @@ export class SimDriver implements TelephonyDriver {
       pressed: c.pressed,
       surveyScore: c.surveyScore,
       supervisor: c.supervisor,
-      audio: audioOf(c.status === 'connected' && c.agentUsername !== null, c.supervisor),
+      audio: audioOf(c.status === 'connected' && c.agentUsername !== null, c.supervisor, c.leg),
+      leg: c.leg ? { ...c.leg } : null,
     };
   }
 }
