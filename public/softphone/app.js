@@ -397,6 +397,7 @@ const HANDLERS = {
   'call.forwarding': onCallForwarding,
   'call.forward_failed': onCallForwardFailed,
   'call.ended': onCallEnded,
+  'call.leg.changed': onCallLeg,
   ticket: onTicket,
   'queue.stats': onQueueStats,
   ack: onAck,
@@ -538,7 +539,8 @@ function onCallConnected(frame) {
     resetTicketForm();
   }
   adoptCall(call);
-  model.ticketVisible = true;
+  // A colleague asked into a call has no ticket of their own for it.
+  model.ticketVisible = call.kind !== 'leg';
   audio?.callExpected();
   requestDirectory();
   ensureRegions();
@@ -548,6 +550,47 @@ function onCallConnected(frame) {
 function adoptCall(call) {
   model.call = call;
   model.lastCall = call;
+}
+
+/**
+ * A second leg changed. The agent holding the call follows it on the leg panel; the colleague on
+ * the leg sees their part (merged into a three-way call). A completed consult ends the holder's
+ * part (call.ended follows) and hands the colleague the call (call.connected follows).
+ */
+function onCallLeg(frame) {
+  const call = model.call;
+  if (!call) return;
+  if (call.callId === frame.callId) {
+    const over = frame.phase === 'closed' || frame.phase === 'completed';
+    model.call = { ...call, secondLeg: over ? null : frame.leg };
+    if (frame.phase === 'closed' && frame.reason) notify({ key: `leg.closed.${frame.reason}` }, frame.reason === 'cancelled' || frame.reason === 'dropped' ? 'info' : 'warning');
+    if (frame.phase === 'completed') notify({ key: 'leg.completed', params: { target: legTargetLabel(frame.leg) } }, 'info');
+  } else if (call.kind === 'leg' && call.callId === frame.leg.legId) {
+    model.call = { ...call, legState: frame.leg.state };
+    if (frame.phase === 'completed') notify({ key: 'leg.handedOver' }, 'info');
+  }
+  renderCall();
+}
+
+/** Whom a leg reaches, as the agent reads it: a colleague's name, a region's or language's advisers, a number. */
+function legTargetLabel(leg) {
+  const to = leg.to ?? {};
+  const agentId = leg.agentId ?? to.agentId;
+  if (agentId) return model.directory.find((a) => a.id === agentId)?.displayName ?? t('common.none');
+  if (to.region) return t('leg.target.region', { name: regionNameOf(to.region) });
+  if (to.language) return t('leg.target.language', { name: catalogueLabel('languages', to.language) });
+  return to.number ?? t('common.none');
+}
+
+function regionNameOf(code) {
+  const walk = (node) => (node.code === code ? node : (node.children ?? []).map(walk).find(Boolean));
+  const found = model.regions ? walk(model.regions) : null;
+  return found ? regionName(found) : code;
+}
+
+function legAction(action) {
+  const call = model.call;
+  if (call?.secondLeg) send('call.leg', { callId: call.callId, action });
 }
 
 function onCallHeld(frame) {
@@ -667,6 +710,8 @@ function enterReplaced() {
 function onDirectory(frame) {
   model.directory = (frame.agents ?? []).filter((a) => a.id !== model.agent?.id);
   renderDirectory();
+  // Colleagues' names on a leg come from the directory.
+  renderLeg(model.call);
 }
 
 // ---- audio -----------------------------------------------------------------------------------
@@ -796,11 +841,19 @@ function transfer() {
 function inviteInterpreter() {
   const call = model.call;
   if (!call) return;
+  const language = $('interpreter-language').value;
   const agentId = $('interpreter-agent').value;
   const rawNumber = $('interpreter-number').value.trim();
   let to;
   if (agentId) {
-    to = { agentId };
+    // A colleague interprets the language chosen, or else the first they speak that the call is not in.
+    const colleague = model.directory.find((a) => a.id === agentId);
+    const spoken = language || (colleague?.languages ?? []).find((code) => code !== call.language);
+    if (!spoken) return refuse('interp.needLanguage', 'interpreter-language');
+    send('call.interpreter', { callId: call.callId, to: { agentId }, language: spoken });
+    return;
+  } else if (language && !rawNumber) {
+    to = { language };
   } else if (rawNumber) {
     const number = phoneNumber(rawNumber);
     if (!number) return refuse('invalid.number', 'interpreter-number');
@@ -1357,6 +1410,7 @@ function renderCatalogueSelects() {
   // The agent's unsaved choice survives because fillSelect keeps the selected value.
   fillSelect($('ticket-topic'), options('topics'), t('ticket.topicNone'));
   fillSelect($('ticket-outcome'), options('outcomes'), t('ticket.outcomeNone'));
+  fillSelect($('interpreter-language'), options('languages').filter((o) => o.value !== 'zh'), t('select.choose'));
 }
 
 function renderState() {
@@ -1403,6 +1457,7 @@ function renderOffer() {
  * transfer to an outside number that the service would refuse as unsupported are hidden instead.
  */
 function applyCapabilities(capabilities) {
+  model.capabilities = capabilities ?? null;
   const can = { forward: false, consult: false, interpreter: false, ...(capabilities ?? {}) };
   show($('interpreter-panel'), can.interpreter);
   const consult = $('transfer-mode').querySelector('option[value="consult"]');
@@ -1424,7 +1479,11 @@ function renderCall() {
   const hold = $('hold');
   hold.textContent = t(call?.held ? 'call.unhold' : 'call.hold');
   hold.setAttribute('aria-pressed', String(Boolean(call?.held)));
-  for (const id of ['hold', 'hangup', 'transfer', 'interpreter']) $(id).disabled = !call;
+  // One second leg at a time: no transfer or another leg while one is open.
+  const busyWithLeg = Boolean(call?.secondLeg);
+  for (const id of ['hold', 'hangup']) $(id).disabled = !call;
+  for (const id of ['transfer', 'interpreter']) $(id).disabled = !call || busyWithLeg;
+  renderLeg(call);
   if (!call) return;
   $('call').classList.toggle('is-held', Boolean(call.held));
   show($('call-held'), Boolean(call.held));
@@ -1434,6 +1493,30 @@ function renderCall() {
   setText('call-topic', catalogueLabel('topics', call.topic));
   // A callback is a promise: the agent says whether the caller was reached, or it is tried again.
   show($('callback-result'), call.kind === 'callback');
+}
+
+/** The holder's leg panel (status and the choices that apply now), or the colleague's banner on a leg. */
+function renderLeg(call) {
+  const leg = call?.secondLeg ?? null;
+  const onLeg = call?.kind === 'leg' ? call.leg : null;
+  show($('leg-panel'), Boolean(leg));
+  // A colleague asked into a call neither transfers it nor brings in a third party.
+  show($('transfer-panel'), Boolean(call) && !onLeg);
+  if (onLeg) show($('interpreter-panel'), false);
+  else applyCapabilities(model.capabilities);
+  show($('leg-banner'), Boolean(onLeg));
+  if (onLeg) {
+    const from = model.directory.find((a) => a.id === onLeg.fromAgentId)?.displayName ?? t('common.none');
+    const key = call.legState === 'merged' && onLeg.purpose === 'consult' ? 'leg.asked.merged' : `leg.asked.${onLeg.purpose}`;
+    setText('leg-banner', t(key, { name: from, language: catalogueLabel('languages', call.language) }));
+  }
+  if (!leg) return;
+  setText('leg-status', t(`leg.status.${leg.purpose}.${leg.state}`, { target: legTargetLabel(leg) }));
+  const consult = leg.purpose === 'consult';
+  show($('leg-complete'), consult && leg.state !== 'ringing');
+  show($('leg-merge'), consult && leg.state === 'talking');
+  show($('leg-cancel'), leg.state !== 'merged');
+  show($('leg-drop'), leg.state === 'merged');
 }
 
 function reportCallbackResult(result) {
@@ -1621,6 +1704,7 @@ function wire() {
   });
   $('transfer').addEventListener('click', transfer);
   $('interpreter').addEventListener('click', inviteInterpreter);
+  for (const action of ['complete', 'merge', 'cancel', 'drop']) $(`leg-${action}`).addEventListener('click', () => legAction(action));
   // Choosing an agent and typing a number are alternatives: the last one touched wins.
   $('interpreter-agent').addEventListener('change', () => {
     if ($('interpreter-agent').value) $('interpreter-number').value = '';

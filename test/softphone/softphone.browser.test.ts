@@ -82,9 +82,9 @@ describe('softphone page in Chromium', () => {
     await page.click('#ticket-save');
     await page.waitForSelector('#ticket-saved:not([hidden])');
     await screenshot('in-call-ticket-saved');
-    // No phone system here does consult transfers or interpreters: no control for them is shown.
-    expect(await page.isHidden('#interpreter-panel')).toBe(true);
-    expect(await page.isHidden('#transfer-mode-field')).toBe(true);
+    // The simulator carries out consult transfers and interpreters: their controls are shown.
+    expect(await page.isVisible('#interpreter-panel')).toBe(true);
+    expect(await page.isVisible('#transfer-mode-field')).toBe(true);
     expect(await page.$$eval('#transfer-kind option:not([hidden])', (els) => els.map((e) => (e as HTMLOptionElement).value))).toEqual(['agent', 'region', 'number']);
 
     // Reload in the middle of the call: the page signs back in by itself and the call is still there.
@@ -109,6 +109,35 @@ describe('softphone page in Chromium', () => {
 
     await page.click('#go-not-ready');
     await page.waitForSelector('#agent-state[data-state="not_ready"]');
+  });
+
+  it('shows no consult, interpreter or outside-number control when the phone system cannot carry them out', async () => {
+    // The hello of a phone system with none of them (an Asterisk account that may not Originate,
+    // say): the server's own frames, with the capabilities such a service would send.
+    await page.routeWebSocket(/\/agents\/ws/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => {
+        const frame = JSON.parse(String(m));
+        if (frame.type === 'hello') frame.capabilities = { forward: false, consult: false, interpreter: false, monitor: [] };
+        ws.send(JSON.stringify(frame));
+      });
+    });
+    await signIn();
+    await page.click('#go-ready');
+    await page.waitForSelector('#agent-state[data-state="ready"]');
+    const callId = await placeCall();
+    await page.waitForSelector('#offer:not([hidden])');
+    await page.click('#accept');
+    await page.waitForSelector('#call:not([hidden])');
+    expect(await page.isHidden('#interpreter-panel')).toBe(true);
+    expect(await page.isHidden('#transfer-mode-field')).toBe(true);
+    expect(await page.$$eval('#transfer-kind option:not([hidden])', (els) => els.map((e) => (e as HTMLOptionElement).value))).toEqual(['agent', 'region']);
+    await page.click('#hangup');
+    await page.waitForSelector('#agent-state[data-state="wrap_up"]');
+    await page.click('#wrapup-not-ready');
+    await page.waitForSelector('#agent-state[data-state="not_ready"]');
+    expect(t.app.router.liveCall(callId)).toBeUndefined();
   });
 
   it('an offer not accepted in time disappears from the page and the call goes back to the queue', async () => {
