@@ -82,8 +82,8 @@ describe('consult transfer and listening in Chromium', () => {
     // A: consult transfer to B.
     expect(await a.isVisible('#transfer-mode-field')).toBe(true);
     await a.selectOption('#transfer-kind', 'agent');
-    await a.waitForFunction(() => [...document.querySelectorAll('#transfer-agent option')].some((o) => (o as HTMLOptionElement).textContent?.includes('agent.haidong')));
-    const bId = await a.$eval('#transfer-agent', (s) => [...(s as HTMLSelectElement).options].find((o) => o.textContent?.includes('agent.haidong'))!.value);
+    await a.waitForFunction(() => Array.from(document.querySelectorAll('#transfer-agent option')).some((o) => o.textContent?.includes('agent.haidong')));
+    const bId = await a.$eval('#transfer-agent', (s) => Array.from((s as HTMLSelectElement).options).find((o) => o.textContent?.includes('agent.haidong'))!.value);
     await a.selectOption('#transfer-agent', bId);
     await a.selectOption('#transfer-mode', 'consult');
     await a.click('#transfer');

@@ -30,6 +30,36 @@ export interface FakeTwilioRequest {
 /** An outgoing call placed (calls.create), with the SID the fake gave it. */
 export type FakeTwilioCreate = FakeTwilioRequest & { callSid: string };
 
+/** Someone in a conference: a caller whose TwiML joined it, or a participant added by REST. */
+export interface FakeParticipant {
+  callSid: string;
+  label: string | null;
+  /** To, for a participant the REST API dialled; null for a call that joined by TwiML. */
+  to: string | null;
+  from: string | null;
+  muted: boolean;
+  hold: boolean;
+  holdUrl: string | null;
+  coaching: boolean;
+  callSidToCoach: string | null;
+  startConferenceOnEnter: boolean;
+  endConferenceOnExit: boolean;
+  statusCallback: string | null;
+}
+
+export interface FakeConference {
+  sid: string;
+  friendlyName: string;
+  status: 'in-progress' | 'completed';
+  /** Who is in it now, in the order they came. */
+  participants: Map<string, FakeParticipant>;
+  /** Everyone who was ever in it, by call SID. */
+  everyone: Map<string, FakeParticipant>;
+}
+
+/** A request to the Participants subresource, with what it named. */
+export type FakeParticipantRequest = FakeTwilioRequest & { conference: string; participant: string | null };
+
 export interface FakeTwilio {
   url: string;
   requests: FakeTwilioRequest[];
@@ -41,11 +71,20 @@ export interface FakeTwilio {
   failNext(status: number, code: number, message: string): void;
   /** The next outgoing call placed is answered with this HTTP status and Twilio error. */
   failNextCreate(status: number, code: number, message: string): void;
+  /** Requests to Conferences/{sid or name}/Participants[/{call or label}], oldest first. */
+  participantRequests(): FakeParticipantRequest[];
+  /** The latest conference of that friendly name (ended ones too). */
+  conference(friendlyName: string): FakeConference | undefined;
+  /** A participant's phone hangs up: they leave their conference (ending it when they end it on exit). */
+  hangUp(callSid: string): void;
+  /** The next request to the Participants subresource is answered with this HTTP status and Twilio error. */
+  failNextParticipant(status: number, code: number, message: string): void;
   close(): Promise<void>;
 }
 
 const UPDATE = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\.json$/;
 const CREATE = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/;
+const PARTICIPANTS = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Conferences\/([^/]+)\/Participants(?:\/([^/]+))?\.json$/;
 /** What Twilio accepts as a number to call or call from (E.164), or a Client / SIP address to call. */
 const E164 = /^\+[1-9]\d{1,14}$/;
 
@@ -103,11 +142,78 @@ function queuedCall(accountSid: string, callSid: string, p: Record<string, strin
   };
 }
 
+const bool = (v: string | undefined, otherwise: boolean) => (v === undefined ? otherwise : v === 'true');
+
+/** The Participant resource as Twilio answers it. */
+function participantJson(accountSid: string, c: FakeConference, p: FakeParticipant, status: string) {
+  const now = rfc2822(new Date());
+  return {
+    account_sid: accountSid,
+    call_sid: p.callSid,
+    conference_sid: c.sid,
+    label: p.label,
+    call_sid_to_coach: p.callSidToCoach,
+    coaching: p.coaching,
+    end_conference_on_exit: p.endConferenceOnExit,
+    start_conference_on_enter: p.startConferenceOnEnter,
+    muted: p.muted,
+    hold: p.hold,
+    status,
+    queue_time: '0',
+    date_created: now,
+    date_updated: now,
+    uri: `/2010-04-01/Accounts/${accountSid}/Conferences/${c.sid}/Participants/${p.callSid}.json`,
+  };
+}
+
 export async function startFakeTwilio(): Promise<FakeTwilio> {
   const requests: FakeTwilioRequest[] = [];
   const created: FakeTwilioCreate[] = [];
   const failures: Failure[] = [];
   const createFailures: Failure[] = [];
+  const participantFailures: Failure[] = [];
+  const conferences: FakeConference[] = [];
+  const participantRequests: FakeParticipantRequest[] = [];
+  const live = (nameOrSid: string) => conferences.find((c) => c.status === 'in-progress' && (c.sid === nameOrSid || c.friendlyName === nameOrSid));
+  const openConference = (name: string) => {
+    const found = live(name);
+    if (found) return found;
+    const c: FakeConference = { sid: `CF${sid('CA').slice(2)}`, friendlyName: name, status: 'in-progress', participants: new Map(), everyone: new Map() };
+    conferences.push(c);
+    return c;
+  };
+  const find = (c: FakeConference, callOrLabel: string) => c.participants.get(callOrLabel) ?? [...c.participants.values()].find((p) => p.label === callOrLabel);
+  /** A call leaves its conference (hung up, removed, or given other TwiML); one that ends it on exit ends it for all. */
+  const leave = (callSid: string) => {
+    for (const c of conferences) {
+      const p = c.participants.get(callSid);
+      if (!p || c.status !== 'in-progress') continue;
+      c.participants.delete(callSid);
+      if (p.endConferenceOnExit || c.participants.size === 0) {
+        c.status = 'completed';
+        c.participants.clear();
+      }
+    }
+  };
+  /** New TwiML for a live call: out of any conference, and into the one its <Dial><Conference> names. */
+  const joinByTwiml = (callSid: string, twimlText: string) => {
+    leave(callSid);
+    let doc: XmlNode;
+    try {
+      doc = parseTwiml(twimlText);
+    } catch {
+      return;
+    }
+    const room = doc.children.find((v) => v.name === 'Dial')?.children.find((n) => n.name === 'Conference');
+    if (!room) return;
+    const c = openConference(room.text);
+    const p: FakeParticipant = {
+      callSid, label: room.attrs.participantLabel ?? null, to: null, from: null, muted: room.attrs.muted === 'true', hold: false, holdUrl: null, coaching: false, callSidToCoach: null,
+      startConferenceOnEnter: room.attrs.startConferenceOnEnter !== 'false', endConferenceOnExit: room.attrs.endConferenceOnExit === 'true', statusCallback: null,
+    };
+    c.participants.set(callSid, p);
+    c.everyone.set(callSid, p);
+  };
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -133,11 +239,64 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
         created.push({ ...request, callSid });
         return json(201, queuedCall(create[1]!, callSid, params));
       }
+      const notFound = () => json(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+      const room = PARTICIPANTS.exec(path);
+      if (room) {
+        const [, accountSid, conferenceName, who] = room;
+        const named = decodeURIComponent(conferenceName!);
+        const participant = who ? decodeURIComponent(who) : null;
+        participantRequests.push({ ...request, conference: named, participant });
+        const failure = participantFailures.shift();
+        if (failure) return error(failure);
+        if (!participant && req.method === 'POST') {
+          // Create: a friendly name opens the conference if need be; a CF SID must be a live conference.
+          if (!params.From) return error({ status: 400, code: 21603, message: "A 'From' phone number is required." });
+          if (!params.To) return error({ status: 400, code: 21201, message: "No 'To' number is specified" });
+          if (!E164.test(params.To) && !/^(client|sip):\S+$/.test(params.To)) return error({ status: 400, code: 21211, message: `The 'To' number ${params.To} is not a valid phone number.` });
+          if (!E164.test(params.From) && !/^client:\S+$/.test(params.From)) return error({ status: 400, code: 21212, message: `The 'From' number ${params.From} is not a valid phone number.` });
+          if (E164.test(params.To) && !E164.test(params.From)) return error({ status: 400, code: 21212, message: "If 'To' is a phone number, 'From' must be a phone number." });
+          const c = /^CF[0-9a-f]{32}$/.test(named) ? live(named) : openConference(named);
+          if (!c) return notFound();
+          if (params.Label && find(c, params.Label)) return error({ status: 400, code: 16025, message: `A participant labelled ${params.Label} is already in this conference.` });
+          const coaching = bool(params.Coaching, params.CallSidToCoach !== undefined);
+          if (coaching && (!params.CallSidToCoach || !c.participants.has(params.CallSidToCoach))) return error({ status: 400, code: 16022, message: 'CallSidToCoach must name a participant of this conference when Coaching is true.' });
+          const p: FakeParticipant = {
+            callSid: sid('CA'), label: params.Label ?? null, to: params.To, from: params.From, muted: bool(params.Muted, false), hold: false, holdUrl: null, coaching,
+            callSidToCoach: coaching ? params.CallSidToCoach! : null, startConferenceOnEnter: bool(params.StartConferenceOnEnter, true), endConferenceOnExit: bool(params.EndConferenceOnExit, false),
+            statusCallback: params.StatusCallback ?? null,
+          };
+          c.participants.set(p.callSid, p);
+          c.everyone.set(p.callSid, p);
+          return json(201, participantJson(accountSid!, c, p, 'queued'));
+        }
+        // Update and removal need the conference's SID, and the participant's call SID or label.
+        const c = live(named);
+        const p = c && participant && c.sid === named ? find(c, participant) : undefined;
+        if (!c || !p) return notFound();
+        if (req.method === 'DELETE') {
+          leave(p.callSid);
+          res.writeHead(204);
+          return res.end();
+        }
+        if (req.method !== 'POST') return notFound();
+        const coaching = bool(params.Coaching, params.CallSidToCoach !== undefined ? true : p.coaching);
+        const coached = params.CallSidToCoach ?? p.callSidToCoach;
+        if (coaching && (!coached || !c.participants.has(coached))) return error({ status: 400, code: 16022, message: 'CallSidToCoach must name a participant of this conference when Coaching is true.' });
+        p.muted = bool(params.Muted, p.muted);
+        p.hold = bool(params.Hold, p.hold);
+        p.holdUrl = params.HoldUrl ?? p.holdUrl;
+        p.coaching = coaching;
+        p.callSidToCoach = coaching ? coached : null;
+        p.endConferenceOnExit = bool(params.EndConferenceOnExit, p.endConferenceOnExit);
+        return json(200, participantJson(accountSid!, c, p, 'connected'));
+      }
       const match = UPDATE.exec(path);
-      if (req.method !== 'POST' || !match) return json(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+      if (req.method !== 'POST' || !match) return notFound();
       const failure = failures.shift();
       if (failure) return error(failure);
       const [, accountSid, callSid] = match;
+      if (params.Twiml) joinByTwiml(callSid!, params.Twiml);
+      else if (params.Status === 'completed' || params.Status === 'canceled') leave(callSid!);
       json(200, { sid: callSid, account_sid: accountSid, status: 'in-progress', direction: 'inbound', api_version: '2010-04-01', uri: path });
     });
   });
@@ -153,6 +312,10 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     creates: () => [...created],
     failNext: (status, code, message) => failures.push({ status, code, message }),
     failNextCreate: (status, code, message) => createFailures.push({ status, code, message }),
+    participantRequests: () => [...participantRequests],
+    conference: (name) => conferences.filter((c) => c.friendlyName === name).at(-1),
+    hangUp: (callSid) => leave(callSid),
+    failNextParticipant: (status, code, message) => participantFailures.push({ status, code, message }),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

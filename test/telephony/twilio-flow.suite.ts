@@ -115,28 +115,64 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       expect(update.path).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${CallSid}.json`);
       expect(update.authorization).toBe(`Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`);
       const connect = parseTwiml(update.params.Twiml!);
-      // Straight to the agent: nothing is said between the hold and the adviser.
+      // Straight to the agent: nothing is said between the hold and the adviser. The caller waits
+      // in the call's own conference, with the hold music, until the agent's softphone starts it.
       expect(verbs(connect)).toEqual(['Dial']);
       const dial = child(connect, 'Dial');
-      expect(dial.attrs).toMatchObject({ record: 'record-from-answer-dual', method: 'POST', recordingStatusCallback: `${PUBLIC_BASE_URL}/telephony/twilio/recording?call=${callId}` });
-      expect(child(dial, 'Client').text).toBe('agent.xining');
+      expect(dial.attrs).toEqual({ action: `${PUBLIC_BASE_URL}/telephony/twilio/dial?call=${callId}&step=${/step=(\d+)/.exec(dial.attrs.action!)![1]}`, method: 'POST' });
+      const room = child(dial, 'Conference');
+      expect(room.text).toBe(`hotline-${callId}`);
+      expect(room.attrs).toEqual({
+        beep: 'false',
+        startConferenceOnEnter: 'false',
+        endConferenceOnExit: 'true',
+        waitUrl: `${AUDIO_BASE_URL}/moh/default.mp3`,
+        waitMethod: 'GET',
+        record: 'record-from-start',
+        recordingStatusCallback: `${PUBLIC_BASE_URL}/telephony/twilio/recording?call=${callId}`,
+        recordingStatusCallbackMethod: 'POST',
+        recordingStatusCallbackEvent: 'completed absent',
+      });
       const dialUrl = pathOf(dial.attrs.action!);
       expect(dialUrl).toMatch(new RegExp(`^/telephony/twilio/dial\\?call=${callId}&step=\\d+$`));
       // Only one update: the webhook answers never dial the agent themselves.
       expect(fake.updates().filter((u) => u.callSid === CallSid)).toHaveLength(1);
 
-      // The agent's softphone answers (the <Client> leg's status callback): bridged.
-      const agentLeg = sid('CA');
-      const clientCallback = pathOf(child(dial, 'Client').attrs.statusCallback!);
+      // Then the agent's softphone is rung into that conference (Participants API), once.
+      const ring = await agentRung(callId);
+      expect(ring).toMatchObject({ method: 'POST', path: `/2010-04-01/Accounts/${ACCOUNT_SID}/Conferences/hotline-${callId}/Participants.json` });
+      expect(ring.params).toEqual({
+        From: 'client:hotline',
+        To: 'client:agent.xining',
+        Label: 'agent',
+        Beep: 'false',
+        StartConferenceOnEnter: 'true',
+        EndConferenceOnExit: 'true',
+        Timeout: '20',
+        StatusCallback: `${PUBLIC_BASE_URL}/telephony/twilio/participant?call=${callId}&role=agent`,
+        StatusCallbackMethod: 'POST',
+        StatusCallbackEvent: 'completed',
+      });
+      expect(ring.lists.StatusCallbackEvent).toEqual(['answered', 'completed']);
+      const conference = fake.conference(`hotline-${callId}`)!;
+      const agentLeg = [...conference.participants.values()].find((p) => p.label === 'agent')!.callSid;
+      expect([...conference.participants.keys()]).toEqual([CallSid, agentLeg]);
+
+      // The agent's softphone answers (its participant status callback, repeated): bridged once.
       for (let i = 0; i < 2; i++) {
-        const res = await post(clientCallback, { CallSid: agentLeg, ParentCallSid: CallSid, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress', SequenceNumber: '1' });
+        const res = await post(`/telephony/twilio/participant?call=${callId}&role=agent`, { CallSid: agentLeg, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress', SequenceNumber: '1' });
         expect(res.statusCode).toBe(204);
       }
 
-      // The agent hangs up the softphone: the <Dial> ends completed → the survey.
-      const survey = expectMenu((await twiml(dialUrl, { ...common, DialCallStatus: 'completed', DialCallSid: agentLeg, DialCallDuration: '95', DialBridged: 'true' })).doc);
+      // The agent hangs up the softphone: they end the conference, so the caller's <Dial> ends
+      // completed → the survey. Their participant callback says so too, and changes nothing.
+      fake.hangUp(agentLeg);
+      expect(conference.status).toBe('completed');
+      expect((await post(`/telephony/twilio/participant?call=${callId}&role=agent`, { CallSid: agentLeg, AccountSid: ACCOUNT_SID, CallStatus: 'completed' })).statusCode).toBe(204);
+      const survey = expectMenu((await twiml(dialUrl, { ...common, DialCallStatus: 'completed', ConferenceSid: conference.sid })).doc);
       expect(says(survey.gather)).toContain('请对本次服务进行评价');
       expect(t.app.router.store.state.agent(agentId)?.state).toBe('wrap_up');
+      expect(fake.updates().filter((u) => u.callSid === CallSid)).toHaveLength(1);
 
       // Score 4 → thanks and <Hangup/>.
       const bye = (await twiml(survey.next, { ...common, Digits: '4' })).doc;
@@ -145,8 +181,9 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
 
       // The recording arrives (Twilio usually sends it after the call), then the call's end.
       const recordingUrl = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/${sid('RE')}`;
-      const recording = { CallSid, AccountSid: ACCOUNT_SID, RecordingSid: sid('RE'), RecordingUrl: recordingUrl, RecordingStatus: 'completed', RecordingDuration: '95', RecordingChannels: '2', RecordingSource: 'DialVerb' };
-      expect((await post(pathOf(dial.attrs.recordingStatusCallback!), recording)).statusCode).toBe(204);
+      // A conference's recording names the conference, not the caller's call.
+      const recording = { ConferenceSid: conference.sid, AccountSid: ACCOUNT_SID, RecordingSid: sid('RE'), RecordingUrl: recordingUrl, RecordingStatus: 'completed', RecordingDuration: '95', RecordingChannels: '1', RecordingSource: 'DialConference' };
+      expect((await post(pathOf(room.attrs.recordingStatusCallback!), recording)).statusCode).toBe(204);
       const ended = { ...common, CallStatus: 'completed', CallDuration: '180', SequenceNumber: '0', CallbackSource: 'call-progress-events', Timestamp: new Date().toUTCString() };
       expect((await post('/telephony/twilio/status', ended)).statusCode).toBe(204);
       expect(await t.app.callFlow.state(callId)).toBeNull();
@@ -167,6 +204,23 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       await t.app.router.endWrapUp(agentId, 'not_ready');
     });
 
+    /** The agent's softphone rung into the caller's conference: the participants.create request (the latest). */
+    async function agentRung(callId: string) {
+      const rings = () => fake.participantRequests().filter((r) => r.conference === `hotline-${callId}` && r.participant === null && r.params.Label === 'agent');
+      await until(() => rings().length > 0, "the agent's softphone rung into the conference");
+      return rings().at(-1)!;
+    }
+
+    /** The agent's softphone (the latest rung into the call's conference) answers: its participant status callback. */
+    async function agentAnswers(callId: string) {
+      await agentRung(callId);
+      await until(() => [...(fake.conference(`hotline-${callId}`)?.participants.values() ?? [])].some((p) => p.label === 'agent'), 'the agent in the conference');
+      const agentLeg = [...fake.conference(`hotline-${callId}`)!.participants.values()].find((p) => p.label === 'agent')!.callSid;
+      const res = await post(`/telephony/twilio/participant?call=${callId}&role=agent`, { CallSid: agentLeg, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress' });
+      expect(res.statusCode).toBe(204);
+      return agentLeg;
+    }
+
     /** A caller through the menus, accepted by the agent and bridged; returns what the next steps need. */
     async function connected(from: string) {
       await signIn();
@@ -179,9 +233,7 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       await until(() => t.app.router.store.state.agent(agentId)?.state === 'reserved', 'the offer');
       expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
       await until(() => fake.updates().some((u) => u.callSid === CallSid), 'the connect');
-      const dial = child(parseTwiml(fake.updates().filter((u) => u.callSid === CallSid).at(-1)!.params.Twiml!), 'Dial');
-      const res = await post(pathOf(child(dial, 'Client').attrs.statusCallback!), { CallSid: sid('CA'), ParentCallSid: CallSid, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress' });
-      expect(res.statusCode).toBe(204);
+      await agentAnswers(callId);
       await until(async () => (await t.app.callFlow.state(callId))?.bridged === true, 'the bridge');
       return { CallSid, callId, common };
     }
@@ -222,7 +274,9 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       await until(() => fake.updates().filter((u) => u.callSid === second.CallSid).length > before, 'the connect back to the agent');
       const back = parseTwiml(fake.updates().filter((u) => u.callSid === second.CallSid).at(-1)!.params.Twiml!);
       expect(says(back)).toContain('对方电话未能接通');
-      expect(child(child(back, 'Dial'), 'Client').text).toBe('agent.xining');
+      // Back in a conference of its own (the forward ended the first), the agent's softphone rung again.
+      expect(child(child(back, 'Dial'), 'Conference').text).toBe(`hotline-${second.callId}`);
+      await until(() => fake.participantRequests().filter((r) => r.conference === `hotline-${second.callId}` && r.params.Label === 'agent').length === 2, 'the agent rung again');
       expect(t.app.router.store.state.agent(agentId)).toMatchObject({ state: 'on_call', callId: second.callId });
       await until(async () => (await t.app.db.selectFrom('calls').select('end_detail').where('id', '=', second.callId).executeTakeFirstOrThrow()).end_detail === 'forward_failed:busy:17', 'forward_failed on the record');
       expect((await post('/telephony/twilio/status', { ...second.common, CallStatus: 'completed' })).statusCode).toBe(204);
@@ -301,10 +355,20 @@ export function twilioFlowSuite(name: string, overrides: () => Partial<Config>) 
       const before = fake.updates().length;
       expect((await t.app.router.accept(agentId, t.app.router.store.state.agent(agentId)!.offerId!)).ok).toBe(true);
       await until(() => fake.updates().length > before, 'the REST update');
-      const dial = child(parseTwiml(fake.updates().at(-1)!.params.Twiml!), 'Dial');
-      const back = (await twiml(pathOf(dial.attrs.action!), { ...base, DialCallStatus: 'no-answer' })).doc;
+      expect(child(child(parseTwiml(fake.updates().at(-1)!.params.Twiml!), 'Dial'), 'Conference').text).toBe(`hotline-${callId}`);
+      await agentRung(callId);
+      const agentLeg = [...fake.conference(`hotline-${callId}`)!.participants.values()].find((p) => p.label === 'agent')!.callSid;
+      // The softphone rings out: its participant callback says so, and only REST takes the caller
+      // out of the conference, back to the hold loop. Said twice, it is done once.
+      for (let i = 0; i < 2; i++) {
+        expect((await post(`/telephony/twilio/participant?call=${callId}&role=agent`, { CallSid: agentLeg, AccountSid: ACCOUNT_SID, CallStatus: 'no-answer' })).statusCode).toBe(204);
+      }
+      await until(() => fake.updates().length === before + 2, 'the caller back on hold by REST');
+      const back = parseTwiml(fake.updates().at(-1)!.params.Twiml!);
+      expect(fake.updates().at(-1)!.callSid).toBe(CallSid);
       expect(verbs(back).at(-1)).toBe('Redirect');
       expect(child(back, 'Redirect').text).toContain('/telephony/twilio/hold?');
+      expect(fake.conference(`hotline-${callId}`)!.participants.has(CallSid)).toBe(false);
       expect(t.app.router.liveCall(callId)?.status).toBe('waiting');
       await t.app.callFlow.settled();
       const events = (await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).execute()).map((e) => e.type);

@@ -40,12 +40,15 @@ describe('TwiML for each action', () => {
     expect(child(offered, 'Redirect').text).toBe(child(offered, 'Gather').attrs.action);
   });
 
-  it('dials the agent only in a REST update; a webhook meeting a connect keeps the caller on hold music', () => {
+  it('puts the caller in a conference only in a REST update; a webhook meeting a connect keeps the caller on hold music', () => {
     const connect: Action = { type: 'connect', step: 6, prompts: [prompt('transferring', 'zh', '正在为您转接', null)], agent: { id: 'a1', username: 'agent.xining' }, record: true };
     const rest = render(connect, 'rest');
     expect(verbs(rest)).toEqual(['Say', 'Dial']);
-    expect(child(rest, 'Dial').attrs).toMatchObject({ record: 'record-from-answer-dual', timeout: '20', recordingStatusCallbackEvent: 'completed absent' });
-    expect(child(child(rest, 'Dial'), 'Client').attrs).toMatchObject({ statusCallbackEvent: 'answered' });
+    // Into the call's own conference (the agent is rung into it by REST), recorded as a whole.
+    expect(child(rest, 'Dial').attrs).toEqual({ action: `https://hotline.example.cn/telephony/twilio/dial?call=${CALL}&step=6`, method: 'POST' });
+    const room = child(child(rest, 'Dial'), 'Conference');
+    expect(room.text).toBe(`hotline-${CALL}`);
+    expect(room.attrs).toMatchObject({ startConferenceOnEnter: 'false', endConferenceOnExit: 'true', waitUrl: 'https://cdn.example.cn/ivr/moh/default.mp3', record: 'record-from-start', recordingStatusCallbackEvent: 'completed absent' });
     const webhook = render(connect, 'webhook');
     expect(verbs(webhook)).toEqual(['Play', 'Redirect']);
     expect(child(webhook, 'Play').text).toBe('https://cdn.example.cn/ivr/moh/default.mp3');

@@ -136,6 +136,9 @@ describe('POST /telephony/twilio/*', () => {
       expect(res.json().message).toContain(unknown);
       expect((await post('/telephony/twilio/status', { CallSid: unknown, CallStatus: 'completed' })).statusCode).toBe(404);
       expect((await post('/telephony/twilio/recording?call=00000000-0000-4000-8000-000000000000', { CallSid: unknown, RecordingSid: sid('RE'), RecordingUrl: 'https://api.twilio.com/r', RecordingStatus: 'completed' })).statusCode).toBe(404);
+      const conferenceRecording = { ConferenceSid: `CF${'2'.repeat(32)}`, RecordingSid: sid('RE'), RecordingUrl: 'https://api.twilio.com/r', RecordingStatus: 'completed' };
+      expect((await post('/telephony/twilio/recording?call=00000000-0000-4000-8000-000000000000', conferenceRecording)).statusCode).toBe(404);
+      expect((await post('/telephony/twilio/participant?call=00000000-0000-4000-8000-000000000000&role=agent', { CallSid: unknown, CallStatus: 'in-progress' })).statusCode).toBe(404);
     });
 
     it('answers 404 when the call id and the CallSid do not belong together', async () => {
@@ -158,6 +161,12 @@ describe('POST /telephony/twilio/*', () => {
       ['/telephony/twilio/status', { CallSid: `CA${'1'.repeat(32)}`, CallStatus: 'completed', SequenceNumber: 'first' }, 'body.SequenceNumber'],
       ['/telephony/twilio/status?call=00000000-0000-4000-8000-000000000000&leg=agent', { CallSid: `CA${'1'.repeat(32)}`, CallStatus: 'in-progress' }, 'body.ParentCallSid'],
       ['/telephony/twilio/recording?call=00000000-0000-4000-8000-000000000000', { CallSid: `CA${'1'.repeat(32)}`, RecordingSid: sid('RE'), RecordingUrl: 'javascript:alert(1)', RecordingStatus: 'completed' }, 'body.RecordingUrl'],
+      ['/telephony/twilio/recording?call=00000000-0000-4000-8000-000000000000', { RecordingSid: sid('RE'), RecordingUrl: 'https://api.twilio.com/r', RecordingStatus: 'completed' }, 'body.CallSid'],
+      ['/telephony/twilio/recording?call=00000000-0000-4000-8000-000000000000', { ConferenceSid: 'CF1', RecordingSid: sid('RE'), RecordingUrl: 'https://api.twilio.com/r', RecordingStatus: 'completed' }, 'body.ConferenceSid'],
+      ['/telephony/twilio/participant?call=00000000-0000-4000-8000-000000000000&role=leg', { CallSid: `CA${'1'.repeat(32)}`, CallStatus: 'in-progress' }, 'querystring.leg'],
+      ['/telephony/twilio/participant?call=00000000-0000-4000-8000-000000000000&role=agent&leg=00000000-0000-4000-8000-000000000001', { CallSid: `CA${'1'.repeat(32)}`, CallStatus: 'in-progress' }, 'querystring.leg'],
+      ['/telephony/twilio/participant?call=00000000-0000-4000-8000-000000000000&role=boss', { CallSid: `CA${'1'.repeat(32)}`, CallStatus: 'in-progress' }, 'querystring.role'],
+      ['/telephony/twilio/participant?call=00000000-0000-4000-8000-000000000000&role=agent', { CallSid: `CA${'1'.repeat(32)}`, CallStatus: 'ringing-loudly' }, 'body.CallStatus'],
     ])('answers 400 to a signed %s with %j, naming %s', async (path, params, field) => {
       const res = await post(path, params as Record<string, string>);
       expect(res.statusCode).toBe(400);

@@ -181,18 +181,41 @@ async function webhooks(app: FastifyInstance, { driver }: { driver: TwilioDriver
       config: { access: 'public' },
       schema: {
         ...CALLBACK,
-        summary: 'Recording status callback of the conversation with the agent',
-        body: z.object({
-          CallSid,
-          RecordingSid: z.string().regex(/^RE[0-9a-fA-F]{32}$/, 'must be a Twilio recording SID (RE followed by 32 hex digits)'),
-          RecordingUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(500),
-          RecordingStatus: z.enum(RECORDING_STATUSES),
-        }),
+        summary: "Recording status callback of the conversation with the agent (the caller's call, or the call's conference)",
+        // A conference's recording names the conference, not a call.
+        body: z
+          .object({
+            CallSid: CallSid.optional(),
+            ConferenceSid: z.string().regex(/^CF[0-9a-fA-F]{32}$/, 'must be a Twilio conference SID (CF followed by 32 hex digits)').optional(),
+            RecordingSid: z.string().regex(/^RE[0-9a-fA-F]{32}$/, 'must be a Twilio recording SID (RE followed by 32 hex digits)'),
+            RecordingUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(500),
+            RecordingStatus: z.enum(RECORDING_STATUSES),
+          })
+          .refine((b) => b.CallSid !== undefined || b.ConferenceSid !== undefined, { message: 'is required (or ConferenceSid, for a conference recording)', path: ['CallSid'] }),
         querystring: z.strictObject({ call: CallId }),
       },
     },
     async (request, reply) => {
       await driver.recordingReady(request.query, request.body);
+      return reply.code(204).send();
+    },
+  );
+
+  r.post(
+    `${WEBHOOK_PREFIX}/participant`,
+    {
+      config: { access: 'public' },
+      schema: {
+        ...CALLBACK,
+        summary: "Status callback of a participant the service added to a caller's conference: the agent's softphone (role=agent) or a second leg's target (role=leg&leg=…)",
+        body: z.object({ CallSid, CallStatus: z.enum(CALL_STATUSES) }),
+        querystring: z
+          .strictObject({ call: CallId, role: z.enum(['agent', 'leg']), leg: z.uuid('must be a leg id (a UUID)').optional() })
+          .refine((q) => (q.role === 'leg') === (q.leg !== undefined), { message: 'comes with role=leg, and only with it', path: ['leg'] }),
+      },
+    },
+    async (request, reply) => {
+      await driver.participantChanged(request.query, request.body);
       return reply.code(204).send();
     },
   );

@@ -7,12 +7,13 @@ import type { Config } from '../../config/config';
 import type { Db } from '../../db/database';
 import { Errors } from '../../errors/errors';
 import type { CallFlow, HangupBy } from '../call-flow';
-import type { Action, CallRef, DialReports, DriverCapabilities, TelephonyDriver } from '../driver';
+import type { Action, CallRef, ConferenceStep, DialReports, DriverCapabilities, MonitorRequest, TelephonyDriver } from '../driver';
 import type { SeatReports } from '../seat-dialer';
 import { TwilioSeatDialer, type TwilioSeatDialerOptions } from './seat-dialer';
 import { TwilioCallbackDialer } from './callback-dialer';
 import type { FlowState } from '../flow-state';
 import { Twiml, type TwimlOptions } from './twiml';
+import { conferenceOf, TwilioConference, type ParticipantRole } from './conference';
 
 /**
  * The Twilio phone system (DESIGN §2): Twilio asks for TwiML at every step of a call (signed
@@ -90,6 +91,8 @@ export class TwilioDriver implements TelephonyDriver {
   private readonly agents: (http.Agent | https.Agent)[] = [];
   /** Dials callbacks (callback-dialer.ts), once enableCallbacks() said where to report. */
   dialer?: TwilioCallbackDialer;
+  /** Who is in each call's conference, and the steps that change it (conference.ts). */
+  private readonly rooms: TwilioConference;
 
   constructor(
     private readonly flow: CallFlow,
@@ -106,6 +109,16 @@ export class TwilioDriver implements TelephonyDriver {
     this.agents.push(httpAgent);
     if (httpClient.axios.defaults.httpsAgent) this.agents.push(httpClient.axios.defaults.httpsAgent as https.Agent);
     this.client = twilio(o.accountSid, o.authToken, { httpClient });
+    this.rooms = new TwilioConference({
+      client: this.client,
+      flow,
+      twiml: this.twiml,
+      log,
+      callerId: o.callerId ?? null,
+      dialTimeoutSeconds: o.dialTimeoutSeconds,
+      holdMusic: o.holdMusic,
+      deliver: (ref, action) => this.execute(ref, action),
+    });
   }
 
   async start(): Promise<void> {}
@@ -127,12 +140,17 @@ export class TwilioDriver implements TelephonyDriver {
     for (const agent of this.agents) agent.destroy();
   }
 
-  /**
-   * Supervisors cannot join yet: the caller and the agent are joined by <Dial><Client>, and
-   * Twilio lets a third party in (and coaches) only in a <Conference>.
-   */
+  /** Every call is a conference (conference.ts): supervisors, colleagues and interpreters join it. */
   capabilities(): DriverCapabilities {
-    return { forward: true, consult: false, interpreter: false, monitor: [] };
+    return { forward: true, consult: true, interpreter: true, monitor: ['listen', 'whisper', 'barge'] };
+  }
+
+  async monitor(ref: CallRef, m: MonitorRequest): Promise<void> {
+    await this.rooms.monitor(ref, m);
+  }
+
+  async conference(ref: CallRef, step: ConferenceStep): Promise<void> {
+    await this.rooms.step(ref, step);
   }
 
   /** Any node reaches the REST API: the node that committed the router's step acts on it. */
@@ -163,15 +181,29 @@ export class TwilioDriver implements TelephonyDriver {
       // A remote seat is already in the conference the caller now joins: bridged as the update lands.
       if (action.type === 'connect' && action.agent.remote) await this.flow.bridged(ref.callId);
     } catch (err) {
-      const e = err as { status?: number; code?: number | string; message?: string };
-      const gone = e.status === 404 || e.code === 21220;
-      this.log[gone ? 'warn' : 'error'](
-        { callId: ref.callId, action: action.type, status: e.status, code: e.code, reason: e.message },
-        gone ? 'Twilio call is no longer in progress; action not delivered' : 'could not deliver an action to the Twilio call',
-      );
-      if (gone) await this.flow.hangup(ref.callId, 'caller');
-      else if (action.type === 'connect') await this.flow.bridgeFailed(ref.callId, `Twilio REST update failed: ${e.message ?? 'unknown error'}`);
+      return this.undelivered(ref, action, err);
     }
+    if (action.type !== 'connect' || action.agent.remote) return;
+    try {
+      await this.rooms.addAgent(ref, action.agent.username);
+    } catch (err) {
+      const e = err as { status?: number; code?: number | string; message?: string };
+      this.log.error({ callId: ref.callId, status: e.status, code: e.code, reason: e.message }, "could not ring the agent's softphone into the caller's conference");
+      const back = await this.flow.bridgeFailed(ref.callId, `Twilio participants.create failed: ${e.message ?? 'unknown error'}`);
+      // The caller waits in the conference: back to the hold loop by REST.
+      if (back) await this.execute(ref, back);
+    }
+  }
+
+  private async undelivered(ref: CallRef, action: Action, err: unknown): Promise<void> {
+    const e = err as { status?: number; code?: number | string; message?: string };
+    const gone = e.status === 404 || e.code === 21220;
+    this.log[gone ? 'warn' : 'error'](
+      { callId: ref.callId, action: action.type, status: e.status, code: e.code, reason: e.message },
+      gone ? 'Twilio call is no longer in progress; action not delivered' : 'could not deliver an action to the Twilio call',
+    );
+    if (gone) await this.flow.hangup(ref.callId, 'caller');
+    else if (action.type === 'connect') await this.flow.bridgeFailed(ref.callId, `Twilio REST update failed: ${e.message ?? 'unknown error'}`);
   }
 
   /** Twilio's own view of the call (GET Calls/{sid}): still ringing, queued or in progress, or over. */
@@ -218,6 +250,8 @@ export class TwilioDriver implements TelephonyDriver {
   ): Promise<string> {
     const found = await this.dialing(q.call, p);
     if (!found) return this.twiml.hangup();
+    // An outside party took the call over (a completed consult): their conference is over.
+    if (found.phase === 'ended') return this.twiml.hangup();
     let action: Action | null;
     if (q.step !== found.step) action = found.lastAction as Action | null;
     else if (p.DialCallStatus === 'completed' || p.DialCallStatus === 'answered') action = await this.flow.agentLeft(q.call);
@@ -321,18 +355,29 @@ export class TwilioDriver implements TelephonyDriver {
     return action ? this.twiml.render(q.call, action, 'webhook') : this.notInFlow(q.call, p.CallSid);
   }
 
-  /** A recording of the conversation is ready (it usually comes after the call has ended). */
+  /**
+   * A recording of the conversation is ready (it usually comes after the call has ended): of the
+   * caller's call (CallSid: a remote seat's <Dial>, callers connected before conferences), or of
+   * the call's own conference (ConferenceSid, no CallSid). The call id comes from the URL we
+   * gave Twilio, signed; the SID only has to agree with what the call knows of it.
+   */
   async recordingReady(
     q: { call: string },
-    p: { CallSid: string; RecordingSid: string; RecordingUrl: string; RecordingStatus: (typeof RECORDING_STATUSES)[number] },
+    p: { CallSid?: string | undefined; ConferenceSid?: string | undefined; RecordingSid: string; RecordingUrl: string; RecordingStatus: (typeof RECORDING_STATUSES)[number] },
   ): Promise<void> {
     const usable = p.RecordingStatus === 'completed';
+    const sid = p.CallSid ?? p.ConferenceSid ?? '';
+    const ours = (externalId: string, data: Record<string, unknown>) => {
+      if (p.CallSid) return externalId === p.CallSid;
+      const room = conferenceOf(data)?.sid;
+      return !room || room === p.ConferenceSid;
+    };
     // A call the flow still carries may not have its row yet (rows are written off the request
     // path): its flow state knows it, and remembers the recording so a repeat writes nothing.
     let carried = false;
     let first = false;
     await this.flow.driverData(q.call, (data, s) => {
-      if (s.externalId !== p.CallSid) return null;
+      if (s.driver !== 'twilio' || !ours(s.externalId, data)) return null;
       carried = true;
       if (!usable || data.recordingUrl === p.RecordingUrl) return null;
       first = true;
@@ -340,12 +385,28 @@ export class TwilioDriver implements TelephonyDriver {
     });
     // A call already over: its row decides.
     const row = carried ? null : await twilioCalls.byId(this.db, q.call);
-    if (!carried && (!row || row.external_id !== p.CallSid)) throw new Errors.TWILIO_CALL_NOT_FOUND(p.CallSid);
+    if (!carried && (!row || (p.CallSid !== undefined && row.external_id !== p.CallSid))) throw new Errors.TWILIO_CALL_NOT_FOUND(sid);
     if (!usable) {
       this.log.warn({ callId: q.call, recordingSid: p.RecordingSid, status: p.RecordingStatus }, 'Twilio reports no usable recording for this call');
       return;
     }
     if (first || (row && row.recording_url !== p.RecordingUrl)) await this.flow.recording(q.call, p.RecordingUrl);
+  }
+
+  /**
+   * A participant's call in the caller's conference progressed (participants.create's status
+   * callback): the agent's softphone (answered = bridged; not answered = back in the queue; gone
+   * during a consult = handed over or the survey) or a second leg's target (legResult, legEnded).
+   */
+  async participantChanged(q: { call: string; role: ParticipantRole; leg?: string | undefined }, p: { CallSid: string; CallStatus: (typeof CALL_STATUSES)[number] }): Promise<void> {
+    const state = await this.flow.state(q.call);
+    if (!state) {
+      // Over already: a participant's last callback often comes after the caller's.
+      if (await twilioCalls.byId(this.db, q.call)) return;
+      throw new Errors.TWILIO_CALL_NOT_FOUND(q.call);
+    }
+    if (state.driver !== 'twilio') throw new Errors.TWILIO_CALL_NOT_FOUND(q.call);
+    await this.rooms.participantStatus({ callId: q.call, externalId: state.externalId }, q, p);
   }
 
   /**

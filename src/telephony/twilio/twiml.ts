@@ -17,7 +17,7 @@ import type { Prompt } from '../prompts';
 
 export const WEBHOOK_PREFIX = '/telephony/twilio';
 
-export type Webhook = 'voice' | 'gather' | 'hold' | 'dial' | 'forward' | 'status' | 'recording' | 'message';
+export type Webhook = 'voice' | 'gather' | 'hold' | 'dial' | 'forward' | 'status' | 'recording' | 'message' | 'participant';
 
 export interface TwimlOptions {
   /** PUBLIC_BASE_URL without its trailing slash. */
@@ -131,19 +131,25 @@ export class Twiml {
           );
           break;
         }
-        const dial = r.dial({
-          action: this.url('dial', { call: callId, step: action.step }),
-          method: 'POST',
-          timeout: this.o.dialTimeoutSeconds,
-          record: 'record-from-answer-dual',
-          recordingStatusCallback: this.url('recording', { call: callId }),
-          recordingStatusCallbackMethod: 'POST',
-          recordingStatusCallbackEvent: ['completed', 'absent'],
-        });
-        // The agent's leg reports when it is answered: that is the moment the two are bridged.
-        dial.client(
-          { statusCallback: this.url('status', { call: callId, leg: 'agent' }), statusCallbackEvent: ['answered'], statusCallbackMethod: 'POST' },
-          action.agent.username,
+        // The caller waits in the call's own conference (music until the agent's phone, added by
+        // REST, starts it): a conference is what lets a supervisor listen in or coach, and a
+        // colleague or interpreter be added while the caller is held or hears everyone. The
+        // caller leaving ends it; the agent leaving ends it too unless a second leg keeps it
+        // (twilio-driver.ts), and then this <Dial>'s action brings the survey as it always did.
+        const dial = r.dial({ action: this.url('dial', { call: callId, step: action.step }), method: 'POST' });
+        dial.conference(
+          {
+            beep: 'false',
+            startConferenceOnEnter: false,
+            endConferenceOnExit: true,
+            waitUrl: this.music(this.o.holdMusic),
+            waitMethod: 'GET',
+            record: 'record-from-start',
+            recordingStatusCallback: this.url('recording', { call: callId }),
+            recordingStatusCallbackMethod: 'POST',
+            recordingStatusCallbackEvent: ['completed', 'absent'],
+          },
+          callConference(callId),
         );
         break;
       }
@@ -203,7 +209,7 @@ export class Twiml {
   }
 
   /** The province's hold music: a URL, or a name under the audio base ("default" → moh/default.mp3). */
-  private music(name: string): string {
+  music(name: string): string {
     return /^https?:\/\//.test(name) ? name : this.audio(`moh/${name}`);
   }
 }
@@ -211,4 +217,9 @@ export class Twiml {
 /** The conference a remote seat waits in for its caller, named after the offer it took. */
 export function seatConference(offerId: string): string {
   return `seat-${offerId}`;
+}
+
+/** The conference a caller talks to the hotline in, named after the call. */
+export function callConference(callId: string): string {
+  return `hotline-${callId}`;
 }
