@@ -1,5 +1,5 @@
 import type { RoutingSettings } from './settings';
-import { clearQueueDeadlines, deadlineKeys, endCall, queueDeadlines } from './operations';
+import { clearQueueDeadlines, deadlineKeys, endCall, queueDeadlines, waitingCall } from './operations';
 import { agentKey, ANY_TOPIC, callKey, emptyTx, type LegCloseReason, type LegPurpose, type LegTo, type LiveAgent, type LiveCall, type LiveLeg, type Tx } from './types';
 
 /**
@@ -47,25 +47,20 @@ export function openLeg(call: LiveCall, agent: LiveAgent | null, o: OpenLeg, now
   tx.put[callKey(call.id)] = opened;
   tx.events.push({ type: 'call.leg', call: opened, leg, phase: 'opened' });
   if ('number' in to) return tx;
-  const child: LiveCall = {
-    id: o.id,
-    v: 1,
-    kind: 'leg',
-    parentId: call.id,
-    purpose: o.purpose,
-    regionCode: 'region' in to ? to.region : 'language' in to ? o.provinceCode : (o.target?.regionCode ?? call.regionCode),
-    language: o.language,
-    topic: o.purpose === 'interpreter' ? ANY_TOPIC : call.topic,
-    // Someone is on hold for it: ahead of callers who have not been answered yet.
-    priority: call.priority + 1,
-    enqueuedAt: now,
-    status: 'waiting',
-    agentId: null,
-    offerId: null,
-    offerExpiresAt: null,
-    answeredAt: null,
-    missedBy: [],
-  };
+  const child = waitingCall(
+    {
+      id: o.id,
+      kind: 'leg' as const,
+      parentId: call.id,
+      purpose: o.purpose,
+      regionCode: 'region' in to ? to.region : 'language' in to ? o.provinceCode : (o.target?.regionCode ?? call.regionCode),
+      language: o.language,
+      topic: o.purpose === 'interpreter' ? ANY_TOPIC : call.topic,
+      // Someone is on hold for it: ahead of callers who have not been answered yet.
+      priority: call.priority + 1,
+    },
+    now,
+  );
   tx.expect[callKey(child.id)] = 0;
   if (o.target) {
     const expiresAt = now + sec(settings.offerTimeoutSeconds);

@@ -94,18 +94,13 @@ export interface NewCall {
   origin?: string;
 }
 
+/** A call as it enters the queue: waiting, nobody offered it yet. */
+export function waitingCall<T extends NewCall>(input: T, now: number): LiveCall & T {
+  return { ...input, v: 1, enqueuedAt: now, status: 'waiting', agentId: null, offerId: null, offerExpiresAt: null, answeredAt: null, missedBy: [] };
+}
+
 export function enqueue(input: NewCall, now: number, settings: RoutingSettings): Tx {
-  const call: LiveCall = {
-    ...input,
-    v: 1,
-    enqueuedAt: now,
-    status: 'waiting',
-    agentId: null,
-    offerId: null,
-    offerExpiresAt: null,
-    answeredAt: null,
-    missedBy: [],
-  };
+  const call: LiveCall = waitingCall(input, now);
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = 0;
   tx.put[callKey(call.id)] = call;

@@ -50,6 +50,17 @@ export function legsContract(open: OpenStores): void {
     return legId;
   };
 
+  /** a answers a caller and consults b, who takes the leg: the call and its leg's id. */
+  const consulting = async () => {
+    await router.login(agent('a', '630102'));
+    await router.login(agent('b', '630102'));
+    await ready('a');
+    const callId = await answered('a');
+    await ready('b');
+    expect(await router.openLeg('a', callId, { purpose: 'consult', to: { agentId: 'b' } })).toMatchObject({ ok: true });
+    return { callId, legId: await takeLeg(callId, 'b') };
+  };
+
   describe('consult transfer', () => {
     beforeEach(() => start());
 
@@ -86,13 +97,7 @@ export function legsContract(open: OpenStores): void {
     });
 
     it('merges into a three-way call, and dropping the colleague leaves caller and agent talking', async () => {
-      await router.login(agent('a', '630102'));
-      await router.login(agent('b', '630102'));
-      await ready('a');
-      const callId = await answered('a');
-      await ready('b');
-      await router.openLeg('a', callId, { purpose: 'consult', to: { agentId: 'b' } });
-      await takeLeg(callId, 'b');
+      const { callId } = await consulting();
       expect(await router.mergeLeg('a', callId)).toEqual({ ok: true });
       expect(state().call(callId)!.leg).toMatchObject({ state: 'merged' });
       expect(await router.closeLeg(callId, 'dropped', { agentId: 'a' })).toEqual({ ok: true });
@@ -102,13 +107,7 @@ export function legsContract(open: OpenStores): void {
     });
 
     it('cancelled: back to the caller, the colleague free at once', async () => {
-      await router.login(agent('a', '630102'));
-      await router.login(agent('b', '630102'));
-      await ready('a');
-      const callId = await answered('a');
-      await ready('b');
-      await router.openLeg('a', callId, { purpose: 'consult', to: { agentId: 'b' } });
-      await takeLeg(callId, 'b');
+      const { callId } = await consulting();
       expect(await router.closeLeg(callId, 'cancelled', { agentId: 'b' })).toMatchObject({ ok: false });
       expect(await router.closeLeg(callId, 'cancelled', { agentId: 'a' })).toEqual({ ok: true });
       expect(state().call(callId)).toMatchObject({ agentId: 'a', leg: null });
@@ -200,13 +199,7 @@ export function legsContract(open: OpenStores): void {
     });
 
     it('the colleague hanging up ends only the leg', async () => {
-      await router.login(agent('a', '630102'));
-      await router.login(agent('b', '630102'));
-      await ready('a');
-      const callId = await answered('a');
-      await ready('b');
-      await router.openLeg('a', callId, { purpose: 'consult', to: { agentId: 'b' } });
-      const legId = await takeLeg(callId, 'b');
+      const { callId, legId } = await consulting();
       expect(await router.agentHangup('b', legId)).toEqual({ ok: true });
       expect(state().call(callId)).toMatchObject({ agentId: 'a', leg: null });
       expect(state().agent('b')).toMatchObject({ state: 'ready' });

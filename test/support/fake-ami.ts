@@ -18,7 +18,9 @@ import net from 'node:net';
  *
  * Bridges as app_dial makes them: a Redirect of one party takes it out of the basic bridge,
  * which dissolves, and the other party (the dialled leg, which has no dialplan of its own) is
- * hung up.
+ * hung up. A Redirect with ExtraChannel moves both parties (manager.c's dual redirect): the
+ * bridge dissolves and neither is hung up; the dialled leg goes on in the dialplan it was sent to.
+ * ConfBridge rooms are where the dialplan puts channels, read back with `room()`.
  */
 
 export interface FakeChannel {
@@ -295,6 +297,39 @@ export class FakeAmi {
     this.event('DialEnd', 'call,all', [...this.snapshot(this.channel(caller)), ...destSnap, ['DialStatus', status]]);
   }
 
+  /**
+   * An Async Originate's outcome, as Asterisk reports it to the session that sent it (ActionID).
+   * Success: the dialled phone answered; its channel (named `name`, Uniqueid the ChannelId)
+   * appears in the Originate's Context/Exten. Failure: Reason 0 (no channel), 1 (hung up),
+   * 3 (rang out), 5 (busy), 8 (congestion).
+   */
+  originateResponse(a: ReceivedAction, outcome: { answered: true; name: string } | { answered: false; reason: string }): FakeChannel | null {
+    const h = a.headers;
+    const id: Fields = h.actionid !== undefined ? [['ActionID', h.actionid]] : [];
+    let ch: FakeChannel | null = null;
+    if (outcome.answered) {
+      ch = this.addChannel({ callerIdNum: h.channel ?? '', channel: outcome.name, ...(h.channelid ? { uniqueid: h.channelid } : {}), context: h.context ?? '', exten: h.exten ?? 's' });
+    }
+    const fields: Fields = [
+      ...id,
+      ['Response', outcome.answered ? 'Success' : 'Failure'],
+      ['Channel', ch?.channel ?? h.channel ?? ''],
+      ['Context', h.context ?? ''],
+      ['Exten', h.exten ?? ''],
+      ['Reason', outcome.answered ? '4' : outcome.reason],
+      ['Uniqueid', ch?.uniqueid ?? '<null>'],
+      ['CallerIDNum', '<unknown>'],
+      ['CallerIDName', '<unknown>'],
+    ];
+    this.event('OriginateResponse', 'call,all', fields);
+    return ch;
+  }
+
+  /** The channels in ConfBridge room `room` ([hotline-leg] at <role><room>), and their roles. */
+  room(room: string): Array<{ role: string; channel: FakeChannel }> {
+    return [...this.channels.values()].filter((c) => c.context === 'hotline-leg' && c.exten.slice(1) === room).map((c) => ({ role: c.exten[0]!, channel: c }));
+  }
+
   channel(uniqueid: string): FakeChannel {
     const ch = this.channels.get(uniqueid);
     if (!ch) throw new Error(`fake Asterisk has no channel ${uniqueid}`);
@@ -426,17 +461,25 @@ export class FakeAmi {
         if (!h.variable) return error('No variable specified');
         if (h.channel !== undefined && !target) return error('No such channel');
         return reply('Success', [['Variable', h.variable], ['Value', (target ? target.vars.get(h.variable) : this.globals.get(h.variable)) ?? '']]);
-      case 'redirect':
+      case 'redirect': {
         if (!h.channel) return error('Channel not specified');
         if (!target) return error(`Channel does not exist: ${h.channel}`);
+        const extra = h.extrachannel !== undefined ? ([...this.channels.values()].find((c) => c.channel === h.extrachannel) ?? this.channels.get(h.extrachannel)) : undefined;
+        if (h.extrachannel !== undefined && !extra) return error(`ExtraChannel does not exist: ${h.extrachannel}`);
         if ((target.movingUntil ?? 0) > Date.now()) {
           this.redirectsRefusedMoving++;
           return error('Redirect failed, channel not up.');
         }
         if (this.redirectMs > 0) target.movingUntil = Date.now() + this.redirectMs;
         Object.assign(target, { context: h.context ?? target.context, exten: h.exten ?? target.exten, priority: Number(h.priority ?? 1) });
+        if (extra) {
+          Object.assign(extra, { context: h.extracontext ?? h.context ?? extra.context, exten: h.extraexten ?? h.exten ?? extra.exten, priority: Number(h.extrapriority ?? h.priority ?? 1) });
+          reply('Success', [['Message', 'Dual Redirect successful']]);
+          return this.leaveBridge(target.uniqueid, false);
+        }
         reply('Success', [['Message', 'Redirect successful']]);
         return this.leaveBridge(target.uniqueid);
+      }
       case 'listcommands': {
         const lines: Fields = Object.values(ACTIONS)
           .filter((x) => this.allows(s, x.classes))
@@ -484,14 +527,19 @@ export class FakeAmi {
     return classes.length === 0 || s.write.has('all') || classes.some((c) => s.write.has(c));
   }
 
-  /** A party leaves its two-party basic bridge: the bridge dissolves and the dialled leg hangs up. */
-  private leaveBridge(uniqueid: string): void {
+  /**
+   * A party leaves its two-party basic bridge: the bridge dissolves and the dialled leg hangs up,
+   * unless both were redirected together (`hangPeer` false), when the peer leaves it too.
+   */
+  private leaveBridge(uniqueid: string, hangPeer = true): void {
     const peer = this.bridged.get(uniqueid);
     if (peer === undefined) return;
     this.bridged.delete(uniqueid);
     this.bridged.delete(peer);
     this.event('BridgeLeave', 'call,all', [['BridgeType', 'basic'], ['BridgeNumChannels', '1'], ...this.snapshot(this.channel(uniqueid))]);
-    if (this.channels.has(peer)) this.hangup(peer);
+    if (!this.channels.has(peer)) return;
+    if (hangPeer) this.hangup(peer);
+    else this.event('BridgeLeave', 'call,all', [['BridgeType', 'basic'], ['BridgeNumChannels', '0'], ...this.snapshot(this.channel(peer))]);
   }
 }
 

@@ -266,6 +266,13 @@ export function asteriskFlowSuite(name: string, overrides: () => Partial<Config>
       dialplan.bye(caller.uniqueid);
       await until(async () => (await t.app.callFlow.state(callId)) === null, 'the call to end');
       await t.app.router.endWrapUp(agentId, 'not_ready');
+      // Within calling hours the callback would be dialled to the agent of the next test: a
+      // supervisor cancels it (the caller was helped another way), as the API lets them.
+      const supervisor = await t.addUser({ username: `sup.${callId.slice(0, 8)}`, role: 'supervisor', region: '630000' });
+      const booked = await t.app.db.selectFrom('callbacks').select('id').where('origin_call_id', '=', callId).executeTakeFirstOrThrow();
+      const cancelled = await t.app.inject({ method: 'POST', url: `/api/callbacks/${booked.id}/cancel`, headers: { authorization: `Bearer ${supervisor.token}` }, payload: { reason: '来电人已由法律援助中心回电' } });
+      expect(cancelled.statusCode).toBe(200);
+      await t.app.callFlow.settled();
     });
 
     it('takes the caller out of the bridge to the survey when the agent ends the call at the desk', async () => {

@@ -17,6 +17,8 @@ const APPLICATIONS: Record<string, string | null> = {
   Bridge: null,
   Gosub: 'app_stack', Return: 'app_stack', Dial: 'app_dial', Playback: 'app_playback', Read: 'app_read', Record: 'app_record',
   UserEvent: 'app_userevent', MixMonitor: 'app_mixmonitor', StopMixMonitor: 'app_mixmonitor', MusicOnHold: 'res_musiconhold',
+  // Second legs: the rooms (app_confbridge mixes with bridge_softmix); Busy and Congestion are pbx_builtins.
+  ConfBridge: 'app_confbridge', Busy: null, Congestion: null,
 };
 const FUNCTIONS: Record<string, string | null> = { LOCAL: 'app_stack', FILTER: 'func_strings', FIELDQTY: 'func_strings', CUT: 'func_cut', CHANNEL: 'func_channel', IF: 'func_logic' };
 // What a module needs loaded before it in Asterisk 22 (its "requires" / optional_modules that load it).
@@ -29,6 +31,7 @@ const NEEDS: Record<string, string[]> = {
   chan_pjsip: ['res_pjsip', 'res_pjsip_session'],
   res_pjsip: ['res_pjproject', 'res_sorcery_config', 'res_sorcery_memory', 'res_sorcery_astdb'],
   res_pjsip_transport_websocket: ['res_http_websocket'],
+  app_confbridge: ['bridge_softmix'],
 };
 
 async function loaded(): Promise<{ autoload: string | null; modules: string[] }> {

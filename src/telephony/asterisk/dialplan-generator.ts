@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IvrSettings } from '../ivr';
-import { CLOSED_VARIABLE, COMPACT, CONTEXTS, DIAL_TEMPLATE, MUSIC_CLASS, RING_SECONDS, SEAT_CONTEXTS, SEAT_EVENTS, USER_EVENTS } from './dialplan';
+import { CLOSED_VARIABLE, COMPACT, CONTEXTS, DIAL_TEMPLATE, LEG_HOLD_SECONDS, LEG_NUMBER_RING_SECONDS, LEG_PROFILES, LEG_ROLE, MUSIC_CLASS, RING_SECONDS, SEAT_CONTEXTS, SEAT_EVENTS, USER_EVENTS } from './dialplan';
 
 /**
  * Writes deploy/asterisk/extensions.conf from the province's IVR settings (`npm run
@@ -122,6 +122,8 @@ export function generateDialplan(input: DialplanInput): string {
     `; The outgoing trunk for agents' transfers to outside numbers (legal aid centres, 12345 ...):`,
     `; hotline-forward dials PJSIP/<number>@\${HOTLINE_TRUNK}.`,
     `HOTLINE_TRUNK=carrier`,
+    `; How long a caller waits on music while the agent consults a colleague before joining them anyway.`,
+    `HOTLINE_LEG_HOLD_SECONDS=${LEG_HOLD_SECONDS}`,
     `; Hold music class (musiconhold.conf).`,
     `HOTLINE_MUSIC=${musicClass(ivr.holdMusic)}`,
     `; The agent's endpoint is \${HOTLINE_DIAL_BEFORE}<sign-in name>\${HOTLINE_DIAL_AFTER} (ASTERISK_AGENT_DIAL ${input.agentDial}).`,
@@ -517,4 +519,32 @@ exten => s,1,Set(HL_STEP=\${HOTLINE_STEP})
  same => n,Set(HL_STATUS=\${IF($["\${BRIDGERESULT}" = "SUCCESS"]?ANSWER:\${BRIDGERESULT})})
  same => n,UserEvent(${USER_EVENTS.dialResult},Step: \${HL_STEP},DialStatus: \${HL_STATUS})
  same => n,Goto(${CONTEXTS.park},s,1)
+
+; ---- second legs: consult transfer and interpreters (asterisk-driver.ts, conference()) --------
+; Each leg has a ConfBridge room, hotline-leg-<room> (the leg's id without dashes), profiles in
+; confbridge.conf: no sounds, no DTMF menu. The service moves the caller and the agent's leg there
+; with one Redirect (ExtraChannel: both leave their Dial bridge together and neither is hung up),
+; and Originates the target into it. The extension is <role><room>: L the caller on music while
+; the agent consults, C the caller, A the agent, T the target. Who hears whom: consult — the agent
+; and the target (the caller hears music); merge, interpreter — all three; complete — the caller
+; and the target (the agent's leg is hung up). The service hears each party's Hangup, and the
+; target's answer from OriginateResponse; nothing here reports.
+[${CONTEXTS.legHold}]
+exten => _${LEG_ROLE.hold}.,1,MusicOnHold(\${HOTLINE_MUSIC},\${HOTLINE_LEG_HOLD_SECONDS})
+; Forgotten on hold (the service lost the call): back with whoever is in the room.
+ same => n,Goto(${CONTEXTS.leg},${LEG_ROLE.caller}\${EXTEN:1},1)
+
+[${CONTEXTS.leg}]
+exten => _[${LEG_ROLE.caller}${LEG_ROLE.agent}${LEG_ROLE.target}].,1,ConfBridge(hotline-leg-\${FILTER(0123456789abcdef,\${EXTEN:1})},${LEG_PROFILES.bridge},${LEG_PROFILES.user},${LEG_PROFILES.menu})
+ same => n,Hangup()
+
+; An outside party of a leg: the other half of Local/<digits>@${CONTEXTS.legOut}/n. Busy and
+; congestion are passed back so that the Originate's Reason says which (5, 8), not just "hung up".
+[${CONTEXTS.legOut}]
+exten => _X.,1,Dial(PJSIP/\${FILTER(0123456789,\${EXTEN})}@\${HOTLINE_TRUNK},${LEG_NUMBER_RING_SECONDS})
+ same => n,GotoIf($["\${DIALSTATUS}" = "BUSY"]?busy)
+ same => n,GotoIf($["\${DIALSTATUS}" = "CONGESTION" | "\${DIALSTATUS}" = "CHANUNAVAIL"]?congestion)
+ same => n,Hangup()
+ same => n(busy),Busy(5)
+ same => n(congestion),Congestion(5)
 `;

@@ -59,6 +59,12 @@ export const CONTEXTS = {
   message: 'hotline-message',
   /** A caller put through to a remote seat's phone leg (Bridge, not Dial). */
   seatConnect: 'hotline-seat-connect',
+  /** Second legs (consult, interpreter): the caller waiting on music while the agent consults. */
+  legHold: 'hotline-leg-hold',
+  /** Second legs: the ConfBridge room a leg's parties talk in. */
+  leg: 'hotline-leg',
+  /** Second legs: an outside number dialled through the trunk (the Local channel's other half). */
+  legOut: 'hotline-leg-out',
 } as const;
 
 /**
@@ -89,7 +95,9 @@ export const CONTEXT_OF: Record<Action['type'], readonly string[]> = {
   // The generated connect runs the survey and the goodbye after the agent itself.
   menu: [CONTEXTS.menu, CONTEXTS.ask, CONTEXTS.ivr, CONTEXTS.agent],
   hold: [CONTEXTS.hold, CONTEXTS.wait],
-  connect: [CONTEXTS.connect, CONTEXTS.agent, CONTEXTS.seatConnect],
+  // A caller taken out of the agent's Dial into a second leg's room (or its hold music) is still
+  // where the connect put them: the re-sync must not dial the agent again.
+  connect: [CONTEXTS.connect, CONTEXTS.agent, CONTEXTS.seatConnect, CONTEXTS.legHold, CONTEXTS.leg],
   hangup: [CONTEXTS.bye, CONTEXTS.end, CONTEXTS.agent],
   forward: [CONTEXTS.forward],
   message: [CONTEXTS.message],
@@ -340,3 +348,44 @@ export const SEAT_EVENTS = { key: 'HotlineSeatKey', end: 'HotlineSeatEnd' } as c
 
 /** The offer ids the router makes, which name seat legs. */
 export const SEAT_LEG = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// ---- second legs: consult transfer and interpreters (asterisk-driver.ts, conference()) --------
+
+/**
+ * A second leg talks in a ConfBridge room of its own, `hotline-leg-<room>`, the room being the
+ * leg's id without dashes (32 hex digits: Asterisk ignores dashes when it matches extensions). Every party gets there by one Redirect or Originate whose extension
+ * names its role and the room:
+ *
+ *   [hotline-leg-hold]  L<room>  the caller during a consult: music (HOTLINE_MUSIC), nobody hears them;
+ *                                after HOTLINE_LEG_HOLD_SECONDS they join the room rather than wait on
+ *   [hotline-leg]       C<room>  the caller in the room
+ *                       A<room>  the agent's leg in the room (Redirect's ExtraChannel, with the caller)
+ *                       T<room>  the target, Originated (Async, ChannelId = the leg's id) into the room
+ *   [hotline-leg-out]   <digits> an outside target: Local/<digits>@hotline-leg-out/n dials the trunk,
+ *                                busy and congestion passed back as Busy() / Congestion()
+ *
+ * ConfBridge(hotline-leg-<room>,hotline_leg,hotline_leg_user,hotline_leg_menu) with the profiles
+ * of deploy/asterisk/confbridge.conf: no sounds, no DTMF menu. A party leaving the room by itself
+ * (hung up) is hung up; one Redirected out goes where it was sent.
+ */
+export const LEG_ROLE = { hold: 'L', caller: 'C', agent: 'A', target: 'T' } as const;
+
+/** ConfBridge profiles in deploy/asterisk/confbridge.conf. */
+export const LEG_PROFILES = { bridge: 'hotline_leg', user: 'hotline_leg_user', menu: 'hotline_leg_menu' } as const;
+
+/** How long a caller waits on music during a consult before joining the room anyway (HOTLINE_LEG_HOLD_SECONDS). */
+export const LEG_HOLD_SECONDS = 1800;
+
+/** How long an outside leg's number rings (as a forward's). */
+export const LEG_NUMBER_RING_SECONDS = 60;
+
+/** The room of a leg (its id as the router makes it, a UUID), or null for an id that is not one. */
+export function legRoom(legId: string): string | null {
+  return SEAT_LEG.test(legId) ? legId.replaceAll('-', '') : null;
+}
+
+/** The Local channel that dials an outside leg's number through the trunk. */
+export function legNumberChannel(number: string): string {
+  if (!/^[0-9]{3,20}$/.test(number)) throw new DialTargetError(`not a number that can be dialled: ${JSON.stringify(number)}`);
+  return `Local/${number}@${CONTEXTS.legOut}/n`;
+}
