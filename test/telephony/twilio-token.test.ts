@@ -1,6 +1,7 @@
 import { bearer, startTestApp, type TestApp } from '../support/app';
 import { ACCOUNT_SID, API_KEY, API_SECRET, TWIML_APP_SID, signedWebhook, startFakeTwilio, twilioConfig, type FakeTwilio } from '../support/fake-twilio';
 import { createHmac } from 'node:crypto';
+import { addOrganisationAccount } from '../tickets/ticket-fixtures';
 
 const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
@@ -18,11 +19,16 @@ describe('GET /api/telephony/twilio/token', () => {
     });
     afterAll(async () => t.close());
 
-    it('refuses anyone not signed in, and signed-in users who are not agents', async () => {
+    it('refuses anyone not signed in, and organisation accounts (a legal aid centre takes no calls)', async () => {
       expect((await t.app.inject({ method: 'GET', url: '/api/telephony/twilio/token' })).statusCode).toBe(401);
-      const supervisor = await t.addUser({ username: 'sup.xining', role: 'supervisor', region: '630100' });
-      const res = await t.app.inject({ method: 'GET', url: '/api/telephony/twilio/token', headers: bearer(supervisor.token) });
+      const centre = await addOrganisationAccount(t, 'la.ledu', 'LA-630202');
+      const res = await t.app.inject({ method: 'GET', url: '/api/telephony/twilio/token', headers: bearer(centre.token) });
       expect({ status: res.statusCode, code: res.json().code }).toEqual({ status: 403, code: 'HOTLINE_ERR_FORBIDDEN_ROLE' });
+      // A supervisor's softphone is what rings when they listen to a call (client:<username>).
+      const supervisor = await t.addUser({ username: 'sup.xining', role: 'supervisor', region: '630100' });
+      const own = await t.app.inject({ method: 'GET', url: '/api/telephony/twilio/token', headers: bearer(supervisor.token) });
+      expect(own.statusCode).toBe(200);
+      expect(own.json()).toMatchObject({ identity: 'sup.xining' });
     });
 
     it("gives an agent a one-hour JWT, signed with the API secret, whose voice grant names the TwiML app and the agent's username", async () => {

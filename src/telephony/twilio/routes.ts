@@ -38,10 +38,11 @@ export async function twilioRoutes(app: FastifyInstance) {
   r.get(
     '/api/telephony/twilio/token',
     {
-      config: { access: ['agent'] },
+      // Supervisors and admins too: the desk page is their phone when they listen, whisper or barge.
+      config: { access: ['agent', 'supervisor', 'admin'] },
       schema: {
         tags: ['twilio'],
-        summary: "An access token for the agent's browser softphone (Twilio Voice SDK): identity = username, valid one hour",
+        summary: "An access token for the browser softphone of an agent, supervisor or admin (Twilio Voice SDK; a supervisor's rings when they monitor a call): identity = username, valid one hour",
         response: {
           200: z.object({ token: z.string(), identity: z.string(), ttlSeconds: z.number().int(), expiresAt: z.date() }),
           ...errors(401, 403, 503),
