@@ -118,7 +118,8 @@ export function completeLeg(call: LiveCall, agent: LiveAgent | null, child: Live
   const leg = call.leg;
   if (!leg || (leg.state !== 'talking' && leg.state !== 'merged') || leg.purpose !== 'consult' || !holds(call, agent)) return null;
   if ('number' in leg.to) {
-    const tx = endCall(call, agent, now, settings);
+    // Ended as a forward that was answered: the caller is with the outside number now.
+    const tx = endCall({ ...call, forwardTo: leg.to.number }, agent, now, settings);
     if (!tx) return null;
     tx.events.unshift({ type: 'call.leg', call, leg, phase: 'completed' });
     return tx;

@@ -159,6 +159,8 @@ export function legsContract(open: OpenStores): void {
       expect(state().call(callId)).toBeUndefined();
       expect(state().agent('a')).toMatchObject({ state: 'wrap_up' });
       expect(legEvents(callId)).toEqual(['opened', 'answered', 'completed']);
+      // The desk tells the agent the caller was put through, as after a forward.
+      expect(events().find((e) => e.type === 'call.ended')).toMatchObject({ call: { forwardTo: '09718888888' } });
     });
 
     it('an outside number not reached closes the leg; the caller stays with the agent', async () => {

@@ -133,6 +133,7 @@ describe('consult transfer and listening in Chromium', () => {
     await b.click('#hangup');
     await b.waitForSelector('#agent-state[data-state="wrap_up"]');
     await t.app.callFlow.settled();
+    await t.app.callRecorder.flush();
     await t.app.records.drained();
     const timeline = await t.app.db.selectFrom('call_events').select('type').where('call_id', '=', callId).orderBy('id').execute();
     expect(timeline.map((e) => e.type).filter((type) => type.startsWith('leg.'))).toEqual(['leg.opened', 'leg.answered', 'leg.completed']);

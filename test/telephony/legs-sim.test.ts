@@ -40,6 +40,7 @@ describe('second legs on the simulator: consult transfer and interpreters', () =
   };
   const timeline = async (callId: string) => {
     await t.app.callFlow.settled();
+    await t.app.callRecorder.flush();
     await t.app.records.drained();
     return (await t.app.db.selectFrom('call_events').select(['type', 'data']).where('call_id', '=', callId).orderBy('id').execute()).filter((e) => e.type.startsWith('leg.') || e.type.startsWith('interpreter.'));
   };
