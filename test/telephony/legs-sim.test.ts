@@ -21,6 +21,20 @@ describe('second legs on the simulator: consult transfer and interpreters', () =
     for (const [k, p] of Object.entries(profiles)) ids[k] = (await t.addUser({ ...p, role: 'agent' })).id;
   });
   afterAll(async () => t?.close());
+  // Every test starts with nobody signed in and no caller on the line, whatever the last one left.
+  afterEach(async () => {
+    for (const c of (await t.app.inject({ method: 'GET', url: '/sim/calls?limit=100' })).json().calls) {
+      if (c.status !== 'ended') await t.app.inject({ method: 'POST', url: `/sim/calls/${c.id}/hangup` });
+    }
+    await t.app.callFlow.settled();
+    for (const id of Object.values(ids)) {
+      const live = t.app.router.liveAgent(id);
+      if (live?.callId && live.state === 'on_call') await t.app.router.agentHangup(id, live.callId);
+      if (live?.offerId) await t.app.router.decline(id, live.offerId);
+      await t.app.router.endWrapUp(id, 'not_ready');
+      await t.app.router.logout(id);
+    }
+  });
 
   const until = async (probe: () => Promise<boolean> | boolean, what: string) => {
     if (!(await eventually(async () => probe(), 10_000, 10))) throw new Error(`timed out waiting for ${what}`);
