@@ -17,8 +17,12 @@ export type OverflowStep = z.output<typeof OverflowStepSchema>;
 
 const SCOPE_ORDER = { county: 0, prefecture: 1, province: 2 } as const;
 
-/** Mainland numbers only (as for forwards): an interpreter's line is never international. */
-const MAINLAND_NUMBER = /^(0[1-9]\d{8,10}|1[3-9]\d{9}|1\d{2,4})$/;
+/**
+ * Numbers the hotline may dial for a caller: mainland only (a landline with its area code, a
+ * mobile, or a 3–5 digit service number such as 12345), never international — forwards, consult
+ * legs and interpreters' lines alike — so a hijacked desktop cannot run up toll fraud.
+ */
+export const MAINLAND_NUMBER = /^(0[1-9]\d{8,10}|1[3-9]\d{9}|1\d{2,4})$/;
 
 /**
  * Interpreters (DESIGN §3): the province's list of outside interpreters' numbers, and the

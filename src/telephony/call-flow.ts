@@ -6,14 +6,16 @@ import type { Province } from '../province/plugin';
 import type { RecordOutbox } from '../records/outbox';
 import { type CallerHistory, ticketIdForCall } from '../records/record-ops';
 import type { Router } from '../queue/router';
-import type { LegPurpose, LegTo, LiveLeg, RoutingEvent } from '../queue/types';
+import { MAINLAND_NUMBER } from '../queue/settings';
+import type { RoutingEvent } from '../queue/types';
 import type { RegionDirectory } from '../regions/region-directory';
 import type { CallerRegionResolver } from './caller-region';
 import { callsRepository } from './calls-repository';
-import type { Action, AgentEndpoint, CallRef, ConferenceStep, ControlResult, DriverCapabilities, DriverName, LegStatus, LegTarget, TelephonyDriver } from './driver';
+import type { Action, AgentEndpoint, CallRef, ControlResult, DriverCapabilities, DriverName, LegStatus, TelephonyDriver } from './driver';
 import type { FlowState, FlowStateStore } from './flow-state';
 import type { Menus, MenuId, MenuOption } from './ivr';
 import type { Prompt, PromptKey, Prompts } from './prompts';
+import { type LegAction, SecondLegs } from './second-legs';
 import type { ServiceHoursSource } from './service-hours';
 
 /** Books the callback a caller was promised (src/callbacks); resolves once it is kept. */
@@ -79,13 +81,6 @@ export function callerNumberOf(raw: string): string {
  * applied under a per-call lock so that a call's steps happen in order on this node; the
  * state itself is in a FlowStateStore that every node shares.
  */
-/**
- * Where an agent may send a caller: mainland numbers only (landline with area code, mobile, or a
- * 3–5 digit service number such as 12345), never international, so a hijacked desktop cannot run
- * up toll fraud through the hotline's trunk.
- */
-const FORWARDABLE = /^(0[1-9]\d{8,10}|1[3-9]\d{9}|1\d{2,4})$/;
-
 export class CallFlow {
   private readonly drivers = new Map<string, TelephonyDriver>();
   private readonly locks = new KeyedSerial();
@@ -95,7 +90,21 @@ export class CallFlow {
   private readonly rows = new Map<string, Promise<CallerHistory | null>>();
   private stopped = false;
 
+  private readonly legs: SecondLegs;
+
   constructor(private readonly o: CallFlowOptions) {
+    this.legs = new SecondLegs({
+      router: o.router,
+      store: o.store,
+      records: o.records,
+      regions: o.regions,
+      province: o.province,
+      log: o.log,
+      driverOf: (name) => this.drivers.get(name),
+      withCall: (callId, fn) => this.withCall(callId, fn),
+      agent: (id) => this.agent(id),
+      track: (p, callId, what) => this.track(p, callId, what),
+    });
     o.router.on((e, local) => this.routed(e, local));
   }
 
@@ -312,8 +321,7 @@ export class CallFlow {
       if (!state) return null;
       // The agent's leg ends when the caller is taken out of the bridge to be put through.
       if (state.phase !== 'connected' || state.forwardTo) return (state.lastAction as Action | null) ?? null;
-      const leg = this.o.router.liveCall(callId)?.leg;
-      if (leg && leg.purpose === 'consult' && leg.state !== 'ringing' && state.agentId) {
+      if (this.legs.handsOver(callId) && state.agentId) {
         // Hanging up on an answered consult hands the caller over (the router completes the leg;
         // legChanged tells the phone system): the caller stays on the line with the target.
         await this.o.router.agentHangup(state.agentId, callId);
@@ -685,7 +693,7 @@ export class CallFlow {
     to: { agentId: string } | { region: string } | { number: string },
     mode: 'blind' | 'consult',
   ): Promise<ControlResult> {
-    if (mode === 'consult') return this.openLeg(callId, agentId, 'consult', to);
+    if (mode === 'consult') return this.legs.open(callId, agentId, 'consult', to);
     if ('number' in to) return this.forward(callId, agentId, to.number);
     if ('region' in to && !this.o.regions.get(to.region)) return { ok: false, code: 'NOT_FOUND', message: `region ${to.region} is not in this province` };
     const state = await this.o.store.get(callId);
@@ -700,7 +708,7 @@ export class CallFlow {
    * is over and no survey follows; not answered, the caller comes back to the agent.
    */
   private async forward(callId: string, agentId: string, number: string): Promise<ControlResult> {
-    if (!FORWARDABLE.test(number)) {
+    if (!MAINLAND_NUMBER.test(number)) {
       return { ok: false, code: 'REFUSED', message: `${number}: only numbers in mainland China can be transferred to (a landline with its area code, a mobile, or a short service number)` };
     }
     const marked = await this.withCall(callId, async () => {
@@ -780,135 +788,30 @@ export class CallFlow {
     });
   }
 
-  // ---- second legs: consult transfer and interpreters (src/queue/legs.ts) -------------------
+  // ---- second legs: consult transfer and interpreters (src/telephony/second-legs.ts) --------
 
   /**
    * An interpreter joins the call: a colleague who speaks `language`, the next signed-in agent
    * who does (anywhere in the province; the language is never relaxed), or an outside number
    * (the province's interpreter list). They are dialled straight into a three-way call.
    */
-  async addInterpreter(callId: string, agentId: string, to: { agentId: string } | { number: string } | { language: string }, language?: string): Promise<ControlResult> {
-    return this.openLeg(callId, agentId, 'interpreter', to, language);
-  }
-
-  private async openLeg(callId: string, agentId: string, purpose: LegPurpose, to: LegTo, language?: string): Promise<ControlResult> {
-    const state = await this.o.store.get(callId);
-    if (!state || state.phase !== 'connected') return { ok: false, code: 'NOT_FOUND', message: `call ${callId} is not connected` };
-    if (state.agentId !== agentId) return { ok: false, code: 'NOT_YOURS', message: `call ${callId} is not connected to you` };
-    const caps = this.drivers.get(state.driver)?.capabilities();
-    if (!caps || !(purpose === 'consult' ? caps.consult : caps.interpreter)) {
-      return { ok: false, code: 'UNSUPPORTED', message: `the ${state.driver} phone system cannot add a ${purpose === 'consult' ? 'consultation' : 'an interpreter'} to a call` };
-    }
-    if ('number' in to && !FORWARDABLE.test(to.number)) {
-      return { ok: false, code: 'REFUSED', message: `${to.number}: only numbers in mainland China can be called (a landline with its area code, a mobile, or a short service number)` };
-    }
-    if ('region' in to && !this.o.regions.get(to.region)) return { ok: false, code: 'NOT_FOUND', message: `region ${to.region} is not in this province` };
-    if (purpose === 'interpreter' && 'agentId' in to && !language) return { ok: false, code: 'REFUSED', message: 'name the language the colleague is to interpret' };
-    const r = await this.o.router.openLeg(agentId, callId, { purpose, to, ...(language ? { language } : {}) });
-    return r.ok ? { ok: true } : { ok: false, code: 'REFUSED', message: r.reason };
+  addInterpreter(callId: string, agentId: string, to: { agentId: string } | { number: string } | { language: string }, language?: string): Promise<ControlResult> {
+    return this.legs.open(callId, agentId, 'interpreter', to, language);
   }
 
   /** The agent's choice on an open leg: merge into a three-way call, complete (hand over), cancel or drop it. */
-  async agentLeg(callId: string, agentId: string, action: 'merge' | 'complete' | 'cancel' | 'drop'): Promise<ControlResult> {
-    const call = this.o.router.liveCall(callId);
-    if (!call || call.status !== 'connected') return { ok: false, code: 'NOT_FOUND', message: `call ${callId} is not connected` };
-    if (call.agentId !== agentId) return { ok: false, code: 'NOT_YOURS', message: `call ${callId} is not connected to you` };
-    const r =
-      action === 'merge'
-        ? await this.o.router.mergeLeg(agentId, callId)
-        : action === 'complete'
-          ? await this.o.router.completeLeg(agentId, callId)
-          : await this.o.router.closeLeg(callId, action === 'cancel' ? 'cancelled' : 'dropped', { agentId });
-    return r.ok ? { ok: true } : { ok: false, code: 'REFUSED', message: r.reason };
+  agentLeg(callId: string, agentId: string, action: LegAction): Promise<ControlResult> {
+    return this.legs.act(callId, agentId, action);
   }
 
   /** How the phone system's dial of a leg went (the target's phone or the outside number). */
-  async legResult(callId: string, legId: string, status: LegStatus): Promise<void> {
-    if (status === 'answered') {
-      await this.o.router.legAnswered(callId, legId);
-      return;
-    }
-    // On the timeline before the leg's end, which it explains.
-    if (this.o.router.liveCall(callId)?.leg?.id === legId) await this.o.records.event(callId, 'leg.result', { legId, status });
-    await this.o.router.closeLeg(callId, 'unanswered', { legId });
+  legResult(callId: string, legId: string, status: LegStatus): Promise<void> {
+    return this.legs.result(callId, legId, status);
   }
 
   /** The target's side of a leg hung up by itself. */
-  async legEnded(callId: string, legId: string): Promise<void> {
-    await this.o.router.closeLeg(callId, 'target_left', { legId });
-  }
-
-  /**
-   * What a leg's change means for the phone system: the node driving the call's phone system
-   * dials, merges, hands over or hangs up the leg. Runs in the call's order (a completed leg to
-   * an outside number ends the call for the hotline before the end is acted on).
-   */
-  private async legChanged(e: Extract<RoutingEvent, { type: 'call.leg' | 'call.connected' }>, local: boolean): Promise<void> {
-    const parentId = e.type === 'call.leg' ? e.call.id : e.call.parentId;
-    if (!parentId) return;
-    const planned = await this.withCall(parentId, async () => {
-      const state = await this.o.store.get(parentId);
-      if (!state) return null;
-      const driver = this.drivers.get(state.driver);
-      const ref: CallRef = { callId: parentId, externalId: state.externalId };
-      if (!driver?.conference || !driver.actsOn(ref, local)) return null;
-      let leg: LiveLeg;
-      let type: ConferenceStep['type'];
-      let targetAgent: string | null;
-      if (e.type === 'call.connected') {
-        // A colleague took the leg on their desk: their phone is brought in now.
-        const current = this.o.router.liveCall(parentId)?.leg;
-        if (!current || current.id !== e.call.id) return null;
-        leg = current;
-        type = leg.purpose === 'consult' ? 'consult' : 'join';
-        targetAgent = e.agentId;
-      } else {
-        leg = e.leg;
-        targetAgent = leg.agentId;
-        if (e.phase === 'opened') {
-          if (!('number' in leg.to)) return null;
-          type = leg.purpose === 'consult' ? 'consult' : 'join';
-        } else if (e.phase === 'merged') type = 'merge';
-        else if (e.phase === 'completed') {
-          type = 'complete';
-          if ('number' in leg.to) {
-            // The outside party has the caller now: the hotline's part is over, no survey.
-            state.phase = 'ended';
-          } else if (targetAgent) {
-            state.agentId = targetAgent;
-            const ticket = { op: 'ticket.open', callId: parentId, ticketId: state.ticketId ?? ticketIdForCall(parentId), provinceCode: this.o.province.code, prefix: this.o.province.ticketPrefix, agentId: targetAgent, at: new Date() } as const;
-            this.track(this.o.records.write(ticket), parentId, 'hand the ticket to the colleague who took the call');
-          }
-          state.held = false;
-          await this.o.store.put(state);
-        } else if (e.phase === 'closed') {
-          // Nothing was dialled yet for a colleague who never took the leg on their desk.
-          if (!('number' in leg.to) && !targetAgent && e.reason !== 'target_left') return null;
-          type = leg.state === 'merged' || e.reason === 'call_ended' ? 'drop' : 'cancel';
-          if (state.held) {
-            state.held = false;
-            await this.o.store.put(state);
-          }
-        } else return null;
-      }
-      if (type === 'consult' && !state.held) {
-        state.held = true;
-        await this.o.store.put(state);
-      }
-      const agent = await this.agent(leg.by);
-      const target: LegTarget = 'number' in leg.to ? { number: leg.to.number } : { agent: await this.agent(targetAgent ?? '') };
-      return { driver, ref, step: { type, leg: leg.id, agent, target } satisfies ConferenceStep };
-    });
-    if (!planned) return;
-    await planned.driver.conference!(planned.ref, planned.step);
-  }
-
-  /** A caller routed in Mandarin after the interpreter fallback: the interpreter is called as the agent answers. */
-  private async interpreterFor(callId: string, agentId: string, language: string): Promise<void> {
-    const listed = this.o.router.settings.interpreters.numbers.find((n) => n.language === language);
-    const to: LegTo = listed ? { number: listed.number } : { language };
-    const r = await this.openLeg(callId, agentId, 'interpreter', to, language);
-    if (!r.ok) this.o.log.warn({ callId, language, reason: r.message }, 'could not call an interpreter for a caller routed after the interpreter fallback');
+  legEnded(callId: string, legId: string): Promise<void> {
+    return this.legs.ended(callId, legId);
   }
 
   async isHeld(callId: string): Promise<boolean> {
@@ -924,7 +827,7 @@ export class CallFlow {
       return;
     }
     if (e.type === 'call.leg' || (e.type === 'call.connected' && e.call.kind === 'leg')) {
-      this.track(this.legChanged(e, local), e.call.id, 'act on a second leg of a call', { event: e.type });
+      this.track(this.legs.changed(e, local), e.call.id, 'act on a second leg of a call', { event: e.type });
       return;
     }
     if (e.type !== 'call.connected' && e.type !== 'call.ended' && e.type !== 'call.left' && e.type !== 'call.transferred' && e.type !== 'call.forwarding') return;
@@ -1040,7 +943,7 @@ export class CallFlow {
     // that followed the menus), so this action reaches the caller after it, not before.
     await new Promise((resolve) => setImmediate(resolve));
     await driver.execute(ref, action);
-    if (e.type === 'call.connected' && action.type === 'connect' && e.call.interpret) await this.interpreterFor(callId, e.agentId, e.call.interpret);
+    if (e.type === 'call.connected' && action.type === 'connect' && e.call.interpret) await this.legs.interpreterFor(callId, e.agentId, e.call.interpret);
   }
 
   // ---- actions -----------------------------------------------------------------------------

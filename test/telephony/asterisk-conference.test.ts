@@ -150,7 +150,7 @@ describe('Asterisk driver: second legs (consult transfer, interpreters)', () => 
         extraexten: `A${ROOM}`,
         extrapriority: '1',
       },
-      { action: 'originate', channel: 'PJSIP/agent.b', context: 'hotline-leg', exten: `T${ROOM}`, priority: '1', async: 'true', channelid: LEG, timeout: '30000', callerid: '"12348" <12348>' },
+      { action: 'originate', channel: 'PJSIP/agent.b', context: 'hotline-leg', exten: `T${ROOM}`, priority: '1', async: 'true', channelid: LEG, otherchannelid: `${LEG}-out`, timeout: '30000', callerid: '"12348" <12348>' },
     ]);
     // Leaving the Dial bridge together hung neither up, and told the flow nothing.
     expect(where(caller)).toBe(`hotline-leg-hold,L${ROOM}`);

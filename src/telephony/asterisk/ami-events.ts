@@ -71,8 +71,11 @@ export const GetvarResponse = z.looseObject({ response: z.string(), value: Text.
 
 /**
  * Originate's outcome (Async: true): Success once the agent's endpoint answered and went into the
- * context, Failure otherwise with Reason (Asterisk's control frame: 0 no channel / failure,
- * 1 hung up, 3 rang out, 5 busy, 8 congestion). Uniqueid is the ChannelId Originate gave, or
+ * context, Failure otherwise with Reason, which Asterisk 22 derives from the hangup cause (main/pbx.c,
+ * pbx_dial_reason; seen on a real Asterisk 22): 5 busy (cause 17), 3 rang out (19, 26), 8
+ * congestion or rejected (21, 27, 34, 38, 41, 42 — a SIP 603 decline is 21), 0 anything else
+ * (no such extension or channel type, hung up before answering). 1 needs a calling channel,
+ * which an Originate has not. Uniqueid is the ChannelId Originate gave, or
  * `<null>` when no channel was made.
  */
 export const OriginateResponseEvent = z.looseObject({

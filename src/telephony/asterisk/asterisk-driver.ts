@@ -424,7 +424,10 @@ export class AsteriskDriver implements TelephonyDriver {
           Async: 'true',
           // The target's Hangup names the leg; Hangup by this id reaches it even while it rings.
           ChannelId: step.leg,
-          ...(r.target.colleague ? {} : { OtherChannelId: `${step.leg}-out` }),
+          // The other half of a Local channel (a number through the trunk, or an agent dialled as
+          // Local/... as in the benchmark) gets an id of its own; left to Asterisk it would be
+          // `<leg>;2`, which no Uniqueid check accepts (seen on a real Asterisk 22). Unused otherwise.
+          OtherChannelId: `${step.leg}-out`,
           Timeout: ringSeconds * 1000,
           CallerID: '"12348" <12348>',
         },
