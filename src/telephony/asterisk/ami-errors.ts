@@ -83,3 +83,6 @@ export class AmiProtocolError extends AmiError {
     super(`unexpected answer to ${action}: ${detail}`, action);
   }
 }
+
+/** A Redirect still refused as "channel not up" after every try, of a channel that still exists. */
+export class RedirectNotUpYet extends Error {}

@@ -5,10 +5,10 @@ import type { RecordOutbox } from '../../records/outbox';
 import type { CallFlow } from '../call-flow';
 import { callsRepository } from '../calls-repository';
 import { MONITOR_MODES, type MonitorMode } from '../../queue/types';
-import type { Action, CallbackDialer, CallRef, ConferenceStep, DriverCapabilities, LegStatus, MonitorRequest, TelephonyDriver } from '../driver';
+import type { Action, CallbackDialer, CallRef, ConferenceStep, DriverCapabilities, MonitorRequest, TelephonyDriver } from '../driver';
 import type { Prompt } from '../prompts';
 import type { AmiClient, Lane } from './ami-client';
-import { AmiActionError, AmiNotConnectedError } from './ami-errors';
+import { AmiActionError, AmiNotConnectedError, RedirectNotUpYet } from './ami-errors';
 import { allowedActions, describeMissing, type MissingAction, missingActions, missingFor } from './ami-privileges';
 import { BridgeEnterEvent, CoreShowChannel, DialEndEvent, GetvarResponse, HangupEvent, OriginateResponseEvent, UserEvent } from './ami-events';
 import { isSafeAmiValue } from './ami-fields';
@@ -21,16 +21,13 @@ import {
   DIAL_TEMPLATE,
   dialString,
   DialTargetError,
-  LEG_NUMBER_RING_SECONDS,
-  LEG_ROLE,
-  legNumberChannel,
-  legRoom,
   recordingFile,
   recordingUrl,
   render,
   RING_SECONDS,
   USER_EVENTS,
 } from './dialplan';
+import { LegRooms, type RedirectHeaders } from './leg-rooms';
 import { voiceMessage } from './voice-message';
 
 /**
@@ -89,36 +86,6 @@ interface Delivered {
   byDialplan?: boolean;
 }
 
-/**
- * A second leg of a caller's call (conference()): its ConfBridge room and where each party is.
- * Kept after the leg is over while the caller and the agent still talk in its room: they are out
- * of the Dial bridge for good, so the agent hanging up is heard here, not from the dialplan.
- */
-interface Room {
-  leg: string;
-  /** The leg's id without dashes: the ConfBridge room, and the tail of every extension sent for it. */
-  room: string;
-  callId: string;
-  purpose: 'consult' | 'join';
-  /** Where the caller is: on music (a consult), in the room, or sent on by a later action of the flow. */
-  caller: 'hold' | 'room' | 'away';
-  /** The agent's leg while it is in the room (a channel name, or a remote seat leg's Uniqueid); null once gone. */
-  agent: string | null;
-  target: {
-    /** What was dialled (ChanSpy's fallback after a complete to a colleague). */
-    dial: string;
-    /** A colleague (takes the call over on complete), not an outside number. */
-    colleague: boolean;
-    /** Its channel's name (OriginateResponse), once answered. */
-    channel: string | null;
-    answered: boolean;
-    ended: boolean;
-    /** Hung up by the service (cancel, drop, the caller gone): its end is nobody's news. */
-    given: boolean;
-  };
-  state: 'open' | 'merged' | 'completed' | 'closed';
-}
-
 /** A channel as both a UserEvent and a CoreShowChannel item describe it. */
 interface ChannelInfo {
   uniqueid: string;
@@ -143,11 +110,6 @@ const REDIRECT_RETRIES = 7;
 /** Then, the channel still there, the action goes out again by the next pass this much later. */
 const REDIRECT_AGAIN_MS = 2_000;
 
-/** How a leg's Originate failed (OriginateResponse Reason) as the flow hears it. */
-const LEG_FAILED: Record<string, LegStatus> = { '1': 'busy', '3': 'no_answer', '5': 'busy', '8': 'failed', '0': 'failed' };
-
-/** A Redirect still refused as "channel not up" after every try, of a channel that still exists. */
-class RedirectNotUpYet extends Error {}
 
 /** The caller's number as the network gave it, or 'unknown' when it is not a plain number. */
 export function callerNumber(raw: string | undefined): string {
@@ -168,12 +130,8 @@ export class AsteriskDriver implements TelephonyDriver {
   private readonly endedBySystem = new Set<string>();
   /** The agent's leg of each connected caller (DialEnd's DestChannel): what a supervisor spies on. */
   private readonly agentLegs = new Map<string, string>();
-  /** Each caller's second leg (consult, interpreter) and its room, by the caller's Uniqueid. */
-  private readonly rooms = new Map<string, Room>();
-  /** Leg id (its target's Uniqueid, the Originate's ChannelId) → the caller's Uniqueid. */
-  private readonly legCallers = new Map<string, string>();
-  /** A leg's Originate ActionID → the leg, until its OriginateResponse. */
-  private readonly legOriginates = new Map<string, string>();
+  /** Callers' second legs (consult, interpreter) in ConfBridge rooms. */
+  private readonly legs: LegRooms;
   /** The supervisor's ChanSpy channel on each monitored caller's call (its ChannelId). */
   private readonly spies = new Map<string, string>();
   /** The connect step each channel's bridge was reported for (BridgeEnter and DialEnd both say so). */
@@ -217,10 +175,44 @@ export class AsteriskDriver implements TelephonyDriver {
       throw new Error('ASTERISK_AGENT_DIAL must be a dial string with {agent}, of letters, digits and _ - . / @ : &');
     }
     this.client = o.link.client;
+    this.legs = new LegRooms({
+      client: this.client,
+      flow: o.flow,
+      log: o.log,
+      agentDial: o.agentDial,
+      channelOf: (uniqueid) => this.channels.get(uniqueid),
+      agentLegOf: (uniqueid) => this.agentLegs.get(uniqueid),
+      spyOn: (uniqueid, channel) => {
+        this.spies.delete(uniqueid);
+        if (channel) this.agentLegs.set(uniqueid, channel);
+        else this.agentLegs.delete(uniqueid);
+      },
+      redirect: (headers, lane) => this.redirect(headers, lane),
+      serial: (uniqueid, fn) => this.serial(uniqueid, fn),
+      hangUpCaller: async (uniqueid) => {
+        const channel = this.channels.get(uniqueid);
+        if (!channel) return;
+        this.endedBySystem.add(uniqueid);
+        await this.client.action('Hangup', { Channel: channel, Cause: 16 }, { lane: 'urgent' }).catch((err: Error) => {
+          if (!(err instanceof AmiActionError)) throw err;
+        });
+      },
+      agentLeft: async (uniqueid, callId) => {
+        const next = await o.flow.agentLeft(callId);
+        const last = this.delivered.get(uniqueid);
+        // agentLeft answers the last action again when the call is past talking: nothing to send.
+        if (!next || (last && last.type === next.type && last.step === next.step)) return;
+        await this.deliver(uniqueid, callId, next);
+      },
+      originateRefused: (message) => {
+        this.canOriginate = false;
+        o.log.error(message);
+      },
+    });
     this.client.on('UserEvent', UserEvent, (e) => this.onUserEvent(e));
     this.client.on('Hangup', HangupEvent, (e) => this.onHangup(e));
     this.client.on('BridgeEnter', BridgeEnterEvent, (e) => this.onBridged(e.uniqueid));
-    this.client.on('OriginateResponse', OriginateResponseEvent, (e) => this.onLegOriginated(e));
+    this.client.on('OriginateResponse', OriginateResponseEvent, (e) => this.legs.onOriginated(e));
     // Only a caller's dial can bridge a call of the flow (to an agent, or to the outside number
     // of a forward); an Originate's (no calling channel) cannot.
     this.client.on('DialEnd', DialEndEvent, (e) => (e.dialstatus === 'ANSWER' && e.uniqueid ? this.onDialAnswered(e.uniqueid, e.destchannel) : undefined));
@@ -326,303 +318,11 @@ export class AsteriskDriver implements TelephonyDriver {
     });
   }
 
-  // ---- second legs: consult transfer and interpreters ----------------------------------------
+// ---- second legs: consult transfer and interpreters (leg-rooms.ts) --------------------------
 
-  /**
-   * A step of a second leg (dialplan.ts, "second legs"). The caller and the agent's leg leave the
-   * agent's Dial bridge together, by one Redirect with ExtraChannel — Asterisk then hangs neither
-   * up, and the caller's Dial does not return, so no HotlineDialResult reports the agent gone —
-   * into the leg's ConfBridge room (the caller to music instead during a consult); the target is
-   * Originated into the room, its OriginateResponse telling the flow how the dial went. Later steps
-   * move the caller into the room (merge, complete), hang the agent's leg up (complete) or the
-   * target's (cancel, drop). Every step is safe to repeat or to get after the leg ended by itself.
-   */
+  /** A step of a second leg, in the caller's order (leg-rooms.ts says how each is carried out). */
   async conference(ref: CallRef, step: ConferenceStep): Promise<void> {
-    await this.serial(ref.externalId, async () => {
-      switch (step.type) {
-        case 'consult':
-        case 'join':
-          return this.openLeg(ref, step);
-        case 'merge':
-          return this.mergeLeg(ref.externalId, step);
-        case 'complete':
-          return this.completeLeg(ref.externalId, step);
-        case 'cancel':
-        case 'drop':
-          return this.closeLeg(ref.externalId, step);
-      }
-    });
-  }
-
-  private async openLeg(ref: CallRef, step: ConferenceStep): Promise<void> {
-    const uniqueid = ref.externalId;
-    const consult = step.type === 'consult';
-    const room = legRoom(step.leg);
-    let dial: string;
-    try {
-      if (!room) throw new DialTargetError('the leg id is not one the router makes');
-      dial = 'number' in step.target ? legNumberChannel(step.target.number) : dialString(this.o.agentDial, step.target.agent.username);
-    } catch (err) {
-      if (!(err instanceof DialTargetError)) throw err;
-      this.o.log.error({ callId: ref.callId, leg: step.leg, reason: err.message }, 'cannot dial the second leg');
-      await this.o.flow.legResult(ref.callId, step.leg, 'failed');
-      return;
-    }
-    const caller = this.channels.get(uniqueid);
-    // A remote seat's phone leg is found by its Uniqueid, the offer's id (no DialEnd names it).
-    const agent = this.agentLegs.get(uniqueid) ?? step.agent.remote?.leg;
-    if (!caller || !agent || !this.client.connected) {
-      this.o.log.warn({ callId: ref.callId, leg: step.leg, linkUp: this.client.connected }, "cannot open the second leg: the caller's or the agent's channel is not known (bridged while the link was down), or the link is down");
-      await this.o.flow.legResult(ref.callId, step.leg, 'failed');
-      return;
-    }
-    const before = this.rooms.get(uniqueid);
-    if (before) this.legCallers.delete(before.leg);
-    const r: Room = {
-      leg: step.leg,
-      room: room!,
-      callId: ref.callId,
-      purpose: consult ? 'consult' : 'join',
-      caller: consult ? 'hold' : 'room',
-      agent,
-      target: { dial, colleague: 'agent' in step.target, channel: null, answered: false, ended: false, given: false },
-      state: 'open',
-    };
-    try {
-      await this.redirect(
-        {
-          Channel: caller,
-          Context: consult ? CONTEXTS.legHold : CONTEXTS.leg,
-          Exten: `${consult ? LEG_ROLE.hold : LEG_ROLE.caller}${r.room}`,
-          Priority: 1,
-          ExtraChannel: agent,
-          ExtraContext: CONTEXTS.leg,
-          ExtraExten: `${LEG_ROLE.agent}${r.room}`,
-          ExtraPriority: 1,
-        },
-        'urgent',
-      );
-    } catch (err) {
-      if (!(err instanceof AmiActionError || err instanceof RedirectNotUpYet || err instanceof AmiNotConnectedError)) throw err;
-      // Nothing moved: the caller and the agent are still together (or one of them is gone,
-      // which its Hangup reports).
-      this.o.log.warn({ callId: ref.callId, leg: step.leg, reason: err.message }, 'could not take the caller and the agent into the second leg');
-      await this.o.flow.legResult(ref.callId, step.leg, 'failed');
-      return;
-    }
-    this.rooms.set(uniqueid, r);
-    this.legCallers.set(step.leg, uniqueid);
-    const ringSeconds = r.target.colleague ? RING_SECONDS : LEG_NUMBER_RING_SECONDS;
-    try {
-      await this.client.action(
-        'Originate',
-        {
-          Channel: dial,
-          Context: CONTEXTS.leg,
-          Exten: `${LEG_ROLE.target}${r.room}`,
-          Priority: 1,
-          Async: 'true',
-          // The target's Hangup names the leg; Hangup by this id reaches it even while it rings.
-          ChannelId: step.leg,
-          // The other half of a Local channel (a number through the trunk, or an agent dialled as
-          // Local/... as in the benchmark) gets an id of its own; left to Asterisk it would be
-          // `<leg>;2`, which no Uniqueid check accepts (seen on a real Asterisk 22). Unused otherwise.
-          OtherChannelId: `${step.leg}-out`,
-          Timeout: ringSeconds * 1000,
-          CallerID: '"12348" <12348>',
-        },
-        {
-          lane: 'urgent',
-          // Kept before the answer is read: a dial that fails at once has its OriginateResponse in the same chunk.
-          onActionId: (id) => {
-            this.legOriginates.set(id, step.leg);
-            setTimeout(() => this.legOriginates.delete(id), (ringSeconds + 30) * 1000).unref();
-          },
-        },
-      );
-    } catch (err) {
-      if (!(err instanceof AmiActionError || err instanceof AmiNotConnectedError)) throw err;
-      if (err instanceof AmiActionError && err.permissionDenied) {
-        this.canOriginate = false;
-        this.o.log.error('Asterisk refused Originate: add the originate class to the write= line of the AMI account in manager.conf (docs/asterisk.md) for consult transfers and interpreters');
-      } else this.o.log.warn({ callId: ref.callId, leg: step.leg, reason: err.message }, 'could not dial the second leg');
-      r.target.ended = true;
-      // The flow closes the leg and sends cancel: the caller comes back to the agent.
-      await this.o.flow.legResult(ref.callId, step.leg, 'failed');
-    }
-  }
-
-  private async mergeLeg(uniqueid: string, step: ConferenceStep): Promise<void> {
-    const r = this.legRoomOf(uniqueid, step);
-    if (!r) return;
-    if (r.caller === 'hold') await this.callerToRoom(uniqueid, r);
-    r.state = 'merged';
-  }
-
-  /** The target keeps the caller: the caller into the room (if on music), the agent's leg hung up. */
-  private async completeLeg(uniqueid: string, step: ConferenceStep): Promise<void> {
-    const r = this.legRoomOf(uniqueid, step);
-    if (!r) return;
-    if (r.caller === 'hold') await this.callerToRoom(uniqueid, r);
-    r.state = 'completed';
-    const agent = r.agent;
-    // Forgotten first: its Hangup is then no agent leaving the caller.
-    r.agent = null;
-    // The agent may have hung up already (that is what made the router complete the leg).
-    if (agent) await this.hangUpQuietly(agent);
-    this.spies.delete(uniqueid);
-    if (r.target.colleague) {
-      // A supervisor now listens to the colleague who holds the call.
-      this.agentLegs.set(uniqueid, r.target.channel ?? r.target.dial);
-      if (r.target.ended && !r.target.given) await this.agentGone(uniqueid, r);
-    } else {
-      this.agentLegs.delete(uniqueid);
-      if (r.target.ended && !r.target.given) await this.hangUpCaller(uniqueid);
-    }
-  }
-
-  /** Cancel (from a consult) or drop (from a three-way call): the target hung up, caller and agent together. */
-  private async closeLeg(uniqueid: string, step: ConferenceStep): Promise<void> {
-    const r = this.rooms.get(uniqueid);
-    if (!r || r.leg !== step.leg) {
-      // The call is over here (or the leg never opened): a target still ringing is hung up all the same.
-      await this.hangUpQuietly(step.leg);
-      return;
-    }
-    this.legCallers.delete(r.leg);
-    if (r.state === 'completed') return;
-    r.state = 'closed';
-    if (!r.target.ended) {
-      r.target.ended = true;
-      r.target.given = true;
-      await this.hangUpQuietly(r.leg);
-    }
-    if (r.caller === 'hold' && this.channels.has(uniqueid)) await this.callerToRoom(uniqueid, r);
-  }
-
-  private legRoomOf(uniqueid: string, step: ConferenceStep): Room | null {
-    const r = this.rooms.get(uniqueid);
-    if (r && r.leg === step.leg && r.state !== 'closed') return r;
-    this.o.log.warn({ leg: step.leg, step: step.type }, 'second-leg step for a leg this node does not have open; ignored');
-    return null;
-  }
-
-  private async callerToRoom(uniqueid: string, r: Room): Promise<void> {
-    const channel = this.channels.get(uniqueid);
-    if (!channel) return;
-    try {
-      await this.redirect({ Channel: channel, Context: CONTEXTS.leg, Exten: `${LEG_ROLE.caller}${r.room}`, Priority: 1 }, 'urgent');
-      r.caller = 'room';
-    } catch (err) {
-      if (!(err instanceof AmiActionError || err instanceof RedirectNotUpYet || err instanceof AmiNotConnectedError)) throw err;
-      // A caller gone is reported by their Hangup; one still on music hears the agent again after
-      // HOTLINE_LEG_HOLD_SECONDS at the latest (the dialplan joins them to the room).
-      this.o.log.warn({ callId: r.callId, leg: r.leg, reason: err.message }, 'could not take the caller into the second leg');
-    }
-  }
-
-  /** How the target's dial went: answered, or why not. */
-  private onLegOriginated(e: OriginateResponseEvent): void {
-    const leg = e.actionid ? this.legOriginates.get(e.actionid) : undefined;
-    if (!leg) return;
-    this.legOriginates.delete(e.actionid!);
-    const uniqueid = this.legCallers.get(leg);
-    if (!uniqueid) {
-      // Given up while it rang: a phone that answers now is hung up.
-      if (e.response === 'Success') void this.hangUpQuietly(leg).catch((err) => this.o.log.warn({ err, leg }, 'could not hang up a second leg answered too late'));
-      return;
-    }
-    void this.serial(uniqueid, async () => {
-      const r = this.rooms.get(uniqueid);
-      if (!r || r.leg !== leg || r.target.given) {
-        if (e.response === 'Success') await this.hangUpQuietly(leg);
-        return;
-      }
-      if (e.response === 'Success') {
-        r.target.answered = true;
-        if (e.channel && isSafeAmiValue(e.channel)) r.target.channel = e.channel;
-        await this.o.flow.legResult(r.callId, leg, 'answered');
-        return;
-      }
-      r.target.ended = true;
-      await this.o.flow.legResult(r.callId, leg, LEG_FAILED[e.reason ?? ''] ?? 'failed');
-    });
-  }
-
-  /** The target's channel hung up. */
-  private async targetHungUp(uniqueid: string, leg: string): Promise<void> {
-    const r = this.rooms.get(uniqueid);
-    if (!r || r.leg !== leg) return;
-    r.target.ended = true;
-    if (r.target.given) return;
-    if (r.state === 'completed') {
-      this.legCallers.delete(leg);
-      // The colleague holds the call now: as the agent hanging up (the survey follows).
-      if (r.target.colleague) return this.agentGone(uniqueid, r);
-      // The outside party had the caller, and the hotline's part ended with the complete.
-      return this.hangUpCaller(uniqueid);
-    }
-    // A target that never answered: its OriginateResponse says how the dial went.
-    if (!r.target.answered) return;
-    await this.o.flow.legEnded(r.callId, leg);
-  }
-
-  /** The agent's leg hung up after it was taken out of the Dial bridge into a room. */
-  private async agentHungUp(uniqueid: string): Promise<void> {
-    const r = this.rooms.get(uniqueid);
-    if (!r) return;
-    r.agent = null;
-    // The flow decides: hanging up on an answered consult hands the caller over, as on a desk
-    // phone (agentLeft completes the leg and answers nothing; the complete brings the caller to
-    // the target); otherwise the caller gets the survey.
-    await this.agentGone(uniqueid, r);
-  }
-
-  /** Whoever held the call left it: the flow decides (the survey), as after a Dial that was answered. */
-  private async agentGone(uniqueid: string, r: Room): Promise<void> {
-    if (r.caller === 'away' || !this.channels.has(uniqueid)) return;
-    const next = await this.o.flow.agentLeft(r.callId);
-    const last = this.delivered.get(uniqueid);
-    // agentLeft answers the last action again when the call is past talking: nothing to send.
-    if (!next || (last && last.type === next.type && last.step === next.step)) return;
-    await this.deliver(uniqueid, r.callId, next);
-  }
-
-  /** The caller went on elsewhere (an action of the flow) or hung up: nobody is left to hear the agent and the target. */
-  private async leaveRoom(uniqueid: string, gone: boolean): Promise<void> {
-    const r = this.rooms.get(uniqueid);
-    if (!r || r.caller === 'away') return;
-    r.caller = 'away';
-    const agent = r.agent;
-    r.agent = null;
-    if (agent) await this.hangUpQuietly(agent);
-    if (gone && !r.target.ended) {
-      r.target.ended = true;
-      r.target.given = true;
-      await this.hangUpQuietly(r.leg);
-    }
-  }
-
-  /** Whose Hangup this is: a leg's target, or an agent's leg in a room (by name, or a remote seat's Uniqueid). */
-  private roomParty(e: HangupEvent): { uniqueid: string; role: 'target' | 'agent'; leg: string } | null {
-    const caller = this.legCallers.get(e.uniqueid);
-    if (caller) return { uniqueid: caller, role: 'target', leg: e.uniqueid };
-    for (const [uniqueid, r] of this.rooms) if (r.agent && (r.agent === e.channel || r.agent === e.uniqueid)) return { uniqueid, role: 'agent', leg: r.leg };
-    return null;
-  }
-
-  private async hangUpCaller(uniqueid: string): Promise<void> {
-    const channel = this.channels.get(uniqueid);
-    if (!channel) return;
-    this.endedBySystem.add(uniqueid);
-    await this.hangUpQuietly(channel);
-  }
-
-  /** Hangup of a channel (name or Uniqueid) that may be gone already. */
-  private async hangUpQuietly(channel: string): Promise<void> {
-    await this.client.action('Hangup', { Channel: channel, Cause: 16 }, { lane: 'urgent' }).catch((err: Error) => {
-      if (!(err instanceof AmiActionError)) throw err;
-    });
+    await this.serial(ref.externalId, () => this.legs.step(ref, step));
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -866,9 +566,9 @@ export class AsteriskDriver implements TelephonyDriver {
   }
 
   private onHangup(e: HangupEvent): void {
-    const party = this.roomParty(e);
+    const party = this.legs.partyOf(e);
     if (party) {
-      void this.serial(party.uniqueid, () => (party.role === 'target' ? this.targetHungUp(party.uniqueid, party.leg) : this.agentHungUp(party.uniqueid)));
+      void this.serial(party.uniqueid, () => (party.role === 'target' ? this.legs.targetHungUp(party.uniqueid, party.leg) : this.legs.agentHungUp(party.uniqueid)));
       return;
     }
     void this.serial(e.uniqueid, async () => {
@@ -876,7 +576,7 @@ export class AsteriskDriver implements TelephonyDriver {
       const callId = await this.callIdOf(e.uniqueid);
       if (!callId) return;
       await this.o.flow.hangup(callId, this.endedBySystem.has(e.uniqueid) ? 'system' : 'caller');
-      await this.leaveRoom(e.uniqueid, true);
+      await this.legs.leave(e.uniqueid, true);
       this.forget(e.uniqueid);
     });
   }
@@ -941,10 +641,7 @@ export class AsteriskDriver implements TelephonyDriver {
    * try is asked for with Getvar, and only "No such channel" makes it gone (RedirectNotUpYet
    * otherwise: the action is kept for the next pass).
    */
-  private async redirect(
-    headers: { Channel: string; Context: string; Exten: string; Priority: number; ExtraChannel?: string; ExtraContext?: string; ExtraExten?: string; ExtraPriority?: number },
-    lane: Lane,
-  ): Promise<void> {
+  private async redirect(headers: RedirectHeaders, lane: Lane): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.client.action('Redirect', headers, { lane: attempt === 0 ? lane : 'urgent' });
@@ -974,7 +671,7 @@ export class AsteriskDriver implements TelephonyDriver {
       this.lastHeard.set(uniqueid, Math.max(this.lastHeard.get(uniqueid) ?? 0, sentAt));
       // Out of a second leg's room (the survey after the desk hung up): the agent's leg no longer
       // ends with a Dial bridge the caller leaves, so it is hung up here.
-      await this.leaveRoom(uniqueid, false);
+      await this.legs.leave(uniqueid, false);
     } catch (err) {
       if (err instanceof AmiActionError && err.channelGone) {
         await this.gone(uniqueid, callId, action);
@@ -1005,7 +702,7 @@ export class AsteriskDriver implements TelephonyDriver {
     const at = this.hangupTime(uniqueid);
     this.o.log.info({ callId, action: action.type, leftAt: at.toISOString() }, 'the caller had left before the action reached them; the call ends');
     await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller', at);
-    await this.leaveRoom(uniqueid, true);
+    await this.legs.leave(uniqueid, true);
     this.forget(uniqueid);
   }
 
@@ -1285,7 +982,7 @@ export class AsteriskDriver implements TelephonyDriver {
     const state = await this.o.flow.state(callId);
     if (state) {
       await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller', this.hangupTime(uniqueid));
-      await this.leaveRoom(uniqueid, true);
+      await this.legs.leave(uniqueid, true);
     } else {
       // The flow lost it (a restart without Redis): close the record rather than leave it open.
       const row = await this.o.db.selectFrom('calls').select(['arrived_at', 'status']).where('id', '=', callId).executeTakeFirst();
@@ -1366,9 +1063,7 @@ export class AsteriskDriver implements TelephonyDriver {
     this.generated.delete(uniqueid);
     this.agentLegs.delete(uniqueid);
     this.spies.delete(uniqueid);
-    const r = this.rooms.get(uniqueid);
-    if (r && this.legCallers.get(r.leg) === uniqueid) this.legCallers.delete(r.leg);
-    this.rooms.delete(uniqueid);
+    this.legs.forget(uniqueid);
   }
 
   /** Runs `fn` after everything queued for the same channel; failures are logged, not thrown. */
