@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/app';
-import { ACCOUNT_SID, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioConfig, type FakeTwilio } from '../support/fake-twilio';
+import { ACCOUNT_SID, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioCallerQueued, twilioConfig, type FakeTwilio } from '../support/fake-twilio';
 import { eventually } from '../support/tcp-proxy';
 
 /**
@@ -39,12 +39,8 @@ describe('supervisor monitoring through Twilio (conference participant)', () => 
     expect(t.app.twilioDriver!.capabilities()).toMatchObject({ monitor: ['listen', 'whisper', 'barge'] });
     await t.app.router.login({ id: agentId, regionCode: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
     await t.app.router.setReady(agentId);
-    const CallSid = sid('CA');
+    const { CallSid, callId } = await twilioCallerQueued(t.app);
     const common = { CallSid, AccountSid: ACCOUNT_SID, From: '+8613519712345', CallStatus: 'in-progress' };
-    let next = child(parseTwiml((await post('/telephony/twilio/voice', common)).body), 'Gather').attrs.action!.slice(PUBLIC_BASE_URL.length);
-    const callId = /call=([0-9a-f-]{36})/.exec(next)![1]!;
-    for (const key of ['1', '1', '1']) next = child(parseTwiml((await post(next, { ...common, Digits: key })).body), 'Gather').attrs.action!.slice(PUBLIC_BASE_URL.length);
-    await post(next, { ...common, Digits: '1' });
     await until(() => t.app.router.liveAgent(agentId)?.state === 'reserved', 'the offer');
     expect((await t.app.router.accept(agentId, t.app.router.liveAgent(agentId)!.offerId!)).ok).toBe(true);
     const name = `hotline-${callId}`;

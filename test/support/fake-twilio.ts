@@ -405,3 +405,19 @@ export const child = (node: XmlNode, name: string): XmlNode => {
 export function placedCallParams(create: FakeTwilioCreate, CallStatus: string, extra: Record<string, string> = {}): Record<string, string> {
   return { AccountSid: ACCOUNT_SID, ApiVersion: '2010-04-01', CallSid: create.callSid, CallStatus, Direction: 'outbound-api', From: create.params.From!, To: create.params.To!, ...extra };
 }
+
+/**
+ * A caller on the hotline number who walks the menus with `keys` through signed webhooks until
+ * they wait in the queue (default: Mandarin, labour, no priority group, the first district).
+ */
+export async function twilioCallerQueued(app: { inject: (o: ReturnType<typeof signedWebhook>) => Promise<{ body: string }> }, keys = ['1', '1', '1', '1']): Promise<{ CallSid: string; callId: string }> {
+  const post = (pathAndQuery: string, params: Record<string, string>) => app.inject(signedWebhook(pathAndQuery, params));
+  const CallSid = sid('CA');
+  const common = { CallSid, AccountSid: ACCOUNT_SID, From: '+8613519712345', CallStatus: 'in-progress' };
+  const menu = (xml: string) => child(parseTwiml(xml), 'Gather').attrs.action!.slice(PUBLIC_BASE_URL.length);
+  let next = menu((await post('/telephony/twilio/voice', common)).body);
+  const callId = /call=([0-9a-f-]{36})/.exec(next)![1]!;
+  for (const key of keys.slice(0, -1)) next = menu((await post(next, { ...common, Digits: key })).body);
+  await post(next, { ...common, Digits: keys.at(-1)! });
+  return { CallSid, callId };
+}

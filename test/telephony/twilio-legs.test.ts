@@ -5,7 +5,7 @@ import type { FlowState } from '../../src/telephony/flow-state';
 import { TwilioDriver } from '../../src/telephony/twilio/twilio-driver';
 import { memoryLogger } from '../support/memory-logger';
 import { startTestApp, type TestApp } from '../support/app';
-import { ACCOUNT_SID, AUDIO_BASE_URL, AUTH_TOKEN, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioConfig, type FakeConference, type FakeTwilio } from '../support/fake-twilio';
+import { ACCOUNT_SID, AUDIO_BASE_URL, AUTH_TOKEN, PUBLIC_BASE_URL, child, parseTwiml, sid, signedWebhook, startFakeTwilio, twilioCallerQueued, twilioConfig, type FakeConference, type FakeTwilio } from '../support/fake-twilio';
 import { eventually } from '../support/tcp-proxy';
 
 /**
@@ -354,12 +354,8 @@ describe('Twilio consult → complete through the whole app', () => {
   it('holds the caller while the colleague who accepted on the desk talks with the agent, then leaves the caller with them', async () => {
     await t.app.router.login({ id: a, regionCode: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
     await t.app.router.setReady(a);
-    const CallSid = sid('CA');
+    const { CallSid, callId } = await twilioCallerQueued(t.app);
     const common = { CallSid, AccountSid: ACCOUNT_SID, From: '+8613519712345', CallStatus: 'in-progress' };
-    let next = child(parseTwiml((await post('/telephony/twilio/voice', common)).body), 'Gather').attrs.action!.slice(PUBLIC_BASE_URL.length);
-    const callId = /call=([0-9a-f-]{36})/.exec(next)![1]!;
-    for (const key of ['1', '1', '1']) next = child(parseTwiml((await post(next, { ...common, Digits: key })).body), 'Gather').attrs.action!.slice(PUBLIC_BASE_URL.length);
-    await post(next, { ...common, Digits: '1' });
     await until(() => t.app.router.liveAgent(a)?.state === 'reserved', 'the offer');
     expect((await t.app.router.accept(a, t.app.router.liveAgent(a)!.offerId!)).ok).toBe(true);
     const name = `hotline-${callId}`;
