@@ -67,7 +67,10 @@ export class CallRecorder {
       case 'call.bridged':
         // Answered when caller and agent first heard each other; the wait runs until then. A
         // transferred call's later bridges change neither.
-        if (e.first) await r.updateCall(id, { answered_at: at, wait_ms: Math.max(0, at.getTime() - e.call.enqueuedAt) });
+        if (e.first) {
+          const answered = e.call.answeredAt ? new Date(e.call.answeredAt) : at;
+          await r.updateCall(id, { answered_at: answered, wait_ms: Math.max(0, answered.getTime() - e.call.enqueuedAt) });
+        }
         return;
       case 'offer.returned':
         await r.updateCall(id, { status: 'queued' });

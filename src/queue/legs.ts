@@ -167,7 +167,10 @@ function endLegInto(tx: Tx, call: LiveCall, leg: LiveLeg, child: LiveCall | null
     tx.put[agentKey(target.id)] = free;
     tx.events.push({ type: 'agent.state', agent: free });
   }
-  tx.events.push({ type: 'call.leg', call, leg, phase: 'closed', reason });
+  // A colleague who took the leg on their desk is named even before their phone answered (a
+  // busy phone): the phone system then cancels the dial and their desk ends the leg.
+  const named = leg.agentId ?? (child?.status === 'connected' ? child.agentId : null);
+  tx.events.push({ type: 'call.leg', call, leg: named === leg.agentId ? leg : { ...leg, agentId: named }, phase: 'closed', reason });
 }
 
 /** The leg ends (cancelled, dropped, unanswered, the target hung up); the call goes on with the agent. */

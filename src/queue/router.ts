@@ -453,11 +453,14 @@ export class Router {
     }, 'not a waiting callback');
   }
 
-  /** The phone system bridged an accepted call: it is answered from now. */
-  bridged(callId: string): Promise<ActionResult> {
+  /**
+   * The phone system bridged an accepted call: it is answered from `at` (when the phone system
+   * reported it; the step itself may run later, behind the call's other work).
+   */
+  bridged(callId: string, at?: number): Promise<ActionResult> {
     return this.step([callKey(callId)], () => {
       const c = this.call(callId);
-      return c ? ops.bridged(c, this.now()) : null;
+      return c ? ops.bridged(c, Math.min(at ?? this.now(), this.now())) : null;
     }, 'not a connected call');
   }
 

@@ -283,7 +283,9 @@ export class CallFlow {
 
   /** The phone system bridged the caller and the agent. */
   async bridged(callId: string): Promise<void> {
-    await this.o.records.event(callId, 'bridged');
+    // Taken now: recording the event and the call's order may hold the step up.
+    const at = new Date();
+    await this.o.records.event(callId, 'bridged', {}, at);
     // Remembered so that a hang-up now ends an answered call, not one abandoned before the bridge.
     await this.withCall(callId, async () => {
       const state = await this.o.store.get(callId);
@@ -291,7 +293,7 @@ export class CallFlow {
       state.bridged = true;
       await this.o.store.put(state);
       // Talk time counts from here; should routing be unreachable, it counts from the accept.
-      await this.o.router.bridged(callId).catch((err) => this.o.log.warn({ err, callId }, 'could not record the bridge time; answered counts from the accept'));
+      await this.o.router.bridged(callId, at.getTime()).catch((err) => this.o.log.warn({ err, callId }, 'could not record the bridge time; answered counts from the accept'));
     });
   }
 

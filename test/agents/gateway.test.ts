@@ -302,7 +302,8 @@ describe('/agents/ws', () => {
       expect(await a.next('call.ended')).toMatchObject({ callId, reason: 'transferred' });
       await a.next('state', (f) => f.state === 'wrap_up');
       expect(await b.next('call.leg.changed', (f) => f.phase === 'completed')).toMatchObject({ callId });
-      expect((await b.next('call.connected', (f) => (f.call as { callId: string }).callId === callId)).call).toMatchObject({ kind: 'call', secondLeg: null });
+      // Off hold: the complete brought the caller off the consult's music.
+      expect((await b.next('call.connected', (f) => (f.call as { callId: string }).callId === callId)).call).toMatchObject({ kind: 'call', secondLeg: null, held: false });
       expect((await b.next('ticket')).ticket).toMatchObject({ id: ticketId, callId });
       await t.app.callFlow.settled();
       expect((await t.app.db.selectFrom('tickets').select('agent_id').where('id', '=', ticketId).executeTakeFirstOrThrow()).agent_id).toBe(haidong.id);

@@ -91,6 +91,27 @@ describe('callbacks dialled out through Asterisk (AMI Originate)', () => {
     await t.app.router.setNotReady(agentId, 'break');
   });
 
+  it("takes a failed Originate by its Uniqueid only when an earlier process sent it: this process's other Originates (second legs, remote seats) are no callback", async () => {
+    const id = await booked('09718000952');
+    const { attemptId, originate } = await accepted(id);
+    const failure = (actionId: string) => ami.event('OriginateResponse', 'call,all', [['ActionID', actionId], ['Response', 'Failure'], ['Channel', 'Local/09718000000@hotline-leg-out/n'], ['Context', 'hotline-leg'], ['Exten', 's'], ['Reason', '8'], ['Uniqueid', attemptId]]);
+    // One of this process's own actions (its ActionID prefix), whose Uniqueid happens to read as the attempt's.
+    const ownPrefix = originate.actionid!.replace(/-\d+$/, '');
+    failure(`${ownPrefix}-999999`);
+    await new Promise((r) => setTimeout(r, 200));
+    await settled();
+    expect(await callback(id)).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(t.app.router.liveAgent(agentId)?.state).toBe('on_call');
+    // An Originate from before a restart (another process's ActionID): matched by the attempt's Uniqueid.
+    failure('hotline-0a0b0c-7');
+    await until(async () => (await callback(id)).status === 'pending', 'the failed attempt');
+    await settled();
+    expect(await record(attemptId)).toMatchObject({ end_reason: 'failed', end_detail: 'dial_failed:agent_congestion' });
+    await until(() => t.app.router.liveAgent(agentId)?.state === 'ready', 'the agent to be ready');
+    await t.app.router.setNotReady(agentId, 'break');
+    await t.app.db.updateTable('callbacks').set({ status: 'cancelled' }).where('id', '=', id).execute();
+  });
+
   it("records a failed attempt whose OriginateResponse comes in the same read as the Originate's answer (an agent phone that is not registered)", async () => {
     const id = await booked('09718000951');
     ami.failNextOriginate('0');

@@ -200,6 +200,24 @@ export function legsContract(open: OpenStores): void {
       expect(state().agent('c')).toMatchObject({ state: 'wrap_up' });
     });
 
+    it("a colleague who took the leg on the desk but whose phone was busy: the leg closes naming them (their desk and the phone system end it), and they are free again", async () => {
+      await router.login(agent('a', '630102'));
+      await router.login(agent('b', '630102'));
+      await ready('a');
+      const callId = await answered('a');
+      await ready('b');
+      await router.openLeg('a', callId, { purpose: 'consult', to: { agentId: 'b' } });
+      const legId = state().call(callId)!.leg!.id;
+      expect(await router.accept('b', state().agent('b')!.offerId!)).toEqual({ ok: true });
+      // The phone system reports the dial of b's phone failed before legAnswered.
+      expect(await router.closeLeg(callId, 'unanswered', { legId })).toEqual({ ok: true });
+      const closed = events().find((e): e is Extract<RoutingEvent, { type: 'call.leg' }> => e.type === 'call.leg' && e.phase === 'closed');
+      expect(closed).toMatchObject({ reason: 'unanswered', leg: { id: legId, agentId: 'b', by: 'a' } });
+      expect(state().call(callId)).toMatchObject({ agentId: 'a', leg: null });
+      expect(state().call(legId)).toBeUndefined();
+      expect(state().agent('b')).toMatchObject({ callId: null });
+    });
+
     it('the colleague hanging up ends only the leg', async () => {
       const { callId, legId } = await consulting();
       expect(await router.agentHangup('b', legId)).toEqual({ ok: true });

@@ -212,6 +212,24 @@ export function routingContract(open: OpenStores): void {
     expect(env.nodes[0]!.events.find((e) => e.type === 'call.ended')).toMatchObject({ talkMs: 60_000, at: clock.now() - 40_000 });
   });
 
+  it('counts the answer from when the phone system reported the bridge, not from when the step ran', async () => {
+    await signIn(agent('x', '630102'));
+    await ready('x');
+    const call = newCall();
+    await router.enqueue(call);
+    await router.settled();
+    expect(await router.accept('x', state().agent('x')!.offerId!)).toEqual({ ok: true });
+    const acceptedAt = clock.now();
+    clock.advance(6);
+    // Reported 2 s after the accept; the step ran 4 s later, behind the call's other work.
+    expect(await router.bridged(call.id, acceptedAt + 2_000)).toEqual({ ok: true });
+    expect(state().call(call.id)).toMatchObject({ answeredAt: acceptedAt + 2_000 });
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.bridged')).toMatchObject({ first: true, call: { answeredAt: acceptedAt + 2_000 } });
+    clock.advance(10);
+    expect(await router.agentHangup('x', call.id)).toEqual({ ok: true });
+    expect(env.nodes[0]!.events.find((e) => e.type === 'call.ended')).toMatchObject({ talkMs: 14_000 });
+  });
+
   it('connects on accept, wraps up after hang-up, and is ready again when wrap-up ends', async () => {
     await signIn(agent('x', '630102'));
     await ready('x');

@@ -317,7 +317,8 @@ export class FakeAmi {
       ['Context', h.context ?? ''],
       ['Exten', h.exten ?? ''],
       ['Reason', outcome.answered ? '4' : outcome.reason],
-      ['Uniqueid', ch?.uniqueid ?? '<null>'],
+      // A failed dial still names the ChannelId it was given (seen on a real Asterisk 22).
+      ['Uniqueid', ch?.uniqueid ?? h.channelid ?? '<null>'],
       ['CallerIDNum', '<unknown>'],
       ['CallerIDName', '<unknown>'],
     ];

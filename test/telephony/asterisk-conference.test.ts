@@ -190,6 +190,23 @@ describe('Asterisk driver: second legs (consult transfer, interpreters)', () => 
     expect(reports.at(-1)).toEqual(['hangup', CALL, 'caller']);
   });
 
+  it('consult → complete, then the colleague ends the call on the desk: the caller to the survey and the colleague\'s phone hung up, not left alone in the room', async () => {
+    const target = await consultAnswered();
+    await ending(step('complete'));
+    since();
+    // The flow's survey after the colleague pressed hang-up on the web desk (their phone is still up).
+    await driver.execute(ref(), { type: 'menu', step: 4, menu: 'survey', prompts: [], timeoutSeconds: 8 });
+    expect(sent().filter((a) => a.action !== 'setvar')).toEqual([
+      { action: 'redirect', channel: caller.channel, context: 'hotline-menu', exten: 's', priority: '1' },
+      { action: 'hangup', channel: LEG, cause: '16' },
+    ]);
+    expect(ami.channels.has(target.uniqueid)).toBe(false);
+    expect(ami.room(ROOM)).toEqual([]);
+    // Its Hangup was the service's own doing: nobody is told the colleague left.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reports).toEqual([['legResult', CALL, LEG, 'answered']]);
+  });
+
   it('consult → merge → drop: all three in the room, then caller and agent; the agent hanging up then ends the conversation', async () => {
     const target = await consultAnswered();
     since();

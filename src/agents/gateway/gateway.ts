@@ -294,7 +294,9 @@ export class AgentGateway {
           const talkSeconds = e.call.answeredAt ? Math.round((Date.now() - e.call.answeredAt) / 1000) : 0;
           holder?.send({ type: 'call.ended', callId: e.call.id, talkSeconds, reason: 'transferred' });
           if (target) {
-            target.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, target.actor.role, await this.o.controls.isHeld(e.call.id)) }));
+            // Not held: the complete takes the caller off music (the flow clears its hold as it
+            // acts on this same event, so asking it now could still read the consult's hold).
+            target.sendLater(async () => ({ type: 'call.connected', call: await loadCallView(this.o.db, this.o.regions, e.call, target.actor.role, false) }));
             void this.deliverTicket(target, e.call.id, e.leg.agentId, TICKET_WAIT_MS);
           }
         } else if (e.phase === 'closed' && target) {

@@ -150,6 +150,11 @@ export class AmiClient {
     return this.linkState;
   }
 
+  /** An ActionID this process sent (any link): an event carrying it answers one of our own actions. */
+  ownsActionId(actionId: string): boolean {
+    return actionId.startsWith(`hotline-${this.tag}-`);
+  }
+
   get connected(): boolean {
     return this.linkState === 'up';
   }

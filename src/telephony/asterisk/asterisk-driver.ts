@@ -576,7 +576,7 @@ export class AsteriskDriver implements TelephonyDriver {
       const callId = await this.callIdOf(e.uniqueid);
       if (!callId) return;
       await this.o.flow.hangup(callId, this.endedBySystem.has(e.uniqueid) ? 'system' : 'caller');
-      await this.legs.leave(e.uniqueid, true);
+      await this.legs.leave(e.uniqueid);
       this.forget(e.uniqueid);
     });
   }
@@ -671,7 +671,7 @@ export class AsteriskDriver implements TelephonyDriver {
       this.lastHeard.set(uniqueid, Math.max(this.lastHeard.get(uniqueid) ?? 0, sentAt));
       // Out of a second leg's room (the survey after the desk hung up): the agent's leg no longer
       // ends with a Dial bridge the caller leaves, so it is hung up here.
-      await this.legs.leave(uniqueid, false);
+      await this.legs.leave(uniqueid);
     } catch (err) {
       if (err instanceof AmiActionError && err.channelGone) {
         await this.gone(uniqueid, callId, action);
@@ -702,7 +702,7 @@ export class AsteriskDriver implements TelephonyDriver {
     const at = this.hangupTime(uniqueid);
     this.o.log.info({ callId, action: action.type, leftAt: at.toISOString() }, 'the caller had left before the action reached them; the call ends');
     await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller', at);
-    await this.legs.leave(uniqueid, true);
+    await this.legs.leave(uniqueid);
     this.forget(uniqueid);
   }
 
@@ -982,7 +982,7 @@ export class AsteriskDriver implements TelephonyDriver {
     const state = await this.o.flow.state(callId);
     if (state) {
       await this.o.flow.hangup(callId, this.endedBySystem.has(uniqueid) ? 'system' : 'caller', this.hangupTime(uniqueid));
-      await this.legs.leave(uniqueid, true);
+      await this.legs.leave(uniqueid);
     } else {
       // The flow lost it (a restart without Redis): close the record rather than leave it open.
       const row = await this.o.db.selectFrom('calls').select(['arrived_at', 'status']).where('id', '=', callId).executeTakeFirst();

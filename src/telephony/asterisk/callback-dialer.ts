@@ -116,7 +116,10 @@ export class AsteriskCallbackDialer implements CallbackDialer {
   private async onOriginateResponse(e: OriginateResponseEvent): Promise<void> {
     const byAction = e.actionid ? this.originating.get(e.actionid) : undefined;
     if (e.actionid) this.originating.delete(e.actionid);
-    const attemptId = byAction ?? (e.uniqueid && /^[0-9a-f-]{36}$/.test(e.uniqueid) ? e.uniqueid : undefined);
+    // By Uniqueid only for an Originate an earlier process sent (its ActionIDs are forgotten):
+    // this process's other Originates (second legs, remote seats) are not callbacks.
+    const earlier = !e.actionid || !this.o.client.ownsActionId(e.actionid);
+    const attemptId = byAction ?? (earlier && e.uniqueid && /^[0-9a-f-]{36}$/.test(e.uniqueid) ? e.uniqueid : undefined);
     if (!attemptId) return;
     if (e.response === 'Success') {
       if (e.channel) this.channels.set(attemptId, e.channel);

@@ -333,14 +333,16 @@ export class LegRooms {
   }
 
   /** The caller went on elsewhere (an action of the flow) or hung up: nobody is left to hear the agent and the target. */
-  async leave(uniqueid: string, gone: boolean): Promise<void> {
+  async leave(uniqueid: string): Promise<void> {
     const r = this.rooms.get(uniqueid);
     if (!r || r.caller === 'away') return;
     r.caller = 'away';
     const agent = r.agent;
     r.agent = null;
     if (agent) await this.hangUpQuietly(agent);
-    if (gone && !r.target.ended) {
+    // Nobody stays in the room without the caller: a colleague who took the call over (the caller
+    // now sent to the survey from their desk) or an outside party is hung up as well.
+    if (!r.target.ended) {
       r.target.ended = true;
       r.target.given = true;
       await this.hangUpQuietly(r.leg);
