@@ -166,14 +166,12 @@ export function createStaffingPanel(ctx) {
     const rec = state.plan.recommendation;
     if (!rec) return;
     const date = rec.date || selectedDate();
-    const entries = [];
-    for (const r of rec.regions ?? []) {
-      if (!inScope(r.code)) continue;
-      (r.seats ?? []).forEach((seats, i) => entries.push({ regionCode: r.code, intervalStart: i * 30, seats }));
-    }
+    // The compact form (region → the day's 48 half-hours): a whole province is a few KB.
+    const seats = {};
+    for (const r of rec.regions ?? []) if (inScope(r.code)) seats[r.code] = Array.from({ length: INTERVALS }, (_, i) => Number(r.seats?.[i]) || 0);
     state.plan.busy = true;
     render();
-    const res = await api('PUT', `/api/seat-plans/${encodeURIComponent(date)}`, { token: ctx.token(), body: { entries } });
+    const res = await api('PUT', `/api/seat-plans/${encodeURIComponent(date)}`, { token: ctx.token(), body: { seats } });
     state.plan.busy = false;
     if (res.status === 401) return ctx.onUnauthorised();
     if (res.ok) {
@@ -276,9 +274,10 @@ export function createStaffingPanel(ctx) {
         element('td', 'num', String(r.offered ?? t('common.none'))),
         element('td', 'num', String(r.answered ?? t('common.none'))),
         element('td', 'num', String(r.abandoned ?? t('common.none'))),
-        element('td', 'num', percent(r.serviceLevel)),
-        element('td', 'num', r.asa == null ? t('common.none') : minutesSeconds(r.asa)),
-        element('td', 'num', percent(r.abandonment)),
+        // A region without a single call has no service level, wait or abandonment to speak of.
+        ...(r.offered === 0
+          ? [element('td', 'num', t('common.none')), element('td', 'num', t('common.none')), element('td', 'num', t('common.none'))]
+          : [element('td', 'num', percent(r.serviceLevel)), element('td', 'num', r.asa == null ? t('common.none') : minutesSeconds(r.asa)), element('td', 'num', percent(r.abandonment))]),
       );
       return tr;
     };

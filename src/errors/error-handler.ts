@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { ERROR_MESSAGES_ZH } from './errors';
+import { z } from 'zod';
+import { type DomainError, ERROR_MESSAGES_ZH } from './errors';
 import { dependencyUnavailable } from './unavailable';
 
 /** What a 503 for an outage asks clients to wait before trying again. */
@@ -43,10 +44,20 @@ function describeValidation(context: string, issues: Issue[]): Detail[] {
       const keys = issue.params.keys as string[];
       return { field: keys.map((k) => `${field}.${k}`).join(', '), message: `unknown field${keys.length > 1 ? 's' : ''}`, messageZh: '是未知字段' };
     }
-    // A custom check may carry its Chinese text (src/api/nul-guard.ts).
+    // A custom check may carry its Chinese text (src/api/nul-guard.ts); zod words the others.
     const zh = (issue.params.params as { messageZh?: unknown } | undefined)?.messageZh;
-    return { field, message: issue.message, ...(typeof zh === 'string' ? { messageZh: zh } : {}) };
+    return { field, message: issue.message, messageZh: typeof zh === 'string' ? zh : zodZh(issue) };
   });
+}
+
+const zhCN = z.locales.zhCN();
+
+/** Zod's own Chinese wording of an issue ("数值过大：期望 number <=5"), from what the type provider kept of it. */
+function zodZh(issue: Issue): string | undefined {
+  const text = zhCN.localeError({ ...issue.params, code: issue.keyword, message: issue.message, path: [] } as unknown as Parameters<typeof zhCN.localeError>[0]);
+  const message = typeof text === 'string' ? text : text?.message;
+  // A custom check without a Chinese text of its own is only "无效输入": its English says more.
+  return message && issue.keyword !== 'custom' ? message : undefined;
 }
 
 /** "请求内容有误：querystring.q 不能包含空字符…" — the Chinese text names the fields too. */
@@ -84,13 +95,18 @@ export const errorHandlerPlugin = fp(
         return send(reply, request, 500, 'HOTLINE_ERR_INTERNAL', 'Internal server error');
       }
       const status = error.statusCode ?? 500;
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        const limit = request.routeOptions.bodyLimit ?? 0;
+        const size = limit >= 1024 * 1024 ? `${Math.round(limit / 1024 / 1024)} MiB` : `${Math.round(limit / 1024)} KiB`;
+        return send(reply, request, 413, 'HOTLINE_ERR_BODY_TOO_LARGE', `body: larger than the ${size} this route accepts`, undefined, `请求内容过大：本接口最多接受 ${size}`);
+      }
       if (status >= 400 && status < 500) {
         const code = error.code ?? 'HOTLINE_ERR_BAD_REQUEST';
         const message =
           code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
             ? `body: malformed JSON (${error.message})`
             : error.message;
-        return send(reply, request, status, code, message);
+        return send(reply, request, status, code, message, undefined, (error as DomainError).messageZh);
       }
       const away = dependencyUnavailable(error);
       if (away) {

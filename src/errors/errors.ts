@@ -1,46 +1,65 @@
-import createError from '@fastify/error';
+import createError, { type FastifyError } from '@fastify/error';
+import { format } from 'node:util';
+
+/** A domain error: a FastifyError whose Chinese text, when it has a template, names what the English one names. */
+export type DomainError = FastifyError & { messageZh?: string };
+
+/**
+ * One domain error: code, English template, HTTP status and optionally a Chinese template taking
+ * the same arguments in the same order (the error handler sends it as messageZh).
+ */
+function coded(code: string, message: string, statusCode: number, messageZh?: string) {
+  const Base = createError(code, message, statusCode) as unknown as new (...args: unknown[]) => DomainError;
+  return class extends Base {
+    constructor(...args: unknown[]) {
+      super(...args);
+      if (messageZh) this.messageZh = format(messageZh, ...args);
+    }
+  };
+}
 
 /**
  * Every domain error is a constant with a code, an HTTP status and an English message template;
- * ERROR_MESSAGES_ZH gives the Chinese text pages show. The error handler maps them to HTTP once.
+ * the Chinese template (or, for errors without one, ERROR_MESSAGES_ZH) gives the text pages show. The
+ * error handler maps them to HTTP once.
  */
 export const Errors = {
-  VALIDATION: createError('HOTLINE_ERR_VALIDATION', '%s', 400),
-  INVALID_CREDENTIALS: createError('HOTLINE_ERR_INVALID_CREDENTIALS', 'Wrong username or password', 401),
-  UNAUTHENTICATED: createError('HOTLINE_ERR_UNAUTHENTICATED', 'Sign in first: %s', 401),
-  FORBIDDEN_ROLE: createError('HOTLINE_ERR_FORBIDDEN_ROLE', 'The %s role may not do this', 403),
-  OUT_OF_SCOPE: createError('HOTLINE_ERR_OUT_OF_SCOPE', 'Region %s is outside your area (%s)', 403),
-  NOT_FOUND: createError('HOTLINE_ERR_NOT_FOUND', 'No route %s %s', 404),
-  AGENT_NOT_FOUND: createError('HOTLINE_ERR_AGENT_NOT_FOUND', 'No agent with id %s', 404),
-  REGION_NOT_FOUND: createError('HOTLINE_ERR_REGION_NOT_FOUND', 'No region with code %s', 404),
-  UNKNOWN_REGION: createError('HOTLINE_ERR_UNKNOWN_REGION', '%s: region %s is not in this province', 400),
-  USERNAME_TAKEN: createError('HOTLINE_ERR_USERNAME_TAKEN', 'The username %s is already taken', 409),
-  SIM_OFF: createError('HOTLINE_ERR_SIM_OFF', 'The call simulator is not running here (TELEPHONY does not include sim)', 404),
-  SIM_CALL_NOT_FOUND: createError('HOTLINE_ERR_SIM_CALL_NOT_FOUND', 'No simulated call with id %s on this node', 404),
-  SIM_CALL_ENDED: createError('HOTLINE_ERR_SIM_CALL_ENDED', 'Simulated call %s has already ended', 409),
-  SIM_NO_LEG: createError('HOTLINE_ERR_SIM_NO_LEG', 'Simulated call %s has no answered second leg', 409),
-  TWILIO_SIGNATURE: createError('HOTLINE_ERR_TWILIO_SIGNATURE', 'Not a request from Twilio: %s', 403),
-  TWILIO_CALL_NOT_FOUND: createError('HOTLINE_ERR_TWILIO_CALL_NOT_FOUND', 'No Twilio call %s is known here', 404),
-  TWILIO_NOT_CONFIGURED: createError('HOTLINE_ERR_TWILIO_NOT_CONFIGURED', 'The Twilio softphone is not set up on this service: %s', 503),
-  TICKET_NOT_FOUND: createError('HOTLINE_ERR_TICKET_NOT_FOUND', 'No ticket %s', 404),
-  NOT_YOUR_TICKET: createError('HOTLINE_ERR_NOT_YOUR_TICKET', 'Ticket %s belongs to another agent', 403),
-  REFERRAL_NOT_FOUND: createError('HOTLINE_ERR_REFERRAL_NOT_FOUND', 'No referral %s', 404),
-  NOT_YOUR_REFERRAL: createError('HOTLINE_ERR_NOT_YOUR_REFERRAL', 'Referral %s was sent to another organisation', 403),
-  REFERRAL_TRANSITION: createError('HOTLINE_ERR_REFERRAL_TRANSITION', 'Cannot %s a referral that is %s', 409),
-  NO_ORGANISATION: createError('HOTLINE_ERR_NO_ORGANISATION', 'No %s serves region %s or any region above it', 422),
-  ORGANISATION_NOT_FOUND: createError('HOTLINE_ERR_ORGANISATION_NOT_FOUND', 'No organisation %s', 404),
-  CALLBACK_NOT_FOUND: createError('HOTLINE_ERR_CALLBACK_NOT_FOUND', 'No callback %s', 404),
-  CALLBACK_CLOSED: createError('HOTLINE_ERR_CALLBACK_CLOSED', 'Callback %s has already ended (%s)', 409),
-  CALL_NOT_CONNECTED: createError('HOTLINE_ERR_CALL_NOT_CONNECTED', 'Call %s is not connected to an agent', 409),
-  MONITOR_UNSUPPORTED: createError('HOTLINE_ERR_MONITOR_UNSUPPORTED', 'The phone system of call %s cannot let a supervisor %s', 409),
-  MONITORED_BY_OTHER: createError('HOTLINE_ERR_MONITORED_BY_OTHER', 'Call %s is already monitored by %s', 409),
-  AGENT_NOT_SIGNED_IN: createError('HOTLINE_ERR_AGENT_NOT_SIGNED_IN', 'Agent %s is not signed in', 409),
-  NO_SEAT_PHONE: createError('HOTLINE_ERR_NO_SEAT_PHONE', 'Agent %s has no seat phone: set seatPhone first (PATCH /api/agents/:id)', 409),
-  REMOTE_SEAT_BUSY: createError('HOTLINE_ERR_REMOTE_SEAT_BUSY', 'Remote seat %s cannot do this now: %s', 409),
-  RATE_LIMITED: createError('HOTLINE_ERR_RATE_LIMITED', 'Too many requests; try again in %s', 429),
-  NOT_READY: createError('HOTLINE_ERR_NOT_READY', 'The service is not ready: %s', 503),
-  UNAVAILABLE: createError('HOTLINE_ERR_UNAVAILABLE', '%s', 503),
-  INTERNAL: createError('HOTLINE_ERR_INTERNAL', 'Internal server error', 500),
+  VALIDATION: coded('HOTLINE_ERR_VALIDATION', '%s', 400),
+  INVALID_CREDENTIALS: coded('HOTLINE_ERR_INVALID_CREDENTIALS', 'Wrong username or password', 401),
+  UNAUTHENTICATED: coded('HOTLINE_ERR_UNAUTHENTICATED', 'Sign in first: %s', 401),
+  FORBIDDEN_ROLE: coded('HOTLINE_ERR_FORBIDDEN_ROLE', 'The %s role may not do this', 403),
+  OUT_OF_SCOPE: coded('HOTLINE_ERR_OUT_OF_SCOPE', 'Region %s is outside your area (%s)', 403, '地区 %s 不在您的管辖范围（%s）内'),
+  NOT_FOUND: coded('HOTLINE_ERR_NOT_FOUND', 'No route %s %s', 404, '页面或接口不存在：%s %s'),
+  AGENT_NOT_FOUND: coded('HOTLINE_ERR_AGENT_NOT_FOUND', 'No agent with id %s', 404, '坐席不存在：%s'),
+  REGION_NOT_FOUND: coded('HOTLINE_ERR_REGION_NOT_FOUND', 'No region with code %s', 404, '地区不存在：%s'),
+  UNKNOWN_REGION: coded('HOTLINE_ERR_UNKNOWN_REGION', '%s: region %s is not in this province', 400, '%s：地区 %s 不属于本省'),
+  USERNAME_TAKEN: coded('HOTLINE_ERR_USERNAME_TAKEN', 'The username %s is already taken', 409, '用户名 %s 已被使用'),
+  SIM_OFF: coded('HOTLINE_ERR_SIM_OFF', 'The call simulator is not running here (TELEPHONY does not include sim)', 404),
+  SIM_CALL_NOT_FOUND: coded('HOTLINE_ERR_SIM_CALL_NOT_FOUND', 'No simulated call with id %s on this node', 404, '模拟来电不存在：%s'),
+  SIM_CALL_ENDED: coded('HOTLINE_ERR_SIM_CALL_ENDED', 'Simulated call %s has already ended', 409, '模拟来电 %s 已结束'),
+  SIM_NO_LEG: coded('HOTLINE_ERR_SIM_NO_LEG', 'Simulated call %s has no answered second leg', 409, '模拟来电 %s 没有已接通的第二路通话'),
+  TWILIO_SIGNATURE: coded('HOTLINE_ERR_TWILIO_SIGNATURE', 'Not a request from Twilio: %s', 403),
+  TWILIO_CALL_NOT_FOUND: coded('HOTLINE_ERR_TWILIO_CALL_NOT_FOUND', 'No Twilio call %s is known here', 404, '找不到 Twilio 通话 %s'),
+  TWILIO_NOT_CONFIGURED: coded('HOTLINE_ERR_TWILIO_NOT_CONFIGURED', 'The Twilio softphone is not set up on this service: %s', 503),
+  TICKET_NOT_FOUND: coded('HOTLINE_ERR_TICKET_NOT_FOUND', 'No ticket %s', 404, '工单不存在：%s'),
+  NOT_YOUR_TICKET: coded('HOTLINE_ERR_NOT_YOUR_TICKET', 'Ticket %s belongs to another agent', 403, '工单 %s 属于其他坐席'),
+  REFERRAL_NOT_FOUND: coded('HOTLINE_ERR_REFERRAL_NOT_FOUND', 'No referral %s', 404, '转介不存在：%s'),
+  NOT_YOUR_REFERRAL: coded('HOTLINE_ERR_NOT_YOUR_REFERRAL', 'Referral %s was sent to another organisation', 403, '转介 %s 已发给其他机构'),
+  REFERRAL_TRANSITION: coded('HOTLINE_ERR_REFERRAL_TRANSITION', 'Cannot %s a referral that is %s', 409),
+  NO_ORGANISATION: coded('HOTLINE_ERR_NO_ORGANISATION', 'No %s serves region %s or any region above it', 422),
+  ORGANISATION_NOT_FOUND: coded('HOTLINE_ERR_ORGANISATION_NOT_FOUND', 'No organisation %s', 404, '机构不存在：%s'),
+  CALLBACK_NOT_FOUND: coded('HOTLINE_ERR_CALLBACK_NOT_FOUND', 'No callback %s', 404, '回拨不存在：%s'),
+  CALLBACK_CLOSED: coded('HOTLINE_ERR_CALLBACK_CLOSED', 'Callback %s has already ended (%s)', 409),
+  CALL_NOT_CONNECTED: coded('HOTLINE_ERR_CALL_NOT_CONNECTED', 'Call %s is not connected to an agent', 409, '通话 %s 未与坐席接通'),
+  MONITOR_UNSUPPORTED: coded('HOTLINE_ERR_MONITOR_UNSUPPORTED', 'The phone system of call %s cannot let a supervisor %s', 409),
+  MONITORED_BY_OTHER: coded('HOTLINE_ERR_MONITORED_BY_OTHER', 'Call %s is already monitored by %s', 409, '通话 %s 已有其他班长（%s）在监听'),
+  AGENT_NOT_SIGNED_IN: coded('HOTLINE_ERR_AGENT_NOT_SIGNED_IN', 'Agent %s is not signed in', 409, '坐席 %s 未登录'),
+  NO_SEAT_PHONE: coded('HOTLINE_ERR_NO_SEAT_PHONE', 'Agent %s has no seat phone: set seatPhone first (PATCH /api/agents/:id)', 409, '坐席 %s 尚未登记接听电话号码'),
+  REMOTE_SEAT_BUSY: coded('HOTLINE_ERR_REMOTE_SEAT_BUSY', 'Remote seat %s cannot do this now: %s', 409),
+  RATE_LIMITED: coded('HOTLINE_ERR_RATE_LIMITED', 'Too many requests; try again in %s', 429),
+  NOT_READY: coded('HOTLINE_ERR_NOT_READY', 'The service is not ready: %s', 503),
+  UNAVAILABLE: coded('HOTLINE_ERR_UNAVAILABLE', '%s', 503),
+  INTERNAL: coded('HOTLINE_ERR_INTERNAL', 'Internal server error', 500),
 } as const;
 
 export const ERROR_MESSAGES_ZH: Record<string, string> = {
@@ -80,4 +99,5 @@ export const ERROR_MESSAGES_ZH: Record<string, string> = {
   HOTLINE_ERR_NOT_READY: '服务暂不可用',
   HOTLINE_ERR_UNAVAILABLE: '系统依赖的服务暂时不可用，请稍后重试',
   HOTLINE_ERR_INTERNAL: '系统内部错误',
+  HOTLINE_ERR_BODY_TOO_LARGE: '请求内容过大',
 };

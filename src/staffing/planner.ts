@@ -6,7 +6,7 @@ import { Errors } from '../errors/errors';
 import { intervalHistory } from '../reports/history';
 import { agentsFromSeats, allocateSeats } from './allocate';
 import { forecastDay } from './forecast';
-import { PlanDate, PlanEntry, type seatPlans } from './seat-plans';
+import { PlanDate, planEntries, PlanSeats, type seatPlans } from './seat-plans';
 import { simulateDay } from './simulate';
 import { chinaDayStart, DAY_MS } from '../time/china-time';
 
@@ -32,7 +32,7 @@ export type RecommendationQuery = z.infer<typeof RecommendationQuery>;
 
 export const SimulateBody = z.strictObject({
   date: PlanDate,
-  plan: z.union([z.literal('saved'), z.literal('recommended'), z.strictObject({ entries: z.array(PlanEntry).max(50_000) })]),
+  plan: z.union([z.literal('saved'), z.literal('recommended'), PlanSeats]),
   seed: z.number().int().min(0).max(2 ** 31).default(1),
   /** Callers' mean patience; null: nobody hangs up (Erlang C conditions). */
   patienceSeconds: z.number().positive().max(3600).nullable().default(120),
@@ -146,11 +146,11 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
       matrix = Object.fromEntries(Object.entries(saved).filter(([code]) => inArea.has(code)).map(([code, seats]) => [code, onPhones(seats)]));
     } else {
       matrix = {};
-      body.plan.entries.forEach((e, i) => {
-        if (!regions.get(e.regionCode)) throw new Errors.UNKNOWN_REGION(`plan.entries.${i}.regionCode`, e.regionCode);
+      for (const e of planEntries(body.plan, 'plan.')) {
+        if (!regions.get(e.regionCode)) throw new Errors.UNKNOWN_REGION(e.field, e.regionCode);
         if (!inArea.has(e.regionCode)) throw new Errors.OUT_OF_SCOPE(e.regionCode, scopeRoot(actor, regions));
         (matrix[e.regionCode] ??= new Array(INTERVALS).fill(0))[e.intervalStart / 30] = Math.round(e.seats * (1 - body.shrinkage));
-      });
+      }
     }
     const result = simulateDay(
       {

@@ -9,16 +9,55 @@ import type { RegionDirectory } from '../regions/region-directory';
 
 export const PlanDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date');
 
-export const PlanEntry = z.strictObject({
-  regionCode: z.string().regex(/^\d{6}$/, 'must be a 6-digit region code'),
-  intervalStart: z.number().int().min(0).max(1410).refine((m) => m % 30 === 0, 'must be a half-hour start: 0, 30, … 1410 minutes'),
-  seats: z.number().int().min(0).max(10_000),
-});
+/** Half-hours in a plan's day. */
+export const PLAN_INTERVALS = 48;
 
-export const SeatPlanBody = z
-  .strictObject({ entries: z.array(PlanEntry).max(50_000) })
-  .refine((b) => new Set(b.entries.map((e) => `${e.regionCode}|${e.intervalStart}`)).size === b.entries.length, 'entries: each region and interval may appear once');
-export type SeatPlanBody = z.infer<typeof SeatPlanBody>;
+/**
+ * What a plan's request body may weigh. The compact form of a 100-region province is ~15 KB; the
+ * entry form of 100 regions × 96 intervals ~540 KB (2,544 entries, all of Qinghai, are 153 KB —
+ * over the service's 64 KiB default, which is why these routes have a limit of their own).
+ */
+export const PLAN_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+const RegionCode = z.string().regex(/^\d{6}$/, 'must be a 6-digit region code');
+const Seats = z.number().int().min(0).max(10_000);
+
+export const PlanEntry = z.strictObject({
+  regionCode: RegionCode,
+  intervalStart: z
+    .number()
+    .int()
+    .min(0)
+    .max(1410)
+    .refine((m) => m % 30 === 0, { message: 'must be a half-hour start: 0, 30, … 1410 minutes', params: { messageZh: '应为半点的起始分钟：0、30 … 1410' } }),
+  seats: Seats,
+});
+export type PlanEntry = z.infer<typeof PlanEntry>;
+
+/**
+ * A day's seats, in either of two forms: `entries` (one object per region and half-hour) or
+ * `seats` (per region, the 48 half-hours' seats in order) — the compact form the page sends.
+ */
+export const PlanSeats = z
+  .strictObject({
+    entries: z.array(PlanEntry).max(50_000).optional(),
+    seats: z.record(RegionCode, z.array(Seats).length(PLAN_INTERVALS, `must list the ${PLAN_INTERVALS} half-hours of the day`)).optional(),
+  })
+  .refine((b) => (b.entries === undefined) !== (b.seats === undefined), { message: 'give the plan as entries or as seats (one of them)', params: { messageZh: '请以 entries 或 seats 之一给出计划' } })
+  .refine((b) => !b.entries || new Set(b.entries.map((e) => `${e.regionCode}|${e.intervalStart}`)).size === b.entries.length, {
+    message: 'entries: each region and interval may appear once',
+    params: { messageZh: 'entries 中同一地区同一时段只能出现一次' },
+  });
+export type PlanSeats = z.infer<typeof PlanSeats>;
+
+export const SeatPlanBody = PlanSeats;
+export type SeatPlanBody = PlanSeats;
+
+/** Either form as entries, each with the field to name should it be refused. */
+export function planEntries(body: PlanSeats, prefix = ''): Array<PlanEntry & { field: string }> {
+  if (body.entries) return body.entries.map((e, i) => ({ ...e, field: `${prefix}entries.${i}.regionCode` }));
+  return Object.entries(body.seats ?? {}).flatMap(([regionCode, seats]) => seats.map((n, i) => ({ regionCode, intervalStart: i * 30, seats: n, field: `${prefix}seats.${regionCode}` })));
+}
 
 /**
  * Seat plans per day: seats per region per half-hour. A supervisor reads and replaces the part
@@ -48,10 +87,11 @@ export function seatPlans({ db, regions, provinceCode }: { db: Db; regions: Regi
       const root = scopeRoot(actor, regions);
       const area = regions.subtree(root);
       const inArea = new Set(area);
-      body.entries.forEach((e, i) => {
-        if (!regions.get(e.regionCode)) throw new Errors.UNKNOWN_REGION(`entries.${i}.regionCode`, e.regionCode);
+      const entries = planEntries(body);
+      for (const e of entries) {
+        if (!regions.get(e.regionCode)) throw new Errors.UNKNOWN_REGION(e.field, e.regionCode);
         if (!inArea.has(e.regionCode)) throw new Errors.OUT_OF_SCOPE(e.regionCode, root);
-      });
+      }
       await db.transaction().execute(async (trx) => {
         const plan = await trx
           .insertInto('seat_plans')
@@ -60,15 +100,15 @@ export function seatPlans({ db, regions, provinceCode }: { db: Db; regions: Regi
           .returning('id')
           .executeTakeFirstOrThrow();
         await trx.deleteFrom('seat_plan_entries').where('plan_id', '=', plan.id).where('region_code', 'in', area).execute();
-        if (body.entries.length > 0) {
-          for (let i = 0; i < body.entries.length; i += 5_000) {
+        if (entries.length > 0) {
+          for (let i = 0; i < entries.length; i += 5_000) {
             await trx
               .insertInto('seat_plan_entries')
-              .values(body.entries.slice(i, i + 5_000).map((e) => ({ plan_id: plan.id, region_code: e.regionCode, interval_start: e.intervalStart, seats: e.seats })))
+              .values(entries.slice(i, i + 5_000).map((e) => ({ plan_id: plan.id, region_code: e.regionCode, interval_start: e.intervalStart, seats: e.seats })))
               .execute();
           }
         }
-        await audit.record({ actor, action: 'seat_plan.put', entityType: 'seat_plan', entityId: date, requestId, details: { area: root, entries: body.entries.length } }, trx);
+        await audit.record({ actor, action: 'seat_plan.put', entityType: 'seat_plan', entityId: date, requestId, details: { area: root, entries: entries.length } }, trx);
       });
       return this.get(actor, date);
     },

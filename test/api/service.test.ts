@@ -48,7 +48,7 @@ describe('service endpoints', () => {
   it('answers an unknown URL with a JSON 404 in English and Chinese', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/nothing-here?x=1' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ code: 'HOTLINE_ERR_NOT_FOUND', message: 'No route GET /api/nothing-here', messageZh: '页面或接口不存在' });
+    expect(res.json()).toMatchObject({ code: 'HOTLINE_ERR_NOT_FOUND', message: 'No route GET /api/nothing-here', messageZh: '页面或接口不存在：GET /api/nothing-here' });
   });
 
   it('echoes a request id on errors so support can find the log line', async () => {

@@ -4,7 +4,7 @@ describe('staffing API', () => {
   let t: TestApp;
   let admin: { token: string };
   let yushu: { token: string };
-  let agent: { token: string };
+  let agent: { token: string; id: string };
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -103,6 +103,7 @@ describe('staffing API', () => {
   });
 
   describe('/api/seat-plans/:date', () => {
+    const put = (token: string, date: string, body: Record<string, unknown>) => t.app.inject({ method: 'PUT', url: `/api/seat-plans/${date}`, headers: bearer(token), payload: body });
     const entries = (region: string, seats: number) => [0, 30, 510, 540].map((intervalStart) => ({ regionCode: region, intervalStart, seats }));
 
     it('a prefecture supervisor saves and reads their part of the day; the rest of the province is kept', async () => {
@@ -117,6 +118,68 @@ describe('staffing API', () => {
       // The Yushu supervisor's save replaced Yushu's part (the prefecture row is gone), nothing else.
       expect(all.filter((e: { regionCode: string }) => e.regionCode === '632700')).toHaveLength(0);
       expect((await get('/api/seat-plans/2026-12-01')).json().entries.every((e: { regionCode: string }) => e.regionCode.startsWith('6327'))).toBe(true);
+    });
+
+    it("the provincial supervisor saves the whole province's day in the compact form, and simulates the saved plan", async () => {
+      const codes = t.app.regions.subtree('630000');
+      expect(codes.length).toBeGreaterThanOrEqual(50);
+      const seats = Object.fromEntries(codes.map((code, k) => [code, Array.from({ length: 48 }, (_, i) => (i >= 16 && i < 40 ? 1 + ((k + i) % 3) : 0))]));
+      const res = await t.app.inject({ method: 'PUT', url: '/api/seat-plans/2026-12-05', headers: bearer(admin.token), payload: { seats } });
+      expect(res.statusCode).toBe(200);
+      const saved = res.json().entries as { regionCode: string; intervalStart: number; seats: number }[];
+      expect(saved).toHaveLength(codes.length * 48);
+      expect(saved.find((e) => e.regionCode === codes[3] && e.intervalStart === 20 * 30)?.seats).toBe(seats[codes[3]!]![20]);
+      const sim = await t.app.inject({ method: 'POST', url: '/api/staffing/simulate', headers: bearer(admin.token), payload: { date: '2026-12-05', plan: 'saved', perCapitaDailyCalls: 0.0002 } });
+      expect(sim.statusCode).toBe(200);
+      expect(sim.json().province.offered).toBeGreaterThan(0);
+    });
+
+    it('takes a plan as large as 100 regions × 96 intervals in the entry form (over the 64 KiB default), and says in Chinese how large a body may be', async () => {
+      // All of Qinghai in the entry form: 2,544 entries, ~150 KB.
+      const codes = t.app.regions.subtree('630000');
+      const entries = codes.flatMap((regionCode) => Array.from({ length: 48 }, (_, i) => ({ regionCode, intervalStart: i * 30, seats: 2 })));
+      const res = await put(admin.token, '2026-12-06', { entries });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().entries).toHaveLength(entries.length);
+      // 9,600 entries (the size of 100 regions × 96 intervals) pass the size limit: refused only for naming regions this province lacks.
+      const larger = Array.from({ length: 200 }, (_, r) => `64${String(1000 + r).padStart(4, '0')}`).flatMap((regionCode) => Array.from({ length: 48 }, (_, i) => ({ regionCode, intervalStart: i * 30, seats: 12 })));
+      expect(larger).toHaveLength(9_600);
+      expect(Buffer.byteLength(JSON.stringify({ entries: larger }))).toBeGreaterThan(500_000);
+      const refused = await put(admin.token, '2026-12-06', { entries: larger });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'HOTLINE_ERR_UNKNOWN_REGION', messageZh: 'entries.0.regionCode：地区 641000 不属于本省' });
+
+      const huge = JSON.stringify({ entries: [] }) + ' '.repeat(5 * 1024 * 1024);
+      const tooLarge = await t.app.inject({ method: 'PUT', url: '/api/seat-plans/2026-12-06', headers: { ...bearer(admin.token), 'content-type': 'application/json' }, payload: huge });
+      expect(tooLarge.statusCode).toBe(413);
+      expect(tooLarge.json()).toMatchObject({ code: 'HOTLINE_ERR_BODY_TOO_LARGE', messageZh: '请求内容过大：本接口最多接受 4 MiB' });
+      // Nothing already saved was lost.
+      expect((await get('/api/seat-plans/2026-12-06', admin.token)).json().entries).toHaveLength(entries.length);
+      // Other routes keep the service's 64 KiB.
+      const other = await t.app.inject({ method: 'PATCH', url: `/api/agents/${agent.id}`, headers: { ...bearer(admin.token), 'content-type': 'application/json' }, payload: JSON.stringify({ displayName: 'x' }) + ' '.repeat(70 * 1024) });
+      expect(other.statusCode).toBe(413);
+      expect(other.json().messageZh).toBe('请求内容过大：本接口最多接受 64 KiB');
+    });
+
+    it('names in Chinese and English what is wrong with a plan: a short day, both forms at once, a region outside the province', async () => {
+      const put = (body: unknown) => t.app.inject({ method: 'PUT', url: '/api/seat-plans/2026-12-07', headers: bearer(admin.token), payload: body as Record<string, unknown> });
+      const short = await put({ seats: { '630102': [1, 2, 3] } });
+      expect(short.statusCode).toBe(400);
+      expect(short.json().message).toContain('body.seats.630102: must list the 48 half-hours of the day');
+      expect(short.json().messageZh).toMatch(/^请求内容有误：body\.seats\.630102 .*48/);
+      const both = await put({ seats: {}, entries: [] });
+      expect(both.json().messageZh).toContain('请以 entries 或 seats 之一给出计划');
+      const unknown = await put({ seats: { '999999': new Array(48).fill(1) } });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json()).toMatchObject({ message: 'seats.999999: region 999999 is not in this province', messageZh: 'seats.999999：地区 999999 不属于本省' });
+      const outside = await t.app.inject({ method: 'PUT', url: '/api/seat-plans/2026-12-07', headers: bearer(yushu.token), payload: { seats: { '630102': new Array(48).fill(1) } } });
+      expect(outside.statusCode).toBe(403);
+      expect(outside.json().messageZh).toBe('地区 630102 不在您的管辖范围（632700）内');
+      const odd = await put({ entries: [{ regionCode: '630102', intervalStart: 45, seats: 1 }] });
+      expect(odd.json().messageZh).toBe('请求内容有误：body.entries.0.intervalStart 应为半点的起始分钟：0、30 … 1410');
+      const big = await put({ entries: [{ regionCode: '630102', intervalStart: 30, seats: 20_000 }] });
+      expect(big.json().messageZh).toMatch(/^请求内容有误：body\.entries\.0\.seats 数值过大/);
+      expect((await get('/api/seat-plans/2026-12-07', admin.token)).json()).toMatchObject({ saved: false });
     });
 
     it('refuses entries outside the area, unknown regions, bad intervals and duplicates, changing nothing', async () => {

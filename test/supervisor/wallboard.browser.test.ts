@@ -188,6 +188,36 @@ describe('supervisor wallboard page in Chromium', () => {
     await screenshot('staffing');
   });
 
+  it("a provincial supervisor at 1366×768 saves the whole province's plan (all 53 regions, every half-hour) and simulates the saved plan", async () => {
+    await t.addUser({ username: 'sup.province', role: 'supervisor', region: '630000' });
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await signIn('sup.province');
+    await page.waitForSelector('.map-tile--group[data-code="632700"]');
+    await page.click('#tab-staffing');
+    await page.fill('#plan-date', '2026-12-08');
+    await page.click('#plan-load');
+    await page.waitForSelector('#plan-table:not([hidden]) #plan-rows tr');
+    await page.waitForSelector('#plan-save:not([disabled])');
+    await page.click('#plan-save');
+    await page.waitForFunction(() => /计划已保存/.test(document.querySelector('#plan-status')?.textContent ?? ''));
+    expect(await page.getAttribute('#plan-status', 'data-tone')).toBe('success');
+    const saved = await t.app.db.selectFrom('seat_plan_entries').innerJoin('seat_plans', 'seat_plans.id', 'seat_plan_entries.plan_id').select((eb) => eb.fn.countAll<string>().as('n')).where('plan_date', '=', '2026-12-08').executeTakeFirstOrThrow();
+    expect(Number(saved.n)).toBe(t.app.regions.subtree('630000').length * 48);
+
+    await page.selectOption('#sim-plan', 'saved');
+    await page.click('#sim-run');
+    await page.waitForSelector('#sim-table:not([hidden]) #sim-rows tr.total');
+    expect(await page.isHidden('#sim-status')).toBe(true);
+    expect(await page.$$eval('#sim-rows tr[data-code]', (rows) => rows.length)).toBeGreaterThan(40);
+    // A region the day brought no call shows no service level, wait or abandonment (not "100.0 %", "0:00").
+    const cells = await page.$$eval('#sim-rows tr[data-code]', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    for (const [offered, , , serviceLevel, asa, abandonment] of cells) {
+      if (offered === '0') expect([serviceLevel, asa, abandonment]).toEqual(['—', '—', '—']);
+      else expect(serviceLevel).toMatch(/%$/);
+    }
+    await screenshot('province-plan-saved');
+  });
+
   it('an administrator sees the province: every prefecture with its counties, and can drill into one', async () => {
     await t.addUser({ username: 'admin.qh', role: 'admin', region: '630000' });
     await signIn('admin.qh');

@@ -234,7 +234,7 @@ describe('tickets API', () => {
       for (const id of ['6f1c1f9e-0000-4000-8000-000000000000', 'QH-20260310-999999', 'not-a-ticket']) {
         const res = await get(`/api/tickets/${id}`, admin);
         expect(res.statusCode).toBe(404);
-        expect(res.json()).toMatchObject({ code: 'HOTLINE_ERR_TICKET_NOT_FOUND', messageZh: '工单不存在' });
+        expect(res.json()).toMatchObject({ code: 'HOTLINE_ERR_TICKET_NOT_FOUND', messageZh: `工单不存在：${id}` });
       }
     });
   });

@@ -5,7 +5,7 @@ import { actorOf } from '../../auth/plugin';
 import { agentsForTarget, erlangC, type ErlangCResult } from '../../staffing/erlang';
 import { agentsForTargetA, erlangA } from '../../staffing/erlang-a';
 import { planner, RecommendationQuery, SimulateBody } from '../../staffing/planner';
-import { PlanDate, SeatPlanBody, seatPlans } from '../../staffing/seat-plans';
+import { PLAN_BODY_LIMIT_BYTES, PlanDate, SeatPlanBody, seatPlans } from '../../staffing/seat-plans';
 import { errors } from '../schemas';
 
 const ErlangQuery = z
@@ -92,6 +92,7 @@ export async function staffingRoutes(app: FastifyInstance) {
     '/api/staffing/simulate',
     {
       config: { access: managers },
+      bodyLimit: PLAN_BODY_LIMIT_BYTES,
       schema: {
         tags: ['staffing'],
         summary: "Simulate a day under a plan (saved, recommended, or given): arrivals, handle times, patience and the routing policy's overflow steps",
@@ -106,6 +107,7 @@ export async function staffingRoutes(app: FastifyInstance) {
     '/api/seat-plans/:date',
     {
       config: { access: managers },
+      bodyLimit: PLAN_BODY_LIMIT_BYTES,
       schema: { tags: ['staffing'], summary: "A day's seat plan (seats per region per half-hour) in your area", params: z.strictObject({ date: PlanDate }), response: { 200: Body, ...errors(400, 401, 403) } },
     },
     async (request) => plans.get(actorOf(request), request.params.date),
@@ -115,9 +117,10 @@ export async function staffingRoutes(app: FastifyInstance) {
     '/api/seat-plans/:date',
     {
       config: { access: managers },
+      bodyLimit: PLAN_BODY_LIMIT_BYTES,
       schema: {
         tags: ['staffing'],
-        summary: "Replace the day's plan for your area (entries outside it are refused; the rest of the province's plan is kept)",
+        summary: "Replace the day's plan for your area (entries outside it are refused; the rest of the province's plan is kept). Body: `entries` (region, half-hour, seats) or the compact `seats` (region → the 48 half-hours' seats); up to 4 MiB",
         params: z.strictObject({ date: PlanDate }),
         body: SeatPlanBody,
         response: { 200: Body, ...errors(400, 401, 403) },
