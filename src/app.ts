@@ -44,6 +44,7 @@ import { callRoutes } from './api/routes/calls';
 import { supervisionRoutes } from './api/routes/supervision';
 import { callbackRoutes } from './api/routes/callbacks';
 import { ticketsPlugin } from './tickets/plugin';
+import { serviceTargetsPlugin } from './supervisors/targets-plugin';
 import { supervisorsPlugin } from './supervisors/plugin';
 
 export interface BuildOptions {
@@ -106,6 +107,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(rateLimit, { global: false, ...(app.redis ? { redis: app.redis, nameSpace: `${config.redisNamespace}:rate-limit:` } : {}) });
 
   await app.register(provincePlugin, { province: config.province });
+  await app.register(serviceTargetsPlugin);
   await app.register(sessionBusPlugin);
   await app.register(accountsBootstrapPlugin, { adminPassword: config.adminPassword, demoAccounts: config.demoAccounts });
 

@@ -243,8 +243,15 @@ function onAlert(frame) {
   renderAlerts();
 }
 
+/** The newer alert says what the older one said, and more: a call missed again, a target's breach cleared. */
+function supersedes(newer, older) {
+  if (newer.kind === 'missed_call' && older.kind === 'missed_call') return newer.callId === older.callId;
+  if (newer.kind === 'target' && older.kind === 'target') return newer.key === older.key;
+  return false;
+}
+
 function addAlert(alert, fresh) {
-  model.alerts = model.alerts.filter((a) => a.id !== alert.id && !(alert.kind === 'missed_call' && a.kind === 'missed_call' && a.callId === alert.callId));
+  model.alerts = model.alerts.filter((a) => a.id !== alert.id && !supersedes(alert, a));
   model.alerts.unshift({ ...alert, fresh });
   model.alerts.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   model.alerts.length = Math.min(model.alerts.length, MAX_ALERTS);
@@ -428,11 +435,11 @@ function renderTiles() {
   value('tile-seats', f ? `${f.seatsPlanned == null ? t('tile.noPlan') : f.seatsPlanned} / ${f.seatsLoggedIn} / ${f.seatsNeeded}` : none);
   value('tile-callbacks', f ? String(f.overdueCallbacks ?? 0) : none);
   $('tile-callbacks').dataset.tone = f && f.overdueCallbacks > 0 ? 'bad' : 'none';
-  $('tile-waiting').dataset.tone = f && f.waiting > 0 ? (f.longestWaitSeconds > (model.settings?.serviceLevelThresholdSeconds ?? 20) ? 'bad' : 'warn') : 'none';
+  $('tile-waiting').dataset.tone = f && f.waiting > 0 ? (f.longestWaitSeconds > (model.settings?.serviceLevelThresholdSeconds ?? 15) ? 'bad' : 'warn') : 'none';
   $('tile-sl-today').dataset.sl = slTone(f?.serviceLevelToday);
   $('tile-sl-30m').dataset.sl = slTone(f?.serviceLevel30m);
   $('tile-seats').dataset.tone = f && f.seatsLoggedIn < f.seatsNeeded ? 'bad' : 'none';
-  const hint = t('tile.slHint', { threshold: model.settings?.serviceLevelThresholdSeconds ?? 20, target: percent(model.settings?.targetServiceLevel ?? 0.8, 0) });
+  const hint = t('tile.slHint', { threshold: model.settings?.serviceLevelThresholdSeconds ?? 15, target: percent(model.settings?.targetServiceLevel ?? 0.8, 0) });
   for (const id of ['tile-sl-today', 'tile-sl-30m']) $(id).querySelector('.tile__hint').textContent = hint;
 
   const states = $('agent-states');
@@ -638,6 +645,17 @@ function alertText(a) {
       return t('alert.missed_call.text', { n: a.missedBy, wait: minutesSeconds(a.waitedSeconds), topic: topicName(a.topic) });
     case 'topic_spike':
       return t('alert.topic_spike.text', { topic: topicName(a.topic), today: a.today, ratio: a.ratio, baseline: a.baseline });
+    case 'target': {
+      const shown = (x) => (a.metric === 'longest_wait' ? minutesSeconds(x) : a.metric.startsWith('overdue_') ? String(x) : percent(x));
+      const low = a.metric === 'service_level' || a.metric === 'answer_rate';
+      return t(`alert.target.${a.state}.text`, {
+        metric: t(`alert.metric.${a.metric}`),
+        value: shown(a.value),
+        target: shown(a.target),
+        direction: t(low ? 'alert.target.below' : 'alert.target.above'),
+        window: a.windowMinutes ? t('alert.target.window', { n: a.windowMinutes }) : '',
+      });
+    }
     default:
       return '';
   }
@@ -651,9 +669,13 @@ function renderAlerts() {
       const li = element('li', 'alert');
       li.dataset.kind = a.kind;
       li.dataset.id = a.id;
+      if (a.kind === 'target') {
+        li.dataset.state = a.state;
+        li.dataset.metric = a.metric;
+      }
       if (a.fresh) li.dataset.fresh = 'yes';
       const head = element('div', 'alert__head');
-      head.append(element('span', 'alert__kind', t(`alert.${a.kind}`)), element('span', 'alert__region', regionName(a.regionCode)), element('time', 'alert__time', clockTime(new Date(a.at))));
+      head.append(element('span', 'alert__kind', t(a.kind === 'target' && a.state === 'cleared' ? 'alert.target.cleared' : `alert.${a.kind}`)), element('span', 'alert__region', regionName(a.regionCode)), element('time', 'alert__time', clockTime(new Date(a.at))));
       head.querySelector('time').dateTime = a.at;
       li.append(head, element('p', 'alert__text', alertText(a)));
       return li;

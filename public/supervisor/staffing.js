@@ -83,7 +83,7 @@ export function createStaffingPanel(ctx) {
     $('erlang-interval').value = '1800';
     if (settings) {
       $('erlang-threshold').value = String(settings.serviceLevelThresholdSeconds);
-      $('erlang-target').value = String(Math.round(settings.targetServiceLevel * 100));
+      $('erlang-target').value = String(Math.round((settings.targetServiceLevel ?? 0.8) * 100));
     }
   }
 

@@ -12,7 +12,7 @@ import { registerRoutingMetrics } from './routing-metrics';
  */
 export const operatorMetricsPlugin = fp(
   async function operatorMetrics(app: FastifyInstance) {
-    registerRoutingMetrics({ registry: app.metrics, router: app.router, regions: app.regions });
+    registerRoutingMetrics({ registry: app.metrics, router: app.router, regions: app.regions, thresholdSeconds: () => app.serviceTargets.current.serviceLevel.thresholdSeconds });
     registerCallbackMetrics({
       registry: app.metrics,
       db: app.db,
@@ -21,5 +21,5 @@ export const operatorMetricsPlugin = fp(
       log: app.log.child({ module: 'metrics' }),
     });
   },
-  { name: 'operator-metrics', dependencies: ['metrics', 'queue', 'callbacks', 'province', 'database'] },
+  { name: 'operator-metrics', dependencies: ['metrics', 'queue', 'callbacks', 'province', 'database', 'service-targets'] },
 );

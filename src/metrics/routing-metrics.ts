@@ -2,13 +2,14 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Router } from '../queue/router';
 import type { AgentState, CallKind, RoutingEvent } from '../queue/types';
 import type { RegionDirectory } from '../regions/region-directory';
-import { serviceLevelThresholdSeconds } from '../supervisors/figures';
 import { Prefectures } from './prefectures';
 
 export interface RoutingMetricsOptions {
   registry: Registry;
   router: Router;
   regions: RegionDirectory;
+  /** The service-level threshold in force (the province's targets), read at each use. */
+  thresholdSeconds(): number;
 }
 
 export const CALL_OUTCOMES = ['answered', 'abandoned', 'callback', 'timeout', 'rejected'] as const;
@@ -83,7 +84,7 @@ export function registerRoutingMetrics(o: RoutingMetricsOptions): void {
   }
   for (const reason of OFFER_RETURN_REASONS) returned.inc({ reason }, 0);
 
-  const thresholdMs = () => serviceLevelThresholdSeconds(router.settings) * 1000;
+  const thresholdMs = () => o.thresholdSeconds() * 1000;
   const counted = (e: RoutingEvent): void => {
     if (e.type === 'call.offered') return offers.inc();
     if (e.type === 'offer.returned') return returned.inc({ reason: e.reason });

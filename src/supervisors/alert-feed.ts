@@ -12,7 +12,7 @@ const KEEP_MS = 12 * 3600_000;
  * The alerts of this node's wallboards: every source (overdue referrals, risk-flagged calls,
  * missed calls, topic spikes) publishes here; listeners (the wallboard) deliver each to the
  * sockets whose scope holds its region. A recent few are kept for boards that open later. A call
- * missed again replaces its earlier alert among the recent ones.
+ * missed again replaces its earlier alert among the recent ones, and a target's clearing its breach.
  */
 export class AlertFeed {
   private recentAlerts: Alert[] = [];
@@ -25,9 +25,7 @@ export class AlertFeed {
   publish(input: NewAlert): Alert {
     const alert = { id: randomUUID(), ...input } as Alert;
     const now = Date.now();
-    this.recentAlerts = this.recentAlerts.filter(
-      (a) => Date.parse(a.at) > now - KEEP_MS && !(alert.kind === 'missed_call' && a.kind === 'missed_call' && a.callId === alert.callId),
-    );
+    this.recentAlerts = this.recentAlerts.filter((a) => Date.parse(a.at) > now - KEEP_MS && !supersedes(alert, a));
     this.recentAlerts.push(alert);
     if (this.recentAlerts.length > KEEP) this.recentAlerts.splice(0, this.recentAlerts.length - KEEP);
     for (const l of this.listeners) l(alert);
@@ -38,4 +36,11 @@ export class AlertFeed {
   recent(visible: (a: Alert) => boolean, limit = 50): Alert[] {
     return this.recentAlerts.filter(visible).slice(-limit);
   }
+}
+
+/** The newer alert tells what the older one told, and more: the older is not kept. */
+function supersedes(newer: Alert, older: Alert): boolean {
+  if (newer.kind === 'missed_call' && older.kind === 'missed_call') return newer.callId === older.callId;
+  if (newer.kind === 'target' && older.kind === 'target') return newer.key === older.key;
+  return false;
 }

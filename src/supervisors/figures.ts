@@ -9,40 +9,39 @@ import { CST_OFFSET_MS, chinaDay, DAY_MS, startOfChinaDay } from '../time/china-
  * counts, the seat plan's entries). Every figure of a region covers its whole subtree: a call or
  * an agent counts towards its own region and every region above it.
  *
- * Definitions (the threshold T is 20 s unless the routing settings carry
- * `serviceLevelThresholdSeconds`; "today" is the China-time calendar day):
+ * Definitions (the threshold T and the window W are the province's targets,
+ * `provinces.settings.targets`: 15 s and 15 minutes unless set; "today" is the China-time
+ * calendar day):
  * - waiting: calls in the queue not yet answered (waiting, or ringing an agent); callbacks not
  *   yet due are promises in the database, not in the queue. longestWaitSeconds: the longest of
- *   their waits.
+ *   their waits. waitingPastThreshold: those waiting longer than T now.
  * - agents: signed-in agents by state, by their serving region. seatsLoggedIn: their sum
  *   (every state but offline).
  * - offeredToday: inbound calls that joined the queue today (menus-only hang-ups excluded);
  *   answeredToday / abandonedToday: of those, answered by an agent / hung up while waiting.
- * - serviceLevelToday: answered within T ÷ (answered + abandoned after waiting more than T),
- *   the usual definition that leaves out callers who hang up within T; null with no such call.
- * - serviceLevel30m: the same over calls answered or abandoned in the last 30 minutes.
+ * - serviceLevelToday: answered within T ÷ (answered + abandoned after waiting more than T +
+ *   waiting more than T now), the usual definition that leaves out callers who hang up within T —
+ *   and counts a caller already past T as missed before they are answered or give up (a queue of
+ *   37 callers does not show 100 %); null with no such call.
+ * - serviceLevel30m, serviceLevelWindow: the same over calls answered or abandoned in the last 30
+ *   minutes / W, with the callers waiting past T now.
+ * - answerRateWindow / abandonmentWindow: answered / abandoned ÷ (answered + abandoned) over calls
+ *   that ended in W (endedWindow); null when none did.
  * - abandonmentToday: abandonedToday ÷ offeredToday; null when nothing was offered.
  * - seatsPlanned: today's saved seat plan for the current half-hour, summed over the subtree;
  *   null when no plan was saved for today.
  * - overdueCallbacks: callbacks of the subtree's callers still pending or being tried past the
- *   callback policy's overdueMinutes after they fell due.
+ *   callback policy's overdueMinutes after they fell due. overdueReferrals: referrals of the
+ *   subtree's tickets past their acceptance or closing deadline.
  * - seatsNeeded: Erlang C agents on the phones for the last 30 minutes' offered calls (taken as
- *   this half-hour's load), the router's handle time, 80 % within T. A prefecture's figure is
- *   computed on its pooled load, so it may be below the sum of its counties' (overflow pools them).
+ *   this half-hour's load), the router's handle time, the service-level goal within T. A
+ *   prefecture's figure is computed on its pooled load, so it may be below the sum of its
+ *   counties' (overflow pools them).
  */
 
 export const THIRTY_MINUTES_MS = 30 * 60_000;
-export const TARGET_SERVICE_LEVEL = 0.8;
-export const DEFAULT_THRESHOLD_SECONDS = 20;
-
-/**
- * The service-level threshold T of the routing settings in force. Read at each use: the wallboard
- * and /metrics must agree on T, and settings may be swapped while the app runs.
- */
-export function serviceLevelThresholdSeconds(settings: object): number {
-  const configured = (settings as { serviceLevelThresholdSeconds?: unknown }).serviceLevelThresholdSeconds;
-  return typeof configured === 'number' && configured > 0 ? configured : DEFAULT_THRESHOLD_SECONDS;
-}
+/** Erlang C's goal when the province watches no service-level goal. */
+export const DEFAULT_SERVICE_LEVEL_GOAL = 0.8;
 
 /** Calls counted per region by the database, each region on its own (not yet rolled up). */
 export interface CallCounts {
@@ -55,11 +54,16 @@ export interface CallCounts {
   answered30m: number;
   answeredInThreshold30m: number;
   abandonedAfterThreshold30m: number;
+  answeredWindow: number;
+  answeredInThresholdWindow: number;
+  abandonedWindow: number;
+  abandonedAfterThresholdWindow: number;
 }
 
 export interface LiveCounts {
   waiting: number;
   longestWaitSeconds: number;
+  waitingPastThreshold: number;
   agents: AgentsByState;
 }
 
@@ -73,9 +77,13 @@ export const emptyCallCounts = (): CallCounts => ({
   answered30m: 0,
   answeredInThreshold30m: 0,
   abandonedAfterThreshold30m: 0,
+  answeredWindow: 0,
+  answeredInThresholdWindow: 0,
+  abandonedWindow: 0,
+  abandonedAfterThresholdWindow: 0,
 });
 
-export const emptyLiveCounts = (): LiveCounts => ({ waiting: 0, longestWaitSeconds: 0, agents: { ready: 0, reserved: 0, on_call: 0, wrap_up: 0, not_ready: 0 } });
+export const emptyLiveCounts = (): LiveCounts => ({ waiting: 0, longestWaitSeconds: 0, waitingPastThreshold: 0, agents: { ready: 0, reserved: 0, on_call: 0, wrap_up: 0, not_ready: 0 } });
 
 /** The start of the China-time day holding `at`. */
 export const chinaDayStart = (at: number): Date => startOfChinaDay(at);
@@ -111,7 +119,7 @@ export class Lineages {
 }
 
 /** Waiting calls and agents by state from one pass over a router snapshot. */
-export function liveCounts(snapshot: { calls: Iterable<LiveCall>; agents: Iterable<LiveAgent> }, now: number, lineages: Lineages): Map<string, LiveCounts> {
+export function liveCounts(snapshot: { calls: Iterable<LiveCall>; agents: Iterable<LiveAgent> }, now: number, lineages: Lineages, thresholdSeconds: number): Map<string, LiveCounts> {
   const out = new Map<string, LiveCounts>();
   const at = (code: string) => {
     let v = out.get(code);
@@ -125,6 +133,8 @@ export function liveCounts(snapshot: { calls: Iterable<LiveCall>; agents: Iterab
       const v = at(code);
       v.waiting++;
       if (waited > v.longestWaitSeconds) v.longestWaitSeconds = waited;
+      // Callback attempts are the hotline calling out: nobody waits on the line for them.
+      if (c.kind === 'call' && now - c.enqueuedAt > thresholdSeconds * 1000) v.waitingPastThreshold++;
     }
   }
   for (const a of snapshot.agents) {
@@ -154,14 +164,14 @@ export function rollUpSeats(entries: Iterable<{ regionCode: string; seats: numbe
   return out;
 }
 
-/** Answered within the threshold over answered plus abandoned after it; null when both are 0. */
-export function serviceLevel(answeredInThreshold: number, answered: number, abandonedAfterThreshold: number): number | null {
-  const denominator = answered + abandonedAfterThreshold;
+/** Answered within the threshold over answered, abandoned after it and waiting past it now; null when all are 0. */
+export function serviceLevel(answeredInThreshold: number, answered: number, abandonedAfterThreshold: number, waitingPastThreshold = 0): number | null {
+  const denominator = answered + abandonedAfterThreshold + waitingPastThreshold;
   return denominator > 0 ? round3(answeredInThreshold / denominator) : null;
 }
 
 /** Agents on the phones Erlang C needs for `calls` in half an hour; 0 for no calls. */
-export function seatsNeeded(calls: number, ahtSeconds: number, thresholdSeconds: number, target = TARGET_SERVICE_LEVEL): number {
+export function seatsNeeded(calls: number, ahtSeconds: number, thresholdSeconds: number, target = DEFAULT_SERVICE_LEVEL_GOAL): number {
   if (!(calls > 0) || !(ahtSeconds > 0)) return 0;
   return agentsForTarget({ calls, intervalSeconds: THIRTY_MINUTES_MS / 1000, ahtSeconds, targetServiceLevel: target, thresholdSeconds }).agents;
 }
@@ -173,8 +183,12 @@ export interface FigureInputs {
   planned: Map<string, number> | null;
   /** Overdue callbacks, rolled up. */
   overdueCallbacks?: Map<string, number>;
+  /** Overdue referrals, rolled up. */
+  overdueReferrals?: Map<string, number>;
   ahtSeconds: number;
   thresholdSeconds: number;
+  /** Erlang C's service-level goal for seatsNeeded. */
+  goal?: number;
 }
 
 /** The figures of one region (its subtree), from rolled-up inputs. */
@@ -189,14 +203,20 @@ export function figuresOf(code: string, o: FigureInputs, needed: (calls: number)
     offeredToday: c.offeredToday,
     answeredToday: c.answeredToday,
     abandonedToday: c.abandonedToday,
-    serviceLevelToday: serviceLevel(c.answeredInThresholdToday, c.answeredToday, c.abandonedAfterThresholdToday),
-    serviceLevel30m: serviceLevel(c.answeredInThreshold30m, c.answered30m, c.abandonedAfterThreshold30m),
+    serviceLevelToday: serviceLevel(c.answeredInThresholdToday, c.answeredToday, c.abandonedAfterThresholdToday, live.waitingPastThreshold),
+    serviceLevel30m: serviceLevel(c.answeredInThreshold30m, c.answered30m, c.abandonedAfterThreshold30m, live.waitingPastThreshold),
+    serviceLevelWindow: serviceLevel(c.answeredInThresholdWindow, c.answeredWindow, c.abandonedAfterThresholdWindow, live.waitingPastThreshold),
+    answerRateWindow: share(c.answeredWindow, c.answeredWindow + c.abandonedWindow),
+    abandonmentWindow: share(c.abandonedWindow, c.answeredWindow + c.abandonedWindow),
+    endedWindow: c.answeredWindow + c.abandonedWindow,
+    waitingPastThreshold: live.waitingPastThreshold,
     abandonmentToday: c.offeredToday > 0 ? round3(c.abandonedToday / c.offeredToday) : null,
     offered30m: c.offered30m,
     seatsPlanned: o.planned ? (o.planned.get(code) ?? 0) : null,
     seatsLoggedIn: a.ready + a.reserved + a.on_call + a.wrap_up + a.not_ready,
     seatsNeeded: needed(c.offered30m),
     overdueCallbacks: o.overdueCallbacks?.get(code) ?? 0,
+    overdueReferrals: o.overdueReferrals?.get(code) ?? 0,
   };
 }
 
@@ -205,7 +225,7 @@ export function allFigures(codes: Iterable<string>, o: FigureInputs): Map<string
   const memo = new Map<number, number>();
   const needed = (calls: number) => {
     let n = memo.get(calls);
-    if (n === undefined) memo.set(calls, (n = seatsNeeded(calls, o.ahtSeconds, o.thresholdSeconds)));
+    if (n === undefined) memo.set(calls, (n = seatsNeeded(calls, o.ahtSeconds, o.thresholdSeconds, o.goal)));
     return n;
   };
   const out = new Map<string, Figures>();
@@ -214,3 +234,4 @@ export function allFigures(codes: Iterable<string>, o: FigureInputs): Map<string
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const share = (part: number, whole: number): number | null => (whole > 0 ? round3(part / whole) : null);

@@ -38,6 +38,7 @@ export const supervisorsPlugin = fp(
       detectSpikes: (now) => detectTopicSpikes(app.db, { regions: app.regions, now }),
       callbackOverdueMinutes: () => app.callbacks.policy.overdueMinutes,
       monitorModes: () => app.callFlow.capabilitiesOfAll().monitor,
+      targets: () => app.serviceTargets.current,
     });
 
     // Every node hears every overdue mark and routing event, and tells its own boards.
@@ -69,6 +70,7 @@ export const supervisorsPlugin = fp(
       });
     });
 
+    app.riskFlags.onFlagged((t) => wallboard.riskFlagged(t));
     app.sessionBus.onRevoke((r) => wallboard.revoked(r));
     wallboard.start();
     app.decorate('wallboard', wallboard);
@@ -95,5 +97,5 @@ export const supervisorsPlugin = fp(
 
     await app.register(supervisorPageRoutes);
   },
-  { name: 'supervisors', dependencies: ['queue', 'tickets', 'auth', 'session-bus'] },
+  { name: 'supervisors', dependencies: ['queue', 'tickets', 'auth', 'session-bus', 'service-targets'] },
 );

@@ -61,14 +61,20 @@ export const Figures = z.object({
   offeredToday: Count,
   answeredToday: Count,
   abandonedToday: Count,
-  serviceLevelToday: Share.nullable().describe('0..1; null when no call has been answered or abandoned past the threshold today'),
+  serviceLevelToday: Share.nullable().describe('0..1; answered within the threshold ÷ (answered + abandoned past it + waiting past it now); null when there is no such call today'),
   serviceLevel30m: Share.nullable().describe('the same over the last 30 minutes'),
+  serviceLevelWindow: Share.nullable().describe("the same over the targets' alert window (hello.settings.targets.alerts.windowMinutes)"),
+  answerRateWindow: Share.nullable().describe('answered ÷ (answered + abandoned) over the window; null when none ended in it'),
+  abandonmentWindow: Share.nullable().describe('abandoned ÷ (answered + abandoned) over the window; null when none ended in it'),
+  endedWindow: Count.describe('calls answered or abandoned in the window (a rate over fewer than targets.alerts.minCalls is not alerted)'),
+  waitingPastThreshold: Count.describe('callers waiting now for longer than the service-level threshold'),
   abandonmentToday: Share.nullable().describe('0..1 of offeredToday; null when nothing was offered'),
   offered30m: Count,
   seatsPlanned: Count.nullable().describe("today's saved plan for the current half-hour, summed over the subtree; null without a plan"),
   seatsLoggedIn: Count.describe('agents signed in (any state but offline)'),
   seatsNeeded: Count.describe("agents on the phones that Erlang C says the last 30 minutes' load needs"),
   overdueCallbacks: Count.describe('callbacks promised to callers of the area and not completed within the policy\'s time after they fell due'),
+  overdueReferrals: Count.describe("referrals of the area's tickets past their acceptance or closing deadline"),
 });
 export type Figures = z.infer<typeof Figures>;
 
@@ -81,6 +87,9 @@ export const RegionInfo = z.object({
   population: Count.describe("the 2020 census figure, or the import's estimate where none was published"),
 });
 export type RegionInfo = z.infer<typeof RegionInfo>;
+
+export const TARGET_METRICS = ['service_level', 'answer_rate', 'abandonment', 'longest_wait', 'overdue_callbacks', 'overdue_referrals'] as const;
+export type TargetMetric = (typeof TARGET_METRICS)[number];
 
 const alertBase = {
   id: z.string().describe('unique per alert on this node, so the page can drop one it already shows'),
@@ -110,7 +119,21 @@ export const Alert = z.discriminatedUnion('kind', [
   z
     .object({ ...alertBase, kind: z.literal('topic_spike'), topic: z.string(), today: Count, baseline: z.number(), ratio: z.number() })
     .describe("a topic's calls today are far above its usual level"),
+  z
+    .object({
+      ...alertBase,
+      kind: z.literal('target'),
+      key: z.string().describe('the region and metric: a cleared alert names the breach it ends'),
+      state: z.enum(['breached', 'cleared']),
+      metric: z.enum(TARGET_METRICS),
+      value: z.number().describe('the figure when the alert was raised or cleared (a share 0..1, seconds, or a count)'),
+      target: z.number().describe('the target it is measured against'),
+      windowMinutes: Count.nullable().describe('the window a rate is measured over; null for a figure of the moment'),
+      since: IsoTime.describe('when the breach began'),
+    })
+    .describe('a service target was missed (breached) or is met again (cleared)'),
 ]);
+
 export type Alert = z.infer<typeof Alert>;
 export type AlertKind = Alert['kind'];
 
@@ -147,7 +170,21 @@ export const SERVER_FRAMES = [
       regions: z.array(RegionInfo).describe('every region in scope'),
       settings: z.object({
         serviceLevelThresholdSeconds: z.number(),
-        targetServiceLevel: Share,
+        targetServiceLevel: Share.nullable(),
+        targets: z
+          .object({
+            serviceLevel: z.object({ thresholdSeconds: z.number(), goal: Share.nullable() }),
+            answerRate: Share.nullable(),
+            abandonment: Share.nullable(),
+            longestWaitSeconds: z.number().nullable(),
+            overdueCallbacks: Count.nullable(),
+            overdueReferrals: Count.nullable(),
+            satisfaction: Share.nullable(),
+            inspectionRate: Share.nullable(),
+            followUpRate: Share.nullable(),
+            alerts: z.object({ windowMinutes: Count, minCalls: Count, clearAfterSeconds: Count }),
+          })
+          .describe("the province's service targets (provinces.settings.targets); null: not watched"),
         boardMinIntervalMs: z.number().int(),
         boardMaxIntervalMs: z.number().int(),
         maxFrameBytes: z.number().int(),
@@ -159,7 +196,7 @@ export const SERVER_FRAMES = [
     .describe("First frame after the upgrade, and again when the user's area changes while the board is open."),
   z.object({ ...out, type: z.literal('board'), ...BoardBody.shape }).describe('The figures of the focus region and its subtree: at most once a second on change, at least every 5 seconds.'),
   z
-    .discriminatedUnion('kind', [alertFrame(Alert.options[0]), alertFrame(Alert.options[1]), alertFrame(Alert.options[2]), alertFrame(Alert.options[3])])
+    .discriminatedUnion('kind', [alertFrame(Alert.options[0]), alertFrame(Alert.options[1]), alertFrame(Alert.options[2]), alertFrame(Alert.options[3]), alertFrame(Alert.options[4])])
     .describe('Something in scope needs attention now.'),
   z.object({ ...out, type: z.literal('subscribed'), ref: answerRef, region: z.string() }).describe('Answer to subscribe: boards now focus on this region.'),
   z.object({ ...out, type: z.literal('pong'), ref: answerRef, serverTime: EpochMs }).describe('Answer to ping.'),

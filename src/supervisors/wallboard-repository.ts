@@ -16,11 +16,12 @@ export const wallboardRepository = {
    * Call counts per region (each region on its own; the caller rolls them up), for today and the
    * last 30 minutes, in one pass over the rows of the calls queued since the earlier of the two.
    */
-  async callCounts(db: Db, o: { provinceCode: string; now: number; thresholdSeconds: number }): Promise<({ regionCode: string | null } & CallCounts)[]> {
+  async callCounts(db: Db, o: { provinceCode: string; now: number; thresholdSeconds: number; windowMinutes: number }): Promise<({ regionCode: string | null } & CallCounts)[]> {
     const dayStart = chinaDayStart(o.now);
     const since30 = new Date(o.now - THIRTY_MINUTES_MS);
+    const sinceWindow = new Date(o.now - o.windowMinutes * 60_000);
     // A call answered or abandoned in the last half-hour may have joined the queue a while before.
-    const queuedFrom = new Date(Math.min(dayStart.getTime(), since30.getTime() - QUEUE_MARGIN_MS));
+    const queuedFrom = new Date(Math.min(dayStart.getTime(), since30.getTime() - QUEUE_MARGIN_MS, sinceWindow.getTime() - QUEUE_MARGIN_MS));
     const arrivedFrom = new Date(queuedFrom.getTime() - MENU_MARGIN_MS);
     const t = Math.round(o.thresholdSeconds * 1000);
     const { rows } = await sql<{ region_code: string | null } & Record<string, number>>`
@@ -33,7 +34,11 @@ export const wallboardRepository = {
         count(*) filter (where queued_at >= ${since30})::int as offered_30m,
         count(*) filter (where answered_at >= ${since30})::int as answered_30m,
         count(*) filter (where answered_at >= ${since30} and wait_ms <= ${t})::int as answered_in_threshold_30m,
-        count(*) filter (where ended_at >= ${since30} and end_reason = 'abandoned' and answered_at is null and wait_ms > ${t})::int as abandoned_after_threshold_30m
+        count(*) filter (where ended_at >= ${since30} and end_reason = 'abandoned' and answered_at is null and wait_ms > ${t})::int as abandoned_after_threshold_30m,
+        count(*) filter (where answered_at >= ${sinceWindow})::int as answered_window,
+        count(*) filter (where answered_at >= ${sinceWindow} and wait_ms <= ${t})::int as answered_in_threshold_window,
+        count(*) filter (where ended_at >= ${sinceWindow} and end_reason = 'abandoned' and answered_at is null)::int as abandoned_window,
+        count(*) filter (where ended_at >= ${sinceWindow} and end_reason = 'abandoned' and answered_at is null and wait_ms > ${t})::int as abandoned_after_threshold_window
       from calls
       where province_code = ${o.provinceCode} and direction = 'inbound'
         and arrived_at >= ${arrivedFrom} and queued_at >= ${queuedFrom}
@@ -49,7 +54,28 @@ export const wallboardRepository = {
       answered30m: Number(r.answered_30m),
       answeredInThreshold30m: Number(r.answered_in_threshold_30m),
       abandonedAfterThreshold30m: Number(r.abandoned_after_threshold_30m),
+      answeredWindow: Number(r.answered_window),
+      answeredInThresholdWindow: Number(r.answered_in_threshold_window),
+      abandonedWindow: Number(r.abandoned_window),
+      abandonedAfterThresholdWindow: Number(r.abandoned_after_threshold_window),
     }));
+  },
+
+  /** Referrals past their acceptance or closing deadline, per region of their ticket (tickets are the province's own). */
+  async overdueReferrals(db: Db, o: { now: Date }): Promise<{ regionCode: string | null; n: number }[]> {
+    const rows = await db
+      .selectFrom('referrals as r')
+      .innerJoin('tickets as t', 't.id', 'r.ticket_id')
+      .select(['t.region_code', (eb) => eb.fn.countAll<string>().as('n')])
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('r.status', '=', 'pending'), eb('r.accept_due_at', '<=', o.now)]),
+          eb.and([eb('r.status', 'in', ['accepted', 'in_progress']), eb('r.close_due_at', '<=', o.now)]),
+        ]),
+      )
+      .groupBy('t.region_code')
+      .execute();
+    return rows.map((r) => ({ regionCode: r.region_code, n: Number(r.n) }));
   },
 
   /** Today's plan for one half-hour: null when no plan is saved for the day. */

@@ -10,6 +10,7 @@ import { LANGUAGES, TOPICS } from '../queue/skills';
 import type { RegionDirectory } from '../regions/region-directory';
 import type { Revocation } from '../agents/gateway/session-bus';
 import type { TopicSpike } from '../reports/early-warning';
+import type { FlaggedTicket } from '../tickets/risk-flags';
 import type { AlertFeed } from './alert-feed';
 import {
   allFigures,
@@ -21,11 +22,11 @@ import {
   liveCounts,
   rollUpCalls,
   rollUpSeats,
-  serviceLevelThresholdSeconds,
-  TARGET_SERVICE_LEVEL,
 } from './figures';
 import { type Alert, type BoardBody, CLOSE, type ClientFrame, type Figures, MAX_FRAME_BYTES, PROTOCOL_VERSION, type RegionInfo } from './protocol';
 import { SupervisorSession } from './supervisor-session';
+import { TargetWatch } from './target-watch';
+import type { ServiceTargets } from './targets';
 import { wallboardRepository as repo } from './wallboard-repository';
 
 export interface WallboardOptions {
@@ -44,6 +45,8 @@ export interface WallboardOptions {
   callbackOverdueMinutes(): number;
   /** How supervisors may join calls here (the phone systems' abilities). */
   monitorModes(): MonitorMode[];
+  /** The province's service targets as they are now. */
+  targets(): ServiceTargets;
   /** Database figures are read at most this often (all boards of the node share one read). */
   dbTtlMs?: number;
   riskPollMs?: number;
@@ -68,6 +71,7 @@ interface DbFigures {
   calls: Map<string, CallCounts>;
   planned: Map<string, number> | null;
   overdueCallbacks: Map<string, number>;
+  overdueReferrals: Map<string, number>;
   intervalStart: number;
   readAt: number;
   key: string;
@@ -100,6 +104,8 @@ export class Wallboard {
   private readonly dbTtlMs: number;
   private readonly riskPollMs: number;
   private readonly spikePollMs: number;
+  private readonly targetWatch = new TargetWatch();
+  private lastTargetCheck = 0;
 
   constructor(private readonly o: WallboardOptions) {
     this.lineages = new Lineages(o.regions);
@@ -116,7 +122,7 @@ export class Wallboard {
   }
 
   get thresholdSeconds(): number {
-    return serviceLevelThresholdSeconds(this.o.router.settings);
+    return this.o.targets().serviceLevel.thresholdSeconds;
   }
 
   start(): void {
@@ -168,7 +174,8 @@ export class Wallboard {
       regions: this.subtree(s.scope).map((code) => regionInfo(this.o.regions, code)),
       settings: {
         serviceLevelThresholdSeconds: this.thresholdSeconds,
-        targetServiceLevel: TARGET_SERVICE_LEVEL,
+        targetServiceLevel: this.o.targets().serviceLevel.goal,
+        targets: this.o.targets(),
         boardMinIntervalMs: BOARD_MIN_INTERVAL_MS,
         boardMaxIntervalMs: BOARD_MAX_INTERVAL_MS,
         maxFrameBytes: MAX_FRAME_BYTES,
@@ -254,12 +261,14 @@ export class Wallboard {
     const byRegion = allFigures(
       this.o.regions.all().map((r) => r.code),
       {
-        live: liveCounts(snapshot, this.o.router.now(), this.lineages),
+        live: liveCounts(snapshot, this.o.router.now(), this.lineages, this.thresholdSeconds),
         calls: db.calls,
         planned: db.planned,
         overdueCallbacks: db.overdueCallbacks,
+        overdueReferrals: db.overdueReferrals,
         ahtSeconds: snapshot.handleSeconds,
         thresholdSeconds: this.thresholdSeconds,
+        goal: this.o.targets().serviceLevel.goal ?? undefined,
       },
     );
     this.figures = { seq: this.changeSeq, at: now, byRegion, handleSeconds: snapshot.handleSeconds };
@@ -285,7 +294,9 @@ export class Wallboard {
       .catch((err) => {
         this.o.log.warn({ err }, 'wallboard: could not read call figures');
         // Live figures still go out; database figures stay as last read (or empty), retried after the TTL.
-        this.dbFigures = this.dbFigures ? { ...this.dbFigures, readAt: Date.now() } : { calls: new Map(), planned: null, overdueCallbacks: new Map(), intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
+        this.dbFigures = this.dbFigures
+          ? { ...this.dbFigures, readAt: Date.now() }
+          : { calls: new Map(), planned: null, overdueCallbacks: new Map(), overdueReferrals: new Map(), intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
       })
       .finally(() => {
         this.dbRead = null;
@@ -297,17 +308,19 @@ export class Wallboard {
   private async loadDb(): Promise<void> {
     const now = Date.now();
     const intervalStart = halfHourOf(now);
-    const [rows, plan, overdue] = await Promise.all([
-      repo.callCounts(this.o.db, { provinceCode: this.o.provinceCode, now, thresholdSeconds: this.thresholdSeconds }),
+    const [rows, plan, overdue, referrals] = await Promise.all([
+      repo.callCounts(this.o.db, { provinceCode: this.o.provinceCode, now, thresholdSeconds: this.thresholdSeconds, windowMinutes: this.o.targets().alerts.windowMinutes }),
       repo.plannedSeats(this.o.db, { provinceCode: this.o.provinceCode, date: chinaDate(now), intervalStart }),
       callbacksRepository.overdueByRegion(this.o.db, this.o.provinceCode, new Date(now - this.o.callbackOverdueMinutes() * 60_000)),
+      repo.overdueReferrals(this.o.db, { now: new Date(now) }),
     ]);
-    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan, overdue]);
+    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan, overdue, referrals]);
     if (key !== this.dbFigures?.key) this.changeSeq++;
     this.dbFigures = {
       calls: rollUpCalls(rows, this.lineages),
       planned: plan ? rollUpSeats(plan, this.lineages) : null,
       overdueCallbacks: rollUpSeats(overdue.map((o) => ({ regionCode: o.region_code ?? this.o.regions.province.code, seats: o.n })), this.lineages),
+      overdueReferrals: rollUpSeats(referrals.map((r) => ({ regionCode: this.known(r.regionCode), seats: r.n })), this.lineages),
       intervalStart,
       readAt: Date.now(),
       key,
@@ -346,6 +359,13 @@ export class Wallboard {
         at: r.updated_at.toISOString(),
       });
     }
+  }
+
+  /** A ticket flagged on this node: alerted now (each ticket once, whichever of this and the poll comes first). */
+  riskFlagged(t: FlaggedTicket): void {
+    if (this.riskSeen.has(t.id)) return;
+    remember(this.riskSeen, t.id);
+    this.o.feed.publish({ kind: 'risk_call', regionCode: this.known(t.regionCode), ticketId: t.id, ticketNumber: t.number, callId: t.callId, topic: t.topic, at: t.at.toISOString() });
   }
 
   /** Topic spikes not yet alerted today become `topic_spike` alerts. */
@@ -413,6 +433,25 @@ export class Wallboard {
       void this.detectSpikes().catch((err) => this.o.log.warn({ err }, 'wallboard: could not detect topic spikes'));
     }
     this.pushBoards();
+    this.watchTargets(now);
+  }
+
+  /**
+   * Measures every region against the targets, at most once a second while boards are open, and
+   * publishes what changed: a breach at once, its clearing once recovered (TargetWatch).
+   */
+  private watchTargets(now: number): void {
+    if (!this.dbFigures || now - this.lastTargetCheck < BOARD_MIN_INTERVAL_MS) return;
+    this.lastTargetCheck = now;
+    for (const alert of this.targetWatch.evaluate(this.currentFigures(now).byRegion, this.o.targets(), now)) this.o.feed.publish(alert);
+  }
+
+  /** Measures the targets now (tests: after the figures changed). */
+  async checkTargets(): Promise<void> {
+    await this.refresh();
+    this.lastTargetCheck = 0;
+    this.changeSeq++;
+    this.watchTargets(Date.now());
   }
 
   /** The account's password, status or role changed: its boards here close at once (4003). */

@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { referralSettings } from './referral-settings';
 import { referralsService } from './referrals';
 import { ReferralSweeper } from './referral-sweeper';
+import { RiskFlags } from './risk-flags';
 
 declare module 'fastify' {
   interface FastifyInstance {
     referrals: ReturnType<typeof referralsService>;
     referralSweeper: ReferralSweeper;
+    riskFlags: RiskFlags;
   }
 }
 
@@ -28,6 +30,7 @@ export const ticketsPlugin = fp(
     });
     await sweeper.start();
     app.decorate('referralSweeper', sweeper);
+    app.decorate('riskFlags', new RiskFlags());
     app.addHook('onClose', () => sweeper.stop());
   },
   { name: 'tickets', dependencies: ['callbacks', 'database', 'province'] },

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app';
+import { setProvinceSettings } from '../support/province-settings';
 
 /**
  * The /supervisor page in a real browser (Debian's Chromium, never a downloaded one) against the
@@ -129,6 +130,56 @@ describe('supervisor wallboard page in Chromium', () => {
     await screenshot('agents-moved');
   });
 
+  it('at 1366×768, a service level below target is an alert at once, and the same alert shows it recovered', async () => {
+    await setProvinceSettings(t.app, 'targets', { alerts: { clearAfterSeconds: 0 } });
+    await t.app.serviceTargets.reload();
+    const now = Date.now();
+    const call = (i: number, waitMs: number) => ({
+      province_code: '630000',
+      driver: 'test',
+      external_id: `browser-target-${i}`,
+      caller_number: `0976777${String(i).padStart(4, '0')}`,
+      direction: 'inbound' as const,
+      region_code: '632724',
+      topic: 'labour',
+      status: 'ended' as const,
+      end_reason: 'answered' as const,
+      arrived_at: new Date(now - 400_000),
+      queued_at: new Date(now - 300_000),
+      answered_at: new Date(now - 300_000 + waitMs),
+      ended_at: new Date(now - 60_000),
+      wait_ms: waitMs,
+    });
+    try {
+      await page.setViewportSize({ width: 1366, height: 768 });
+      await signIn();
+      await page.waitForSelector('.map-tile[data-code="632724"]');
+      // Twelve callers in the window, each answered after 2 minutes.
+      await t.app.db.insertInto('calls').values(Array.from({ length: 12 }, (_, i) => call(i, 120_000))).execute();
+      await t.app.wallboard.checkTargets();
+      const breached = '#alerts .alert[data-kind="target"][data-metric="service_level"][data-state="breached"]';
+      await page.waitForSelector(breached);
+      const text = await page.$$eval(breached, (els) => els.map((e) => e.textContent ?? ''));
+      expect(text.some((x) => x.includes('治多县') && x.includes('服务水平 0.0%，低于目标 80.0%（近 15 分钟）'))).toBe(true);
+      await screenshot('target-breached');
+
+      await t.app.db.insertInto('calls').values(Array.from({ length: 60 }, (_, i) => call(100 + i, 4_000))).execute();
+      await t.app.wallboard.checkTargets();
+      const cleared = '#alerts .alert[data-kind="target"][data-metric="service_level"][data-state="cleared"]';
+      await page.waitForSelector(cleared);
+      expect(await page.$$eval(cleared, (els) => els.some((e) => (e.textContent ?? '').includes('服务水平已恢复至 83.3%（目标 80.0%）')))).toBe(true);
+      // The breach is replaced by its recovery, not listed beside it.
+      expect(await page.$$eval(breached, (els) => els.filter((e) => (e.textContent ?? '').includes('治多县')).length)).toBe(0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await screenshot('target-cleared');
+    } finally {
+      await t.app.db.deleteFrom('calls').where('external_id', 'like', 'browser-target-%').execute();
+      await setProvinceSettings(t.app, 'targets', {});
+      await t.app.serviceTargets.reload();
+      await t.app.wallboard.checkTargets();
+    }
+  });
+
   it("listens to an agent's call from the agents list, then whispers, then leaves it; the caller never hears the whisper", async () => {
     await t.app.router.login({ id: agent.id, username: 'agent.yushu', regionCode: '632701', languages: { zh: 5, bo: 4 }, topics: { labour: 5 } });
     await t.app.router.setReady(agent.id);
@@ -210,7 +261,7 @@ describe('supervisor wallboard page in Chromium', () => {
     expect(await page.isHidden('#sim-status')).toBe(true);
     expect(await page.$$eval('#sim-rows tr[data-code]', (rows) => rows.length)).toBeGreaterThan(40);
     // A region the day brought no call shows no service level, wait or abandonment (not "100.0 %", "0:00").
-    const cells = await page.$$eval('#sim-rows tr[data-code]', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    const cells = await page.$$eval('#sim-rows tr[data-code]', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
     for (const [offered, , , serviceLevel, asa, abandonment] of cells) {
       if (offered === '0') expect([serviceLevel, asa, abandonment]).toEqual(['—', '—', '—']);
       else expect(serviceLevel).toMatch(/%$/);

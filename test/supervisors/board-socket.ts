@@ -32,12 +32,18 @@ export interface Figures {
   abandonedToday: number;
   serviceLevelToday: number | null;
   serviceLevel30m: number | null;
+  serviceLevelWindow: number | null;
+  answerRateWindow: number | null;
+  abandonmentWindow: number | null;
+  endedWindow: number;
+  waitingPastThreshold: number;
   abandonmentToday: number | null;
   offered30m: number;
   seatsPlanned: number | null;
   seatsLoggedIn: number;
   seatsNeeded: number;
   overdueCallbacks: number;
+  overdueReferrals: number;
 }
 
 export interface Board {

@@ -58,7 +58,7 @@ describe('wallboard figures', () => {
 
   it('counts waiting calls and agents by state for their region and every region above it, from one snapshot', () => {
     const now = 1_000_000;
-    const call = (id: string, regionCode: string, status: LiveCall['status'], enqueuedAt: number) => ({ id, regionCode, status, enqueuedAt }) as LiveCall;
+    const call = (id: string, regionCode: string, status: LiveCall['status'], enqueuedAt: number) => ({ id, kind: 'call', regionCode, status, enqueuedAt }) as LiveCall;
     const agent = (id: string, regionCode: string, state: LiveAgent['state']) => ({ id, regionCode, state }) as LiveAgent;
     const live = liveCounts(
       {
@@ -67,9 +67,11 @@ describe('wallboard figures', () => {
       },
       now,
       lineages,
+      15,
     );
-    expect(live.get('632701')).toEqual({ waiting: 1, longestWaitSeconds: 42, agents: { ready: 1, reserved: 0, on_call: 0, wrap_up: 0, not_ready: 0 } });
-    expect(live.get('632700')).toMatchObject({ waiting: 2, longestWaitSeconds: 42, agents: { ready: 1, on_call: 1 } });
+    // a has waited 42 s, past the 15-s threshold; b only 5 s.
+    expect(live.get('632701')).toEqual({ waiting: 1, longestWaitSeconds: 42, waitingPastThreshold: 1, agents: { ready: 1, reserved: 0, on_call: 0, wrap_up: 0, not_ready: 0 } });
+    expect(live.get('632700')).toMatchObject({ waiting: 2, longestWaitSeconds: 42, waitingPastThreshold: 1, agents: { ready: 1, on_call: 1 } });
     // A region the directory does not know counts for the province only.
     expect(live.get('630000')).toMatchObject({ waiting: 3, agents: { ready: 1, on_call: 1, not_ready: 1 } });
     expect(live.get('630200')).toMatchObject({ waiting: 0, agents: { not_ready: 1 } });
@@ -104,6 +106,25 @@ describe('wallboard figures', () => {
     // No plan saved: null everywhere, not 0.
     const noPlan = allFigures(['632700'], { live: new Map(), calls, planned: null, ahtSeconds: 300, thresholdSeconds: 20 });
     expect(noPlan.get('632700')!.seatsPlanned).toBeNull();
+  });
+
+  it('counts callers already waiting past the threshold as missed: 37 callers queued is not 100 % service level', () => {
+    const calls = rollUpCalls([{ regionCode: '632701', ...emptyCallCounts(), offeredToday: 10, answeredToday: 10, answeredInThresholdToday: 10, answered30m: 4, answeredInThreshold30m: 4, answeredWindow: 4, answeredInThresholdWindow: 4 }], lineages);
+    const live = new Map([['632701', { waiting: 37, longestWaitSeconds: 127, waitingPastThreshold: 30, agents: { ready: 0, reserved: 0, on_call: 3, wrap_up: 0, not_ready: 0 } }]]);
+    const f = allFigures(['632701'], { live, calls, planned: null, ahtSeconds: 300, thresholdSeconds: 15 }).get('632701')!;
+    expect(f.serviceLevelToday).toBe(0.25); // 10 ÷ (10 + 30)
+    expect(f.serviceLevelWindow).toBe(0.118); // 4 ÷ (4 + 30)
+    expect(f.waitingPastThreshold).toBe(30);
+    expect(f.answerRateWindow).toBe(1);
+    const idle = allFigures(['632701'], { live: new Map(), calls, planned: null, ahtSeconds: 300, thresholdSeconds: 15 }).get('632701')!;
+    expect(idle.serviceLevelToday).toBe(1);
+  });
+
+  it('rates over the alert window: answered and abandoned of the calls that ended in it', () => {
+    const calls = rollUpCalls([{ regionCode: '632701', ...emptyCallCounts(), answeredWindow: 6, answeredInThresholdWindow: 3, abandonedWindow: 4, abandonedAfterThresholdWindow: 3 }], lineages);
+    const f = allFigures(['632701', '632722'], { live: new Map(), calls, planned: null, ahtSeconds: 300, thresholdSeconds: 15 });
+    expect(f.get('632701')).toMatchObject({ serviceLevelWindow: 0.333, answerRateWindow: 0.6, abandonmentWindow: 0.4, endedWindow: 10 });
+    expect(f.get('632722')).toMatchObject({ serviceLevelWindow: null, answerRateWindow: null, abandonmentWindow: null, endedWindow: 0 });
   });
 
   it('days and half-hours are China time', () => {

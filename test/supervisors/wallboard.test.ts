@@ -2,6 +2,7 @@ import { AgentSocket } from '../support/agent-socket';
 import { startTestApp, type TestApp } from '../support/app';
 import { AsyncApiFrames } from '../support/asyncapi-frames';
 import { FrameSocket } from '../support/frame-socket';
+import { setProvinceSettings } from '../support/province-settings';
 import { addOrganisationAccount } from '../tickets/ticket-fixtures';
 import { chinaDate, halfHourOf } from '../../src/supervisors/figures';
 import { type Board, BoardSocket, type Frame } from './board-socket';
@@ -98,7 +99,7 @@ describe('/supervisors/ws', () => {
         type: 'hello',
         user: { id: yushuSup.id, username: 'sup.yushu', role: 'supervisor', regionCode: '632700' },
         scope: '632700',
-        settings: { serviceLevelThresholdSeconds: 20, targetServiceLevel: 0.8, boardMinIntervalMs: 1000, boardMaxIntervalMs: 5000 },
+        settings: { serviceLevelThresholdSeconds: 15, targetServiceLevel: 0.8, targets: { answerRate: 0.95, alerts: { windowMinutes: 15 } }, boardMinIntervalMs: 1000, boardMaxIntervalMs: 5000 },
       });
       const regions = s.hello.regions as { code: string; name: string; nameEn: string; level: string; parentCode: string | null; population: number }[];
       expect(regions.map((r) => r.code).sort()).toEqual(YUSHU);
@@ -351,6 +352,90 @@ describe('/supervisors/ws', () => {
       await alertOf(a, 'risk_call', (f) => f.ticketId === ticket.id);
       await alertOf(a, 'risk_call', (f) => f.ticketId === haidongTicket.id);
       // Polled again: not alerted twice.
+      await t.app.wallboard.pollRisk();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(yushu.frames.filter((f) => f.type === 'alert' && f.ticketId === ticket.id)).toEqual([]);
+    });
+
+    it('a service level below the target over the window is a target alert at once for the area; recovering clears it', async () => {
+      await setProvinceSettings(t.app, 'targets', { alerts: { clearAfterSeconds: 0 } });
+      await t.app.serviceTargets.reload();
+      const now = Date.now();
+      const call = (i: number, waitMs: number) => ({
+        province_code: '630000',
+        driver: 'test',
+        external_id: `target-${i}`,
+        caller_number: `0976666${String(i).padStart(4, '0')}`,
+        direction: 'inbound' as const,
+        region_code: '632725',
+        topic: 'labour',
+        status: 'ended' as const,
+        end_reason: 'answered' as const,
+        arrived_at: new Date(now - 400_000),
+        queued_at: new Date(now - 300_000),
+        answered_at: new Date(now - 300_000 + waitMs),
+        ended_at: new Date(now - 60_000),
+        wait_ms: waitMs,
+      });
+      try {
+        const { yushu, admin: a } = await openAll();
+        // Ten callers in the last 15 minutes, each answered after 60 s: service level 0 against 0.8.
+        await t.app.db.insertInto('calls').values(Array.from({ length: 10 }, (_, i) => call(i, 60_000))).execute();
+        await t.app.wallboard.checkTargets();
+        const breach = await alertOf(yushu, 'target', (f) => f.regionCode === '632725' && f.metric === 'service_level');
+        expect(breach).toMatchObject({ key: '632725:service_level', state: 'breached', value: 0, target: 0.8, windowMinutes: 15 });
+        await alertOf(a, 'target', (f) => f.key === '632725:service_level' && f.state === 'breached');
+        // The prefecture's figure includes the county's.
+        await alertOf(yushu, 'target', (f) => f.key === '632700:service_level' && f.state === 'breached');
+        // Still breached on the next check: not alerted twice.
+        await t.app.wallboard.checkTargets();
+        // Fifty more answered at once: 50 ÷ 60 = 0.833, back above the goal.
+        await t.app.db.insertInto('calls').values(Array.from({ length: 50 }, (_, i) => call(100 + i, 3_000))).execute();
+        await t.app.wallboard.checkTargets();
+        const cleared = await alertOf(yushu, 'target', (f) => f.key === '632725:service_level' && f.state === 'cleared');
+        expect(cleared).toMatchObject({ value: 0.833, since: breach.since });
+        expect(yushu.frames.filter((f) => f.type === 'alert' && f.key === '632725:service_level' && f.state === 'breached')).toEqual([]);
+        // A board opened now finds the breach's last word only.
+        const later = await board(yushuSup);
+        expect((later.hello.alerts as Frame[]).filter((x) => x.key === '632725:service_level').map((x) => x.state)).toEqual(['cleared']);
+        expect(later.hello.settings).toMatchObject({ serviceLevelThresholdSeconds: 15, targets: { serviceLevel: { goal: 0.8 }, alerts: { clearAfterSeconds: 0 } } });
+      } finally {
+        await t.app.db.deleteFrom('calls').where('external_id', 'like', 'target-%').execute();
+        await setProvinceSettings(t.app, 'targets', {});
+        await t.app.serviceTargets.reload();
+        await t.app.wallboard.refresh();
+      }
+    });
+
+    it('counts the callers waiting past the threshold now in the service level: a full queue is not 100 %', async () => {
+      // A 1-s threshold, so the test need not wait 15 s for a caller to pass it.
+      await setProvinceSettings(t.app, 'targets', { serviceLevel: { thresholdSeconds: 1 } });
+      await t.app.serviceTargets.reload();
+      try {
+        const s = await board(yushuSup);
+        // Nobody is ready: the caller waits, and is counted as missed once past the threshold.
+        await placeYushuCall();
+        const b = await s.board((x) => x.regions['632701']!.waitingPastThreshold === 1);
+        expect(b.regions['632701']).toMatchObject({ waiting: 1, waitingPastThreshold: 1, serviceLevelToday: 0, serviceLevelWindow: 0 });
+      } finally {
+        await setProvinceSettings(t.app, 'targets', {});
+        await t.app.serviceTargets.reload();
+      }
+    });
+
+    it('a ticket saved with the risk flag alerts the area at once, without waiting for the next poll of the tickets', async () => {
+      const { yushu } = await openAll();
+      const ticket = await t.app.db
+        .insertInto('tickets')
+        .values({ number: 'QH-20261122-900009', caller_number: '09768123456', region_code: '632726', topic: 'labour', updated_at: new Date(Date.now() - 3_600_000) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const res = await t.app.inject({ method: 'PATCH', url: `/api/tickets/${ticket.id}`, headers: { authorization: `Bearer ${yushuSup.token}` }, payload: { riskFlag: true } });
+      expect(res.statusCode).toBe(200);
+      // Published by the save itself, before any poll of the tickets could have read it.
+      expect(t.app.supervisorAlerts.recent((x) => x.kind === 'risk_call' && x.ticketId === ticket.id)).toHaveLength(1);
+      expect(await alertOf(yushu, 'risk_call', (f) => f.ticketId === ticket.id)).toMatchObject({ regionCode: '632726', ticketNumber: 'QH-20261122-900009' });
+      // The poll that follows does not alert it again.
       await t.app.wallboard.pollRisk();
       await new Promise((r) => setTimeout(r, 300));
       expect(yushu.frames.filter((f) => f.type === 'alert' && f.ticketId === ticket.id)).toEqual([]);

@@ -13,6 +13,7 @@ import type { Router } from '../../queue/router';
 import type { LiveAgent, LiveCall, RoutingEvent } from '../../queue/types';
 import type { RegionDirectory } from '../../regions/region-directory';
 import { sipPassword } from '../../telephony/asterisk/sip-password';
+import type { RiskFlags } from '../../tickets/risk-flags';
 import type { ControlResult, DriverCapabilities } from '../../telephony/driver';
 import type { OverdueAlert } from '../../tickets/referral-sweeper';
 import { ticketsRepository } from '../../tickets/tickets-repository';
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   province: Province;
   config: Config;
   bus: SessionBus;
+  /** Told when a ticket is saved with the risk flag newly set (the wallboard alerts at once). */
+  riskFlags: RiskFlags;
   controls: CallControls;
   log: FastifyBaseLogger;
   /** How often queue figures are recomputed and sent where they changed. */
@@ -418,6 +421,7 @@ export class AgentGateway {
         });
         ack();
         s.send({ type: 'ticket', ticket: ticketView(saved) });
+        if (saved.risk_flag && !ticket.risk_flag) this.o.riskFlags.flagged({ id: saved.id, number: saved.number, callId: saved.call_id, regionCode: saved.region_code, topic: saved.topic, at: saved.updated_at });
         return;
       }
       case 'wrapup.end':

@@ -25,6 +25,7 @@ export const agentGatewayPlugin = fp(
       province: app.province,
       config: app.config,
       bus: app.sessionBus,
+      riskFlags: app.riskFlags,
       log: app.log,
       controls: {
         hold: (callId, agentId, held) => flow.agentHold(callId, agentId, held),

@@ -249,7 +249,12 @@ export async function ticketRoutes(app: FastifyInstance) {
         response: { 200: TicketSchema, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => tickets.update(actorOf(request), request.params.id, request.body, request.id),
+    async (request) => {
+      const ticket = await tickets.update(actorOf(request), request.params.id, request.body, request.id);
+      // The wallboard dedupes: a flag saved again is not alerted twice.
+      if (request.body.riskFlag === true) app.riskFlags.flagged({ id: ticket.id, number: ticket.number, callId: ticket.callId, regionCode: ticket.regionCode, topic: ticket.topic, at: ticket.updatedAt });
+      return ticket;
+    },
   );
 
   r.post(
