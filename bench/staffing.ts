@@ -2,8 +2,9 @@
  * npm run bench:staffing — (a) a province recommendation: Qinghai's 8 prefectures and 44
  * counties, a forecast from eight weeks of synthetic half-hourly history, then seats allocated
  * for all 48 half-hours; (b) a simulated day of about 20,000 calls under that plan, through the
- * real routing policy (and the population-proportional split of the same seats, for comparison).
- * Writes bench/results/staffing.json.
+ * real routing policy (and the population-proportional split of the same seats, for comparison);
+ * (c) the plan's own forecast (src/staffing/predict.ts) beside the allocation's queueing model and
+ * an independent simulated day, from a tight to a loose budget. Writes bench/results/staffing.json.
  *
  * The synthetic history: each region calls at a per-capita rate scaled so the province makes
  * about 20,000 calls on a Monday, skewed (Xining's Chengdong and Chengzhong, Golmud and Yushu
@@ -22,6 +23,7 @@ import { seededRandom } from '../src/sim/random';
 import { agentsFromSeats, allocateSeats, type AllocationInput } from '../src/staffing/allocate';
 import { offeredErlangs } from '../src/staffing/erlang';
 import { DEFAULT_DAY_PROFILE, forecastDay, type IntervalCount } from '../src/staffing/forecast';
+import { forecastPlan } from '../src/staffing/predict';
 import { simulateDay } from '../src/staffing/simulate';
 import { machine, round } from './machine';
 
@@ -116,6 +118,29 @@ async function main() {
   for (let i = 0; i < RUNS - 1; i++) simTimes.push(simulate('seats', null).ms);
   const outcome = (o: { serviceLevel: number; asa: number; abandonment: number }) => ({ serviceLevel: round(o.serviceLevel), asa: round(o.asa, 1), abandonment: round(o.abandonment) });
 
+  // ---- (c) the plan's own forecast against the simulator, tight to loose budgets ------------------
+  // The recommendation's figure (three simulated days pooled, patience 120 s) beside the
+  // allocation's queueing model and an independent simulated day (seed 2026) of the same plan.
+  const agreement = [1.05, 1.2, 1.5].map((factor) => {
+    const provinceCalls = DEFAULT_DAY_PROFILE.map((_, i) => list.reduce((s, r) => s + forecast.byRegion[r.code]![i]!, 0));
+    const budget = provinceCalls.map((calls) => (calls > 0.5 ? Math.ceil((factor * offeredErlangs({ calls, intervalSeconds: INTERVAL, ahtSeconds: AHT }) + 10) / (1 - SHRINKAGE)) : 0));
+    const allocation = allocateSeats({ ...input!, budget });
+    const day = { intervalSeconds: INTERVAL, ahtSeconds: AHT, patienceSeconds: 120, thresholdSeconds: 20, plan: agentsFromSeats(allocation, SHRINKAGE), demand: input!.demand };
+    const t0 = performance.now();
+    const predicted = forecastPlan(day, directory);
+    const forecastMs = performance.now() - t0;
+    const simulated = simulateDay({ ...day, seed: 2026 }, directory).province;
+    return {
+      budget: `(${factor} × offered Erlangs + 10) / 0.7 per half-hour, peak ${Math.max(...budget)}`,
+      model: round(allocation.summary.serviceLevel),
+      forecast: round(predicted.serviceLevel),
+      forecastRange: predicted.range.map((x) => round(x)),
+      simulated: round(simulated.serviceLevel),
+      difference: round(predicted.serviceLevel - simulated.serviceLevel),
+      forecastMs: round(forecastMs, 1),
+    };
+  });
+
   const out = {
     benchmark: 'staffing',
     at: new Date().toISOString(),
@@ -153,6 +178,7 @@ async function main() {
       noAbandonment: { plan: outcome(runs[0]!.sim.province), proportional: outcome(runs[1]!.sim.province) },
       patience120s: { plan: outcome(runs[2]!.sim.province), proportional: outcome(runs[3]!.sim.province) },
     },
+    forecastAgreement: { target: 'forecast within 0.02 of the simulated day', patienceSeconds: 120, rows: agreement },
   };
   const target = path.join(__dirname, 'results', 'staffing.json');
   fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -27,6 +27,9 @@ export interface ErlangCResult {
   note: string | null;
 }
 
+/** Erlang C's service-level goal when none is given (80 % within the threshold). */
+export const DEFAULT_SERVICE_LEVEL_GOAL = 0.8;
+
 export function offeredErlangs(load: Load): number {
   if (!(load.calls >= 0) || !(load.intervalSeconds > 0) || !(load.ahtSeconds > 0)) throw new RangeError('calls must be ≥ 0, intervalSeconds and ahtSeconds > 0');
   return (load.calls * load.ahtSeconds) / load.intervalSeconds;

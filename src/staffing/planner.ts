@@ -5,7 +5,9 @@ import { assertInScope, scopeRoot } from '../auth/scope';
 import { Errors } from '../errors/errors';
 import { intervalHistory } from '../reports/history';
 import { agentsFromSeats, allocateSeats } from './allocate';
+import { DEFAULT_SERVICE_LEVEL_GOAL } from './erlang';
 import { forecastDay } from './forecast';
+import { FORECAST_SEEDS, forecastPlan } from './predict';
 import { PlanDate, planEntries, PlanSeats, type seatPlans } from './seat-plans';
 import { simulateDay } from './simulate';
 import { chinaDayStart, DAY_MS } from '../time/china-time';
@@ -18,8 +20,10 @@ const DEFAULT_PER_CAPITA = 175 / 5_923_957;
 const RegionCode = z.string().regex(/^\d{6}$/, 'must be a 6-digit region code');
 const Targets = {
   region: RegionCode.optional(),
-  targetServiceLevel: z.coerce.number().gt(0).lt(1).default(0.8),
-  thresholdSeconds: z.coerce.number().min(1).max(600).default(20),
+  /** Default: the province's service-level goal (settings.targets). */
+  targetServiceLevel: z.coerce.number().gt(0).lt(1).optional(),
+  /** Default: the province's service-level threshold (settings.targets). */
+  thresholdSeconds: z.coerce.number().min(1).max(600).optional(),
   shrinkage: z.coerce.number().min(0).lt(1).default(0),
   minSeats: z.coerce.number().int().min(0).max(100).default(0),
   /** Seats available in every interval with calls; default: the agent accounts in the area. */
@@ -27,7 +31,12 @@ const Targets = {
   perCapitaDailyCalls: z.coerce.number().positive().max(1).default(DEFAULT_PER_CAPITA),
 };
 
-export const RecommendationQuery = z.strictObject({ date: PlanDate, ...Targets });
+export const RecommendationQuery = z.strictObject({
+  date: PlanDate,
+  ...Targets,
+  /** Callers' mean patience in the plan's forecast, as in a simulation; 0: nobody hangs up. */
+  patienceSeconds: z.coerce.number().min(0).max(3600).default(120),
+});
 export type RecommendationQuery = z.infer<typeof RecommendationQuery>;
 
 export const SimulateBody = z.strictObject({
@@ -81,11 +90,42 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
     return Math.max(0, r.populationEstimate - children.reduce((s, c) => s + c.populationEstimate, 0));
   }
 
+  /** The threshold and goal asked for, else the province's targets. */
+  const goals = (q: { thresholdSeconds?: number; targetServiceLevel?: number }) => {
+    const t = app.serviceTargets.current.serviceLevel;
+    return { thresholdSeconds: q.thresholdSeconds ?? t.thresholdSeconds, targetServiceLevel: q.targetServiceLevel ?? t.goal ?? DEFAULT_SERVICE_LEVEL_GOAL };
+  };
+
+  /**
+   * The recommendation with its forecast: the plan's service level as the day simulator sees it
+   * (three simulated days pooled; the population-proportional split of the same seats on one, for
+   * comparison) beside the allocation's own queueing model.
+   */
   async function recommend(actor: Actor, q: RecommendationQuery) {
-    return (await plan(actor, q)).answer;
+    const { answer, allocation, forecast } = await plan(actor, q);
+    const day = {
+      intervalSeconds: 1800,
+      ahtSeconds: aht(),
+      patienceSeconds: q.patienceSeconds > 0 ? q.patienceSeconds : null,
+      thresholdSeconds: goals(q).thresholdSeconds,
+      demand: forecast.byRegion,
+      steps: app.router.settings.steps,
+    };
+    const predicted = forecastPlan({ ...day, plan: agentsFromSeats(allocation, q.shrinkage) }, regions);
+    const proportional = forecastPlan({ ...day, plan: agentsFromSeats(allocation, q.shrinkage, 'proportional') }, regions, FORECAST_SEEDS.slice(0, 1));
+    return {
+      ...answer,
+      summary: {
+        serviceLevel: predicted.serviceLevel,
+        serviceLevelProportional: proportional.serviceLevel,
+        seatsUsed: allocation.summary.seatsUsed,
+        forecast: { ...predicted, patienceSeconds: day.patienceSeconds },
+        model: { serviceLevel: allocation.summary.serviceLevel, serviceLevelProportional: allocation.summary.serviceLevelProportional },
+      },
+    };
   }
 
-  async function plan(actor: Actor, q: RecommendationQuery) {
+  async function plan(actor: Actor, q: Omit<RecommendationQuery, 'patienceSeconds'>) {
     const codes = area(actor, q.region);
     const inArea = new Set(codes);
     const forecast = await demand(q.date, codes, q.perCapitaDailyCalls);
@@ -97,8 +137,7 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
     const allocation = allocateSeats({
       intervalSeconds: 1800,
       ahtSeconds,
-      thresholdSeconds: q.thresholdSeconds,
-      targetServiceLevel: q.targetServiceLevel,
+      ...goals(q),
       shrinkage: q.shrinkage,
       budget,
       regions: codes.map((code) => {
@@ -158,7 +197,7 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
         intervalSeconds: 1800,
         ahtSeconds: aht(),
         patienceSeconds: body.patienceSeconds,
-        thresholdSeconds: body.thresholdSeconds,
+        thresholdSeconds: goals(body).thresholdSeconds,
         plan: matrix,
         demand: forecast.byRegion,
         steps: app.router.settings.steps,

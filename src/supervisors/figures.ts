@@ -1,6 +1,6 @@
 import type { LiveAgent, LiveCall } from '../queue/types';
 import type { RegionDirectory } from '../regions/region-directory';
-import { agentsForTarget } from '../staffing/erlang';
+import { agentsForTarget, DEFAULT_SERVICE_LEVEL_GOAL } from '../staffing/erlang';
 import type { AgentsByState, Figures } from './protocol';
 import { CST_OFFSET_MS, chinaDay, DAY_MS, startOfChinaDay } from '../time/china-time';
 
@@ -40,8 +40,6 @@ import { CST_OFFSET_MS, chinaDay, DAY_MS, startOfChinaDay } from '../time/china-
  */
 
 export const THIRTY_MINUTES_MS = 30 * 60_000;
-/** Erlang C's goal when the province watches no service-level goal. */
-export const DEFAULT_SERVICE_LEVEL_GOAL = 0.8;
 
 /** Calls counted per region by the database, each region on its own (not yet rolled up). */
 export interface CallCounts {

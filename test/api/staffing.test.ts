@@ -84,6 +84,28 @@ describe('staffing API', () => {
     });
   });
 
+  describe("a plan's own forecast", () => {
+    // About 17,700 calls on the day across Qinghai: enough that one simulated day differs little from the next.
+    const DAY = { date: '2026-12-07', perCapitaDailyCalls: 0.003, shrinkage: 0.3 };
+    it.each([
+      ['tight', 260],
+      ['loose', 420],
+    ])('agrees with the day simulator within 2 points on a %s budget (%i seats)', async (_label, budget) => {
+      const q = new URLSearchParams(Object.entries({ ...DAY, budget }).map(([k, v]) => [k, String(v)]));
+      const rec = await get(`/api/staffing/recommendation?${q}`, admin.token);
+      expect(rec.statusCode).toBe(200);
+      const summary = rec.json().summary;
+      expect(summary.forecast).toMatchObject({ method: 'simulation', runs: 3, patienceSeconds: 120 });
+      const sim = await t.app.inject({ method: 'POST', url: '/api/staffing/simulate', headers: bearer(admin.token), payload: { ...DAY, plan: 'recommended', budget } });
+      expect(sim.statusCode).toBe(200);
+      const simulated = sim.json().province.serviceLevel;
+      // The forecast is what the supervisor is shown; the simulation (seed 1) is an independent day.
+      expect(Math.abs(summary.serviceLevel - simulated)).toBeLessThanOrEqual(0.02);
+      // The tight budget is tight: a plan that meets the goal everywhere would prove nothing.
+      if (budget === 260) expect(simulated).toBeLessThan(0.8);
+    }, 60_000);
+  });
+
   describe('moving an agent between regions', () => {
     it("takes effect in routing at once: the agent's next call comes from the new region", async () => {
       const mover = await t.addUser({ username: 'agent.mover', role: 'agent', region: '632701', languages: { zh: 5 }, topics: { labour: 5 } });
