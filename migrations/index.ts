@@ -9,6 +9,7 @@ import * as callbackDialOutcomes from './0007_callback_dial_outcomes';
 import * as voiceMessages from './0008_voice_messages';
 import * as forwardFailedCallbacks from './0009_forward_failed_callbacks';
 import * as remoteSeats from './0010_remote_seats';
+import * as ticketTypes from './0011_ticket_types';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_voice_messages': voiceMessages,
   '0009_forward_failed_callbacks': forwardFailedCallbacks,
   '0010_remote_seats': remoteSeats,
+  '0011_ticket_types': ticketTypes,
 };

@@ -50,6 +50,8 @@ const matterGroups = () => [
 ];
 /** The ticket outcome the server sets when a referral of each kind is made. */
 const REFERRAL_OUTCOME = { legal_aid: 'refer_legal_aid', mediation: 'refer_mediation', diversion: 'divert' };
+/** The form of a ticket not opened yet: every ticket is a consultation until the agent picks another type. */
+const EMPTY_TICKET = { type: 'consultation', topic: null, summary: '', advice: '', outcome: null, riskFlag: false };
 const MAX_INCOME_YUAN = 10_000_000;
 const MAX_HOUSEHOLD = 30;
 
@@ -81,7 +83,7 @@ const model = {
 
   // from the server
   agent: null,
-  catalogue: { topics: [], languages: [], outcomes: [], notReadyReasons: [], matters: { art31: [], art32: [], other: [] }, departments: [] },
+  catalogue: { topics: [], ticketTypes: [], languages: [], outcomes: [], notReadyReasons: [], matters: { art31: [], art32: [], other: [] }, departments: [] },
   settings: null,
   state: null,
   offer: null,
@@ -270,7 +272,7 @@ function signOut(noticeKey, tone = 'error') {
   ringer.stop();
   clearTimeout(ticketForm.autosaveTimer);
   ticketForm = freshTicketForm();
-  writeTicketFields({ topic: null, summary: '', advice: '', outcome: null, riskFlag: false }, { force: true });
+  writeTicketFields(EMPTY_TICKET, { force: true });
   resetReferral();
   Object.assign(model, {
     agent: null,
@@ -416,6 +418,7 @@ function onHello(frame, conn) {
   model.agent = frame.agent;
   model.catalogue = {
     topics: frame.catalogue?.topics ?? [],
+    ticketTypes: frame.catalogue?.ticketTypes ?? [],
     languages: frame.catalogue?.languages ?? [],
     outcomes: frame.catalogue?.outcomes ?? [],
     notReadyReasons: frame.catalogue?.notReadyReasons ?? [],
@@ -901,6 +904,7 @@ async function ensureRegions() {
 // ---- ticket form -----------------------------------------------------------------------------
 
 const TICKET_INPUTS = {
+  type: 'ticket-type',
   topic: 'ticket-topic',
   summary: 'ticket-summary',
   advice: 'ticket-advice',
@@ -910,6 +914,7 @@ const TICKET_INPUTS = {
 
 function readTicketValues() {
   return {
+    type: $('ticket-type').value || null,
     topic: $('ticket-topic').value || null,
     summary: $('ticket-summary').value,
     advice: $('ticket-advice').value,
@@ -949,7 +954,7 @@ function applyTicket(ticket) {
 function resetTicketForm() {
   clearTimeout(ticketForm.autosaveTimer);
   ticketForm = freshTicketForm();
-  writeTicketFields({ topic: null, summary: '', advice: '', outcome: null, riskFlag: false }, { force: true });
+  writeTicketFields(EMPTY_TICKET, { force: true });
   resetReferral();
 }
 
@@ -972,8 +977,9 @@ function saveTicket({ quiet = false } = {}) {
   if (!ticketForm.ticketId) return;
   const values = readTicketValues();
   const fields = { summary: values.summary, advice: values.advice, outcome: values.outcome, riskFlag: values.riskFlag };
-  // topic is not nullable in the protocol: an unset topic is simply not sent.
+  // topic and type are not nullable in the protocol: an unset one is simply not sent.
   if (values.topic) fields.topic = values.topic;
+  if (values.type) fields.type = values.type;
   const ref = send('ticket.save', { ticketId: ticketForm.ticketId, fields }, { quiet });
   if (!ref) return;
   ticketForm.inFlight.set(ref, { ticketId: ticketForm.ticketId, values });
@@ -1407,7 +1413,9 @@ function renderCatalogueSelects() {
     $('not-ready-reason'),
     SETTABLE_REASONS.map((code) => ({ value: code, label: reasonLabel(code) })),
   );
-  // The agent's unsaved choice survives because fillSelect keeps the selected value.
+  // The agent's unsaved choice survives because fillSelect keeps the selected value. The type
+  // has no empty choice: every ticket has one.
+  fillSelect($('ticket-type'), options('ticketTypes'));
   fillSelect($('ticket-topic'), options('topics'), t('ticket.topicNone'));
   fillSelect($('ticket-outcome'), options('outcomes'), t('ticket.outcomeNone'));
   fillSelect($('interpreter-language'), options('languages').filter((o) => o.value !== 'zh'), t('select.choose'));

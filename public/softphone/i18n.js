@@ -182,6 +182,7 @@ const STRINGS = {
 
     'ticket.heading': '工单',
     'ticket.pending': '工单创建中…',
+    'ticket.type': '工单类型',
     'ticket.topic': '咨询事项',
     'ticket.topicNone': '— 未选择 —',
     'ticket.summary': '咨询内容摘要',
@@ -470,6 +471,7 @@ const STRINGS = {
 
     'ticket.heading': 'Ticket',
     'ticket.pending': 'Creating the ticket…',
+    'ticket.type': 'Ticket type',
     'ticket.topic': 'Topic',
     'ticket.topicNone': '— not set —',
     'ticket.summary': 'Summary of the question',

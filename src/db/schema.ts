@@ -117,6 +117,9 @@ export interface CallEventsTable {
   write_id: string | null;
 }
 
+/** Ticket type (工单类型): consultation 咨询, help 求助, complaint 投诉, suggestion 建议 (src/tickets/ticket-types.ts). */
+export type TicketType = 'consultation' | 'help' | 'complaint' | 'suggestion';
+
 export interface TicketsTable {
   id: Generated<string>;
   number: string;
@@ -128,6 +131,8 @@ export interface TicketsTable {
   summary: Generated<string>;
   advice: Generated<string>;
   outcome: 'answered' | 'refer_legal_aid' | 'refer_mediation' | 'divert' | 'callback' | null;
+  /** What the caller came for; a new ticket is a consultation until the agent says otherwise. */
+  type: Generated<TicketType>;
   risk_flag: Generated<boolean>;
   agent_id: string | null;
   survey_score: number | null;

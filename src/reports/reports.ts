@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import { type TicketTypeCounts, zeroTypeCounts } from '../tickets/ticket-types';
 
 /**
  * Daily and monthly figures per region and topic, from the calls' records.
@@ -101,6 +102,39 @@ export async function halfHourSeries(db: Db, o: { from: Date; until: Date; regio
     s.serviceLevel = r.answered + r.abandoned_after > 0 ? round(r.answered_in / (r.answered + r.abandoned_after)) : null;
   }
   return series;
+}
+
+/**
+ * Tickets per type (consultation, help, complaint, suggestion) opened in [from, until) in the
+ * given regions: per region where any was opened, and in total. Counted from tickets, not calls,
+ * so callbacks and voice messages that became tickets count too.
+ */
+export interface TicketTypeReport {
+  total: TicketTypeCounts;
+  byRegion: ({ regionCode: string } & TicketTypeCounts)[];
+}
+
+export async function ticketTypeCounts(db: Db, o: { from: Date; until: Date; regionCodes: string[] }): Promise<TicketTypeReport> {
+  const total = zeroTypeCounts();
+  if (o.regionCodes.length === 0) return { total, byRegion: [] };
+  const rows = await db
+    .selectFrom('tickets')
+    .select((eb) => ['region_code', 'type', eb.fn.countAll<number>().as('n')])
+    .where('created_at', '>=', o.from)
+    .where('created_at', '<', o.until)
+    .where('region_code', 'in', o.regionCodes)
+    .groupBy(['region_code', 'type'])
+    .orderBy('region_code')
+    .execute();
+  const byRegion = new Map<string, { regionCode: string } & TicketTypeCounts>();
+  for (const r of rows) {
+    if (r.region_code === null) continue; // the column is nullable; the filter has left those out already
+    const region = byRegion.get(r.region_code) ?? { regionCode: r.region_code, ...zeroTypeCounts() };
+    region[r.type] += Number(r.n);
+    total[r.type] += Number(r.n);
+    byRegion.set(r.region_code, region);
+  }
+  return { total, byRegion: [...byRegion.values()] };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

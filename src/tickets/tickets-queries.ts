@@ -1,6 +1,6 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { Database, TicketRow } from '../db/schema';
+import type { Database, TicketRow, TicketType } from '../db/schema';
 
 /**
  * Read queries behind the tickets API (list, detail, history, review sample, CSV export). Writes a ticket's agent makes from the desktop stay in tickets-repository.ts.
@@ -14,6 +14,8 @@ export interface TicketFilter {
   regionCodes?: string[];
   /** An agent's own tickets. */
   agentId?: string;
+  /** Any of these types. */
+  types?: TicketType[];
   topic?: string;
   outcome?: TicketOutcome;
   riskFlag?: boolean;
@@ -45,6 +47,7 @@ function ticketConditions(eb: ExpressionBuilder<Database, 'tickets'>, f: TicketF
     conditions.push(f.regionCodes.length > 0 ? eb('tickets.region_code', 'in', f.regionCodes) : sql<SqlBool>`false`);
   }
   if (f.agentId !== undefined) conditions.push(eb('tickets.agent_id', '=', f.agentId));
+  if (f.types !== undefined) conditions.push(f.types.length > 0 ? eb('tickets.type', 'in', f.types) : sql<SqlBool>`false`);
   if (f.topic !== undefined) conditions.push(eb('tickets.topic', '=', f.topic));
   if (f.outcome !== undefined) conditions.push(eb('tickets.outcome', '=', f.outcome));
   if (f.riskFlag !== undefined) conditions.push(eb('tickets.risk_flag', '=', f.riskFlag));

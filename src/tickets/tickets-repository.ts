@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { TicketRow } from '../db/schema';
+import type { TicketRow, TicketType } from '../db/schema';
 import { chinaDay } from '../time/china-time';
 
 /** Tickets: one per answered call (and per callback), numbered QH-20261121-000123. */
@@ -71,10 +71,11 @@ export const ticketsRepository = {
   },
 
   /** The agent's notes on the ticket; only the fields sent change. */
-  saveNotes(db: Db, ticketId: string, fields: { topic?: string; summary?: string; advice?: string; outcome?: TicketRow['outcome']; riskFlag?: boolean }) {
+  saveNotes(db: Db, ticketId: string, fields: { type?: TicketType; topic?: string; summary?: string; advice?: string; outcome?: TicketRow['outcome']; riskFlag?: boolean }) {
     return db
       .updateTable('tickets')
       .set({
+        ...(fields.type !== undefined ? { type: fields.type } : {}),
         ...(fields.topic !== undefined ? { topic: fields.topic } : {}),
         ...(fields.summary !== undefined ? { summary: fields.summary } : {}),
         ...(fields.advice !== undefined ? { advice: fields.advice } : {}),

@@ -5,7 +5,7 @@ import type { Actor } from '../auth/actor';
 import { assertInScope, scopeRoot } from '../auth/scope';
 import { auditRepository } from '../audit/audit-repository';
 import type { Db } from '../db/database';
-import type { Role, TicketRow } from '../db/schema';
+import type { Role, TicketRow, TicketType } from '../db/schema';
 import { Errors } from '../errors/errors';
 import type { RegionDirectory } from '../regions/region-directory';
 import { maskPhoneNumber } from '../telephony/phone-number';
@@ -23,6 +23,8 @@ import { CST_OFFSET_MS, chinaDayEnd, chinaDayStart } from '../time/china-time';
 /** The filters shared by the list, the review sample and the export, as the API received them. */
 export interface TicketQuery {
   region?: string;
+  /** Any of these types. */
+  type?: TicketType[];
   topic?: string;
   outcome?: TicketOutcome;
   riskFlag?: boolean;
@@ -34,6 +36,7 @@ export interface TicketQuery {
 }
 
 export interface TicketPatch {
+  type?: TicketType;
   topic?: string;
   summary?: string;
   advice?: string;
@@ -54,6 +57,7 @@ export interface TicketView {
   regionCode: string | null;
   regionName: string | null;
   language: string | null;
+  type: TicketType;
   topic: string | null;
   summary: string;
   advice: string;
@@ -76,6 +80,7 @@ export const EXPORT_COLUMNS = [
   'region_code',
   'region_name',
   'language',
+  'type',
   'topic',
   'outcome',
   'risk_flag',
@@ -166,6 +171,7 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
     }
     return {
       ...scope,
+      types: query.type,
       topic: query.topic,
       outcome: query.outcome,
       riskFlag: query.riskFlag,
@@ -185,6 +191,7 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
       regionCode: row.region_code,
       regionName: row.region_code ? (regions.get(row.region_code)?.nameZh ?? null) : null,
       language: row.language,
+      type: row.type,
       topic: row.topic,
       summary: row.summary,
       advice: row.advice,
@@ -287,6 +294,7 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
       region_code: row.region_code,
       region_name: row.region_code ? (regions.get(row.region_code)?.nameZh ?? '') : '',
       language: row.language,
+      type: row.type,
       topic: row.topic,
       outcome: row.outcome,
       risk_flag: row.risk_flag ? 'true' : 'false',
@@ -432,6 +440,7 @@ function earliest(a: Date | undefined, b: Date): Date {
 /** Fields of the patch whose value differs from the row, as { field: { from, to } }. */
 function changedFields(current: TicketRow, patch: TicketPatch): Record<string, { from: unknown; to: unknown }> {
   const before: Record<keyof TicketPatch, unknown> = {
+    type: current.type,
     topic: current.topic,
     summary: current.summary,
     advice: current.advice,

@@ -130,11 +130,13 @@ describe('/agents/ws', () => {
       await ok(s, { type: 'offer.accept', offerId: offer.offerId });
       const connected = await s.next('call.connected');
       expect(connected).toMatchObject({ call: { callId, answeredAt: expect.any(Number) } });
-      const ticket = (await s.next('ticket')).ticket as { id: string; number: string };
+      const ticket = (await s.next('ticket')).ticket as { id: string; number: string; type: string };
       expect(ticket.number).toMatch(/^QH-\d{8}-\d{6}$/);
+      // A new ticket is a consultation until the agent says otherwise.
+      expect(ticket.type).toBe('consultation');
 
-      await ok(s, { type: 'ticket.save', ticketId: ticket.id, fields: { summary: '老板拖欠三个月工资，约 1.2 万元', advice: '建议先向劳动监察大队投诉', outcome: 'refer_legal_aid', riskFlag: true } });
-      expect(await s.next('ticket')).toMatchObject({ ticket: { id: ticket.id, outcome: 'refer_legal_aid', riskFlag: true } });
+      await ok(s, { type: 'ticket.save', ticketId: ticket.id, fields: { type: 'help', summary: '老板拖欠三个月工资，约 1.2 万元', advice: '建议先向劳动监察大队投诉', outcome: 'refer_legal_aid', riskFlag: true } });
+      expect(await s.next('ticket')).toMatchObject({ ticket: { id: ticket.id, type: 'help', outcome: 'refer_legal_aid', riskFlag: true } });
 
       await ok(s, { type: 'call.hold', callId });
       expect(await s.next('call.held')).toMatchObject({ callId, held: true });
@@ -153,7 +155,7 @@ describe('/agents/ws', () => {
       await s.next('state', (f) => f.state === 'ready');
 
       const row = await t.app.db.selectFrom('tickets').selectAll().where('id', '=', ticket.id).executeTakeFirstOrThrow();
-      expect(row).toMatchObject({ call_id: callId, agent_id: xining.id, summary: '老板拖欠三个月工资，约 1.2 万元', advice: '建议先向劳动监察大队投诉，并申请法律援助', outcome: 'refer_legal_aid', risk_flag: true });
+      expect(row).toMatchObject({ call_id: callId, agent_id: xining.id, type: 'help', summary: '老板拖欠三个月工资，约 1.2 万元', advice: '建议先向劳动监察大队投诉，并申请法律援助', outcome: 'refer_legal_aid', risk_flag: true });
       const audit = await t.app.db.selectFrom('audit_log').selectAll().where('entity_id', '=', ticket.id).execute();
       expect(audit.map((a) => [a.action, a.actor_username])).toEqual([
         ['ticket.update', 'agent.xining'],

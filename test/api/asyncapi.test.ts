@@ -79,6 +79,9 @@ describe('/asyncapi.json', () => {
       expect(spec.matches('/agents/ws', 'fromClient', { v: 1, type: 'state.set', state: 'asleep' })).toEqual([]);
       expect(spec.matches('/agents/ws', 'fromClient', { v: 1, type: 'call.transfer', callId: 'c', to: { number: '12345\r\nAction: Originate' }, mode: 'blind' })).toEqual([]);
       expect(spec.matches('/agents/ws', 'fromClient', { v: 1, type: 'ping' })).toEqual(['ping']);
+      const ticketId = '0b7c4f1e-3c1a-4d55-9d59-1f5c4a2e9a10';
+      expect(spec.matches('/agents/ws', 'fromClient', { v: 1, type: 'ticket.save', ticketId, fields: { type: 'complaint' } })).toEqual(['ticket.save']);
+      expect(spec.matches('/agents/ws', 'fromClient', { v: 1, type: 'ticket.save', ticketId, fields: { type: 'praise' } })).toEqual([]);
       expect(spec.matches('/agents/ws', 'toClient', { v: 1, type: 'call.exploded', callId: 'c' })).toEqual([]);
       expect(spec.matches('/agents/ws', 'toClient', { v: 1, type: 'pong', serverTime: 1, extra: 1 })).toEqual([]);
       expect(spec.matches('/supervisors/ws', 'fromClient', { v: 1, type: 'state.set', state: 'ready' })).toEqual([]);
@@ -131,7 +134,7 @@ describe('/asyncapi.json', () => {
         await ok({ type: 'offer.accept', offerId: offer.offerId });
         await desk.next('call.connected');
         const ticket = (await desk.next('ticket')).ticket as { id: string };
-        await ok({ type: 'ticket.save', ticketId: ticket.id, fields: { topic: 'labour', summary: '工资拖欠', outcome: 'answered', riskFlag: false } });
+        await ok({ type: 'ticket.save', ticketId: ticket.id, fields: { type: 'complaint', topic: 'labour', summary: '工资拖欠', outcome: 'answered', riskFlag: false } });
         await desk.next('ticket');
         await ok({ type: 'call.hold', callId });
         await desk.next('call.held');

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { bearer, startTestApp, type TestApp } from '../support/app';
+import { insertTicket } from '../tickets/ticket-fixtures';
 
 describe('reports and call records', () => {
   let t: TestApp;
@@ -53,6 +54,17 @@ describe('reports and call records', () => {
     await call('632701', 'labour', '00:00', { waitMs: 1_000, answered: true }).then((id) =>
       t.app.db.updateTable('calls').set({ arrived_at: new Date(at('00:00').getTime() - 60_000) }).where('id', '=', id).execute(),
     );
+
+    // Tickets of the day by type: Yushu city 2 complaints and a consultation, Chenduo a request for
+    // help, Xining a suggestion; one the evening before (23:59 on 30 November) and one later in the month.
+    const day = (hhmm: string) => `2026-12-01T${hhmm}:00+08:00`;
+    await insertTicket(t.app.db, { regionCode: '632701', type: 'complaint', createdAt: day('09:06') });
+    await insertTicket(t.app.db, { regionCode: '632701', type: 'complaint', createdAt: day('09:11') });
+    await insertTicket(t.app.db, { regionCode: '632701', createdAt: day('23:59') });
+    await insertTicket(t.app.db, { regionCode: '632723', type: 'help', createdAt: day('09:13') });
+    await insertTicket(t.app.db, { regionCode: '630102', type: 'suggestion', createdAt: day('14:01') });
+    await insertTicket(t.app.db, { regionCode: '632701', type: 'complaint', createdAt: '2026-11-30T23:59:00+08:00' });
+    await insertTicket(t.app.db, { regionCode: '632723', type: 'suggestion', createdAt: '2026-12-15T10:00:00+08:00' });
   });
   afterAll(async () => t.close());
 
@@ -72,6 +84,35 @@ describe('reports and call records', () => {
     const series = res.json().series as { intervalStart: number; offered: number }[];
     expect(series).toHaveLength(48);
     expect(series[18]).toMatchObject({ intervalStart: 540, offered: 6 });
+  });
+
+  it('counts the day\'s tickets per type, per region of the area and in total, beside the unchanged rows', async () => {
+    const res = await get('/api/reports/daily?date=2026-12-01');
+    expect(res.statusCode).toBe(200);
+    expect(Object.keys(res.json()).sort()).toEqual(['rows', 'series', 'ticketTypes']);
+    expect(res.json().ticketTypes).toEqual({
+      total: { consultation: 1, help: 1, complaint: 2, suggestion: 0 },
+      byRegion: [
+        { regionCode: '632701', consultation: 1, help: 0, complaint: 2, suggestion: 0 },
+        { regionCode: '632723', consultation: 0, help: 1, complaint: 0, suggestion: 0 },
+      ],
+    });
+    // The province's day holds Xining's suggestion too; a day without tickets names every type with 0.
+    expect((await get('/api/reports/daily?date=2026-12-01', admin.token)).json().ticketTypes.total).toEqual({ consultation: 1, help: 1, complaint: 2, suggestion: 1 });
+    expect((await get('/api/reports/daily?date=2026-12-02', admin.token)).json().ticketTypes).toEqual({ total: { consultation: 0, help: 0, complaint: 0, suggestion: 0 }, byRegion: [] });
+  });
+
+  it('counts the month\'s tickets per type', async () => {
+    const month = (await get('/api/reports/monthly?month=2026-12')).json();
+    expect(month.rows.length).toBeGreaterThan(0);
+    expect(month.ticketTypes).toEqual({
+      total: { consultation: 1, help: 1, complaint: 2, suggestion: 1 },
+      byRegion: [
+        { regionCode: '632701', consultation: 1, help: 0, complaint: 2, suggestion: 0 },
+        { regionCode: '632723', consultation: 0, help: 1, complaint: 0, suggestion: 1 },
+      ],
+    });
+    expect((await get('/api/reports/monthly?month=2026-11')).json().ticketTypes.total).toEqual({ consultation: 0, help: 0, complaint: 1, suggestion: 0 });
   });
 
   it('exports CSV with a BOM, Chinese region names, and only the area asked for', async () => {

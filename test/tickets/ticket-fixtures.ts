@@ -1,7 +1,7 @@
 import { hashPassword } from '../../src/auth/passwords';
 import type { Db } from '../../src/db/database';
 import { jsonb } from '../../src/db/json';
-import type { TicketRow } from '../../src/db/schema';
+import type { TicketRow, TicketType } from '../../src/db/schema';
 import type { TestApp } from '../support/app';
 
 /** The password test/support/app.ts gives every account it adds. */
@@ -40,6 +40,8 @@ export interface TicketFields {
   regionCode: string | null;
   callerNumber?: string;
   agentId?: string | null;
+  /** Left out: the table's default, consultation. */
+  type?: TicketType;
   topic?: string | null;
   summary?: string;
   advice?: string;
@@ -66,6 +68,7 @@ export async function insertTicket(db: Db, f: TicketFields): Promise<{ id: strin
       region_code: f.regionCode,
       language: f.language === undefined ? 'zh' : f.language,
       topic: f.topic === undefined ? 'labour' : f.topic,
+      ...(f.type !== undefined ? { type: f.type } : {}),
       summary: f.summary ?? '',
       advice: f.advice ?? '',
       outcome: f.outcome === undefined ? 'answered' : f.outcome,

@@ -9,7 +9,7 @@ type User = { id: string; token: string };
 type TicketJson = { id: string; number: string; regionCode: string | null; callerNumber: string; [k: string]: unknown };
 
 const BOM = '\uFEFF';
-const EXPORT_HEADER = 'number,created_at,region_code,region_name,language,topic,outcome,risk_flag,summary,advice,survey_score,quality_score,agent_username,caller_number';
+const EXPORT_HEADER = 'number,created_at,region_code,region_name,language,type,topic,outcome,risk_flag,summary,advice,survey_score,quality_score,agent_username,caller_number';
 /** Yushu prefecture (玉树藏族自治州) and its counties. */
 const YUSHU = ['632700', '632701', '632722', '632723', '632724', '632725', '632726'];
 
@@ -67,10 +67,10 @@ describe('tickets API', () => {
     await db.insertInto('referral_events').values({ referral_id: referral.id, at: '2026-03-10T09:15:00+08:00', actor: 'la.yushu', type: 'accepted', note: '已受理', data: jsonb({}) }).execute();
 
     // 07:00 China time on 11 March is still 10 March in UTC.
-    fx.yushuReferred = await insertTicket(db, { regionCode: '632723', agentId: yushuAgent.id, callerNumber: '13700001234', topic: 'marriage_family', outcome: 'refer_legal_aid', riskFlag: true, summary: '家暴，申请人身安全保护令', createdAt: '2026-03-11T07:00:00+08:00' });
-    fx.yushuFormula = await insertTicket(db, { regionCode: '632700', agentId: yushuAgent.id, callerNumber: '13519712345', topic: 'consumer', outcome: 'divert', summary: '=1+2', advice: '@SUM(A1)', createdAt: '2026-03-12T10:00:00+08:00' });
+    fx.yushuReferred = await insertTicket(db, { regionCode: '632723', agentId: yushuAgent.id, callerNumber: '13700001234', type: 'help', topic: 'marriage_family', outcome: 'refer_legal_aid', riskFlag: true, summary: '家暴，申请人身安全保护令', createdAt: '2026-03-11T07:00:00+08:00' });
+    fx.yushuFormula = await insertTicket(db, { regionCode: '632700', agentId: yushuAgent.id, callerNumber: '13519712345', type: 'complaint', topic: 'consumer', outcome: 'divert', summary: '=1+2', advice: '@SUM(A1)', createdAt: '2026-03-12T10:00:00+08:00' });
     fx.haidong = await insertTicket(db, { regionCode: '630202', agentId: haidongAgent.id, callerNumber: '13519712345', summary: '海东工资案，100% 拖欠', createdAt: '2026-03-09T23:30:00+08:00' });
-    fx.xiningOpen = await insertTicket(db, { regionCode: '630102', agentId: xiningAgent.id, callerNumber: '13811112222', outcome: null, summary: '工资 100 元 拖欠', createdAt: '2026-03-10T12:00:00+08:00' });
+    fx.xiningOpen = await insertTicket(db, { regionCode: '630102', agentId: xiningAgent.id, callerNumber: '13811112222', type: 'suggestion', outcome: null, summary: '工资 100 元 拖欠', createdAt: '2026-03-10T12:00:00+08:00' });
     // A ticket whose caller's region was never known belongs to the province as a whole.
     fx.unplaced = await insertTicket(db, { regionCode: null, agentId: xiningAgent.id, callerNumber: '13811112222', createdAt: '2026-03-13T12:00:00+08:00' });
   });
@@ -122,6 +122,38 @@ describe('tickets API', () => {
       // An agent's region narrows their own tickets; it never widens them.
       expect(numbersOf(await get(`/api/tickets?${march}&region=632723`, yushuAgent))).toEqual([fx.yushuReferred!.number]);
       expect(numbersOf(await get(`/api/tickets?${march}&region=630200`, yushuAgent))).toEqual([]);
+    });
+
+    it('filters by ticket type, one or several (comma-separated or repeated), and shows each ticket\'s type', async () => {
+      expect(numbersOf(await get(`/api/tickets?${march}&type=complaint`, admin))).toEqual([fx.yushuFormula!.number]);
+      expect(numbersOf(await get(`/api/tickets?${march}&type=help,complaint`, admin))).toEqual([fx.yushuReferred!.number, fx.yushuFormula!.number].sort());
+      expect(numbersOf(await get(`/api/tickets?${march}&type=help&type=suggestion`, admin))).toEqual([fx.yushuReferred!.number, fx.xiningOpen!.number].sort());
+      // Tickets written without a type are consultations.
+      expect(numbersOf(await get(`/api/tickets?${march}&type=consultation`, admin))).toEqual([fx.yushuAnswered!.number, fx.haidong!.number, fx.unplaced!.number].sort());
+      // The type narrows the caller's scope; it never widens it.
+      expect(numbersOf(await get(`/api/tickets?${march}&type=suggestion`, yushuAgent))).toEqual([]);
+      const items = (await get(`/api/tickets?${march}&region=632700`, yushuSup)).json().items as TicketJson[];
+      expect(Object.fromEntries(items.map((i) => [i.number, i.type]))).toEqual({
+        [fx.yushuAnswered!.number]: 'consultation',
+        [fx.yushuReferred!.number]: 'help',
+        [fx.yushuFormula!.number]: 'complaint',
+      });
+    });
+
+    it('refuses a ticket type it does not know, naming the field in English and Chinese', async () => {
+      const wrong = await get(`/api/tickets?${march}&type=help,praise`, admin);
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json()).toMatchObject({
+        code: 'HOTLINE_ERR_VALIDATION',
+        message: 'querystring.type: must be one or more of consultation, help, complaint, suggestion, comma-separated (not praise)',
+        messageZh: '请求内容有误：querystring.type 应为 consultation（咨询）、help（求助）、complaint（投诉）、suggestion（建议） 中的一个或几个，以逗号分隔（praise 不是工单类型）',
+        details: [{ field: 'querystring.type', message: expect.any(String) }],
+      });
+      for (const query of ['type=', 'type=%E6%8A%95%E8%AF%89', 'type=help&type=praise']) {
+        const res = await get(`/api/tickets?${march}&${query}`, admin);
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ message: expect.stringMatching(/^querystring\.type: /), messageZh: expect.stringMatching(/^请求内容有误：querystring\.type 应为/) });
+      }
     });
 
     it('takes from and to as whole China Standard Time days', async () => {
@@ -286,6 +318,29 @@ describe('tickets API', () => {
       expect(await auditRows('ticket.update', own.id)).toHaveLength(2);
     });
 
+    it('changes the ticket type and audits its old and new value', async () => {
+      const own = await insertTicket(t.app.db, { regionCode: '632701', agentId: yushuAgent.id, summary: '对村委会征地补偿不满', createdAt: '2026-05-05T10:00:00+08:00' });
+      expect((await get(`/api/tickets/${own.id}`, yushuAgent)).json().ticket.type).toBe('consultation');
+      const res = await patch(`/api/tickets/${own.id}`, yushuAgent, { type: 'complaint' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ id: own.id, type: 'complaint', summary: '对村委会征地补偿不满' });
+      expect((await get(`/api/tickets/${own.id}`, yushuSup)).json().ticket.type).toBe('complaint');
+      expect(await auditRows('ticket.update', own.id)).toEqual([
+        expect.objectContaining({ actor_id: yushuAgent.id, details: { number: own.number, changes: { type: { from: 'consultation', to: 'complaint' } } } }),
+      ]);
+
+      const bad = await patch(`/api/tickets/${own.id}`, yushuSup, { type: '表扬' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({
+        code: 'HOTLINE_ERR_VALIDATION',
+        message: expect.stringMatching(/^body\.type: .*consultation/),
+        messageZh: expect.stringMatching(/^请求内容有误：body\.type 无效选项/),
+        details: [expect.objectContaining({ field: 'body.type' })],
+      });
+      expect((await t.app.db.selectFrom('tickets').select('type').where('id', '=', own.id).executeTakeFirstOrThrow()).type).toBe('complaint');
+      expect(await auditRows('ticket.update', own.id)).toHaveLength(1);
+    });
+
     it('names the field at fault and changes nothing', async () => {
       const own = await insertTicket(t.app.db, { regionCode: '632701', agentId: yushuAgent.id, summary: '原文', createdAt: '2026-05-02T10:00:00+08:00' });
       const cases: [unknown, RegExp][] = [
@@ -398,6 +453,7 @@ describe('tickets API', () => {
         region_code: '632701',
         region_name: '玉树市',
         language: 'bo',
+        type: 'consultation',
         topic: 'labour',
         outcome: 'answered',
         risk_flag: 'false',
@@ -438,6 +494,8 @@ describe('tickets API', () => {
     it('applies the list\'s filters', async () => {
       const rows = asObjects(recordsOf((await exportCsv(admin, `${march}&outcome=refer_legal_aid&riskFlag=true&topic=marriage_family`)).body));
       expect(rows.map((r) => r.number)).toEqual([fx.yushuReferred!.number]);
+      const byType = asObjects(recordsOf((await exportCsv(admin, `${march}&type=help,complaint`)).body));
+      expect(byType.map((r) => [r.number, r.type]).sort()).toEqual([[fx.yushuReferred!.number, 'help'], [fx.yushuFormula!.number, 'complaint']].sort());
       const empty = recordsOf((await exportCsv(admin, 'from=2020-01-01&to=2020-01-31')).body);
       expect(empty).toEqual([EXPORT_HEADER.split(',')]);
     });

@@ -6,6 +6,7 @@ import { LANGUAGES, TOPICS } from '../../queue/skills';
 import type { RegionDirectory } from '../../regions/region-directory';
 import { ART31_MATTERS, ART32_MATTERS, MATTERS } from '../../tickets/eligibility';
 import { DEPARTMENTS } from '../../tickets/referrals';
+import { TICKET_TYPES } from '../../tickets/ticket-types';
 import { maskPhoneNumber } from '../../telephony/phone-number';
 import { ticketsRepository } from '../../tickets/tickets-repository';
 import type { CallView, Catalogue, HistoryItem, LegView, RegionView, TicketView } from './protocol';
@@ -33,6 +34,7 @@ export function ticketView(t: TicketRow): TicketView {
     id: t.id,
     number: t.number,
     callId: t.call_id,
+    type: t.type,
     topic: t.topic,
     summary: t.summary,
     advice: t.advice,
@@ -122,6 +124,7 @@ const labels = (m: Record<string, { zh: string; en: string }>) => Object.entries
 export function catalogue(languages: readonly string[]): Catalogue {
   return {
     topics: labels(TOPICS),
+    ticketTypes: labels(TICKET_TYPES),
     languages: labels(Object.fromEntries(languages.filter((l) => l in LANGUAGES).map((l) => [l, LANGUAGES[l as keyof typeof LANGUAGES]]))),
     outcomes: labels(OUTCOMES),
     notReadyReasons: labels(NOT_READY),

@@ -3,6 +3,7 @@ import { frameParser } from '../../ws/frames';
 import type { Role } from '../../db/schema';
 import type { AgentState, NotReadyReason } from '../../queue/types';
 import { TOPIC_CODES } from '../../queue/skills';
+import { TICKET_TYPE_CODES } from '../../tickets/ticket-types';
 
 /**
  * The agent desktop's WebSocket protocol (DESIGN §5), version 1. Every frame is a JSON object
@@ -22,7 +23,10 @@ const base = { v: z.literal(PROTOCOL_VERSION, { error: `must be ${PROTOCOL_VERSI
 
 export const NOT_READY_REASONS = ['break', 'meal', 'training', 'other'] as const;
 
+const TicketType = z.enum(TICKET_TYPE_CODES).describe('what the caller came for: consultation (咨询), help (求助), complaint (投诉) or suggestion (建议)');
+
 export const TicketFields = z.strictObject({
+  type: TicketType.optional(),
   topic: z.enum(TOPIC_CODES).optional(),
   summary: z.string().max(4000).optional(),
   advice: z.string().max(4000).optional(),
@@ -149,6 +153,7 @@ export const TicketView = z.object({
   id: z.uuid(),
   number: z.string(),
   callId: z.string().nullable(),
+  type: TicketType.describe('what the caller came for (consultation 咨询, help 求助, complaint 投诉, suggestion 建议); a new ticket is a consultation'),
   topic: z.string().nullable(),
   summary: z.string(),
   advice: z.string(),
@@ -185,6 +190,7 @@ export type Label = z.infer<typeof Label>;
 /** Names the page shows for codes; sent once in hello so the page never keeps its own copy. */
 export const Catalogue = z.object({
   topics: z.array(Label),
+  ticketTypes: z.array(Label).describe('ticket types in the order the form offers them, the default (consultation) first'),
   languages: z.array(Label).describe("the languages this province's hotline offers"),
   outcomes: z.array(Label),
   notReadyReasons: z.array(Label),

@@ -7,7 +7,8 @@ import { assertInScope, scopeRoot } from '../../auth/scope';
 import type { Actor } from '../../auth/actor';
 import { auditRepository } from '../../audit/audit-repository';
 import { Errors } from '../../errors/errors';
-import { halfHourSeries, type ReportRow, reportRows } from '../../reports/reports';
+import { halfHourSeries, type ReportRow, reportRows, ticketTypeCounts } from '../../reports/reports';
+import { TICKET_TYPE_CODES, TICKET_TYPES } from '../../tickets/ticket-types';
 import { detectTopicSpikes } from '../../reports/early-warning';
 import { RegionCode, errors } from '../schemas';
 import { chinaDayEnd, chinaDayStart, chinaMonth } from '../../time/china-time';
@@ -18,6 +19,16 @@ const Common = { region: RegionCode.optional(), thresholdSeconds: z.coerce.numbe
 const DailyQuery = z.strictObject({ date: Day, ...Common });
 const MonthlyQuery = z.strictObject({ month: Month, ...Common });
 const Body = z.looseObject({});
+
+const TypeCounts = Object.fromEntries(TICKET_TYPE_CODES.map((c) => [c, z.number().int().describe(`${TICKET_TYPES[c].en} (${TICKET_TYPES[c].zh})`)])) as Record<(typeof TICKET_TYPE_CODES)[number], z.ZodNumber>;
+/** The ticket-type breakdown both reports carry beside their rows. */
+const TicketTypes = z
+  .object({
+    total: z.object(TypeCounts).describe("the area's tickets opened in the period, per type"),
+    byRegion: z.array(z.object({ regionCode: z.string(), ...TypeCounts })).describe('the same per region where tickets were opened, by region code'),
+  })
+  .describe('tickets opened in the period per type (工单类型): consultation 咨询, help 求助, complaint 投诉, suggestion 建议');
+const ReportBody = z.looseObject({ ticketTypes: TicketTypes });
 
 
 /**
@@ -51,7 +62,11 @@ export async function reportRoutes(app: FastifyInstance) {
     const until = chinaDayEnd(q.date);
     const rows = await reportRows(app.db, { from, until, regionCodes, period: 'day', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
     await audit.record({ actor, action: 'report.daily', entityType: 'report', entityId: q.date, requestId, details: { region: q.region ?? null } });
-    return { rows, series: await halfHourSeries(app.db, { from, until, regionCodes, thresholdSeconds: q.thresholdSeconds }) };
+    return {
+      rows,
+      series: await halfHourSeries(app.db, { from, until, regionCodes, thresholdSeconds: q.thresholdSeconds }),
+      ticketTypes: await ticketTypeCounts(app.db, { from, until, regionCodes }),
+    };
   }
 
   async function monthly(actor: Actor, q: z.infer<typeof MonthlyQuery>, requestId: string) {
@@ -59,20 +74,20 @@ export async function reportRoutes(app: FastifyInstance) {
     const { start: from, end: until } = chinaMonth(q.month);
     const rows = await reportRows(app.db, { from, until, regionCodes, period: 'month', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
     await audit.record({ actor, action: 'report.monthly', entityType: 'report', entityId: q.month, requestId, details: { region: q.region ?? null } });
-    return rows;
+    return { rows, ticketTypes: await ticketTypeCounts(app.db, { from, until, regionCodes }) };
   }
 
-  const doc = (summary: string, querystring: z.ZodType) => ({ config: { access: managers }, schema: { tags: ['reports'], summary, querystring, response: { 200: Body, ...errors(400, 401, 403) } } });
+  const doc = (summary: string, querystring: z.ZodType, body: z.ZodType = Body) => ({ config: { access: managers }, schema: { tags: ['reports'], summary, querystring, response: { 200: body, ...errors(400, 401, 403) } } });
 
-  r.get('/api/reports/daily', doc('A day per region and topic (calls, answered, service level, handle time, abandonment, referrals, satisfaction) and per half-hour', DailyQuery), async (request) => daily(actorOf(request), request.query as z.infer<typeof DailyQuery>, request.id));
+  r.get('/api/reports/daily', doc('A day per region and topic (calls, answered, service level, handle time, abandonment, referrals, satisfaction), per half-hour, and tickets per type', DailyQuery, ReportBody), async (request) => daily(actorOf(request), request.query as z.infer<typeof DailyQuery>, request.id));
   r.get('/api/reports/daily.csv', { config: { access: managers }, schema: { tags: ['reports'], summary: 'The daily report as CSV (UTF-8 with BOM)', querystring: DailyQuery } }, async (request, reply) => {
     const q = request.query as z.infer<typeof DailyQuery>;
     return csv(reply, `report-${q.date}.csv`, (await daily(actorOf(request), q, request.id)).rows);
   });
-  r.get('/api/reports/monthly', doc('A month per region and topic', MonthlyQuery), async (request) => ({ rows: await monthly(actorOf(request), request.query as z.infer<typeof MonthlyQuery>, request.id) }));
+  r.get('/api/reports/monthly', doc('A month per region and topic, and tickets per type', MonthlyQuery, ReportBody), async (request) => monthly(actorOf(request), request.query as z.infer<typeof MonthlyQuery>, request.id));
   r.get('/api/reports/monthly.csv', { config: { access: managers }, schema: { tags: ['reports'], summary: 'The monthly report as CSV (UTF-8 with BOM)', querystring: MonthlyQuery } }, async (request, reply) => {
     const q = request.query as z.infer<typeof MonthlyQuery>;
-    return csv(reply, `report-${q.month}.csv`, await monthly(actorOf(request), q, request.id));
+    return csv(reply, `report-${q.month}.csv`, (await monthly(actorOf(request), q, request.id)).rows);
   });
 
   r.get(

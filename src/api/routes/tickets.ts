@@ -4,6 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../auth/plugin';
 import { TOPIC_CODES } from '../../queue/skills';
+import type { TicketType as TicketTypeCode } from '../../db/schema';
+import { TICKET_TYPE_CODES, TICKET_TYPES } from '../../tickets/ticket-types';
 import { HISTORY_MAX_ITEMS, ticketsService } from '../../tickets/tickets-service';
 import { RegionCode, errors } from '../schemas';
 
@@ -21,8 +23,32 @@ const Outcome = z.enum(['answered', 'refer_legal_aid', 'refer_mediation', 'diver
 const CallerNumber = z.string().trim().regex(/^\+?\d{3,20}$/, 'must be 3–20 digits, optionally after +');
 const TextSearch = z.string().trim().min(1).max(100);
 
+const TicketType = z.enum(TICKET_TYPE_CODES).describe(`ticket type (工单类型): ${TICKET_TYPE_CODES.map((c) => `${c} ${TICKET_TYPES[c].zh}`).join(', ')}`);
+
+const TYPE_NAMES = TICKET_TYPE_CODES.map((c) => ({ en: c, zh: `${c}（${TICKET_TYPES[c].zh}）` }));
+
+/**
+ * One type or several: `type=help,complaint`, or the parameter repeated. Checked as one field, so
+ * a wrong code is named as `querystring.type` however the list was written.
+ */
+const TypeList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v, ctx) => {
+    const codes = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+    const unknown = codes.filter((c) => !(TICKET_TYPE_CODES as string[]).includes(c));
+    if (codes.length > 0 && unknown.length === 0) return codes as TicketTypeCode[];
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be one or more of ${TYPE_NAMES.map((n) => n.en).join(', ')}, comma-separated${unknown.length > 0 ? ` (not ${unknown.join(', ')})` : ''}`,
+      params: { messageZh: `应为 ${TYPE_NAMES.map((n) => n.zh).join('、')} 中的一个或几个，以逗号分隔${unknown.length > 0 ? `（${unknown.join('、')} 不是工单类型）` : ''}` },
+    });
+    return z.NEVER;
+  })
+  .describe(`ticket types, comma-separated or the parameter repeated: ${TICKET_TYPE_CODES.join(', ')}`);
+
 const FilterFields = {
   region: RegionCode.optional(),
+  type: TypeList.optional(),
   topic: z.enum(TOPIC_CODES).optional(),
   outcome: Outcome.optional(),
   riskFlag: BooleanText.optional(),
@@ -56,6 +82,7 @@ const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
 const PatchBody = z
   .strictObject({
+    type: TicketType,
     topic: z.enum(TOPIC_CODES),
     summary: z.string().max(4000),
     advice: z.string().max(4000),
@@ -83,6 +110,7 @@ const TicketSchema = z.object({
   regionCode: z.string().nullable(),
   regionName: z.string().nullable(),
   language: z.string().nullable(),
+  type: TicketType,
   topic: z.string().nullable(),
   summary: z.string(),
   advice: z.string(),
@@ -243,7 +271,7 @@ export async function ticketRoutes(app: FastifyInstance) {
       config: { access: staff },
       schema: {
         tags: ['tickets'],
-        summary: 'Change a ticket\'s topic, summary, advice, outcome or risk flag (agents: their own tickets)',
+        summary: 'Change a ticket\'s type, topic, summary, advice, outcome or risk flag (agents: their own tickets)',
         params: IdParams,
         body: PatchBody,
         response: { 200: TicketSchema, ...errors(400, 401, 403, 404) },
