@@ -213,6 +213,11 @@ const STRINGS = {
     'plan.savedOk': '{date} 的排班计划已保存',
     'plan.noPlan': '当日尚无已保存的计划',
     'plan.empty': '没有管辖范围内的地区数据',
+    'plan.budget': '可用坐席',
+    'plan.budgetAuto': '默认：辖区坐席账号数',
+    'plan.shrinkage': '缺勤率（%）',
+    'plan.minSeats': '每地区最少坐席',
+    'plan.badDate': '请选择 2000-01-01 至 2099-12-31 之间的日期',
 
     'sim.heading': '排班模拟',
     'sim.help': '按预测来电和实际路由规则模拟一天，检验计划效果。',
@@ -437,6 +442,11 @@ const STRINGS = {
     'plan.savedOk': 'The plan for {date} is saved',
     'plan.noPlan': 'No plan saved for the day yet',
     'plan.empty': 'No figures for regions in your area',
+    'plan.budget': 'Seats available',
+    'plan.budgetAuto': 'default: agent accounts in the area',
+    'plan.shrinkage': 'Shrinkage (%)',
+    'plan.minSeats': 'Minimum seats per region',
+    'plan.badDate': 'Choose a date between 2000-01-01 and 2099-12-31',
 
     'sim.heading': 'Simulate a day',
     'sim.help': 'Simulates the day under a plan with forecast arrivals and the real routing rules.',

@@ -5,7 +5,7 @@
  * Any of these may not be live yet: a 404 for the route shows "not available yet".
  */
 
-import { t } from './i18n.js';
+import { pick, t } from './i18n.js';
 import { api, query } from './api.js';
 import { $, chinaDate, element, minutesSeconds, percent, textOf } from './util.js';
 
@@ -85,6 +85,10 @@ export function createStaffingPanel(ctx) {
       $('erlang-threshold').value = String(settings.serviceLevelThresholdSeconds);
       $('erlang-target').value = String(Math.round((settings.targetServiceLevel ?? 0.8) * 100));
     }
+    // The figures changed: an answer for the old ones would be read as theirs.
+    state.erlang.result = null;
+    state.erlang.status = null;
+    render();
   }
 
   function renderErlang() {
@@ -107,7 +111,7 @@ export function createStaffingPanel(ctx) {
       ['erlang.pWait', percent(r.probabilityOfWait)],
     ];
     if (r.probabilityOfAbandon != null) items.push(['erlang.pAbandon', percent(r.probabilityOfAbandon)]);
-    if (r.note) items.push(['erlang.note', r.note]);
+    if (r.note) items.push(['erlang.note', pick(r.noteZh ?? r.note, r.note)]);
     dl.replaceChildren(
       ...items
         .filter(([, v]) => v !== undefined)
@@ -130,13 +134,41 @@ export function createStaffingPanel(ctx) {
     return Math.max(0, Math.min(INTERVALS - 1, Number($('plan-interval').value) || 0));
   }
 
+  /**
+   * The plan's budget, shrinkage and minimum seats as typed; null with the field named when one is
+   * out of range (the API would refuse it too, but the page says which box).
+   */
+  function planOptions() {
+    const budget = number('plan-budget');
+    const shrinkage = number('plan-shrinkage');
+    const minSeats = number('plan-min-seats');
+    const invalid = [
+      ['plan.budget', budget != null && !(Number.isInteger(budget) && budget >= 0 && budget <= 100000)],
+      ['plan.shrinkage', shrinkage == null || !(shrinkage >= 0 && shrinkage < 100)],
+      ['plan.minSeats', minSeats == null || !(Number.isInteger(minSeats) && minSeats >= 0 && minSeats <= 100)],
+    ].find(([, bad]) => bad);
+    if (invalid) return { error: { key: 'erlang.invalid', params: { field: t(invalid[0]) } } };
+    return { options: { ...(budget != null ? { budget } : {}), shrinkage: shrinkage / 100, minSeats } };
+  }
+
+  function validDate(date) {
+    return /^\d{4}-\d{2}-\d{2}$/.test(date) && date >= '2000-01-01' && date <= '2099-12-31';
+  }
+
   async function loadRecommendation() {
     const date = selectedDate();
+    const { options, error } = planOptions();
+    if (error || !validDate(date)) {
+      state.plan.recommendation = null;
+      state.plan.status = error ?? { key: 'plan.badDate' };
+      render();
+      return;
+    }
     state.plan.busy = true;
     state.plan.status = { key: 'plan.loading' };
     render();
     const [rec, saved] = await Promise.all([
-      api('GET', `/api/staffing/recommendation${query({ date })}`, { token: ctx.token() }),
+      api('GET', `/api/staffing/recommendation${query({ date, ...options })}`, { token: ctx.token() }),
       api('GET', `/api/seat-plans/${encodeURIComponent(date)}`, { token: ctx.token() }),
     ]);
     state.plan.busy = false;
@@ -243,10 +275,17 @@ export function createStaffingPanel(ctx) {
 
   async function simulate() {
     const plan = $('sim-plan').value === 'saved' ? 'saved' : 'recommended';
+    const { options, error } = planOptions();
+    if (error || !validDate(selectedDate())) {
+      state.sim.result = null;
+      state.sim.status = error ?? { key: 'plan.badDate' };
+      render();
+      return;
+    }
     state.sim.busy = true;
     state.sim.status = { key: 'sim.running' };
     render();
-    const res = await api('POST', '/api/staffing/simulate', { token: ctx.token(), body: { date: selectedDate(), plan } });
+    const res = await api('POST', '/api/staffing/simulate', { token: ctx.token(), body: { date: selectedDate(), plan, ...options } });
     state.sim.busy = false;
     if (res.status === 401) return ctx.onUnauthorised();
     state.sim.result = res.ok ? res.body : null;
@@ -303,6 +342,11 @@ export function createStaffingPanel(ctx) {
     $('plan-load').addEventListener('click', loadRecommendation);
     $('plan-save').addEventListener('click', savePlan);
     $('plan-interval').addEventListener('change', renderPlan);
+    // Another day is another plan: what is shown was for the old one.
+    $('plan-date').addEventListener('change', () => {
+      state.sim.result = null;
+      if (state.plan.recommendation || state.plan.status) void loadRecommendation();
+    });
     $('sim-run').addEventListener('click', simulate);
     $('plan-date').value = chinaDate(Date.now());
     const select = $('plan-interval');

@@ -46,9 +46,9 @@ export function erlangA(input: ErlangAInput): ErlangAResult {
     // Nobody hangs up: Erlang C (a load at or above the agents has no steady state there).
     return { ...erlangC(input), probabilityOfAbandon: 0 };
   }
-  if (a === 0) return { agents: n, erlangs: 0, probabilityOfWait: 0, serviceLevel: 1, asa: 0, occupancy: 0, probabilityOfAbandon: 0, note: null };
+  if (a === 0) return { agents: n, erlangs: 0, probabilityOfWait: 0, serviceLevel: 1, asa: 0, occupancy: 0, probabilityOfAbandon: 0, note: null, noteZh: null };
   if (n === 0) {
-    return { agents: 0, erlangs: a, probabilityOfWait: 1, serviceLevel: 0, asa: Infinity, occupancy: 0, probabilityOfAbandon: 1, note: 'no agents: every caller hangs up unanswered' };
+    return { agents: 0, erlangs: a, probabilityOfWait: 1, serviceLevel: 0, asa: Infinity, occupancy: 0, probabilityOfAbandon: 1, note: 'no agents: every caller hangs up unanswered', noteZh: '没有坐席：所有来电都将无人接听而挂断' };
   }
 
   // Time in units of the handle time: μ = 1, λ = a, θ = r.
@@ -123,10 +123,10 @@ export function erlangA(input: ErlangAInput): ErlangAResult {
   const probabilityOfAbandon = clamp01(abandon);
   const answered = 1 - probabilityOfAbandon;
   const asa = answered > 0 ? ((answeredWaitSum / r) * input.ahtSeconds) / answered : Infinity;
-  const notes: string[] = [];
-  if (a >= n) notes.push(`the load (${round(a)} Erlangs) is at or above the agents (${n}): the queue stays finite only because callers hang up`);
-  if (probabilityOfAbandon >= 0.001) notes.push(`service level counts all offered callers, those who hang up (${round(probabilityOfAbandon * 100)} %) as not answered in time`);
-  if (truncated) notes.push(`the chain was cut at ${MAX_STATES} queue states; figures are approximate`);
+  const notes: [string, string][] = [];
+  if (a >= n) notes.push([`the load (${round(a)} Erlangs) is at or above the agents (${n}): the queue stays finite only because callers hang up`, `话务量（${round(a)} 爱尔兰）不低于坐席数（${n}）：排队不会无限增长只是因为来电者会挂断`]);
+  if (probabilityOfAbandon >= 0.001) notes.push([`service level counts all offered callers, those who hang up (${round(probabilityOfAbandon * 100)} %) as not answered in time`, `服务水平按全部呼入计算，挂断的来电者（${round(probabilityOfAbandon * 100)}%）计为未及时接听`]);
+  if (truncated) notes.push([`the chain was cut at ${MAX_STATES} queue states; figures are approximate`, `排队状态在 ${MAX_STATES} 处截断，结果为近似值`]);
   return {
     agents: n,
     erlangs: a,
@@ -135,7 +135,8 @@ export function erlangA(input: ErlangAInput): ErlangAResult {
     asa,
     occupancy: Math.min(1, (a * answered) / n),
     probabilityOfAbandon,
-    note: notes.length ? notes.join('; ') : null,
+    note: notes.length ? notes.map((x) => x[0]).join('; ') : null,
+    noteZh: notes.length ? notes.map((x) => x[1]).join('；') : null,
   };
 }
 
@@ -155,6 +156,7 @@ function fluidOverload(a: number, n: number, r: number, input: ErlangAInput, t: 
     occupancy: 1,
     probabilityOfAbandon: (a - n) / a,
     note: `the load (${round(a)} Erlangs) is far above the agents (${n}) and callers almost never hang up: fluid approximation (queue about ${Math.round(queue)} callers)`,
+    noteZh: `话务量（${round(a)} 爱尔兰）远超坐席数（${n}）且来电者几乎不挂断：按流体近似计算（约 ${Math.round(queue)} 人排队）`,
   };
 }
 

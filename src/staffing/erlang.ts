@@ -25,6 +25,8 @@ export interface ErlangCResult {
   occupancy: number;
   /** Why a figure is what it is (for example a load at or above the agents). */
   note: string | null;
+  /** The same in Chinese, for the supervisor's page. */
+  noteZh: string | null;
 }
 
 /** Erlang C's service-level goal when none is given (80 % within the threshold). */
@@ -54,7 +56,7 @@ export function erlangC(load: Load & { agents: number; thresholdSeconds: number 
   const a = offeredErlangs(load);
   const n = load.agents;
   if (!Number.isInteger(n) || n < 0) throw new RangeError('agents must be a whole number ≥ 0');
-  if (a === 0) return { agents: n, erlangs: 0, probabilityOfWait: 0, serviceLevel: 1, asa: 0, occupancy: 0, note: null };
+  if (a === 0) return { agents: n, erlangs: 0, probabilityOfWait: 0, serviceLevel: 1, asa: 0, occupancy: 0, note: null, noteZh: null };
   if (n <= a) {
     return {
       agents: n,
@@ -64,11 +66,12 @@ export function erlangC(load: Load & { agents: number; thresholdSeconds: number 
       asa: Infinity,
       occupancy: 1,
       note: `the load (${round(a)} Erlangs) is at or above the agents (${n}): the queue grows without end`,
+      noteZh: `话务量（${round(a)} 爱尔兰）不低于坐席数（${n}）：排队将无限增长`,
     };
   }
   const pw = erlangCWait(n, a);
   const sl = 1 - pw * Math.exp((-(n - a) * load.thresholdSeconds) / load.ahtSeconds);
-  return { agents: n, erlangs: a, probabilityOfWait: pw, serviceLevel: clamp01(sl), asa: (pw * load.ahtSeconds) / (n - a), occupancy: a / n, note: null };
+  return { agents: n, erlangs: a, probabilityOfWait: pw, serviceLevel: clamp01(sl), asa: (pw * load.ahtSeconds) / (n - a), occupancy: a / n, note: null, noteZh: null };
 }
 
 /**

@@ -7,7 +7,12 @@ import type { Db } from '../db/database';
 import { Errors } from '../errors/errors';
 import type { RegionDirectory } from '../regions/region-directory';
 
-export const PlanDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date');
+export const PlanDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), { message: 'must be a real date', params: { messageZh: '不是有效日期' } })
+  // A plan for 1900 is a typo, not a plan.
+  .refine((d) => d >= '2000-01-01' && d <= '2099-12-31', { message: 'must be between 2000-01-01 and 2099-12-31', params: { messageZh: '应在 2000-01-01 至 2099-12-31 之间' } });
 
 /** Half-hours in a plan's day. */
 export const PLAN_INTERVALS = 48;

@@ -28,7 +28,7 @@ describe('staffing API', () => {
 
     it('at or above capacity says so in a note, with a service level of 0 and no ASA, not NaN', async () => {
       const res = (await get('/api/staffing/erlang?calls=100&ahtSeconds=180&agents=10')).json();
-      expect(res).toMatchObject({ serviceLevel: 0, asa: null, note: expect.stringContaining('at or above the agents') });
+      expect(res).toMatchObject({ serviceLevel: 0, asa: null, note: expect.stringContaining('at or above the agents'), noteZh: '话务量（10 爱尔兰）不低于坐席数（10）：排队将无限增长' });
     });
 
     it('adds shrinkage to the agents to schedule', async () => {
@@ -197,6 +197,9 @@ describe('staffing API', () => {
       const outside = await t.app.inject({ method: 'PUT', url: '/api/seat-plans/2026-12-07', headers: bearer(yushu.token), payload: { seats: { '630102': new Array(48).fill(1) } } });
       expect(outside.statusCode).toBe(403);
       expect(outside.json().messageZh).toBe('地区 630102 不在您的管辖范围（632700）内');
+      const old = await t.app.inject({ method: 'PUT', url: '/api/seat-plans/1900-01-01', headers: bearer(admin.token), payload: { seats: {} } });
+      expect(old.statusCode).toBe(400);
+      expect(old.json().messageZh).toBe('请求内容有误：params.date 应在 2000-01-01 至 2099-12-31 之间');
       const odd = await put({ entries: [{ regionCode: '630102', intervalStart: 45, seats: 1 }] });
       expect(odd.json().messageZh).toBe('请求内容有误：body.entries.0.intervalStart 应为半点的起始分钟：0、30 … 1410');
       const big = await put({ entries: [{ regionCode: '630102', intervalStart: 30, seats: 20_000 }] });

@@ -239,6 +239,39 @@ describe('supervisor wallboard page in Chromium', () => {
     await screenshot('staffing');
   });
 
+  it('the staffing panel refuses a date out of range, reloads the plan for a new date with the budget, shrinkage and minimum seats typed, and drops an Erlang answer once the inputs change', async () => {
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await signIn();
+    await page.waitForSelector('.map-tile[data-code="632701"]');
+    await page.click('#tab-staffing');
+    await page.fill('#plan-date', '1900-01-01');
+    await page.click('#plan-load');
+    await page.waitForFunction(() => /2000-01-01/.test(document.querySelector('#plan-status')?.textContent ?? ''));
+    expect(await page.isHidden('#plan-table')).toBe(true);
+
+    await page.fill('#plan-budget', '6');
+    await page.fill('#plan-shrinkage', '20');
+    await page.fill('#plan-min-seats', '1');
+    await page.fill('#plan-date', '2026-12-09');
+    const first = page.waitForRequest((r) => r.url().includes('/api/staffing/recommendation?date=2026-12-09'));
+    await page.click('#plan-load');
+    expect(new URL((await first).url()).searchParams.toString()).toBe('date=2026-12-09&budget=6&shrinkage=0.2&minSeats=1');
+    await page.waitForSelector('#plan-table:not([hidden]) #plan-rows tr');
+    // Another date: the plan is asked for again, without pressing the button.
+    const second = page.waitForRequest((r) => r.url().includes('/api/staffing/recommendation?date=2026-12-10'));
+    await page.fill('#plan-date', '2026-12-10');
+    await page.dispatchEvent('#plan-date', 'change');
+    await second;
+    await page.waitForSelector('#plan-table:not([hidden]) #plan-rows tr');
+
+    await page.fill('#erlang-calls', '100');
+    await page.click('#erlang-submit');
+    await page.waitForSelector('#erlang-result:not([hidden]) div[data-field="agents"]');
+    await page.click('#erlang-current');
+    expect(await page.isHidden('#erlang-result')).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  });
+
   it("a provincial supervisor at 1366×768 saves the whole province's plan (all 53 regions, every half-hour) and simulates the saved plan", async () => {
     await t.addUser({ username: 'sup.province', role: 'supervisor', region: '630000' });
     await page.setViewportSize({ width: 1366, height: 768 });

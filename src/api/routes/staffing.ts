@@ -33,6 +33,7 @@ const ErlangAnswer = z.object({
   probabilityOfWait: z.number(),
   probabilityOfAbandon: z.number().optional(),
   note: z.string().nullable(),
+  noteZh: z.string().nullable(),
 });
 
 const Body = z.looseObject({});
@@ -143,5 +144,6 @@ function answer(model: 'erlang_c' | 'erlang_a', r: ErlangCResult & { scheduled: 
     probabilityOfWait: r.probabilityOfWait,
     ...(r.probabilityOfAbandon !== undefined ? { probabilityOfAbandon: r.probabilityOfAbandon } : {}),
     note: r.note,
+    noteZh: r.noteZh,
   };
 }
