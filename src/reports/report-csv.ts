@@ -15,6 +15,7 @@ export const REPORT_TABLES = ['rows', 'region', 'topic', 'region_topic', 'agent'
 export type ReportTable = (typeof REPORT_TABLES)[number];
 
 type Cell = string | number;
+const TOTAL = '合计';
 interface Column<R> {
   en: string;
   zh: string;
@@ -46,13 +47,12 @@ export interface ReportCsvInput {
 export function reportCsv(input: ReportCsvInput, table: ReportTable, lang: CsvLanguage, regions: RegionDirectory): string {
   const name = (code: string) => regions.get(code)?.nameZh ?? code;
   const regionName = (r: { regionCode: string; own?: boolean }) => (r.own ? `${name(r.regionCode)}（本级）` : name(r.regionCode));
-  const period: Column<unknown> = { en: 'period', zh: input.kind === 'day' ? '日期' : '月份', value: () => input.period };
+  const period = <R>(): Column<R> => ({ en: 'period', zh: input.kind === 'day' ? '日期' : '月份', value: () => input.period });
   const total = { regionCode: '', own: false, topic: '', ...input.breakdowns.total };
-  const totalLabel = () => '合计';
   switch (table) {
     case 'rows':
       return write(lang, [
-        { en: 'period', zh: period.zh, value: (r) => r.period },
+        { ...period<ReportRow>(), value: (r) => r.period },
         { en: 'region_code', zh: '地区代码', value: (r) => r.regionCode },
         { en: 'region_name', zh: '地区', value: (r) => name(r.regionCode) },
         { en: 'topic', zh: '咨询类别', value: (r) => r.topic, zhValue: (r) => topicZh(r.topic) },
@@ -60,20 +60,20 @@ export function reportCsv(input: ReportCsvInput, table: ReportTable, lang: CsvLa
       ], input.rows);
     case 'region':
       return write(lang, [
-        period as Column<RegionFigures>,
+        period<RegionFigures>(),
         { en: 'region_code', zh: '地区代码', value: (r) => r.regionCode },
-        { en: 'region_name', zh: '地区', value: (r) => (r === total ? totalLabel() : regionName(r)) },
+        { en: 'region_name', zh: '地区', value: (r) => (r === total ? TOTAL : regionName(r)) },
         ...figureColumns<RegionFigures>(),
       ], input.breakdowns.byRegion, total);
     case 'topic':
       return write(lang, [
-        period as Column<Figures & { topic: string }>,
-        { en: 'topic', zh: '咨询类别', value: (r) => r.topic, zhValue: (r) => (r === total ? totalLabel() : topicZh(r.topic)) },
+        period<Figures & { topic: string }>(),
+        { en: 'topic', zh: '咨询类别', value: (r) => r.topic, zhValue: (r) => (r === total ? TOTAL : topicZh(r.topic)) },
         ...figureColumns<Figures & { topic: string }>(),
       ], input.breakdowns.byTopic, total);
     case 'region_topic':
       return write(lang, [
-        period as Column<Breakdowns['byRegionTopic'][number]>,
+        period<Breakdowns['byRegionTopic'][number]>(),
         { en: 'region_code', zh: '地区代码', value: (r) => r.regionCode },
         { en: 'region_name', zh: '地区', value: regionName },
         { en: 'topic', zh: '咨询类别', value: (r) => r.topic, zhValue: (r) => topicZh(r.topic) },
@@ -81,7 +81,7 @@ export function reportCsv(input: ReportCsvInput, table: ReportTable, lang: CsvLa
       ], input.breakdowns.byRegionTopic);
     case 'agent':
       return write(lang, [
-        period as Column<AgentFigures>,
+        period<AgentFigures>(),
         { en: 'agent_username', zh: '坐席账号', value: (r) => r.username },
         { en: 'agent_name', zh: '坐席姓名', value: (r) => r.displayName },
         { en: 'answered', zh: '接听量', value: (r) => r.answered },
