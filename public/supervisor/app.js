@@ -2,7 +2,8 @@
  * The 12348 supervisors' wallboard: signs a supervisor or administrator in, keeps a WebSocket to
  * /supervisors/ws (protocol: src/supervisors/protocol.ts) and shows the live board of their
  * area (tiles, regions coloured by service level, a table, charts, alerts), with panels to move
- * agents between regions and to work out staffing. Plain ES modules, no build step.
+ * agents between regions, to work out staffing and to read, export and print reports. Plain ES
+ * modules, no build step.
  *
  * Content-Security-Policy the page needs (no inline script, style or handler; charts are SVG
  * built with DOM calls and coloured by CSS classes):
@@ -14,6 +15,7 @@ import { barChart, lineChart } from './charts.js';
 import { api, query } from './api.js';
 import { createAgentsPanel } from './agents.js';
 import { createStaffingPanel } from './staffing.js';
+import { createReportsPanel } from './reports.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
 import { createMessages } from '/common/dom.js';
 import { readSession, renderLoginForm, submitLogin, writeSession } from '/common/session.js';
@@ -137,6 +139,7 @@ function signOut(noticeKey, tone = 'error') {
   model.loginNotice = tone !== 'error' && noticeKey ? { key: noticeKey } : null;
   agents.reset();
   staffing.reset();
+  reports.reset();
   renderAll();
   $('username').focus();
 }
@@ -357,6 +360,7 @@ function renderAll() {
   renderAlerts();
   agents.render();
   staffing.render();
+  reports.render();
 }
 
 function renderLogin() {
@@ -383,6 +387,7 @@ function renderViews() {
   $('board-view').hidden = model.tab !== 'board';
   $('agents-view').hidden = model.tab !== 'agents';
   $('staffing-view').hidden = model.tab !== 'staffing';
+  $('reports-view').hidden = model.tab !== 'reports';
 }
 
 function renderUser() {
@@ -700,6 +705,7 @@ const context = {
 };
 const agents = createAgentsPanel(context);
 const staffing = createStaffingPanel(context);
+const reports = createReportsPanel(context);
 
 // ---- start -----------------------------------------------------------------------------------
 
@@ -708,6 +714,7 @@ function selectTab(tab) {
   renderViews();
   if (tab === 'agents') agents.load();
   if (tab === 'staffing') staffing.render();
+  if (tab === 'reports') reports.render();
   if (tab === 'board') {
     structure.slChart = null;
     structure.volume = null;

@@ -12,10 +12,7 @@ import { type TicketTypeCounts, zeroTypeCounts } from '../tickets/ticket-types';
  *  - abandonment: abandoned ÷ offered; referrals: referrals made from those calls' tickets;
  *  - satisfaction: average survey score (1–5) of those calls.
  */
-export interface ReportRow {
-  period: string;
-  regionCode: string;
-  topic: string;
+export interface Figures {
   offered: number;
   answered: number;
   abandoned: number;
@@ -26,13 +23,73 @@ export interface ReportRow {
   satisfaction: number | null;
 }
 
+export interface ReportRow extends Figures {
+  period: string;
+  regionCode: string;
+  topic: string;
+}
+
+/**
+ * What the figures are made of. Rates cannot be added up, their parts can: a prefecture's
+ * service level is computed from its counties' counts, never from their rates.
+ */
+export interface Counts {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  answeredIn: number;
+  abandonedAfter: number;
+  talkMs: number;
+  talked: number;
+  referrals: number;
+  scoreSum: number;
+  scored: number;
+}
+
+/** Counts of one period, region (as the call recorded it) and topic. */
+export interface CountRow extends Counts {
+  period: string;
+  regionCode: string;
+  topic: string;
+}
+
 const CST = `interval '8 hours'`;
 
-/** Rows per (period, region, topic — or '*' for all topics) for calls that arrived in [from, until) in the given regions. */
-export async function reportRows(
-  db: Db,
-  o: { from: Date; until: Date; regionCodes: string[]; period: 'day' | 'month'; thresholdSeconds: number; byTopic: boolean },
-): Promise<ReportRow[]> {
+export const NO_COUNTS: Counts = Object.freeze({ offered: 0, answered: 0, abandoned: 0, answeredIn: 0, abandonedAfter: 0, talkMs: 0, talked: 0, referrals: 0, scoreSum: 0, scored: 0 });
+
+export function addCounts(a: Counts, b: Counts): Counts {
+  return {
+    offered: a.offered + b.offered,
+    answered: a.answered + b.answered,
+    abandoned: a.abandoned + b.abandoned,
+    answeredIn: a.answeredIn + b.answeredIn,
+    abandonedAfter: a.abandonedAfter + b.abandonedAfter,
+    talkMs: a.talkMs + b.talkMs,
+    talked: a.talked + b.talked,
+    referrals: a.referrals + b.referrals,
+    scoreSum: a.scoreSum + b.scoreSum,
+    scored: a.scored + b.scored,
+  };
+}
+
+export function figures(c: Counts): Figures {
+  return {
+    offered: c.offered,
+    answered: c.answered,
+    abandoned: c.abandoned,
+    serviceLevel: c.answered + c.abandonedAfter > 0 ? round(c.answeredIn / (c.answered + c.abandonedAfter)) : null,
+    avgHandleSeconds: c.talked > 0 ? Math.round(c.talkMs / c.talked / 1000) : null,
+    abandonment: c.offered > 0 ? round(c.abandoned / c.offered) : null,
+    referrals: c.referrals,
+    satisfaction: c.scored > 0 ? round(c.scoreSum / c.scored) : null,
+  };
+}
+
+/**
+ * Counts per (period, region, topic) for calls that arrived in [from, until) in the given
+ * regions, ordered by period, region and topic. A call with no topic counts as 'other'.
+ */
+export async function reportCounts(db: Db, o: { from: Date; until: Date; regionCodes: string[]; period: 'day' | 'month'; thresholdSeconds: number }): Promise<CountRow[]> {
   if (o.regionCodes.length === 0) return [];
   const format = o.period === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM';
   const t = o.thresholdSeconds * 1000;
@@ -45,21 +102,26 @@ export async function reportRows(
     abandoned: number;
     answered_in: number;
     abandoned_after: number;
-    talk: number | null;
+    talk_ms: number;
+    talked: number;
     referrals: number;
-    satisfaction: number | null;
+    score_sum: number;
+    scored: number;
   }>`
     select to_char(c.arrived_at + ${sql.raw(CST)}, ${format}) as period,
-      c.region_code, ${o.byTopic ? sql`coalesce(c.topic, 'other')` : sql`'*'`} as topic,
+      c.region_code, coalesce(c.topic, 'other') as topic,
       count(*)::int as offered,
       count(*) filter (where c.answered_at is not null)::int as answered,
       count(*) filter (where c.end_reason = 'abandoned')::int as abandoned,
       count(*) filter (where c.answered_at is not null and coalesce(c.wait_ms, 0) <= ${t})::int as answered_in,
       count(*) filter (where c.end_reason = 'abandoned' and coalesce(c.wait_ms, 0) > ${t})::int as abandoned_after,
-      avg(c.talk_ms) filter (where c.talk_ms is not null)::float as talk,
+      coalesce(sum(c.talk_ms), 0)::float as talk_ms,
+      count(c.talk_ms)::int as talked,
       coalesce(sum((select count(*) from referrals r join tickets tk on tk.id = r.ticket_id where tk.call_id = c.id)), 0)::int as referrals,
-      avg((select s.score from survey_responses s where s.call_id = c.id))::float as satisfaction
+      coalesce(sum(s.score), 0)::float as score_sum,
+      count(s.score)::int as scored
     from calls c
+    left join survey_responses s on s.call_id = c.id
     where c.arrived_at >= ${o.from} and c.arrived_at < ${o.until}
       and c.direction = 'inbound' and c.queued_at is not null
       and c.region_code in (${sql.join(o.regionCodes)})
@@ -72,12 +134,29 @@ export async function reportRows(
     offered: r.offered,
     answered: r.answered,
     abandoned: r.abandoned,
-    serviceLevel: r.answered + r.abandoned_after > 0 ? round(r.answered_in / (r.answered + r.abandoned_after)) : null,
-    avgHandleSeconds: r.talk === null ? null : Math.round(r.talk / 1000),
-    abandonment: r.offered > 0 ? round(r.abandoned / r.offered) : null,
+    answeredIn: r.answered_in,
+    abandonedAfter: r.abandoned_after,
+    talkMs: r.talk_ms,
+    talked: r.talked,
     referrals: r.referrals,
-    satisfaction: r.satisfaction === null ? null : round(r.satisfaction),
+    scoreSum: r.score_sum,
+    scored: r.scored,
   }));
+}
+
+/**
+ * Rows per (period, region, topic — or '*' for all topics), from the counts: the report's
+ * detailed rows, regions as the calls recorded them.
+ */
+export function reportRows(counts: CountRow[], byTopic: boolean): ReportRow[] {
+  const out: { period: string; regionCode: string; topic: string; counts: Counts }[] = [];
+  for (const c of counts) {
+    const last = out[out.length - 1];
+    // The counts come ordered by period and region, so a region's topics are consecutive.
+    if (!byTopic && last && last.period === c.period && last.regionCode === c.regionCode) last.counts = addCounts(last.counts, c);
+    else out.push({ period: c.period, regionCode: c.regionCode, topic: byTopic ? c.topic : '*', counts: c });
+  }
+  return out.map((r) => ({ period: r.period, regionCode: r.regionCode, topic: r.topic, ...figures(r.counts) }));
 }
 
 /** Offered, answered and service level per half-hour of one day, for the day's chart. */

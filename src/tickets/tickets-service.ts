@@ -1,3 +1,4 @@
+import { TICKET_TYPES } from './ticket-types';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { maskCallerNumber } from '../agents/gateway/call-context';
@@ -13,6 +14,7 @@ import { type AuditFilter, auditLogQueries } from '../audit/audit-repository';
 import { type ExportCursor, type TicketFilter, type TicketOutcome, type TicketWithNames, ticketQueries } from './tickets-queries';
 import { ticketDay, ticketsRepository } from './tickets-repository';
 import { CST_OFFSET_MS, chinaDayEnd, chinaDayStart } from '../time/china-time';
+import { chinaDateTime, type CsvLanguage, languageZh, outcomeZh, topicZh, yesNoZh } from '../export/csv-labels';
 
 /**
  * The rules of the tickets API: who sees which tickets (agents their own, supervisors their
@@ -91,6 +93,25 @@ export const EXPORT_COLUMNS = [
   'agent_username',
   'caller_number',
 ] as const;
+
+/** The header row of the Chinese export (lang=zh); a column missing here keeps its code. */
+export const EXPORT_HEADERS_ZH: Partial<Record<string, string>> = {
+  number: '工单编号',
+  created_at: '创建时间',
+  region_code: '地区代码',
+  region_name: '地区',
+  language: '语言',
+  type: '工单类型',
+  topic: '咨询类别',
+  outcome: '处理结果',
+  risk_flag: '风险标记',
+  summary: '来电摘要',
+  advice: '解答意见',
+  survey_score: '满意度评分',
+  quality_score: '质检评分',
+  agent_username: '坐席账号',
+  caller_number: '来电号码',
+};
 
 /** One export is at most this many rows; a wider one is cut and says so. */
 export const EXPORT_MAX_ROWS = 100_000;
@@ -307,19 +328,25 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
     };
   }
 
+  /** The Chinese file's record: codes as their Chinese names, the time as a spreadsheet reads it. */
+  function inChinese<R extends Record<string, unknown>>(record: R, row: TicketWithNames): R {
+    return { ...record, created_at: chinaDateTime(row.created_at), language: languageZh(row.language), topic: topicZh(row.topic), outcome: outcomeZh(row.outcome), risk_flag: yesNoZh(row.risk_flag), type: TICKET_TYPES[row.type]?.zh ?? row.type };
+  }
+
   /**
    * The export as CSV text in batches. csv-stringify does all quoting; `escape_formulas` keeps
    * a summary starting with = + - @ from running as a formula in Excel; the BOM makes Excel read
    * UTF-8 (Chinese) instead of the system code page.
    */
-  async function* csvChunks(filter: TicketFilter, maxRows: number, role: Role): AsyncGenerator<string> {
-    const options = { columns: [...EXPORT_COLUMNS], record_delimiter: 'windows' as const, escape_formulas: true };
+  async function* csvChunks(filter: TicketFilter, maxRows: number, role: Role, lang: CsvLanguage): AsyncGenerator<string> {
+    const columns = EXPORT_COLUMNS.map((key) => ({ key, header: lang === 'zh' ? (EXPORT_HEADERS_ZH[key] ?? key) : key }));
+    const options = { columns, record_delimiter: 'windows' as const, escape_formulas: true };
     yield stringify([], { ...options, header: true, bom: true });
     let cursor: ExportCursor | null = null;
     for (let sent = 0; sent < maxRows; ) {
       const batch = await queries.exportBatch(filter, cursor, Math.min(exportBatchRows, maxRows - sent));
       if (batch.length === 0) return;
-      yield stringify(batch.map((row) => csvRecord(row, role)), options);
+      yield stringify(batch.map((row) => (lang === 'zh' ? inChinese(csvRecord(row, role), row) : csvRecord(row, role))), options);
       sent += batch.length;
       const last = batch[batch.length - 1]!;
       cursor = { createdAt: last.cursor_at, id: last.id };
@@ -406,7 +433,7 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
      * the first byte leaves, with the number of rows the file will hold; the export reads only
      * tickets created before it started, so rows arriving meanwhile do not shift that number.
      */
-    async exportCsv(actor: Actor, query: TicketQuery, requestId: string) {
+    async exportCsv(actor: Actor, query: TicketQuery, requestId: string, lang: CsvLanguage = 'en') {
       requireStaff(actor);
       requireManager(actor);
       const startedAt = new Date();
@@ -427,7 +454,7 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
         filename: `tickets-${ticketDay(startedAt).replaceAll('-', '')}.csv`,
         rows,
         truncated,
-        body: Readable.from(csvChunks(filter, rows, exportRole(actor))),
+        body: Readable.from(csvChunks(filter, rows, exportRole(actor), lang)),
       };
     },
   };

@@ -129,6 +129,111 @@ describe('reports and call records', () => {
     expect(rows.reduce((s, r) => s + r.offered, 0)).toBe(7);
   });
 
+  describe('the tables the page shows', () => {
+    const YUSHU_COUNTIES = ['632701', '632722', '632723', '632724', '632725', '632726'];
+
+    it("gives a prefecture supervisor their counties, topics, counties × topics and agents, adding up to the area's total", async () => {
+      const body = (await get('/api/reports/daily?date=2026-12-01')).json();
+      expect(body.area).toBe('632700');
+      // 3 of (4 answered + 1 abandoned after 20 s) in time; 2 of 6 abandoned; talk 300+200+100+400 s.
+      expect(body.total).toEqual({ offered: 6, answered: 4, abandoned: 2, serviceLevel: 0.6, avgHandleSeconds: 250, abandonment: 0.333, referrals: 0, satisfaction: 4.5 });
+      expect(body.byRegion.map((r: { regionCode: string }) => r.regionCode)).toEqual(YUSHU_COUNTIES);
+      expect(body.byRegion.find((r: { regionCode: string }) => r.regionCode === '632722')).toMatchObject({ offered: 0, serviceLevel: null, own: false });
+      expect(body.byRegion.find((r: { regionCode: string }) => r.regionCode === '632701')).toMatchObject({ offered: 3, serviceLevel: 1, satisfaction: 4.5 });
+      expect(body.byTopic).toEqual([{ topic: 'labour', ...body.total }]);
+      expect(body.byRegionTopic.map((r: { regionCode: string; topic: string }) => `${r.regionCode}:${r.topic}`)).toEqual(['632701:labour', '632723:labour']);
+      expect(body.byAgent).toEqual([{ agentId: agent.id, username: 'agent.reports', displayName: 'agent.reports', answered: 4, avgHandleSeconds: 250, talkSeconds: 1000, referrals: 0, satisfaction: 4.5 }]);
+      // Nothing of Xining's call.
+      expect([...body.rows, ...body.byRegion, ...body.byRegionTopic].every((r: { regionCode: string }) => r.regionCode.startsWith('6327'))).toBe(true);
+    });
+
+    it('rolls counties up into their prefectures for the province, and gives the month day by day', async () => {
+      const day = (await get('/api/reports/daily?date=2026-12-01', admin.token)).json();
+      expect(day.byRegion).toHaveLength(8);
+      const offered = (code: string) => day.byRegion.find((r: { regionCode: string }) => r.regionCode === code).offered;
+      expect([offered('630100'), offered('632700'), offered('630200')]).toEqual([1, 6, 0]);
+      expect(day.total.offered).toBe(7);
+      expect(day.byTopic.map((r: { topic: string }) => r.topic)).toEqual(['labour', 'marriage_family']);
+      expect(day.byAgent[0]).toMatchObject({ username: 'agent.reports', answered: 5 });
+
+      const month = (await get('/api/reports/monthly?month=2026-12', admin.token)).json();
+      expect(month.days).toHaveLength(31);
+      expect(month.days[0]).toMatchObject({ period: '2026-12-01', offered: 7, answered: 5 });
+      expect(month.days[1]).toMatchObject({ period: '2026-12-02', offered: 0, serviceLevel: null });
+      expect(month.total.offered).toBe(7);
+      // The call of the evening before (30 November, China time) is November's.
+      expect((await get('/api/reports/monthly?month=2026-11', admin.token)).json().total.offered).toBe(1);
+    });
+
+    it("refuses a prefecture supervisor another prefecture's report and its files", async () => {
+      for (const url of ['/api/reports/monthly?month=2026-12&region=630100', '/api/reports/daily.csv?date=2026-12-01&region=630100&lang=zh', '/api/reports/monthly.csv?month=2026-12&region=630000&table=agent']) {
+        const res = await get(url);
+        expect({ url, status: res.statusCode, code: res.json().code }).toEqual({ url, status: 403, code: 'HOTLINE_ERR_OUT_OF_SCOPE' });
+      }
+      // A county of their own is fine.
+      expect((await get('/api/reports/daily?date=2026-12-01&region=632723')).json().byRegion).toEqual([expect.objectContaining({ regionCode: '632723', offered: 3 })]);
+    });
+  });
+
+  describe('CSV files', () => {
+    const records = (body: string) => {
+      expect(body.startsWith('\uFEFF')).toBe(true);
+      return parse(body.slice(1), { columns: true }) as Record<string, string>[];
+    };
+
+    it('keeps the English file exactly as it was: snake_case columns, codes, rates as fractions', async () => {
+      const res = await get('/api/reports/daily.csv?date=2026-12-01');
+      expect(res.headers['content-disposition']).toBe('attachment; filename="report-2026-12-01.csv"');
+      expect(res.body).toBe(
+        '\uFEFF' +
+          'period,region_code,region_name,topic,offered,answered,abandoned,service_level,avg_handle_seconds,abandonment,referrals,satisfaction\r\n' +
+          '2026-12-01,632701,玉树市,labour,3,2,1,1,250,0.333,0,4.5\r\n' +
+          '2026-12-01,632723,称多县,labour,3,2,1,0.333,250,0.333,0,\r\n',
+      );
+      expect((await get('/api/reports/daily.csv?date=2026-12-01&lang=en')).body).toBe(res.body);
+    });
+
+    it('writes Chinese headers, Chinese topic names and percentages with lang=zh', async () => {
+      const rows = records((await get('/api/reports/daily.csv?date=2026-12-01&lang=zh')).body);
+      expect(Object.keys(rows[0]!)).toEqual(['日期', '地区代码', '地区', '咨询类别', '呼入量', '接通量', '放弃量', '服务水平', '平均通话时长（秒）', '放弃率', '转介数', '满意度（1–5分）']);
+      expect(rows[0]).toMatchObject({ 日期: '2026-12-01', 地区: '玉树市', 咨询类别: '劳动争议', 呼入量: '3', 服务水平: '100.0%', 放弃率: '33.3%', '满意度（1–5分）': '4.5' });
+      expect(rows[1]).toMatchObject({ 地区: '称多县', 服务水平: '33.3%', '满意度（1–5分）': '' });
+      expect(JSON.stringify(rows)).not.toContain('labour');
+    });
+
+    it("gives the page's tables as files: regions with a total row, topics, regions × topics, agents", async () => {
+      const regions = records((await get('/api/reports/daily.csv?date=2026-12-01&lang=zh&table=region')).body);
+      expect(regions.map((r) => r['地区'])).toEqual(['玉树市', '杂多县', '称多县', '治多县', '囊谦县', '曲麻莱县', '合计']);
+      expect(regions.at(-1)).toMatchObject({ 呼入量: '6', 接通量: '4', 服务水平: '60.0%' });
+
+      const topics = records((await get('/api/reports/monthly.csv?month=2026-12&lang=zh&table=topic', admin.token)).body);
+      expect(topics.map((r) => [r['月份'], r['咨询类别'], r['呼入量']])).toEqual([
+        ['2026-12', '劳动争议', '6'],
+        ['2026-12', '婚姻家庭', '1'],
+        ['2026-12', '合计', '7'],
+      ]);
+
+      const cross = await get('/api/reports/monthly.csv?month=2026-12&table=region_topic', admin.token);
+      expect(cross.headers['content-disposition']).toBe('attachment; filename="report-2026-12-region-topic.csv"');
+      expect(records(cross.body).map((r) => [r.region_code, r.region_name, r.topic, r.offered])).toEqual([
+        ['630100', '西宁市', 'marriage_family', '1'],
+        ['632700', '玉树藏族自治州', 'labour', '6'],
+      ]);
+
+      const agents = records((await get('/api/reports/daily.csv?date=2026-12-01&lang=zh&table=agent')).body);
+      expect(agents).toEqual([{ 日期: '2026-12-01', 坐席账号: 'agent.reports', 坐席姓名: 'agent.reports', 接听量: '4', '平均通话时长（秒）': '250', '通话总时长（秒）': '1000', 转介数: '0', '满意度（1–5分）': '4.5' }]);
+    });
+
+    it('names a wrong language or table', async () => {
+      const lang = await get('/api/reports/daily.csv?date=2026-12-01&lang=fr');
+      expect(lang.statusCode).toBe(400);
+      expect(lang.json().message).toMatch(/querystring\.lang/);
+      expect((await get('/api/reports/daily.csv?date=2026-12-01&table=everything')).json().message).toMatch(/querystring\.table/);
+      // The JSON report takes neither.
+      expect((await get('/api/reports/daily?date=2026-12-01&lang=zh')).statusCode).toBe(400);
+    });
+  });
+
   it('call records: a supervisor sees their area with whole numbers, an agent their own masked, each read audited', async () => {
     const list = (await get('/api/calls?from=2026-12-01&to=2026-12-01')).json().items as { id: string; region_code: string; caller_number: string }[];
     expect(list.every((c) => c.region_code.startsWith('6327'))).toBe(true);

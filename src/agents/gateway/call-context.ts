@@ -101,7 +101,8 @@ export function legView(leg: LiveLeg): LegView {
   return { legId: leg.id, purpose: leg.purpose, state: leg.state, byAgentId: leg.by, to: leg.to, agentId: leg.agentId, since: leg.since };
 }
 
-const OUTCOMES = {
+/** Ticket outcomes with their names; also the Chinese labels of exported files. */
+export const OUTCOMES = {
   answered: { zh: '已解答', en: 'Answered' },
   refer_legal_aid: { zh: '转法律援助', en: 'Refer to legal aid' },
   refer_mediation: { zh: '转人民调解', en: 'Refer to mediation' },

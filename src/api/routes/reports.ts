@@ -1,27 +1,36 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { actorOf } from '../../auth/plugin';
 import { assertInScope, scopeRoot } from '../../auth/scope';
 import type { Actor } from '../../auth/actor';
 import { auditRepository } from '../../audit/audit-repository';
 import { Errors } from '../../errors/errors';
-import { halfHourSeries, type ReportRow, reportRows, ticketTypeCounts } from '../../reports/reports';
+import { halfHourSeries, reportCounts, reportRows, ticketTypeCounts } from '../../reports/reports';
 import { TICKET_TYPE_CODES, TICKET_TYPES } from '../../tickets/ticket-types';
+import { breakdowns, byPeriod } from '../../reports/breakdowns';
+import { agentFigures } from '../../reports/by-agent';
+import { REPORT_TABLES, type ReportCsvInput, reportCsv } from '../../reports/report-csv';
 import { detectTopicSpikes } from '../../reports/early-warning';
+import { CsvLanguage } from '../../export/csv-labels';
 import { RegionCode, errors } from '../schemas';
-import { chinaDayEnd, chinaDayStart, chinaMonth } from '../../time/china-time';
+import { chinaDay, chinaDayEnd, chinaDayStart, chinaMonth, DAY_MS } from '../../time/china-time';
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM');
 const Common = { region: RegionCode.optional(), thresholdSeconds: z.coerce.number().int().min(1).max(600).default(20), byTopic: z.enum(['true', 'false']).default('true') };
 const DailyQuery = z.strictObject({ date: Day, ...Common });
 const MonthlyQuery = z.strictObject({ month: Month, ...Common });
+/** The files: which table, and Chinese headers and names (`zh`) or the codes (`en`, the default, as it always was). */
+const CsvFields = {
+  lang: CsvLanguage.default('en'),
+  table: z.enum(REPORT_TABLES, `must be one of ${REPORT_TABLES.join(', ')}`).default('rows'),
+};
+const DailyCsvQuery = DailyQuery.extend(CsvFields);
+const MonthlyCsvQuery = MonthlyQuery.extend(CsvFields);
 const Body = z.looseObject({});
-
 const TypeCounts = Object.fromEntries(TICKET_TYPE_CODES.map((c) => [c, z.number().int().describe(`${TICKET_TYPES[c].en} (${TICKET_TYPES[c].zh})`)])) as Record<(typeof TICKET_TYPE_CODES)[number], z.ZodNumber>;
-/** The ticket-type breakdown both reports carry beside their rows. */
+/** The ticket-type breakdown both reports carry beside their tables. */
 const TicketTypes = z
   .object({
     total: z.object(TypeCounts).describe("the area's tickets opened in the period, per type"),
@@ -30,64 +39,84 @@ const TicketTypes = z
   .describe('tickets opened in the period per type (工单类型): consultation 咨询, help 求助, complaint 投诉, suggestion 建议');
 const ReportBody = z.looseObject({ ticketTypes: TicketTypes });
 
+type Period = { kind: 'day' | 'month'; period: string; region?: string | undefined; thresholdSeconds: number; byTopic: 'true' | 'false' };
+type CsvChoice = { lang: CsvLanguage; table: (typeof REPORT_TABLES)[number] };
 
 /**
- * Daily and monthly reports per region and topic, as JSON (with a half-hour series for the
- * day's chart) and as CSV; scoped to the supervisor's area. Early warning of topic spikes.
+ * Daily and monthly reports of an area, as JSON and as CSV; scoped to the supervisor's area.
+ * JSON: the detailed rows per region (as the calls recorded it) and topic; the tables the page
+ * shows (total, each region one level below the area, each topic, region × topic, each agent);
+ * the day's half-hours or the month's days for its charts. Early warning of topic spikes.
  */
 export async function reportRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const managers = ['supervisor', 'admin'] as const;
   const audit = auditRepository(app.db);
 
-  function area(actor: Actor, region: string | undefined): string[] {
+  function areaRoot(actor: Actor, region: string | undefined): string {
     const root = region ?? scopeRoot(actor, app.regions);
     if (!app.regions.get(root)) throw new Errors.UNKNOWN_REGION('region', root);
     assertInScope(actor, root, app.regions);
-    return app.regions.subtree(root);
+    return app.regions.get(root)!.code;
   }
 
-  const names = (code: string) => app.regions.get(code)?.nameZh ?? code;
-  const csv = (reply: FastifyReply, filename: string, rows: ReportRow[]) => {
-    const body = stringify(
-      rows.map((x) => [x.period, x.regionCode, names(x.regionCode), x.topic, x.offered, x.answered, x.abandoned, x.serviceLevel ?? '', x.avgHandleSeconds ?? '', x.abandonment ?? '', x.referrals, x.satisfaction ?? '']),
-      { header: true, columns: ['period', 'region_code', 'region_name', 'topic', 'offered', 'answered', 'abandoned', 'service_level', 'avg_handle_seconds', 'abandonment', 'referrals', 'satisfaction'], record_delimiter: '\r\n', escape_formulas: true },
-    );
-    return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(`\uFEFF${body}`);
+  async function report(actor: Actor, q: Period, requestId: string, exported: CsvChoice | null) {
+    const area = areaRoot(actor, q.region);
+    const regionCodes = app.regions.subtree(area);
+    const { start: from, end: until } = q.kind === 'day' ? { start: chinaDayStart(q.period), end: chinaDayEnd(q.period) } : chinaMonth(q.period);
+    const counts = await reportCounts(app.db, { from, until, regionCodes, period: q.kind, thresholdSeconds: q.thresholdSeconds });
+    const byAgent = await agentFigures(app.db, { from, until, regionCodes });
+    await audit.record({
+      actor,
+      action: q.kind === 'day' ? 'report.daily' : 'report.monthly',
+      entityType: 'report',
+      entityId: q.period,
+      requestId,
+      details: { region: q.region ?? null, ...(exported ? { export: exported.table, lang: exported.lang } : {}) },
+    });
+    return { area, rows: reportRows(counts, q.byTopic === 'true'), ...breakdowns(counts, app.regions, area), byAgent, from, until, regionCodes };
+  }
+
+  const csv = async (reply: FastifyReply, actor: Actor, q: Period & CsvChoice, requestId: string) => {
+    const got = await report(actor, q, requestId, q);
+    const input: ReportCsvInput = { period: q.period, kind: q.kind, rows: got.rows, breakdowns: got, byAgent: got.byAgent };
+    const name = `report-${q.period}${q.table === 'rows' ? '' : `-${q.table.replaceAll('_', '-')}`}${q.lang === 'zh' ? '-zh' : ''}.csv`;
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .send(reportCsv(input, q.table, q.lang, app.regions));
   };
 
-  async function daily(actor: Actor, q: z.infer<typeof DailyQuery>, requestId: string) {
-    const regionCodes = area(actor, q.region);
-    const from = chinaDayStart(q.date);
-    const until = chinaDayEnd(q.date);
-    const rows = await reportRows(app.db, { from, until, regionCodes, period: 'day', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
-    await audit.record({ actor, action: 'report.daily', entityType: 'report', entityId: q.date, requestId, details: { region: q.region ?? null } });
-    return {
-      rows,
-      series: await halfHourSeries(app.db, { from, until, regionCodes, thresholdSeconds: q.thresholdSeconds }),
-      ticketTypes: await ticketTypeCounts(app.db, { from, until, regionCodes }),
-    };
-  }
-
-  async function monthly(actor: Actor, q: z.infer<typeof MonthlyQuery>, requestId: string) {
-    const regionCodes = area(actor, q.region);
-    const { start: from, end: until } = chinaMonth(q.month);
-    const rows = await reportRows(app.db, { from, until, regionCodes, period: 'month', thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic === 'true' });
-    await audit.record({ actor, action: 'report.monthly', entityType: 'report', entityId: q.month, requestId, details: { region: q.region ?? null } });
-    return { rows, ticketTypes: await ticketTypeCounts(app.db, { from, until, regionCodes }) };
-  }
+  const daily = (q: z.infer<typeof DailyQuery>): Period => ({ kind: 'day', period: q.date, region: q.region, thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic });
+  const monthly = (q: z.infer<typeof MonthlyQuery>): Period => ({ kind: 'month', period: q.month, region: q.region, thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic });
+  const tables = ({ area, rows, total, byRegion, byTopic, byRegionTopic, byAgent }: Awaited<ReturnType<typeof report>>) => ({ area, rows, total, byRegion, byTopic, byRegionTopic, byAgent });
 
   const doc = (summary: string, querystring: z.ZodType, body: z.ZodType = Body) => ({ config: { access: managers }, schema: { tags: ['reports'], summary, querystring, response: { 200: body, ...errors(400, 401, 403) } } });
+  const typesOf = (got: { from: Date; until: Date; regionCodes: string[] }) => ticketTypeCounts(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes });
+  const csvDoc = (summary: string, querystring: z.ZodType) => ({ config: { access: managers }, schema: { tags: ['reports'], summary, querystring } });
 
-  r.get('/api/reports/daily', doc('A day per region and topic (calls, answered, service level, handle time, abandonment, referrals, satisfaction), per half-hour, and tickets per type', DailyQuery, ReportBody), async (request) => daily(actorOf(request), request.query as z.infer<typeof DailyQuery>, request.id));
-  r.get('/api/reports/daily.csv', { config: { access: managers }, schema: { tags: ['reports'], summary: 'The daily report as CSV (UTF-8 with BOM)', querystring: DailyQuery } }, async (request, reply) => {
-    const q = request.query as z.infer<typeof DailyQuery>;
-    return csv(reply, `report-${q.date}.csv`, (await daily(actorOf(request), q, request.id)).rows);
+  r.get(
+    '/api/reports/daily',
+    doc('A day of your area: rows per region and topic (calls, answered, service level, handle time, abandonment, referrals, satisfaction), the same per region one level down, per topic, per region × topic and per agent, per half-hour, and tickets per type', DailyQuery, ReportBody),
+    async (request) => {
+      const q = request.query as z.infer<typeof DailyQuery>;
+      const got = await report(actorOf(request), daily(q), request.id, null);
+      return { ...tables(got), series: await halfHourSeries(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, thresholdSeconds: q.thresholdSeconds }), ticketTypes: await typesOf(got) };
+    },
+  );
+  r.get('/api/reports/daily.csv', csvDoc('One table of the daily report as CSV (UTF-8 with BOM); lang=zh: Chinese headers and names, rates as percentages', DailyCsvQuery), async (request, reply) => {
+    const q = request.query as z.infer<typeof DailyCsvQuery>;
+    return csv(reply, actorOf(request), { ...daily(q), lang: q.lang, table: q.table }, request.id);
   });
-  r.get('/api/reports/monthly', doc('A month per region and topic, and tickets per type', MonthlyQuery, ReportBody), async (request) => monthly(actorOf(request), request.query as z.infer<typeof MonthlyQuery>, request.id));
-  r.get('/api/reports/monthly.csv', { config: { access: managers }, schema: { tags: ['reports'], summary: 'The monthly report as CSV (UTF-8 with BOM)', querystring: MonthlyQuery } }, async (request, reply) => {
+  r.get('/api/reports/monthly', doc('A month of your area: as the daily report, with each day of the month instead of half-hours', MonthlyQuery, ReportBody), async (request) => {
     const q = request.query as z.infer<typeof MonthlyQuery>;
-    return csv(reply, `report-${q.month}.csv`, (await monthly(actorOf(request), q, request.id)).rows);
+    const got = await report(actorOf(request), monthly(q), request.id, null);
+    const days = await reportCounts(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, period: 'day', thresholdSeconds: q.thresholdSeconds });
+    return { ...tables(got), days: byPeriod(days, daysBetween(got.from, got.until)), ticketTypes: await typesOf(got) };
+  });
+  r.get('/api/reports/monthly.csv', csvDoc('One table of the monthly report as CSV (UTF-8 with BOM); lang=zh: Chinese headers and names, rates as percentages', MonthlyCsvQuery), async (request, reply) => {
+    const q = request.query as z.infer<typeof MonthlyCsvQuery>;
+    return csv(reply, actorOf(request), { ...monthly(q), lang: q.lang, table: q.table }, request.id);
   });
 
   r.get(
@@ -103,4 +132,11 @@ export async function reportRoutes(app: FastifyInstance) {
       return { items: await detectTopicSpikes(app.db, { regions: app.regions, now: new Date(), area, minCalls: request.query.minCalls, ratio: request.query.ratio }) };
     },
   );
+}
+
+/** The CST days in [from, until), as YYYY-MM-DD. */
+function daysBetween(from: Date, until: Date): string[] {
+  const out: string[] = [];
+  for (let t = from.getTime(); t < until.getTime(); t += DAY_MS) out.push(chinaDay(t));
+  return out;
 }

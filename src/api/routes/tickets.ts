@@ -8,6 +8,7 @@ import type { TicketType as TicketTypeCode } from '../../db/schema';
 import { TICKET_TYPE_CODES, TICKET_TYPES } from '../../tickets/ticket-types';
 import { HISTORY_MAX_ITEMS, ticketsService } from '../../tickets/tickets-service';
 import { RegionCode, errors } from '../schemas';
+import { CsvLanguage } from '../../export/csv-labels';
 
 /** A China Standard Time day; zod refuses impossible dates such as 2026-02-30. */
 export const Day = z.iso.date('must be a date written YYYY-MM-DD');
@@ -66,7 +67,8 @@ const ListQuery = z
   })
   .refine(periodInOrder, PERIOD_OUT_OF_ORDER);
 
-const ExportQuery = z.strictObject(FilterFields).refine(periodInOrder, PERIOD_OUT_OF_ORDER);
+/** lang=zh: Chinese headers and names for people opening the file; en (the default): the codes. */
+const ExportQuery = z.strictObject({ ...FilterFields, lang: CsvLanguage.default('en') }).refine(periodInOrder, PERIOD_OUT_OF_ORDER);
 
 const SampleQuery = z
   .strictObject({
@@ -204,13 +206,14 @@ export async function ticketRoutes(app: FastifyInstance) {
       },
       schema: {
         tags: ['tickets'],
-        summary: 'The list\'s tickets as CSV (UTF-8 with BOM, up to 100,000 rows); caller numbers masked unless admin',
+        summary: 'The list\'s tickets as CSV (UTF-8 with BOM, up to 100,000 rows); caller numbers masked unless admin; lang=zh: Chinese headers and names, China time',
         querystring: ExportQuery,
         response: { 200: CsvFile, ...errors(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {
-      const csv = await tickets.exportCsv(actorOf(request), request.query, request.id);
+      const { lang, ...filters } = request.query;
+      const csv = await tickets.exportCsv(actorOf(request), filters, request.id, lang);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${csv.filename}"`)
