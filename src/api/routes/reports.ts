@@ -18,7 +18,8 @@ import { chinaDay, chinaDayEnd, chinaDayStart, chinaMonth, DAY_MS } from '../../
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM');
-const Common = { region: RegionCode.optional(), thresholdSeconds: z.coerce.number().int().min(1).max(600).default(20), byTopic: z.enum(['true', 'false']).default('true') };
+/** thresholdSeconds: the province's service-level threshold (settings.targets) unless given. */
+const Common = { region: RegionCode.optional(), thresholdSeconds: z.coerce.number().int().min(1).max(600).optional(), byTopic: z.enum(['true', 'false']).default('true') };
 const DailyQuery = z.strictObject({ date: Day, ...Common });
 const MonthlyQuery = z.strictObject({ month: Month, ...Common });
 /** The files: which table, and Chinese headers and names (`zh`) or the codes (`en`, the default, as it always was). */
@@ -87,8 +88,9 @@ export async function reportRoutes(app: FastifyInstance) {
       .send(reportCsv(input, q.table, q.lang, app.regions));
   };
 
-  const daily = (q: z.infer<typeof DailyQuery>): Period => ({ kind: 'day', period: q.date, region: q.region, thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic });
-  const monthly = (q: z.infer<typeof MonthlyQuery>): Period => ({ kind: 'month', period: q.month, region: q.region, thresholdSeconds: q.thresholdSeconds, byTopic: q.byTopic });
+  const threshold = (q: { thresholdSeconds?: number | undefined }) => q.thresholdSeconds ?? app.serviceTargets.current.serviceLevel.thresholdSeconds;
+  const daily = (q: z.infer<typeof DailyQuery>): Period => ({ kind: 'day', period: q.date, region: q.region, thresholdSeconds: threshold(q), byTopic: q.byTopic });
+  const monthly = (q: z.infer<typeof MonthlyQuery>): Period => ({ kind: 'month', period: q.month, region: q.region, thresholdSeconds: threshold(q), byTopic: q.byTopic });
   const tables = ({ area, rows, total, byRegion, byTopic, byRegionTopic, byAgent }: Awaited<ReturnType<typeof report>>) => ({ area, rows, total, byRegion, byTopic, byRegionTopic, byAgent });
 
   const doc = (summary: string, querystring: z.ZodType, body: z.ZodType = Body) => ({ config: { access: managers }, schema: { tags: ['reports'], summary, querystring, response: { 200: body, ...errors(400, 401, 403) } } });
@@ -101,7 +103,7 @@ export async function reportRoutes(app: FastifyInstance) {
     async (request) => {
       const q = request.query as z.infer<typeof DailyQuery>;
       const got = await report(actorOf(request), daily(q), request.id, null);
-      return { ...tables(got), series: await halfHourSeries(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, thresholdSeconds: q.thresholdSeconds }), ticketTypes: await typesOf(got) };
+      return { ...tables(got), series: await halfHourSeries(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, thresholdSeconds: threshold(q) }), ticketTypes: await typesOf(got) };
     },
   );
   r.get('/api/reports/daily.csv', csvDoc('One table of the daily report as CSV (UTF-8 with BOM); lang=zh: Chinese headers and names, rates as percentages', DailyCsvQuery), async (request, reply) => {
@@ -111,7 +113,7 @@ export async function reportRoutes(app: FastifyInstance) {
   r.get('/api/reports/monthly', doc('A month of your area: as the daily report, with each day of the month instead of half-hours', MonthlyQuery, ReportBody), async (request) => {
     const q = request.query as z.infer<typeof MonthlyQuery>;
     const got = await report(actorOf(request), monthly(q), request.id, null);
-    const days = await reportCounts(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, period: 'day', thresholdSeconds: q.thresholdSeconds });
+    const days = await reportCounts(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, period: 'day', thresholdSeconds: threshold(q) });
     return { ...tables(got), days: byPeriod(days, daysBetween(got.from, got.until)), ticketTypes: await typesOf(got) };
   });
   r.get('/api/reports/monthly.csv', csvDoc('One table of the monthly report as CSV (UTF-8 with BOM); lang=zh: Chinese headers and names, rates as percentages', MonthlyCsvQuery), async (request, reply) => {
