@@ -16,6 +16,7 @@ export interface ErrorBody {
   messageZh: string;
   requestId: string;
   details?: { field: string; message: string }[];
+  retryAfterSeconds?: number;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -65,8 +66,9 @@ function validationZh(details: Detail[]): string {
   return `${ERROR_MESSAGES_ZH.HOTLINE_ERR_VALIDATION}：${details.map((d) => `${d.field} ${d.messageZh ?? '不符合要求'}`).join('；')}`;
 }
 
-function send(reply: FastifyReply, request: FastifyRequest, statusCode: number, code: string, message: string, details?: Detail[], messageZh?: string) {
+function send(reply: FastifyReply, request: FastifyRequest, statusCode: number, code: string, message: string, details?: Detail[], messageZh?: string, extra: Partial<ErrorBody> = {}) {
   const body: ErrorBody = {
+    ...extra,
     statusCode,
     code,
     error: STATUS_TEXT[statusCode] ?? 'Error',
@@ -99,6 +101,11 @@ export const errorHandlerPlugin = fp(
         const limit = request.routeOptions.bodyLimit ?? 0;
         const size = limit >= 1024 * 1024 ? `${Math.round(limit / 1024 / 1024)} MiB` : `${Math.round(limit / 1024)} KiB`;
         return send(reply, request, 413, 'HOTLINE_ERR_BODY_TOO_LARGE', `body: larger than the ${size} this route accepts`, undefined, `请求内容过大：本接口最多接受 ${size}`);
+      }
+      if (status === 429 && !error.code?.startsWith('HOTLINE_')) {
+        // @fastify/rate-limit's refusal: said with our code and the wait it set in Retry-After.
+        const retry = Math.max(1, Math.ceil(Number(reply.getHeader('retry-after')) || 60));
+        return send(reply, request, 429, 'HOTLINE_ERR_RATE_LIMITED', `Too many requests; try again in ${retry} s`, undefined, `请求过于频繁，请 ${retry} 秒后再试`, { retryAfterSeconds: retry });
       }
       if (status >= 400 && status < 500) {
         const code = error.code ?? 'HOTLINE_ERR_BAD_REQUEST';

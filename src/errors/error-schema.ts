@@ -10,6 +10,7 @@ export const ErrorSchema = z
     messageZh: z.string(),
     requestId: z.string(),
     details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    retryAfterSeconds: z.number().int().optional().describe('429: how long to wait before trying again (also the Retry-After header)'),
   })
   .meta({ id: 'Error' });
 

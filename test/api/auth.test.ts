@@ -67,6 +67,12 @@ describe('POST /api/auth/login', () => {
     for (let i = 0; i < 25; i++) statuses.push((await login(t, 'agent.one', `guess-${i}`)).statusCode);
     expect(statuses).toContain(429);
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(20);
+    // Said with its own code and the wait, in Chinese and English.
+    const refused = await login(t, 'agent.one', 'guess-again');
+    expect(refused.statusCode).toBe(429);
+    const wait = Number(refused.headers['retry-after']);
+    expect(wait).toBeGreaterThan(0);
+    expect(refused.json()).toMatchObject({ code: 'HOTLINE_ERR_RATE_LIMITED', retryAfterSeconds: wait, message: `Too many requests; try again in ${wait} s`, messageZh: `请求过于频繁，请 ${wait} 秒后再试` });
   });
 
   it('refuses a body with unknown fields', async () => {
