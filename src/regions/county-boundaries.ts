@@ -35,7 +35,7 @@ const Registered = z.object({
     z.object({
       type: z.literal('Feature'),
       id: z.string().regex(/^\d{6}$/),
-      properties: z.object({ name: z.string() }),
+      properties: z.object({ name: z.string(), cp: z.tuple([z.number(), z.number()]).optional() }),
       geometry: Geometry,
     }),
   ),
@@ -45,8 +45,11 @@ export interface CountyFeature {
   type: 'Feature';
   /** The county's code in the region directory (today's code, not the package's). */
   id: string;
-  /** `name` is the code too: the page matches data to shapes by it and writes names in either language. */
-  properties: { name: string; parent: string | null };
+  /**
+   * `name` is the code too: the page matches data to shapes by it and writes names in either
+   * language. `cp`, where the package gives one, is where ECharts centres the county's label.
+   */
+  properties: { name: string; parent: string | null; cp?: [number, number] };
   geometry: z.infer<typeof Geometry>;
 }
 
@@ -89,7 +92,8 @@ export async function loadCountyBoundaries(regions: RegionDirectory, packageDir:
           unmatched.push({ code: f.id, name: f.properties.name });
           continue;
         }
-        features.push({ type: 'Feature', id: region.code, properties: { name: region.code, parent: region.parentCode }, geometry: f.geometry });
+        const { cp } = f.properties;
+        features.push({ type: 'Feature', id: region.code, properties: { name: region.code, parent: region.parentCode, ...(cp ? { cp } : {}) }, geometry: f.geometry });
       }
     }
   }
