@@ -55,6 +55,11 @@ export function liveCharts() {
   return live.size;
 }
 
+// Printing lays the page out anew (another width) without a resize the observer would see in time.
+matchMedia('print').addEventListener('change', () => {
+  for (const chart of live.values()) chart.resize();
+});
+
 function disposeOf(el) {
   live.get(el)?.dispose();
   live.delete(el);
@@ -89,6 +94,9 @@ function emptyNote(text) {
   return text ? [{ type: 'text', left: 'center', top: 'middle', silent: true, style: { text, fill: cssVar('--ink-muted', '#4a525a'), fontSize: 14 } }] : [];
 }
 
+/** The plot and its axis labels inside the box, whatever its size; the legend below. */
+const GRID = { left: 4, right: 20, top: 20, bottom: 32, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' };
+
 const percentOf = (v) => (v == null || !Number.isFinite(v) ? '—' : `${Math.round(v * 1000) / 10}%`);
 
 /**
@@ -102,7 +110,7 @@ export function lineChart({ label, series, xDomain, xTicks, target, emptyText, w
   const option = () => ({
     animation: false,
     textStyle: textStyle(),
-    grid: { left: 48, right: 20, top: 20, bottom: 56 },
+    grid: GRID,
     legend: { bottom: 0, data: series.map((s) => s.name), textStyle: textStyle() },
     tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: percentOf },
     xAxis: {
@@ -165,10 +173,11 @@ export function barChart({ label, groups, series, emptyText, width = 640, height
       : {
           animation: false,
           textStyle: textStyle(),
-          grid: { left: 48, right: 20, top: 20, bottom: many ? 100 : 56 },
+          grid: GRID,
           legend: { bottom: 0, data: series.map((s) => s.name), textStyle: textStyle() },
           tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, renderMode: 'richText' },
-          xAxis: { type: 'category', data: groups.map((g) => g.label), axisLabel: { interval: 0, rotate: many ? 40 : 0 } },
+          // Every label while they can be read; past a dozen (a month's days) as many as fit.
+          xAxis: { type: 'category', data: groups.map((g) => g.label), axisLabel: { interval: groups.length > 12 ? 'auto' : 0, rotate: many ? 40 : 0 } },
           yAxis: { type: 'value', minInterval: 1 },
           series: series.map((s, i) => ({
             type: 'bar',
