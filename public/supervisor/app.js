@@ -1,12 +1,13 @@
 /**
  * The 12348 supervisors' wallboard: signs a supervisor or administrator in, keeps a WebSocket to
  * /supervisors/ws (protocol: src/supervisors/protocol.ts) and shows the live board of their
- * area (tiles, regions coloured by service level, a table, charts, alerts), with panels to move
- * agents between regions, to work out staffing and to read, export and print reports. Plain ES
- * modules, no build step.
+ * area (tiles, a county map and regions coloured by service level, a table, charts, alerts), with
+ * panels to move agents between regions, to work out staffing and to read, export and print
+ * reports. Plain ES modules, no build step; charts and the map are Apache ECharts, served from
+ * this host with the counties' shapes.
  *
- * Content-Security-Policy the page needs (no inline script, style or handler; charts are SVG
- * built with DOM calls and coloured by CSS classes):
+ * Content-Security-Policy the page needs (no inline script, style or handler; ECharts styles
+ * through the CSSOM and draws its tooltips inside the chart):
  *   default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:
  */
 
@@ -14,6 +15,7 @@ import { applyStaticText, getLang, pick, setLang, t } from './i18n.js';
 import { barChart, lineChart } from './charts.js';
 import { api, query } from './api.js';
 import { createAgentsPanel } from './agents.js';
+import { createCountyMap } from './county-map.js';
 import { createStaffingPanel } from './staffing.js';
 import { createReportsPanel } from './reports.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
@@ -472,6 +474,23 @@ function slOfMetric(f) {
 }
 
 function renderMap() {
+  countyMap.render({
+    focus: model.focus && model.regionByCode.has(model.focus) ? model.focus : null,
+    regions: model.regionByCode,
+    childrenOf,
+    name: regionName,
+    figures: (code) => {
+      const f = model.board?.regions?.[code];
+      return f ? { sl: slOfMetric(f), waiting: f.waiting } : null;
+    },
+    metricLabel: t(`map.metric.${model.mapMetric}`),
+    lang: getLang(),
+  });
+  renderRegionTiles();
+}
+
+/** The region tiles: the accessible list of what the map shows. */
+function renderRegionTiles() {
   const container = $('region-map');
   const focus = model.focus;
   if (!focus || !model.regionByCode.has(focus)) {
@@ -704,6 +723,7 @@ const context = {
   onUnauthorised: () => signOut('login.sessionEnded'),
 };
 const agents = createAgentsPanel(context);
+const countyMap = createCountyMap($('county-map'), { onFocus: (code) => focusOn(code) });
 const staffing = createStaffingPanel(context);
 const reports = createReportsPanel(context);
 

@@ -1,76 +1,162 @@
 /**
- * Two small SVG charts drawn with DOM calls (no library, nothing inline for the CSP to refuse):
- * a line chart over the hours of a day and a grouped bar chart. Colours come from CSS classes.
+ * The page's charts on Apache ECharts (served from this host: /supervisor/vendor/echarts.js), drawn
+ * as SVG. lineChart and barChart take the options the hand-drawn charts took and return an element
+ * to insert; the chart starts once the element is laid out, follows its box's size, and is
+ * disposed when the element leaves the page (the board redraws every few seconds).
+ *
+ * Nothing here may put HTML with style attributes on the page (the CSP refuses them): tooltips
+ * are drawn inside the chart (renderMode 'richText'), and ECharts sets its own styles through the
+ * CSSOM. Series colours come from the CSS classes callers name (`color` of .series-…).
  */
 
-const NS = 'http://www.w3.org/2000/svg';
+import * as echarts from '/supervisor/vendor/echarts.js';
+import { getLang } from './i18n.js';
 
-function svgEl(tag, attrs = {}, text) {
-  const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v != null) el.setAttribute(k, String(v));
-  if (text != null) el.textContent = text;
+export { echarts };
+
+/** Charts on the page: element → ECharts instance. */
+const live = new Map();
+
+/**
+ * An element holding a chart of `option` (a function, called when the chart starts, so colours
+ * are read from the CSS then). Accessible as an image with `label` as its name.
+ */
+export function chartElement({ label, option, aspect, className = 'chart' }) {
+  const el = document.createElement('div');
+  el.className = className;
+  el.setAttribute('role', 'img');
+  el.setAttribute('aria-label', label);
+  if (aspect) el.style.aspectRatio = aspect;
+  const observer = new ResizeObserver(() => {
+    if (!el.isConnected) {
+      observer.disconnect();
+      disposeOf(el);
+      return;
+    }
+    // A hidden tab: nothing to draw into until it shows again.
+    if (el.clientWidth === 0 || el.clientHeight === 0) return;
+    const chart = live.get(el);
+    if (chart) {
+      chart.resize();
+      return;
+    }
+    disposeDetached();
+    const started = echarts.init(el, null, { renderer: 'svg', locale: getLang() === 'en' ? 'EN' : 'ZH' });
+    started.setOption({ aria: { enabled: true, label: { description: label } }, ...option() });
+    live.set(el, started);
+  });
+  observer.observe(el);
   return el;
 }
 
-function frame(width, height, label) {
-  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label, class: 'chart', preserveAspectRatio: 'xMidYMid meet' });
-  svg.append(svgEl('title', {}, label));
-  return svg;
+/** How many charts are alive (tests count them against the charts on the page). */
+export function liveCharts() {
+  disposeDetached();
+  return live.size;
 }
+
+// Printing lays the page out anew (another width) without a resize the observer would see in time.
+matchMedia('print').addEventListener('change', () => {
+  for (const chart of live.values()) chart.resize();
+});
+
+function disposeOf(el) {
+  live.get(el)?.dispose();
+  live.delete(el);
+}
+
+/** A chart whose element was removed while hidden hears no resize: catch it here. */
+function disposeDetached() {
+  for (const el of [...live.keys()]) if (!el.isConnected) disposeOf(el);
+}
+
+/** The `color` a CSS class gives, or `fallback`. */
+export function colourOfClass(className, fallback = '#333') {
+  const probe = document.createElement('span');
+  probe.className = className;
+  probe.hidden = true;
+  document.body.append(probe);
+  const colour = getComputedStyle(probe).color;
+  probe.remove();
+  return colour || fallback;
+}
+
+/** A custom property of the page's CSS (--ink-muted …), or `fallback`. */
+export function cssVar(name, fallback) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+function textStyle() {
+  return { color: cssVar('--ink-muted', '#4a525a'), fontSize: 12 };
+}
+
+function emptyNote(text) {
+  return text ? [{ type: 'text', left: 'center', top: 'middle', silent: true, style: { text, fill: cssVar('--ink-muted', '#4a525a'), fontSize: 14 } }] : [];
+}
+
+/** The plot and its axis labels inside the box, whatever its size; the legend below. */
+const GRID = { left: 4, right: 20, top: 20, bottom: 32, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' };
+
+const percentOf = (v) => (v == null || !Number.isFinite(v) ? '—' : `${Math.round(v * 1000) / 10}%`);
 
 /**
  * Lines over x in [x0, x1] and y in [0, 1] (shares shown as %).
  * series: [{ name, className, points: [{ x, y }] }]; target: { y, label } draws a dashed line.
  */
 export function lineChart({ label, series, xDomain, xTicks, target, emptyText, width = 640, height = 240 }) {
-  const m = { top: 16, right: 16, bottom: 44, left: 44 };
-  const w = width - m.left - m.right;
-  const h = height - m.top - m.bottom;
-  const svg = frame(width, height, label);
   const [x0, x1] = xDomain;
-  const sx = (x) => m.left + ((x - x0) / Math.max(1, x1 - x0)) * w;
-  const sy = (y) => m.top + (1 - Math.min(1, Math.max(0, y))) * h;
-
-  const grid = svgEl('g', { class: 'chart__grid' });
-  for (const y of [0, 0.25, 0.5, 0.75, 1]) {
-    grid.append(svgEl('line', { x1: m.left, x2: m.left + w, y1: sy(y), y2: sy(y) }));
-    grid.append(svgEl('text', { x: m.left - 6, y: sy(y) + 4, 'text-anchor': 'end', class: 'chart__tick' }, `${Math.round(y * 100)}%`));
-  }
-  for (const tick of xTicks) {
-    grid.append(svgEl('line', { x1: sx(tick.value), x2: sx(tick.value), y1: m.top + h, y2: m.top + h + 4 }));
-    grid.append(svgEl('text', { x: sx(tick.value), y: m.top + h + 18, 'text-anchor': 'middle', class: 'chart__tick' }, tick.label));
-  }
-  svg.append(grid);
-
-  if (target) {
-    svg.append(svgEl('line', { x1: m.left, x2: m.left + w, y1: sy(target.y), y2: sy(target.y), class: 'chart__target' }));
-    svg.append(svgEl('text', { x: m.left + w, y: sy(target.y) - 4, 'text-anchor': 'end', class: 'chart__target-label' }, target.label));
-  }
-
+  const tickLabel = new Map(xTicks.map((tick) => [tick.value, tick.label]));
   const drawn = series.filter((s) => s.points.length > 0);
-  if (drawn.length === 0 && emptyText) {
-    svg.append(svgEl('text', { x: m.left + w / 2, y: m.top + h / 2, 'text-anchor': 'middle', class: 'chart__empty' }, emptyText));
-  }
-  for (const s of drawn) {
-    const pts = [...s.points].sort((a, b) => a.x - b.x);
-    const d = pts.map((p, i) => `${i ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
-    const g = svgEl('g', { class: `chart__series ${s.className}` });
-    g.append(svgEl('path', { d, class: 'chart__line' }));
-    // Few points: mark each, so a single sample is still visible.
-    if (pts.length <= 60) for (const p of pts) g.append(svgEl('circle', { cx: sx(p.x), cy: sy(p.y), r: 2.5, class: 'chart__dot' }));
-    svg.append(g);
-  }
-
-  const legend = svgEl('g', { class: 'chart__legend' });
-  let lx = m.left;
-  for (const s of series) {
-    legend.append(svgEl('rect', { x: lx, y: height - 14, width: 12, height: 4, class: `chart__swatch ${s.className}` }));
-    const text = svgEl('text', { x: lx + 16, y: height - 9, class: 'chart__legend-text' }, s.name);
-    legend.append(text);
-    lx += 28 + s.name.length * 9;
-  }
-  svg.append(legend);
-  return svg;
+  const option = () => ({
+    animation: false,
+    textStyle: textStyle(),
+    grid: GRID,
+    legend: { bottom: 0, data: series.map((s) => s.name), textStyle: textStyle() },
+    tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: percentOf },
+    xAxis: {
+      type: 'value',
+      min: x0,
+      max: x1,
+      splitLine: { show: false },
+      axisTick: { customValues: xTicks.map((tick) => tick.value) },
+      axisLabel: { customValues: xTicks.map((tick) => tick.value), formatter: (v) => tickLabel.get(v) ?? '' },
+      axisPointer: { label: { formatter: ({ value }) => clock(value) } },
+    },
+    yAxis: { type: 'value', min: 0, max: 1, interval: 0.25, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
+    series: [
+      ...series.map((s) => {
+        const points = [...s.points].sort((a, b) => a.x - b.x);
+        return {
+          type: 'line',
+          name: s.name,
+          color: colourOfClass(s.className),
+          data: points.map((p) => [p.x, Math.min(1, Math.max(0, p.y))]),
+          // Few points: mark each, so a single sample is still visible.
+          showSymbol: points.length <= 60,
+          symbolSize: 5,
+          lineStyle: { width: 2.5 },
+        };
+      }),
+      ...(target
+        ? [
+            {
+              type: 'line',
+              name: target.label,
+              data: [],
+              markLine: {
+                silent: true,
+                symbol: 'none',
+                lineStyle: { type: 'dashed', width: 1.5, color: cssVar('--sl-warn', '#8a5a00') },
+                label: { formatter: target.label, position: 'insideEndTop', color: cssVar('--ink-muted', '#4a525a') },
+                data: [{ yAxis: target.y }],
+              },
+            },
+          ]
+        : []),
+    ],
+    graphic: drawn.length === 0 ? emptyNote(emptyText) : [],
+  });
+  return chartElement({ label, option, aspect: `${width} / ${height}` });
 }
 
 /**
@@ -79,61 +165,32 @@ export function lineChart({ label, series, xDomain, xTicks, target, emptyText, w
  */
 export function barChart({ label, groups, series, emptyText, width = 640, height = 260 }) {
   const many = groups.length > 5;
-  const m = { top: 16, right: 16, bottom: many ? 92 : 56, left: 44 };
-  const w = width - m.left - m.right;
-  const h = height - m.top - m.bottom;
-  const svg = frame(width, height, label);
   const max = Math.max(0, ...groups.flatMap((g) => g.values));
-  if (groups.length === 0 || max === 0) {
-    svg.append(svgEl('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle', class: 'chart__empty' }, emptyText ?? ''));
-    return svg;
-  }
-  const top = niceCeiling(max);
-  const sy = (v) => m.top + (1 - v / top) * h;
-  const grid = svgEl('g', { class: 'chart__grid' });
-  for (let i = 0; i <= 4; i++) {
-    const v = (top * i) / 4;
-    grid.append(svgEl('line', { x1: m.left, x2: m.left + w, y1: sy(v), y2: sy(v) }));
-    grid.append(svgEl('text', { x: m.left - 6, y: sy(v) + 4, 'text-anchor': 'end', class: 'chart__tick' }, formatCount(v)));
-  }
-  svg.append(grid);
-
-  const band = w / groups.length;
-  const inner = Math.min(28, (band * 0.8) / series.length);
-  groups.forEach((g, gi) => {
-    const cx = m.left + band * gi + band / 2;
-    const start = cx - (inner * series.length) / 2;
-    const bars = svgEl('g', { class: 'chart__group' });
-    g.values.forEach((v, si) => {
-      const y = sy(v);
-      const rect = svgEl('rect', { x: start + si * inner, y, width: Math.max(1, inner - 2), height: Math.max(0, m.top + h - y), class: `chart__bar ${series[si].className}` });
-      rect.append(svgEl('title', {}, `${g.label} · ${series[si].name}: ${v}`));
-      bars.append(rect);
-    });
-    const lx = cx;
-    const ly = m.top + h + 14;
-    bars.append(svgEl('text', many ? { x: lx, y: ly, 'text-anchor': 'end', transform: `rotate(-40 ${lx} ${ly})`, class: 'chart__tick' } : { x: lx, y: ly, 'text-anchor': 'middle', class: 'chart__tick' }, g.label));
-    svg.append(bars);
-  });
-
-  const legend = svgEl('g', { class: 'chart__legend' });
-  let lx = m.left;
-  for (const s of series) {
-    legend.append(svgEl('rect', { x: lx, y: height - 16, width: 12, height: 10, class: `chart__swatch ${s.className}` }));
-    legend.append(svgEl('text', { x: lx + 16, y: height - 7, class: 'chart__legend-text' }, s.name));
-    lx += 28 + s.name.length * 9;
-  }
-  svg.append(legend);
-  return svg;
+  const empty = groups.length === 0 || max === 0;
+  const option = () =>
+    empty
+      ? { animation: false, graphic: emptyNote(emptyText) }
+      : {
+          animation: false,
+          textStyle: textStyle(),
+          grid: GRID,
+          legend: { bottom: 0, data: series.map((s) => s.name), textStyle: textStyle() },
+          tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, renderMode: 'richText' },
+          // Every label while they can be read; past a dozen (a month's days) as many as fit.
+          xAxis: { type: 'category', data: groups.map((g) => g.label), axisLabel: { interval: groups.length > 12 ? 'auto' : 0, rotate: many ? 40 : 0 } },
+          yAxis: { type: 'value', minInterval: 1 },
+          series: series.map((s, i) => ({
+            type: 'bar',
+            name: s.name,
+            color: colourOfClass(s.className),
+            barMaxWidth: 28,
+            data: groups.map((g) => g.values[i] ?? 0),
+          })),
+        };
+  return chartElement({ label, option, aspect: `${width} / ${height}` });
 }
 
-function niceCeiling(x) {
-  if (x <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(x));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * p >= x) return step * p;
-  return 10 * p;
-}
-
-function formatCount(v) {
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+function clock(minutes) {
+  const m = Math.round(minutes);
+  return `${String(Math.floor(m / 60) % 24).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 }

@@ -80,6 +80,9 @@ const STRINGS = {
     'map.tileLabel': '{region}：服务水平 {sl}，排队 {waiting}，在线坐席 {seats}',
     'map.waiting': '排队 {n}',
     'map.open': '查看 {region}',
+    'map.geoLabel': '{area} {n} 个县的服务水平地图：{good} 个 ≥ 80%，{warn} 个 60%–80%，{bad} 个 < 60%，{none} 个暂无来电。点击地图上的县可查看所在地区；下方地区列表列出同样的数字。',
+    'map.geoLoading': '县级地图加载中',
+    'map.tipSl': '服务水平（{metric}）：{sl}',
 
     'charts.heading': '图表',
     'charts.sl': '今日服务水平走势',
@@ -374,6 +377,9 @@ const STRINGS = {
     'map.tileLabel': '{region}: service level {sl}, {waiting} waiting, {seats} agents signed in',
     'map.waiting': '{n} waiting',
     'map.open': 'Open {region}',
+    'map.geoLabel': 'Map of service level in the {n} counties of {area}: {good} at 80% or more, {warn} at 60% to 80%, {bad} below 60%, {none} without calls. Click a county on the map to open its region; the region list below gives the same figures.',
+    'map.geoLoading': 'County map loading',
+    'map.tipSl': 'Service level ({metric}): {sl}',
 
     'charts.heading': 'Charts',
     'charts.sl': 'Service level through the day',

@@ -51,6 +51,10 @@ describe('the Docker image', () => {
       expect({ page, status: res.status, type: res.headers.get('content-type') }).toEqual({ page, status: 200, type: expect.stringContaining('text/html') });
     }
     expect((await fetch(`${base_}/softphone/assets/app.js`)).status).toBe(200);
+    // The wallboard's ECharts and county shapes, from what the image kept of node_modules.
+    expect((await fetch(`${base_}/supervisor/vendor/echarts.js`)).status).toBe(200);
+    const counties = (await (await fetch(`${base_}/supervisor/vendor/counties.json`)).json()) as { map: { features: unknown[] }; missing: string[] };
+    expect({ shapes: counties.map.features.length, missing: counties.missing }).toEqual({ shapes: 44, missing: [] });
 
     const robots = await fetch(`${base_}/sim/agents`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 2, talkSeconds: 0.5, answerDelaySeconds: 0, wrapUpSeconds: 0 }) });
     expect(robots.status).toBe(200);

@@ -550,7 +550,7 @@ describe('/supervisors/ws', () => {
       expect(page.headers['content-security-policy']).toContain("script-src 'self'");
       expect(page.headers['content-security-policy']).not.toContain('unsafe-inline');
       expect(page.body).not.toMatch(/<script>(?!<\/script>)|\son[a-z]+=|\sstyle=/i);
-      for (const asset of ['app.js', 'i18n.js', 'charts.js', 'supervisor.css']) {
+      for (const asset of ['app.js', 'i18n.js', 'charts.js', 'county-map.js', 'supervisor.css']) {
         const res = await t.app.inject({ method: 'GET', url: `/supervisor/assets/${asset}` });
         expect(res.statusCode).toBe(200);
         expect(res.headers['content-security-policy']).toBeDefined();
