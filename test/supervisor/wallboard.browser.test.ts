@@ -163,6 +163,11 @@ describe('supervisor wallboard page in Chromium', () => {
       const text = await page.$$eval(breached, (els) => els.map((e) => e.textContent ?? ''));
       expect(text.some((x) => x.includes('治多县') && x.includes('服务水平 0.0%，低于目标 80.0%（近 15 分钟）'))).toBe(true);
       await screenshot('target-breached');
+      // Down at the region table, the alerts are still in sight.
+      await page.locator('#table-panel').scrollIntoViewIfNeeded();
+      const side = (await page.locator('#alerts-panel').boundingBox())!;
+      expect(side.y).toBeGreaterThanOrEqual(0);
+      expect(side.y).toBeLessThan(768);
 
       await t.app.db.insertInto('calls').values(Array.from({ length: 60 }, (_, i) => call(100 + i, 4_000))).execute();
       await t.app.wallboard.checkTargets();
