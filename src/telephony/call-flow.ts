@@ -962,7 +962,7 @@ export class CallFlow {
     const prompts = before.map((k) => this.o.prompts.get(k, language));
     const options = this.options(state, menu);
     const key = `${menu}_menu` as PromptKey;
-    prompts.push(this.o.prompts.get(key, language, { options: this.o.menus.describe(options, language) }));
+    prompts.push(this.o.prompts.get(key, language, { options: this.o.menus.describe(options, language, menu === 'region') }));
     const action: Action = { type: 'menu', step: state.step, menu, prompts, timeoutSeconds: this.o.menus.settings.menuTimeoutSeconds };
     if (menu === 'region') action.regionCode = state.regionMenuOf ?? state.regionCode;
     return action;
@@ -985,6 +985,15 @@ export class CallFlow {
     const estimate = this.o.router.estimate(state.callId);
     const prompts: Prompt[] = [];
     if (first) prompts.push(this.prompt(opening, state));
+    // An agent is free for the caller (the call already rings them, or one is ready): "busy" and a
+    // callback offer would be untrue — the caller hears only that they are being put through.
+    const live = this.o.router.liveCall(state.callId);
+    if ((live && live.status !== 'waiting') || estimate?.estimatedWaitSeconds === 0) {
+      state.callbackOffered = false;
+      state.message = null;
+      if (first) state.step++;
+      return { type: 'hold', step: state.step, prompts, music: this.o.menus.settings.holdMusic, announceSeconds: this.o.menus.settings.holdAnnounceSeconds, acceptsKey: false };
+    }
     // Nobody signed in speaks the caller's language: said at once, with the choice of a callback
     // or a message, and the wait is cut short (noSpeakerTimeout) rather than run to the maximum.
     const nobody = estimate !== null && this.speakers(state.language) === 0;

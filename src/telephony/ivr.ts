@@ -120,7 +120,10 @@ export class Menus {
   }
 
   /** Text listing the options ("劳动争议请按1，…"), for menus built from names. */
-  describe(options: MenuOption[], language: string): string {
-    return options.map((o) => (language === 'en' ? `For ${o.label.en} press ${o.key}. ` : `${o.label.zh}请按${o.key}，`)).join('');
+  describe(options: MenuOption[], language: string, continued = false): string {
+    // "，" between options; the list ends the sentence ("。") unless the prompt goes on with more
+    // of it (the region menu's "其他地区请按0。").
+    if (language === 'en') return options.map((o) => `For ${o.label.en} press ${o.key}. `).join('');
+    return options.length ? `${options.map((o) => `${o.label.zh}请按${o.key}`).join('，')}${continued ? '，' : '。'}` : '';
   }
 }

@@ -20,7 +20,7 @@ describe('prompt files for Asterisk', () => {
     const province = await readProvinceFile(path.join(__dirname, '..', '..', 'provinces', '630000-qinghai.json'));
     const regions = regionDirectoryFromEntries('630000', province.regions);
     const texts = generatedVoiceTexts(defaultCatalogue(), { ...DEFAULT_IVR, topicKeys: { '1': 'labour', '0': 'other' } }, regions);
-    expect(texts.topic_menu).toBe('劳动争议请按1，其他请按0，');
+    expect(texts.topic_menu).toBe('劳动争议请按1，其他请按0。');
     // Xining's districts, in the order the call flow offers them, and "anywhere else" last.
     expect(texts.region_menu_630100).toMatch(/^城东区请按1，城中区请按2，.*其他地区请按0。$/);
     expect(texts.region_menu_630000).toMatch(/^西宁市请按1，海东市请按2，/);

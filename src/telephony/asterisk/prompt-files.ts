@@ -30,7 +30,7 @@ export function generatedVoiceTexts(catalogue: PromptCatalogue, ivr: IvrSettings
   const template = catalogue.zh?.region_menu?.text ?? '{options}';
   for (const region of regions.all()) {
     const options = menus.regionOptions(region.code);
-    if (options.length > 0) texts[regionMenuSound(region.code)] = template.replace('{options}', menus.describe(options, 'zh')).replace(/\{\w+\}/g, '');
+    if (options.length > 0) texts[regionMenuSound(region.code)] = template.replace('{options}', menus.describe(options, 'zh', true)).replace(/\{\w+\}/g, '');
   }
   Object.assign(texts, seatVoiceTexts(regions));
   return texts;
