@@ -12,7 +12,7 @@ import { healthRoutes } from './api/routes/health';
 import { regionRoutes } from './api/routes/regions';
 import { accountsBootstrapPlugin } from './auth/accounts-bootstrap';
 import { embeddedJwtSecret } from './auth/jwt-secret';
-import { authPlugin } from './auth/plugin';
+import { authPlugin, WS_PROTOCOL } from './auth/plugin';
 import type { Config } from './config/config';
 import { configPlugin } from './config/plugin';
 import { databasePlugin } from './db/plugin';
@@ -120,7 +120,8 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
   // Client frames are small commands; anything larger is closed (1009) before it is parsed.
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+  // The pages' subprotocol is chosen, never the bearer token offered beside it (src/auth/plugin.ts).
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) } });
 
   app.setNotFoundHandler(
     { preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' }) },

@@ -1,6 +1,8 @@
 /**
- * Signing in: POST /api/auth/login, the token kept in sessionStorage (so a reload keeps the
- * session and closing the tab ends it), and the sign-in form (#username, #password, #login,
+ * Signing in: POST /api/auth/login, the token kept in sessionStorage for reloads; the server also
+ * keeps the sign-in in an httpOnly cookie, so a tab closed and opened again gets a token back
+ * (POST /api/auth/refresh) without the form until the working day's sign-in ends or the user
+ * signs out (POST /api/auth/logout). The sign-in form (#username, #password, #login,
  * #login-error, #login-notice) both pages share.
  */
 
@@ -20,6 +22,26 @@ export function writeSession(key, value) {
     else sessionStorage.setItem(key, value);
   } catch {
     // Storage blocked: the page still works, only a reload asks to sign in again.
+  }
+}
+
+/** A token from the sign-in this browser keeps (the httpOnly cookie); null when there is none. */
+export async function resumeSession() {
+  try {
+    const res = await fetch('/api/auth/refresh', { method: 'POST', headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+    const body = await res.json().catch(() => null);
+    return res.ok && body?.token ? { token: body.token, user: body.user } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Forgets the sign-in this browser keeps (signing out). */
+export async function endSession() {
+  try {
+    await fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' });
+  } catch {
+    // Offline: the cookie ends with the working day anyway.
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The page's WebSocket: connects with the session token, reconnects with back-off, notices a
+ * The page's WebSocket: connects with the session token (as a subprotocol, not in the URL), reconnects with back-off, notices a
  * socket gone silent, and after two closes before any hello asks the page to check its token
  * (a refused upgrade and a server that is down look the same from a WebSocket).
  *
@@ -10,10 +10,15 @@
 const GOING_AWAY = 1001;
 const RECONNECT_DELAYS_S = [1, 2, 4, 8, 10];
 
-/** ws(s)://this host/path?token=… */
-export function socketUrl(path, token) {
+/** ws(s)://this host/path — the token never goes in the URL (socketProtocols carries it). */
+export function socketUrl(path) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}${path}?token=${encodeURIComponent(token)}`;
+  return `${scheme}://${location.host}${path}`;
+}
+
+/** The subprotocols the socket asks for: the page's, and the bearer token beside it (src/auth/plugin.ts). */
+export function socketProtocols(token) {
+  return ['hotline.v1', `bearer.${token}`];
 }
 
 /**
@@ -40,7 +45,7 @@ export function createSocket(state, hooks) {
     detach();
     let ws;
     try {
-      ws = new WebSocket(hooks.url());
+      ws = new WebSocket(hooks.url(), socketProtocols(state.token));
     } catch {
       scheduleReconnect();
       return;

@@ -17,7 +17,7 @@
 import { applyStaticText, getLang, has, pick, setLang, t } from './i18n.js';
 import { createAudio, createRinger } from './audio.js';
 import { $, createMessages, element, pad2 } from '/common/dom.js';
-import { readSession, renderLoginForm, submitLogin, writeSession } from '/common/session.js';
+import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
 import { createSocket, socketUrl } from '/common/socket.js';
 
 const PROTOCOL_VERSION = 1;
@@ -262,6 +262,8 @@ function startSession(token) {
 function signOut(noticeKey, tone = 'error') {
   model.token = null;
   writeSession(TOKEN_KEY, null);
+  // The sign-in this browser keeps ends too: a tab opened next asks for the password.
+  void endSession();
   writeSession(ACCEPTED_OFFER_KEY, null);
   detachSocket();
   clearTimeout(model.reconnectTimer);
@@ -297,7 +299,7 @@ function signOut(noticeKey, tone = 'error') {
 // ---- WebSocket -------------------------------------------------------------------------------
 
 const socket = createSocket(model, {
-  url: () => socketUrl('/agents/ws', model.token),
+  url: () => socketUrl('/agents/ws'),
   protocolVersion: PROTOCOL_VERSION,
   handlers: () => HANDLERS,
   logName: 'softphone',
@@ -1759,12 +1761,15 @@ function wire() {
   setInterval(tick, 500);
 }
 
-function boot() {
+async function boot() {
   setLang(getLang());
   wire();
   renderAll();
-  if (model.token) connect();
-  else $('username').focus();
+  if (model.token) return connect();
+  // A tab closed and opened again: the sign-in this browser keeps gives a token back.
+  const resumed = await resumeSession();
+  if (resumed && !model.token) startSession(resumed.token);
+  else if (!model.token) $('username').focus();
 }
 
-boot();
+void boot();

@@ -20,7 +20,7 @@ import { createStaffingPanel } from './staffing.js';
 import { createReportsPanel } from './reports.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
 import { createMessages } from '/common/dom.js';
-import { readSession, renderLoginForm, submitLogin, writeSession } from '/common/session.js';
+import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
 import { createSocket, socketUrl } from '/common/socket.js';
 
 const PROTOCOL_VERSION = 1;
@@ -131,6 +131,8 @@ function startSession(token) {
 function signOut(noticeKey, tone = 'error') {
   model.token = null;
   writeSession(TOKEN_KEY, null);
+  // The sign-in this browser keeps ends too: a tab opened next asks for the password.
+  void endSession();
   detachSocket();
   clearTimeout(model.reconnectTimer);
   Object.assign(model, { user: null, scope: null, regions: [], regionByCode: new Map(), childrenOf: new Map(), board: null, focus: null, alerts: [], samples: new Map(), connStatus: 'offline' });
@@ -149,7 +151,7 @@ function signOut(noticeKey, tone = 'error') {
 // ---- WebSocket -------------------------------------------------------------------------------
 
 const socket = createSocket(model, {
-  url: () => socketUrl('/supervisors/ws', model.token),
+  url: () => socketUrl('/supervisors/ws'),
   protocolVersion: PROTOCOL_VERSION,
   handlers: () => HANDLERS,
   logName: 'wallboard',
@@ -742,7 +744,7 @@ function selectTab(tab) {
   }
 }
 
-function init() {
+async function init() {
   $('login-form').addEventListener('submit', onLoginSubmit);
   $('lang-toggle').addEventListener('click', () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
@@ -770,7 +772,12 @@ function init() {
   }, 60_000);
   if (model.token) connect();
   renderAll();
-  if (!model.token) $('username').focus();
+  if (model.token) return;
+  // A tab closed and opened again: the sign-in this browser keeps gives a token back, unless it
+  // belongs to someone who may not open the wallboard.
+  const resumed = await resumeSession();
+  if (resumed && !model.token && (resumed.user?.role === 'supervisor' || resumed.user?.role === 'admin')) startSession(resumed.token);
+  else if (!model.token) $('username').focus();
 }
 
-init();
+void init();

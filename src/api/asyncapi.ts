@@ -122,7 +122,7 @@ function channelDescription(p: Protocol, route: SocketRoute, answers: readonly s
   return [
     p.description,
     '',
-    `**Signing in.** Open \`${p.address}?token=<JWT>\` with the token from \`POST /api/auth/login\`: in the query, since browsers cannot set headers on a WebSocket upgrade. ` +
+    `**Signing in.** Open \`${p.address}\` asking for the subprotocols \`hotline.v1\` and \`bearer.<JWT>\` (the token from \`POST /api/auth/login\` or \`/api/auth/refresh\`): browsers cannot set headers on a WebSocket upgrade, and a subprotocol keeps the token out of URLs, logs and the console; the server answers \`hotline.v1\`. Tools may send \`?token=<JWT>\` instead. ` +
       `Roles let in: ${accessText(route.access)}. The upgrade is refused with HTTP 401 when the token is missing, not valid or expired, or the account is disabled or its sign-in revoked, ` +
       'and 403 for another role; the body is the API\'s JSON error.',
     '',
@@ -205,14 +205,15 @@ export function asyncApiDocument(o: AsyncApiOptions) {
         host: '',
         protocol: 'ws' as 'ws' | 'wss',
         description: 'The host this document was fetched from; every node of the deployment serves both sockets. Behind a TLS proxy, use wss.',
-        security: [{ $ref: '#/components/securitySchemes/queryToken' }],
+        security: [{ $ref: '#/components/securitySchemes/subprotocolToken' }, { $ref: '#/components/securitySchemes/queryToken' }],
       },
     },
     channels,
     operations,
     components: {
       securitySchemes: {
-        queryToken: { type: 'httpApiKey', name: 'token', in: 'query', description: 'The JWT from POST /api/auth/login, in the query of the upgrade request.' },
+        subprotocolToken: { type: 'httpApiKey', name: 'Sec-WebSocket-Protocol', in: 'header', description: 'hotline.v1, bearer.<JWT>: the JWT from POST /api/auth/login (or /api/auth/refresh) as a subprotocol beside the page\'s own; what the pages send.' },
+        queryToken: { type: 'httpApiKey', name: 'token', in: 'query', description: 'The JWT in the query of the upgrade request, for tools that cannot ask for subprotocols.' },
       },
     },
   };

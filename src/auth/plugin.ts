@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -12,7 +13,15 @@ export interface TokenClaims {
   username: string;
   /** The account's token version when signed (agents.token_version). */
   tv: number;
+  /** 'session': the sign-in kept in the httpOnly cookie, good only for getting a bearer token again. */
+  typ?: 'session';
 }
+
+/** The cookie that keeps a sign-in across closed tabs (httpOnly, sent only to /api/auth). */
+export const SESSION_COOKIE = 'hotline_session';
+/** The WebSocket subprotocol pages ask for; the token rides beside it as `bearer.<token>`. */
+export const WS_PROTOCOL = 'hotline.v1';
+const WS_BEARER = 'bearer.';
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -31,6 +40,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Resolves a bearer token to the signed-in user, as route guards and WebSockets do. */
     authenticateToken(token: string | undefined): Promise<Actor>;
+    /** Resolves the session cookie's token to the signed-in user (refused as a bearer token). */
+    authenticateSession(token: string | undefined): Promise<Actor>;
   }
 }
 
@@ -38,17 +49,25 @@ export const TOKEN_LIFETIME = '12h';
 /** One algorithm, the one we sign with: no `none`, no algorithm chosen by whoever made the token. */
 export const TOKEN_ALGORITHM = 'HS256';
 
-/** Browsers cannot set headers on a WebSocket upgrade, so there the token comes in the query. */
-function tokenFrom(request: FastifyRequest): string | undefined {
+/**
+ * Browsers cannot set headers on a WebSocket upgrade: the pages send the token as a subprotocol
+ * (`Sec-WebSocket-Protocol: hotline.v1, bearer.<token>`), so it never sits in a URL, a log line or
+ * the console; tools may still put it in the query.
+ */
+export function tokenFrom(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+  const offered = request.headers['sec-websocket-protocol'];
+  const bearer = (typeof offered === 'string' ? offered.split(',') : []).map((p) => p.trim()).find((p) => p.startsWith(WS_BEARER));
+  if (bearer) return bearer.slice(WS_BEARER.length);
   const query = request.query as Record<string, unknown> | undefined;
-  if (request.headers.upgrade?.toLowerCase() === 'websocket' && typeof query?.token === 'string') return query.token;
-  return undefined;
+  return typeof query?.token === 'string' ? query.token : undefined;
 }
 
 export const authPlugin = fp(
   async function auth(app: FastifyInstance, opts: { jwtSecret: string }) {
+    await app.register(fastifyCookie);
     await app.register(fastifyJwt, {
       secret: opts.jwtSecret,
       sign: { algorithm: TOKEN_ALGORITHM, expiresIn: TOKEN_LIFETIME },
@@ -62,8 +81,11 @@ export const authPlugin = fp(
     // The account is read on every request so that disabling it, changing its password or role
     // (each raises its token version), or moving a supervisor to another area, takes effect at
     // once rather than when the token expires.
-    app.decorate('authenticateToken', async (token: string | undefined): Promise<Actor> => {
-      if (!token) throw new Errors.UNAUTHENTICATED('no bearer token was sent');
+    app.decorate('authenticateToken', (token: string | undefined) => authenticate(token, 'bearer'));
+    app.decorate('authenticateSession', (token: string | undefined) => authenticate(token, 'session'));
+
+    async function authenticate(token: string | undefined, kind: 'bearer' | 'session'): Promise<Actor> {
+      if (!token) throw new Errors.UNAUTHENTICATED(kind === 'bearer' ? 'no bearer token was sent' : 'no sign-in is kept in this browser');
       let claims: TokenClaims;
       try {
         claims = app.jwt.verify<TokenClaims>(token);
@@ -71,14 +93,16 @@ export const authPlugin = fp(
         const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
         throw new Errors.UNAUTHENTICATED(expired ? 'the token has expired' : 'the token is not valid');
       }
-      if (typeof claims.sub !== 'string' || !Number.isInteger(claims.tv)) throw new Errors.UNAUTHENTICATED('the token is not valid');
+      // The session cookie's token only gets a bearer token again (POST /api/auth/refresh), and a
+      // bearer token is no session.
+      if (typeof claims.sub !== 'string' || !Number.isInteger(claims.tv) || (claims.typ === 'session') !== (kind === 'session')) throw new Errors.UNAUTHENTICATED('the token is not valid');
       const row = await agents.findById(claims.sub);
       if (!row || row.disabled) throw new Errors.UNAUTHENTICATED('the account no longer exists or is disabled');
       if (row.token_version !== claims.tv || row.role !== claims.role) {
         throw new Errors.UNAUTHENTICATED('the sign-in is no longer valid (the password, role or status of the account changed)');
       }
       return actorFromRow(row);
-    });
+    }
 
     function guard(access: Exclude<Access, 'public'>): onRequestHookHandler {
       return async function requireAccess(request) {

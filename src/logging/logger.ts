@@ -9,6 +9,9 @@ const SECRET_KEYS = ['password', 'passwordHash', 'token', 'secret', 'jwtSecret',
 const paths = [
   'req.headers.authorization',
   'req.headers.cookie',
+  // The pages' WebSocket carries its bearer token as a subprotocol.
+  'req.headers["sec-websocket-protocol"]',
+  'res.headers["set-cookie"]',
   'req.headers["x-twilio-signature"]',
   ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`]),
   ...PHONE_KEYS.flatMap((k) => [k, `*.${k}`]),

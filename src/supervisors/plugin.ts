@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { agentsRepository } from '../agents/agents-repository';
 import { actorFromRow } from '../auth/actor';
-import { actorOf } from '../auth/plugin';
+import { actorOf, tokenFrom } from '../auth/plugin';
 import { detectTopicSpikes } from '../reports/early-warning';
 import { AlertFeed } from './alert-feed';
 import { supervisorPageRoutes } from './page-routes';
@@ -85,12 +85,12 @@ export const supervisorsPlugin = fp(
         config: { access: ['supervisor', 'admin'] },
         schema: {
           tags: ['supervisors'],
-          summary: 'Supervisors\' live wallboard WebSocket; the token goes in the query. Frames: /asyncapi.json',
-          querystring: z.object({ token: z.string().max(4096) }),
+          summary: 'Supervisors\' live wallboard WebSocket; the token goes as the subprotocol bearer.<token> beside hotline.v1 (or, for tools, in the query). Frames: /asyncapi.json',
+          querystring: z.object({ token: z.string().max(4096).optional().describe('for tools; pages send the token as the subprotocol bearer.<token> beside hotline.v1') }),
         },
       },
       (socket, request) => {
-        const exp = app.jwt.decode<{ exp?: number }>(request.query.token)?.exp;
+        const exp = app.jwt.decode<{ exp?: number }>(tokenFrom(request) ?? '')?.exp;
         wallboard.attach(socket, actorOf(request), typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY);
       },
     );

@@ -30,17 +30,21 @@ describe('/asyncapi.json', () => {
       expect(res.statusCode).toBe(200);
       const doc = res.json();
       expect(doc.asyncapi).toBe('3.0.0');
-      expect(doc.servers.hotline).toMatchObject({ host: 'hotline.example:8443', protocol: 'ws', security: [{ $ref: '#/components/securitySchemes/queryToken' }] });
+      expect(doc.servers.hotline).toMatchObject({ host: 'hotline.example:8443', protocol: 'ws', security: [{ $ref: '#/components/securitySchemes/subprotocolToken' }, { $ref: '#/components/securitySchemes/queryToken' }] });
+      // The pages send the token as a subprotocol; tools may put it in the query.
+      expect(doc.components.securitySchemes.subprotocolToken).toMatchObject({ type: 'httpApiKey', in: 'header', name: 'Sec-WebSocket-Protocol' });
       expect(doc.components.securitySchemes.queryToken).toMatchObject({ type: 'httpApiKey', in: 'query', name: 'token' });
       expect(Object.values(doc.channels).map((c) => (c as { address: string }).address).sort()).toEqual(['/agents/ws', '/supervisors/ws']);
-      for (const channel of Object.values(doc.channels) as { bindings: { ws: { query: { required: string[] } } } }[]) {
-        expect(channel.bindings.ws.query.required).toEqual(['token']);
+      for (const channel of Object.values(doc.channels) as { description: string; bindings: { ws: { query: { properties: Record<string, unknown>; required?: string[] } } } }[]) {
+        expect(Object.keys(channel.bindings.ws.query.properties)).toEqual(['token']);
+        expect(channel.bindings.ws.query.required ?? []).toEqual([]);
+        expect(channel.description).toContain('bearer.<JWT>');
       }
     });
 
     it('tells how to sign in, who may, and what each close code means', () => {
       const { agentDesk, wallboard } = spec.doc.channels;
-      expect(agentDesk.description).toMatch(/\/agents\/ws\?token=<JWT>/);
+      expect(agentDesk.description).toMatch(/`\/agents\/ws` asking for the subprotocols `hotline.v1` and `bearer.<JWT>`/);
       expect(agentDesk.description).toMatch(/POST \/api\/auth\/login/);
       expect(agentDesk.description).toMatch(/Roles let in: agent, supervisor, admin\b/);
       expect(wallboard.description).toMatch(/Roles let in: supervisor, admin\b/);

@@ -158,6 +158,68 @@ describe('tokens', () => {
   });
 });
 
+describe('the sign-in kept in the browser (session cookie)', () => {
+  let t: TestApp;
+  let base: string;
+  let admin: { id: string; token: string };
+  let agent: { id: string; token: string };
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    admin = await t.addUser({ username: 'admin.session', role: 'admin', region: '630000' });
+    agent = await t.addUser({ username: 'agent.session', role: 'agent', region: '630102' });
+  }, 120_000);
+  afterAll(() => t.close());
+
+  const kept = (res: { cookies: { name: string; value: string }[] }) => res.cookies.find((c) => c.name === 'hotline_session');
+  const refresh = (cookie?: string) => t.app.inject({ method: 'POST', url: '/api/auth/refresh', ...(cookie ? { cookies: { hotline_session: cookie } } : {}) });
+
+  it('sign-in sets an httpOnly, same-site cookie for the sign-in routes only; refresh turns it into a bearer token; it is no bearer token itself', async () => {
+    const res = await login(t, 'agent.session', 'test-password-1');
+    const cookie = kept(res as never) as unknown as { value: string; httpOnly: boolean; sameSite: string; path: string; expires: Date };
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth' });
+    expect(cookie.expires.getTime() - Date.now()).toBeGreaterThan(11 * 3600_000);
+    const again = await refresh(cookie.value);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().user).toMatchObject({ username: 'agent.session' });
+    expect((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(again.json().token) })).statusCode).toBe(200);
+    // The cookie's token opens nothing but the refresh; a bearer token is no cookie.
+    expect((await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(cookie.value) })).statusCode).toBe(401);
+    expect((await refresh(again.json().token)).statusCode).toBe(401);
+    // Nothing kept: nothing to give back, and no error either (every page asks at start).
+    expect((await refresh()).statusCode).toBe(204);
+    expect((await refresh('not-a-token')).json()).toMatchObject({ code: 'HOTLINE_ERR_UNAUTHENTICATED', messageZh: '请先登录' });
+  });
+
+  it('a changed password ends the kept sign-in (and clears the cookie); signing out clears it', async () => {
+    const cookie = (kept((await login(t, 'agent.session', 'test-password-1')) as never) as unknown as { value: string }).value;
+    const changed = await t.app.inject({ method: 'PATCH', url: `/api/agents/${agent.id}`, headers: bearer(admin.token), payload: { password: 'another-password-2' } });
+    expect(changed.statusCode).toBe(200);
+    const refused = await refresh(cookie);
+    expect(refused.statusCode).toBe(401);
+    expect(kept(refused as never)).toMatchObject({ value: '' });
+    const out = await t.app.inject({ method: 'POST', url: '/api/auth/logout' });
+    expect(out.statusCode).toBe(204);
+    expect(kept(out as never)).toMatchObject({ value: '', path: '/api/auth' });
+  });
+
+  it('a WebSocket takes the token as a subprotocol beside hotline.v1 and answers with hotline.v1 only', async () => {
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/supervisors/ws`, ['hotline.v1', `bearer.${admin.token}`]);
+    const hello = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data))));
+      ws.once('error', reject);
+    });
+    expect(hello).toMatchObject({ type: 'hello', user: { username: 'admin.session' } });
+    expect(ws.protocol).toBe('hotline.v1');
+    ws.close();
+    const refused = new WebSocket(`${base.replace('http', 'ws')}/supervisors/ws`, ['hotline.v1', 'bearer.not-a-token']);
+    const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(401);
+  });
+});
+
 describe('accounts at start', () => {
   let dataDir: string;
   let database: DatabaseConfig;

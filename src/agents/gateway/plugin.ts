@@ -50,8 +50,8 @@ export const agentGatewayPlugin = fp(
         config: { access: ['agent', 'supervisor', 'admin'] },
         schema: {
           tags: ['agents'],
-          summary: 'Agent desktop WebSocket; the token goes in the query. Frames: /asyncapi.json',
-          querystring: z.object({ token: z.string().max(4096) }),
+          summary: 'Agent desktop WebSocket; the token goes as the subprotocol bearer.<token> beside hotline.v1 (or, for tools, in the query). Frames: /asyncapi.json',
+          querystring: z.object({ token: z.string().max(4096).optional().describe('for tools; pages send the token as the subprotocol bearer.<token> beside hotline.v1') }),
         },
       },
       (socket, request) => {
