@@ -10,6 +10,7 @@ import { Errors } from '../../errors/errors';
 import { halfHourSeries, type ReportRow, reportRows, ticketTypeCounts } from '../../reports/reports';
 import { TICKET_TYPE_CODES, TICKET_TYPES } from '../../tickets/ticket-types';
 import { detectTopicSpikes } from '../../reports/early-warning';
+import { serviceQualityReport } from '../../quality/service-report';
 import { RegionCode, errors } from '../schemas';
 import { chinaDayEnd, chinaDayStart, chinaMonth } from '../../time/china-time';
 
@@ -29,6 +30,30 @@ const TicketTypes = z
   })
   .describe('tickets opened in the period per type (工单类型): consultation 咨询, help 求助, complaint 投诉, suggestion 建议');
 const ReportBody = z.looseObject({ ticketTypes: TicketTypes });
+
+const Share = z.number().nullable();
+const QualityFigures = {
+  answered: z.number().int(),
+  surveyed: z.number().int().describe('survey answers'),
+  satisfied: z.number().int().describe('answers of 4 or 5'),
+  satisfaction: Share.describe('satisfied ÷ surveyed'),
+  inspected: z.number().int().describe('answered calls whose ticket was inspected'),
+  inspectionRate: Share.describe('inspected ÷ answered'),
+  dissatisfied: z.number().int().describe('answers of 1 or 2'),
+  followedUp: z.number().int().describe('dissatisfied callers whose follow-up was closed by its deadline'),
+  followedUpLate: z.number().int(),
+  followUpsOpen: z.number().int(),
+  followUpRate: Share.describe('followedUp ÷ dissatisfied'),
+  met: z.object({ satisfaction: z.boolean().nullable(), inspectionRate: z.boolean().nullable(), followUpRate: z.boolean().nullable() }).describe('each figure against its target; null: no target or nothing to measure'),
+};
+const ServiceQuality = z
+  .object({
+    targets: z.object({ satisfaction: Share, inspectionRate: Share, followUpRate: Share }).describe("the province's targets (provinces.settings.targets); null: not watched"),
+    total: z.object(QualityFigures),
+    byRegion: z.array(z.object({ regionCode: z.string(), ...QualityFigures })),
+  })
+  .describe("the contract's quality figures over the month's inbound calls: satisfaction, inspection and follow-up (回访 / 质检), per region and in total");
+const MonthlyBody = z.looseObject({ ticketTypes: TicketTypes, serviceQuality: ServiceQuality });
 
 
 /**
@@ -84,7 +109,12 @@ export async function reportRoutes(app: FastifyInstance) {
     const q = request.query as z.infer<typeof DailyQuery>;
     return csv(reply, `report-${q.date}.csv`, (await daily(actorOf(request), q, request.id)).rows);
   });
-  r.get('/api/reports/monthly', doc('A month per region and topic, and tickets per type', MonthlyQuery, ReportBody), async (request) => monthly(actorOf(request), request.query as z.infer<typeof MonthlyQuery>, request.id));
+  r.get('/api/reports/monthly', doc('A month per region and topic, tickets per type, and the contract\'s quality figures (satisfaction, inspection, follow-up) against their targets', MonthlyQuery, MonthlyBody), async (request) => {
+    const q = request.query as z.infer<typeof MonthlyQuery>;
+    const report = await monthly(actorOf(request), q, request.id);
+    const { start: from, end: until } = chinaMonth(q.month);
+    return { ...report, serviceQuality: await serviceQualityReport(app.db, { from, until, regionCodes: area(actorOf(request), q.region), targets: app.serviceTargets.current }) };
+  });
   r.get('/api/reports/monthly.csv', { config: { access: managers }, schema: { tags: ['reports'], summary: 'The monthly report as CSV (UTF-8 with BOM)', querystring: MonthlyQuery } }, async (request, reply) => {
     const q = request.query as z.infer<typeof MonthlyQuery>;
     return csv(reply, `report-${q.month}.csv`, (await monthly(actorOf(request), q, request.id)).rows);
