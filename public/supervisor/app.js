@@ -14,6 +14,7 @@ import { barChart, lineChart } from './charts.js';
 import { api, query } from './api.js';
 import { createAgentsPanel } from './agents.js';
 import { createStaffingPanel } from './staffing.js';
+import { createQualityPanel } from './quality.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
 import { createMessages } from '/common/dom.js';
 import { readSession, renderLoginForm, submitLogin, writeSession } from '/common/session.js';
@@ -137,6 +138,7 @@ function signOut(noticeKey, tone = 'error') {
   model.loginNotice = tone !== 'error' && noticeKey ? { key: noticeKey } : null;
   agents.reset();
   staffing.reset();
+  quality.reset();
   renderAll();
   $('username').focus();
 }
@@ -235,6 +237,7 @@ function onBoard(frame) {
   sample(frame);
   renderBoard();
   agents.boardChanged();
+  quality.boardChanged();
 }
 
 function onAlert(frame) {
@@ -267,6 +270,7 @@ function focusOn(code) {
   renderAll();
   loadReport(true);
   if (model.tab === 'agents') agents.load();
+  if (model.tab === 'quality') quality.load();
 }
 
 // ---- service level samples and the daily report ----------------------------------------------
@@ -357,6 +361,7 @@ function renderAll() {
   renderAlerts();
   agents.render();
   staffing.render();
+  quality.render();
 }
 
 function renderLogin() {
@@ -383,6 +388,7 @@ function renderViews() {
   $('board-view').hidden = model.tab !== 'board';
   $('agents-view').hidden = model.tab !== 'agents';
   $('staffing-view').hidden = model.tab !== 'staffing';
+  $('quality-view').hidden = model.tab !== 'quality';
 }
 
 function renderUser() {
@@ -700,6 +706,7 @@ const context = {
 };
 const agents = createAgentsPanel(context);
 const staffing = createStaffingPanel(context);
+const quality = createQualityPanel(context);
 
 // ---- start -----------------------------------------------------------------------------------
 
@@ -708,6 +715,7 @@ function selectTab(tab) {
   renderViews();
   if (tab === 'agents') agents.load();
   if (tab === 'staffing') staffing.render();
+  if (tab === 'quality') quality.load();
   if (tab === 'board') {
     structure.slChart = null;
     structure.volume = null;
