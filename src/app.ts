@@ -44,6 +44,9 @@ import { callRoutes } from './api/routes/calls';
 import { supervisionRoutes } from './api/routes/supervision';
 import { callbackRoutes } from './api/routes/callbacks';
 import { ticketsPlugin } from './tickets/plugin';
+import { qualityPlugin } from './quality/plugin';
+import { followUpRoutes } from './api/routes/follow-ups';
+import { qualityRoutes } from './api/routes/quality';
 import { serviceTargetsPlugin } from './supervisors/targets-plugin';
 import { supervisorsPlugin } from './supervisors/plugin';
 
@@ -116,6 +119,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(operatorMetricsPlugin);
   await app.register(telephonyPlugin);
   await app.register(ticketsPlugin);
+  await app.register(qualityPlugin);
 
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
@@ -145,6 +149,8 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(callRoutes);
   await app.register(supervisionRoutes);
   await app.register(callbackRoutes);
+  await app.register(followUpRoutes);
+  await app.register(qualityRoutes);
   await app.register(agentGatewayPlugin);
   await app.register(softphoneRoutes);
   await app.register(supervisorsPlugin);

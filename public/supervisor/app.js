@@ -18,6 +18,7 @@ import { createAgentsPanel } from './agents.js';
 import { createCountyMap } from './county-map.js';
 import { createStaffingPanel } from './staffing.js';
 import { createReportsPanel } from './reports.js';
+import { createQualityPanel } from './quality.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
 import { createMessages } from '/common/dom.js';
 import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
@@ -144,6 +145,7 @@ function signOut(noticeKey, tone = 'error') {
   agents.reset();
   staffing.reset();
   reports.reset();
+  quality.reset();
   renderAll();
   $('username').focus();
 }
@@ -242,6 +244,7 @@ function onBoard(frame) {
   sample(frame);
   renderBoard();
   agents.boardChanged();
+  quality.boardChanged();
 }
 
 function onAlert(frame) {
@@ -274,6 +277,7 @@ function focusOn(code) {
   renderAll();
   loadReport(true);
   if (model.tab === 'agents') agents.load();
+  if (model.tab === 'quality') quality.load();
 }
 
 // ---- service level samples and the daily report ----------------------------------------------
@@ -365,6 +369,7 @@ function renderAll() {
   agents.render();
   staffing.render();
   reports.render();
+  quality.render();
 }
 
 function renderLogin() {
@@ -392,6 +397,7 @@ function renderViews() {
   $('agents-view').hidden = model.tab !== 'agents';
   $('staffing-view').hidden = model.tab !== 'staffing';
   $('reports-view').hidden = model.tab !== 'reports';
+  $('quality-view').hidden = model.tab !== 'quality';
 }
 
 function renderUser() {
@@ -728,6 +734,7 @@ const agents = createAgentsPanel(context);
 const countyMap = createCountyMap($('county-map'), { onFocus: (code) => focusOn(code) });
 const staffing = createStaffingPanel(context);
 const reports = createReportsPanel(context);
+const quality = createQualityPanel(context);
 
 // ---- start -----------------------------------------------------------------------------------
 
@@ -737,6 +744,7 @@ function selectTab(tab) {
   if (tab === 'agents') agents.load();
   if (tab === 'staffing') staffing.render();
   if (tab === 'reports') reports.render();
+  if (tab === 'quality') quality.load();
   if (tab === 'board') {
     structure.slChart = null;
     structure.volume = null;

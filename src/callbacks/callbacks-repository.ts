@@ -111,10 +111,13 @@ export const callbacksRepository = {
       .executeTakeFirst();
   },
 
-  /** A callback for a caller to hear a referral's outcome (a callback task), due at once. */
+  /**
+   * A callback to a ticket's caller, due at once: to hear a referral's outcome (a callback task),
+   * or a supervisor following up a dissatisfied caller (`follow_up`, no task).
+   */
   async bookForTicket(
     db: Db,
-    c: { id: string; provinceCode: string; ticketId: string; taskId: string; reason: 'referral_outcome' | 'agent_request'; maxAttempts: number; at: Date },
+    c: { id: string; provinceCode: string; ticketId: string; taskId: string | null; reason: 'referral_outcome' | 'agent_request' | 'follow_up'; maxAttempts: number; at: Date },
   ): Promise<boolean> {
     const { rows } = await sql<{ id: string }>`
       insert into callbacks (id, province_code, reason, ticket_id, task_id, origin_call_id, caller_number, region_code, language, topic, priority, status, max_attempts, due_at, next_attempt_at)

@@ -99,6 +99,18 @@ export class Callbacks {
     return callbackId;
   }
 
+  /**
+   * Books a callback to a ticket's caller (a supervisor's follow-up), due now, in the caller's
+   * transaction; null when the ticket is not there. Nudge once it has committed.
+   */
+  async bookForTicket(db: Db, ticketId: string, reason: 'follow_up'): Promise<string | null> {
+    const id = randomUUID();
+    const ok = await repo.bookForTicket(db, { id, provinceCode: this.o.provinceCode, ticketId, taskId: null, reason, maxAttempts: this.current.maxAttempts, at: this.now() });
+    if (!ok) return null;
+    this.o.log.info({ ticketId, callbackId: id, reason }, 'callback booked');
+    return id;
+  }
+
   /** The agent says how the attempt went; their word stands over the rule applied at hang-up. */
   async report(attemptId: string, result: CallbackResult): Promise<void> {
     const at = this.now();

@@ -236,10 +236,12 @@ export interface Database {
   ticket_counters: TicketCountersTable;
   callback_tasks: CallbackTasksTable;
   callbacks: CallbacksTable;
+  follow_ups: FollowUpsTable;
+  quality_inspections: QualityInspectionsTable;
 }
 
 export type CallbackStatus = 'pending' | 'queued' | 'completed' | 'failed' | 'cancelled';
-export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request' | 'missed_call' | 'voice_message' | 'forward_failed';
+export type CallbackReason = 'caller_request' | 'queue_timeout' | 'referral_outcome' | 'agent_request' | 'missed_call' | 'voice_message' | 'forward_failed' | 'follow_up';
 /** `failed`: the phone system could not place the call (an attempt dialled out, not the agent's word). */
 export type CallbackResult = 'reached' | 'no_answer' | 'busy' | 'wrong_number' | 'failed';
 
@@ -282,6 +284,41 @@ export interface CallbackTasksTable {
   due_at: Date;
   note: string | null;
   callback_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type FollowUpOutcome = 'resolved' | 'explained' | 'escalated_complaint' | 'unreachable';
+
+/** A dissatisfied caller (survey 1–2) to be followed up (回访) by `due_at`: open until an outcome is recorded. */
+export interface FollowUpsTable {
+  id: Generated<string>;
+  ticket_id: string;
+  reason: 'dissatisfied';
+  survey_score: number | null;
+  due_at: Date;
+  status: Generated<'open' | 'done'>;
+  outcome: FollowUpOutcome | null;
+  note: string | null;
+  callback_id: string | null;
+  done_by: string | null;
+  done_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** A ticket scored against the province's evaluation form (质检), one per ticket. */
+export interface QualityInspectionsTable {
+  id: Generated<string>;
+  ticket_id: string;
+  agent_id: string | null;
+  inspector_id: string;
+  criteria: Json<{ code: string; max: number }[]>;
+  scores: Json<Record<string, number>>;
+  total: number;
+  max_total: number;
+  comment: string | null;
+  sampled: boolean;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -220,6 +220,17 @@ export async function applyRecord(db: Db, op: RecordOp): Promise<CallerHistory |
           .onConflict((oc) => oc.column('call_id').doNothing())
           .execute();
       });
+      // A survey written before its ticket (the two from different nodes' outboxes after an
+      // outage) is put on the ticket now, with the follow-up a low score calls for.
+      const survey = await db.selectFrom('survey_responses').select(['score', 'created_at']).where('call_id', '=', op.callId).where('ticket_id', 'is', null).executeTakeFirst();
+      if (survey) {
+        await db
+          .updateTable('survey_responses')
+          .set((eb) => ({ ticket_id: eb.selectFrom('tickets').select('id').where('call_id', '=', op.callId) }))
+          .where('call_id', '=', op.callId)
+          .execute();
+        await ticketsRepository.saveSurvey(db, op.callId, survey.score, survey.created_at);
+      }
       return;
     }
     case 'ticket.message': {
@@ -252,7 +263,7 @@ export async function applyRecord(db: Db, op: RecordOp): Promise<CallerHistory |
     }
     case 'survey':
       if (!(await callExists(db, op.callId))) throw new MissingRowError(`call ${op.callId}`);
-      await ticketsRepository.saveSurvey(db, op.callId, op.score);
+      await ticketsRepository.saveSurvey(db, op.callId, op.score, op.at);
       return;
     case 'callback.book': {
       const r = await sql`

@@ -183,6 +183,8 @@ export interface FigureInputs {
   overdueCallbacks?: Map<string, number>;
   /** Overdue referrals, rolled up. */
   overdueReferrals?: Map<string, number>;
+  /** Overdue follow-ups of dissatisfied callers, rolled up. */
+  overdueFollowUps?: Map<string, number>;
   ahtSeconds: number;
   thresholdSeconds: number;
   /** Erlang C's service-level goal for seatsNeeded. */
@@ -215,6 +217,7 @@ export function figuresOf(code: string, o: FigureInputs, needed: (calls: number)
     seatsNeeded: needed(c.offered30m),
     overdueCallbacks: o.overdueCallbacks?.get(code) ?? 0,
     overdueReferrals: o.overdueReferrals?.get(code) ?? 0,
+    overdueFollowUps: o.overdueFollowUps?.get(code) ?? 0,
   };
 }
 

@@ -75,6 +75,7 @@ export const Figures = z.object({
   seatsNeeded: Count.describe("agents on the phones that Erlang C says the last 30 minutes' load needs"),
   overdueCallbacks: Count.describe('callbacks promised to callers of the area and not completed within the policy\'s time after they fell due'),
   overdueReferrals: Count.describe("referrals of the area's tickets past their acceptance or closing deadline"),
+  overdueFollowUps: Count.describe("follow-ups of the area's dissatisfied callers (survey 1–2) still open past their deadline (one working day)"),
 });
 export type Figures = z.infer<typeof Figures>;
 

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Actor } from '../auth/actor';
 import { scopeRoot } from '../auth/scope';
 import { callbacksRepository } from '../callbacks/callbacks-repository';
+import { followUpsRepository } from '../quality/follow-ups-repository';
 import type { Db } from '../db/database';
 import type { Router } from '../queue/router';
 import type { MonitorMode } from '../queue/types';
@@ -72,6 +73,7 @@ interface DbFigures {
   planned: Map<string, number> | null;
   overdueCallbacks: Map<string, number>;
   overdueReferrals: Map<string, number>;
+  overdueFollowUps: Map<string, number>;
   intervalStart: number;
   readAt: number;
   key: string;
@@ -266,6 +268,7 @@ export class Wallboard {
         planned: db.planned,
         overdueCallbacks: db.overdueCallbacks,
         overdueReferrals: db.overdueReferrals,
+        overdueFollowUps: db.overdueFollowUps,
         ahtSeconds: snapshot.handleSeconds,
         thresholdSeconds: this.thresholdSeconds,
         goal: this.o.targets().serviceLevel.goal ?? undefined,
@@ -296,7 +299,7 @@ export class Wallboard {
         // Live figures still go out; database figures stay as last read (or empty), retried after the TTL.
         this.dbFigures = this.dbFigures
           ? { ...this.dbFigures, readAt: Date.now() }
-          : { calls: new Map(), planned: null, overdueCallbacks: new Map(), overdueReferrals: new Map(), intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
+          : { calls: new Map(), planned: null, overdueCallbacks: new Map(), overdueReferrals: new Map(), overdueFollowUps: new Map(), intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
       })
       .finally(() => {
         this.dbRead = null;
@@ -308,19 +311,21 @@ export class Wallboard {
   private async loadDb(): Promise<void> {
     const now = Date.now();
     const intervalStart = halfHourOf(now);
-    const [rows, plan, overdue, referrals] = await Promise.all([
+    const [rows, plan, overdue, referrals, followUps] = await Promise.all([
       repo.callCounts(this.o.db, { provinceCode: this.o.provinceCode, now, thresholdSeconds: this.thresholdSeconds, windowMinutes: this.o.targets().alerts.windowMinutes }),
       repo.plannedSeats(this.o.db, { provinceCode: this.o.provinceCode, date: chinaDate(now), intervalStart }),
       callbacksRepository.overdueByRegion(this.o.db, this.o.provinceCode, new Date(now - this.o.callbackOverdueMinutes() * 60_000)),
       repo.overdueReferrals(this.o.db, { now: new Date(now) }),
+      followUpsRepository.overdueByRegion(this.o.db, new Date(now)),
     ]);
-    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan, overdue, referrals]);
+    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan, overdue, referrals, followUps]);
     if (key !== this.dbFigures?.key) this.changeSeq++;
     this.dbFigures = {
       calls: rollUpCalls(rows, this.lineages),
       planned: plan ? rollUpSeats(plan, this.lineages) : null,
       overdueCallbacks: rollUpSeats(overdue.map((o) => ({ regionCode: o.region_code ?? this.o.regions.province.code, seats: o.n })), this.lineages),
       overdueReferrals: rollUpSeats(referrals.map((r) => ({ regionCode: this.known(r.regionCode), seats: r.n })), this.lineages),
+      overdueFollowUps: rollUpSeats(followUps.map((f) => ({ regionCode: this.known(f.regionCode), seats: f.n })), this.lineages),
       intervalStart,
       readAt: Date.now(),
       key,

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { TicketRow, TicketType } from '../db/schema';
+import { followUpsRepository } from '../quality/follow-ups-repository';
 import { chinaDay } from '../time/china-time';
 
 /** Tickets: one per answered call (and per callback), numbered QH-20261121-000123. */
@@ -88,8 +89,12 @@ export const ticketsRepository = {
       .executeTakeFirstOrThrow();
   },
 
-  /** The caller's rating after the call: on the ticket and as a survey response, once per call. */
-  async saveSurvey(db: Db, callId: string, score: number): Promise<void> {
+  /**
+   * The caller's rating after the call: on the ticket and as a survey response, once per call.
+   * A dissatisfied caller's ticket goes on the follow-up list in the same transaction, so the
+   * survey never stands without its follow-up, however it arrives (live or from the journal).
+   */
+  async saveSurvey(db: Db, callId: string, score: number, at = new Date()): Promise<void> {
     await db.transaction().execute(async (tx) => {
       const ticket = await tx.selectFrom('tickets').select('id').where('call_id', '=', callId).executeTakeFirst();
       await tx
@@ -97,7 +102,9 @@ export const ticketsRepository = {
         .values({ call_id: callId, ticket_id: ticket?.id ?? null, score })
         .onConflict((oc) => oc.column('call_id').doUpdateSet({ score }))
         .execute();
-      if (ticket) await tx.updateTable('tickets').set({ survey_score: score, updated_at: new Date() }).where('id', '=', ticket.id).execute();
+      if (!ticket) return;
+      await tx.updateTable('tickets').set({ survey_score: score, updated_at: new Date() }).where('id', '=', ticket.id).execute();
+      await followUpsRepository.openForDissatisfied(tx, { ticketId: ticket.id, callId, score, at });
     });
   },
 };

@@ -44,6 +44,7 @@ export interface Figures {
   seatsNeeded: number;
   overdueCallbacks: number;
   overdueReferrals: number;
+  overdueFollowUps: number;
 }
 
 export interface Board {

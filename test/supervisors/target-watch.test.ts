@@ -23,6 +23,7 @@ const figures = (over: Partial<Figures> = {}): Figures => ({
   seatsNeeded: 0,
   overdueCallbacks: 0,
   overdueReferrals: 0,
+  overdueFollowUps: 0,
   ...over,
 });
 

@@ -26,7 +26,7 @@ const ListQuery = z.strictObject({
 
 const CallbackView = z.object({
   id: z.string(),
-  reason: z.enum(['caller_request', 'queue_timeout', 'referral_outcome', 'agent_request', 'missed_call', 'voice_message', 'forward_failed']),
+  reason: z.enum(['caller_request', 'queue_timeout', 'referral_outcome', 'agent_request', 'missed_call', 'voice_message', 'forward_failed', 'follow_up']),
   status: z.enum(STATUSES),
   overdue: z.boolean(),
   callerNumber: z.string(),

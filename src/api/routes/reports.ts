@@ -13,6 +13,7 @@ import { agentFigures } from '../../reports/by-agent';
 import { REPORT_TABLES, type ReportCsvInput, reportCsv } from '../../reports/report-csv';
 import { detectTopicSpikes } from '../../reports/early-warning';
 import { CsvLanguage } from '../../export/csv-labels';
+import { serviceQualityReport } from '../../quality/service-report';
 import { RegionCode, errors } from '../schemas';
 import { chinaDay, chinaDayEnd, chinaDayStart, chinaMonth, DAY_MS } from '../../time/china-time';
 
@@ -42,6 +43,30 @@ const ReportBody = z.looseObject({ ticketTypes: TicketTypes });
 
 type Period = { kind: 'day' | 'month'; period: string; region?: string | undefined; thresholdSeconds: number; byTopic: 'true' | 'false' };
 type CsvChoice = { lang: CsvLanguage; table: (typeof REPORT_TABLES)[number] };
+const Share = z.number().nullable();
+const QualityFigures = {
+  answered: z.number().int(),
+  surveyed: z.number().int().describe('survey answers'),
+  satisfied: z.number().int().describe('answers of 4 or 5'),
+  satisfaction: Share.describe('satisfied ÷ surveyed'),
+  inspected: z.number().int().describe('answered calls whose ticket was inspected'),
+  inspectionRate: Share.describe('inspected ÷ answered'),
+  dissatisfied: z.number().int().describe('answers of 1 or 2'),
+  followedUp: z.number().int().describe('dissatisfied callers whose follow-up was closed by its deadline'),
+  followedUpLate: z.number().int(),
+  followUpsOpen: z.number().int(),
+  followUpRate: Share.describe('followedUp ÷ dissatisfied'),
+  met: z.object({ satisfaction: z.boolean().nullable(), inspectionRate: z.boolean().nullable(), followUpRate: z.boolean().nullable() }).describe('each figure against its target; null: no target or nothing to measure'),
+};
+const ServiceQuality = z
+  .object({
+    targets: z.object({ satisfaction: Share, inspectionRate: Share, followUpRate: Share }).describe("the province's targets (provinces.settings.targets); null: not watched"),
+    total: z.object(QualityFigures),
+    byRegion: z.array(z.object({ regionCode: z.string(), ...QualityFigures })),
+  })
+  .describe("the contract's quality figures over the month's inbound calls: satisfaction, inspection and follow-up (回访 / 质检), per region and in total");
+const MonthlyBody = z.looseObject({ ticketTypes: TicketTypes, serviceQuality: ServiceQuality });
+
 
 /**
  * Daily and monthly reports of an area, as JSON and as CSV; scoped to the supervisor's area.
@@ -110,11 +135,12 @@ export async function reportRoutes(app: FastifyInstance) {
     const q = request.query as z.infer<typeof DailyCsvQuery>;
     return csv(reply, actorOf(request), { ...daily(q), lang: q.lang, table: q.table }, request.id);
   });
-  r.get('/api/reports/monthly', doc('A month of your area: as the daily report, with each day of the month instead of half-hours', MonthlyQuery, ReportBody), async (request) => {
+  r.get('/api/reports/monthly', doc("A month of your area: as the daily report, with each day of the month instead of half-hours, tickets per type, and the contract's quality figures (satisfaction, inspection, follow-up) against their targets", MonthlyQuery, MonthlyBody), async (request) => {
     const q = request.query as z.infer<typeof MonthlyQuery>;
     const got = await report(actorOf(request), monthly(q), request.id, null);
     const days = await reportCounts(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, period: 'day', thresholdSeconds: threshold(q) });
-    return { ...tables(got), days: byPeriod(days, daysBetween(got.from, got.until)), ticketTypes: await typesOf(got) };
+    const serviceQuality = await serviceQualityReport(app.db, { from: got.from, until: got.until, regionCodes: got.regionCodes, targets: app.serviceTargets.current });
+    return { ...tables(got), days: byPeriod(days, daysBetween(got.from, got.until)), ticketTypes: await typesOf(got), serviceQuality };
   });
   r.get('/api/reports/monthly.csv', csvDoc('One table of the monthly report as CSV (UTF-8 with BOM); lang=zh: Chinese headers and names, rates as percentages', MonthlyCsvQuery), async (request, reply) => {
     const q = request.query as z.infer<typeof MonthlyCsvQuery>;
