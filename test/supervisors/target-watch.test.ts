@@ -23,6 +23,8 @@ const figures = (over: Partial<Figures> = {}): Figures => ({
   seatsNeeded: 0,
   overdueCallbacks: 0,
   overdueReferrals: 0,
+  rostered: 0,
+  rosteredSignedIn: 0,
   ...over,
 });
 
