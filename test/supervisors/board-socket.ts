@@ -44,6 +44,8 @@ export interface Figures {
   seatsNeeded: number;
   overdueCallbacks: number;
   overdueReferrals: number;
+  rostered: number;
+  rosteredSignedIn: number;
 }
 
 export interface Board {
