@@ -177,7 +177,9 @@ export function rosters({ db, regions, provinceCode, provinceLanguages, plans }:
     /** Replaces the area's draft with these shifts, each checked: agent and region in the area, half-hours, no overlap, the day's hours. */
     async put(actor: Actor, date: string, body: RosterBody, o: { region?: string }, requestId: string): Promise<RosterView> {
       const { root, codes, inArea } = area(actor, o.region);
-      const rules = await settings();
+      const [rules, roster] = await Promise.all([settings(), repo.find(db, provinceCode, date)]);
+      // A shift someone with a wider area put here (an agent from elsewhere) may be sent back as it is.
+      const kept = new Set((roster ? await repo.shifts(db, roster.id, 'draft', codes) : []).map(key));
       const ids = [...new Set(body.shifts.map((s) => s.agentId))];
       const agents = new Map(
         ids.length === 0
@@ -188,11 +190,12 @@ export function rosters({ db, regions, provinceCode, provinceLanguages, plans }:
         const field = `body.shifts.${i}`;
         const agent = agents.get(s.agentId);
         if (!agent || agent.role !== 'agent' || agent.disabled) throw atField(`${field}.agentId`, new Errors.NOT_ROSTERABLE(s.agentId));
-        if (!inArea.has(agent.region_code)) throw atField(`${field}.agentId`, new Errors.OUT_OF_SCOPE(agent.region_code, root));
         const region = regions.get(s.regionCode);
         if (!region) throw new Errors.UNKNOWN_REGION(`${field}.regionCode`, s.regionCode);
         if (!inArea.has(region.code)) throw atField(`${field}.regionCode`, new Errors.OUT_OF_SCOPE(region.code, root));
-        return { agentId: s.agentId, regionCode: region.code, start: minutes(s.start), end: minutes(s.end), field, name: `${agent.display_name} (${agent.username})` };
+        const shift = { agentId: s.agentId, regionCode: region.code, start: minutes(s.start), end: minutes(s.end) };
+        if (!inArea.has(agent.region_code) && !kept.has(key(shift))) throw atField(`${field}.agentId`, new Errors.OUT_OF_SCOPE(agent.region_code, root));
+        return { ...shift, field, name: `${agent.display_name} (${agent.username})` };
       });
       await db.transaction().execute(async (trx) => {
         const rosterId = await repo.lock(trx, provinceCode, date, actor.id);

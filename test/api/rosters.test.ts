@@ -164,6 +164,21 @@ describe('duty rosters API', () => {
     expect(await t.app.db.selectFrom('audit_log').select('actor_username').where('action', '=', 'roster.put').execute()).toEqual([{ actor_username: 'admin.rosters' }, { actor_username: 'sup.yushu' }]);
   });
 
+  it("lets a supervisor keep, but not add, a shift of an agent from outside their area that the admin put in it", async () => {
+    const day = '2026-12-11';
+    const golmud = agents['agent.golmud.mn']!.id;
+    const lent = { agentId: golmud, regionCode: '632701', start: '10:00', end: '12:00' };
+    expect((await call('PUT', `/api/rosters/${day}`, admin.token, { shifts: [lent] })).statusCode).toBe(200);
+    const own = { agentId: agents['agent.zaduo']!.id, regionCode: '632722', start: '08:00', end: '12:00' };
+    const kept = await call('PUT', `/api/rosters/${day}`, yushu.token, { shifts: [lent, own] });
+    expect(kept.statusCode).toBe(200);
+    expect(byUser(kept.json().shifts)).toEqual(['agent.golmud.mn 632701 10:00-12:00', 'agent.zaduo 632722 08:00-12:00']);
+    expect(kept.json().shifts[0]).toMatchObject({ servingRegion: '632801', borrowed: true });
+    const moved = await call('PUT', `/api/rosters/${day}`, yushu.token, { shifts: [{ ...lent, start: '09:00' }, own] });
+    expect(moved.statusCode).toBe(403);
+    expect(moved.json().message).toMatch(/^body\.shifts\.0\.agentId: Region 632801 is outside your area/);
+  });
+
   it('publishes for the area; agents see only published shifts (never a draft), and a change waits for the next publish', async () => {
     const today = chinaDay(Date.now());
     const tomorrow = chinaDay(Date.now() + DAY_MS);
