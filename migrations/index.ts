@@ -11,6 +11,7 @@ import * as forwardFailedCallbacks from './0009_forward_failed_callbacks';
 import * as remoteSeats from './0010_remote_seats';
 import * as ticketTypes from './0011_ticket_types';
 import * as followUpsQuality from './0012_follow_ups_quality';
+import * as rosters from './0013_rosters';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_remote_seats': remoteSeats,
   '0011_ticket_types': ticketTypes,
   '0012_follow_ups_quality': followUpsQuality,
+  '0013_rosters': rosters,
 };

@@ -40,6 +40,7 @@ import { callbacksPlugin } from './callbacks/plugin';
 import { referralRoutes } from './api/routes/referrals';
 import { reportRoutes } from './api/routes/reports';
 import { staffingRoutes } from './api/routes/staffing';
+import { rosterRoutes } from './api/routes/rosters';
 import { callRoutes } from './api/routes/calls';
 import { supervisionRoutes } from './api/routes/supervision';
 import { callbackRoutes } from './api/routes/callbacks';
@@ -146,6 +147,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(referralRoutes);
   await app.register(reportRoutes);
   await app.register(staffingRoutes);
+  await app.register(rosterRoutes);
   await app.register(callRoutes);
   await app.register(supervisionRoutes);
   await app.register(callbackRoutes);

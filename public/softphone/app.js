@@ -16,6 +16,7 @@
 
 import { applyStaticText, getLang, has, pick, setLang, t } from './i18n.js';
 import { createAudio, createRinger } from './audio.js';
+import { createShiftsPanel } from './shifts.js';
 import { $, createMessages, element, pad2 } from '/common/dom.js';
 import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
 import { createSocket, socketUrl } from '/common/socket.js';
@@ -141,6 +142,8 @@ function freshReferral() {
 let audio = null;
 let audioKey = null;
 const ringer = createRinger();
+/** The agent's shifts on the published duty roster. */
+const shifts = createShiftsPanel({ token: () => model.token });
 
 // ---- small helpers ---------------------------------------------------------------------------
 
@@ -276,6 +279,7 @@ function signOut(noticeKey, tone = 'error') {
   ticketForm = freshTicketForm();
   writeTicketFields(EMPTY_TICKET, { force: true });
   resetReferral();
+  shifts.stop();
   Object.assign(model, {
     agent: null,
     state: null,
@@ -466,6 +470,7 @@ function onHello(frame, conn) {
   // Edits whose save was lost with the previous socket are sent again.
   if (ticketForm.dirty.size) scheduleAutosave();
 
+  shifts.start();
   ensureAudio(frame.audio);
   if (model.offerAccepted || model.call) audio.callExpected();
   if (model.call) {
@@ -1337,6 +1342,7 @@ function renderAll() {
   renderCatalogueSelects();
   renderState();
   renderQueue();
+  shifts.render();
   renderOffer();
   renderCall();
   renderTransferKind();

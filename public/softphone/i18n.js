@@ -299,6 +299,16 @@ const STRINGS = {
     'msg.notConnected': '尚未连接到服务器，操作没有发出，请稍后再试',
     'msg.loadFailed': '数据加载失败：{detail}',
     'common.none': '—',
+
+    // My shifts on the published duty roster (排班).
+    'shifts.heading': '我的排班',
+    'shifts.today': '今日班次 {shifts}',
+    'shifts.separator': '；',
+    'shifts.noneToday': '今日无班次',
+    'shifts.next': '之后几天',
+    'shifts.noneNext': '之后几天暂无已发布的班次',
+    'shifts.loading': '正在读取排班…',
+    'shifts.failed': '暂时无法读取排班',
   },
 
   en: {
@@ -588,6 +598,16 @@ const STRINGS = {
     'msg.notConnected': 'Not connected to the server: nothing was sent. Try again in a moment.',
     'msg.loadFailed': 'Could not load data: {detail}',
     'common.none': '—',
+
+    // My shifts on the published duty roster (排班).
+    'shifts.heading': 'My shifts',
+    'shifts.today': "Today's shift {shifts}",
+    'shifts.separator': '; ',
+    'shifts.noneToday': 'No shift today',
+    'shifts.next': 'Next days',
+    'shifts.noneNext': 'No published shifts in the next days',
+    'shifts.loading': 'Reading your shifts…',
+    'shifts.failed': 'Your shifts cannot be read just now',
   },
 };
 

@@ -1,13 +1,14 @@
 /**
  * The agents panel: agents serving in the focused region (GET /api/agents, which the server
- * limits to the supervisor's area), their state now (GET /api/queue/snapshot), and a move to
- * another region of the area (PATCH /api/agents/:id { servingRegion }), which routing applies
- * at once.
+ * limits to the supervisor's area), their state now (GET /api/queue/snapshot), their shifts on
+ * today's published roster (GET /api/rosters/:today?stage=published: on duty now and signed in
+ * or not), and a move to another region of the area (PATCH /api/agents/:id { servingRegion }),
+ * which routing applies at once.
  */
 
 import { getLang, pick, t } from './i18n.js';
 import { api, query } from './api.js';
-import { $, element, textOf } from './util.js';
+import { $, chinaDate, element, minutesOfChinaDay, textOf } from './util.js';
 
 export function createAgentsPanel(ctx) {
   const state = {
@@ -19,6 +20,7 @@ export function createAgentsPanel(ctx) {
     monitoring: new Map(), // call id → the mode this supervisor joined it in
     status: null, // { text, tone }
     busy: new Set(), // agent ids being moved
+    shifts: new Map(), // agent id → today's published shifts [{ start, end, regionCode }]
     seq: 0,
   };
 
@@ -37,9 +39,10 @@ export function createAgentsPanel(ctx) {
     state.loading = true;
     state.status = null;
     render();
-    const [list, snapshot] = await Promise.all([
+    const [list, snapshot, roster] = await Promise.all([
       api('GET', `/api/agents${query({ region: focus, role: 'agent', limit: 500 })}`, { token: ctx.token() }),
       api('GET', `/api/queue/snapshot${query({ region: focus })}`, { token: ctx.token() }),
+      api('GET', `/api/rosters/${chinaDate(Date.now())}${query({ stage: 'published' })}`, { token: ctx.token() }),
     ]);
     if (seq !== state.seq) return;
     state.loading = false;
@@ -51,7 +54,28 @@ export function createAgentsPanel(ctx) {
       state.items = [...(list.body?.items ?? [])].sort((a, b) => a.servingRegion.localeCompare(b.servingRegion) || a.username.localeCompare(b.username));
     }
     applySnapshot(snapshot.ok ? snapshot.body?.agents ?? [] : []);
+    applyRoster(roster.ok ? roster.body?.shifts ?? [] : []);
     render();
+  }
+
+  function applyRoster(shifts) {
+    state.shifts = new Map();
+    for (const s of shifts) state.shifts.set(s.agentId, [...(state.shifts.get(s.agentId) ?? []), s]);
+  }
+
+  /** Where the agent stands against today's published roster: on duty now (signed in or not), later, or not rostered. */
+  function rosterOf(agent) {
+    const shifts = state.shifts.get(agent.id) ?? [];
+    const minute = minutesOfChinaDay(Date.now());
+    const toMinutes = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+    const now = shifts.find((s) => toMinutes(s.start) <= minute && minute < toMinutes(s.end));
+    if (now) {
+      const on = (state.live.get(agent.id) ?? 'offline') !== 'offline';
+      return { kind: on ? 'on' : 'missing', text: t(on ? 'agents.rosterOn' : 'agents.rosterMissing', { time: `${now.start}–${now.end}`, region: ctx.regionName(now.regionCode) }) };
+    }
+    const later = shifts.find((s) => toMinutes(s.start) > minute);
+    if (later) return { kind: 'later', text: t('agents.rosterLater', { time: `${later.start}–${later.end}`, region: ctx.regionName(later.regionCode) }) };
+    return { kind: 'none', text: t('common.none') };
   }
 
   function applySnapshot(agents) {
@@ -170,7 +194,7 @@ export function createAgentsPanel(ctx) {
 
     const body = $('agents-rows');
     // Keep a select the supervisor is using: rebuild only when something shown changed.
-    const key = JSON.stringify([getLang(), ctx.capabilities().monitor, state.items.map((a) => [a.id, a.servingRegion, a.displayName, state.live.get(a.id), state.calls.get(a.id), state.monitoring.get(state.calls.get(a.id)), state.busy.has(a.id)])]);
+    const key = JSON.stringify([getLang(), ctx.capabilities().monitor, state.items.map((a) => [a.id, a.servingRegion, a.displayName, state.live.get(a.id), state.calls.get(a.id), state.monitoring.get(state.calls.get(a.id)), state.busy.has(a.id), rosterOf(a)])]);
     if (body.dataset.key === key) return;
     body.dataset.key = key;
     const regions = ctx.regions();
@@ -206,7 +230,10 @@ export function createAgentsPanel(ctx) {
     moveCell.append(select, button);
     const serving = element('td', 'serving', ctx.regionName(agent.servingRegion));
     serving.dataset.code = agent.servingRegion;
-    tr.append(name, element('td', 'muted', agent.username), serving, stateCell, element('td', null, languageNames(agent.languages)), moveCell, superviseCell(agent));
+    const duty = rosterOf(agent);
+    const rosterCell = element('td', 'roster-cell', duty.text);
+    rosterCell.dataset.roster = duty.kind;
+    tr.append(name, element('td', 'muted', agent.username), serving, stateCell, element('td', null, languageNames(agent.languages)), rosterCell, moveCell, superviseCell(agent));
     return tr;
   }
 
@@ -218,15 +245,18 @@ export function createAgentsPanel(ctx) {
       if (ctx.focus() !== state.focus || $('agents-view').hidden || state.loading) return;
       if (Date.now() - (state.refreshedAt ?? 0) < 10_000) return;
       state.refreshedAt = Date.now();
-      void api('GET', `/api/queue/snapshot${query({ region: state.focus })}`, { token: ctx.token() }).then((res) => {
-        if (!res.ok) return;
-        applySnapshot(res.body?.agents ?? []);
+      void Promise.all([
+        api('GET', `/api/queue/snapshot${query({ region: state.focus })}`, { token: ctx.token() }),
+        api('GET', `/api/rosters/${chinaDate(Date.now())}${query({ stage: 'published' })}`, { token: ctx.token() }),
+      ]).then(([res, roster]) => {
+        if (res.ok) applySnapshot(res.body?.agents ?? []);
+        if (roster.ok) applyRoster(roster.body?.shifts ?? []);
         render();
       });
     },
     reset() {
       state.seq++;
-      Object.assign(state, { focus: null, loading: false, items: [], live: new Map(), calls: new Map(), monitoring: new Map(), status: null, busy: new Set() });
+      Object.assign(state, { focus: null, loading: false, items: [], live: new Map(), calls: new Map(), monitoring: new Map(), status: null, busy: new Set(), shifts: new Map() });
       $('agents-rows').dataset.key = '';
       render();
     },

@@ -449,6 +449,9 @@ function renderTiles() {
   value('tile-calls', f ? `${f.offeredToday} / ${f.answeredToday} / ${f.abandonedToday}` : none);
   value('tile-seats', f ? `${f.seatsPlanned == null ? t('tile.noPlan') : f.seatsPlanned} / ${f.seatsLoggedIn} / ${f.seatsNeeded}` : none);
   value('tile-callbacks', f ? String(f.overdueCallbacks ?? 0) : none);
+  // Adherence: agents rostered for this half-hour who are signed in, of all rostered.
+  value('tile-roster', f && f.rostered > 0 ? `${f.rosteredSignedIn} / ${f.rostered}` : none);
+  $('tile-roster').dataset.tone = f && f.rosteredSignedIn < f.rostered ? 'warn' : 'none';
   $('tile-callbacks').dataset.tone = f && f.overdueCallbacks > 0 ? 'bad' : 'none';
   $('tile-waiting').dataset.tone = f && f.waiting > 0 ? (f.longestWaitSeconds > (model.settings?.serviceLevelThresholdSeconds ?? 15) ? 'bad' : 'warn') : 'none';
   $('tile-sl-today').dataset.sl = slTone(f?.serviceLevelToday);
@@ -553,6 +556,7 @@ const TABLE_COLUMNS = [
   (f) => percent(f.abandonmentToday),
   (f) => `${f.offeredToday} / ${f.answeredToday}`,
   (f) => `${f.seatsPlanned == null ? t('common.none') : f.seatsPlanned} / ${f.seatsLoggedIn} / ${f.seatsNeeded}`,
+  (f) => (f.rostered > 0 ? `${f.rosteredSignedIn} / ${f.rostered}` : t('common.none')),
 ];
 
 function renderTable() {

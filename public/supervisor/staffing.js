@@ -1,12 +1,14 @@
 /**
  * The staffing panel: an Erlang calculator (GET /api/staffing/erlang), the seat recommendation
  * beside a population-proportional split (GET /api/staffing/recommendation), saving it as the
- * day's plan (GET|PUT /api/seat-plans/:date) and simulating a day (POST /api/staffing/simulate).
+ * day's plan (GET|PUT /api/seat-plans/:date), the day's duty roster built from it (roster.js)
+ * and simulating a day (POST /api/staffing/simulate).
  * Any of these may not be live yet: a 404 for the route shows "not available yet".
  */
 
 import { pick, t } from './i18n.js';
 import { api, query } from './api.js';
+import { createRosterPanel } from './roster.js';
 import { $, chinaDate, element, minutesSeconds, percent, textOf } from './util.js';
 
 const INTERVALS = 48;
@@ -18,6 +20,7 @@ export function createStaffingPanel(ctx) {
     sim: { busy: false, status: null, result: null },
     initialised: false,
   };
+  const roster = createRosterPanel({ ...ctx, date: () => selectedDate(), validDate: (d) => validDate(d) });
 
   function statusOf(res) {
     if (res.network) return { key: 'staffing.network' };
@@ -346,6 +349,7 @@ export function createStaffingPanel(ctx) {
     $('plan-date').addEventListener('change', () => {
       state.sim.result = null;
       if (state.plan.recommendation || state.plan.status) void loadRecommendation();
+      roster.dateChanged();
     });
     $('sim-run').addEventListener('click', simulate);
     $('plan-date').value = chinaDate(Date.now());
@@ -362,6 +366,7 @@ export function createStaffingPanel(ctx) {
     init();
     renderErlang();
     renderPlan();
+    roster.render();
     renderSim();
   }
 
@@ -371,6 +376,7 @@ export function createStaffingPanel(ctx) {
       state.erlang = { busy: false, status: null, result: null };
       state.plan = { busy: false, status: null, recommendation: null, saved: null, savedStatus: null };
       state.sim = { busy: false, status: null, result: null };
+      roster.reset();
       render();
     },
   };

@@ -192,6 +192,32 @@ export interface SeatPlanEntriesTable {
   seats: number;
 }
 
+/** A day's duty roster (排班); its shifts are in roster_shifts. */
+export interface RostersTable {
+  id: Generated<string>;
+  province_code: string;
+  /** 'YYYY-MM-DD', read as text like plan_date. */
+  roster_date: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type RosterStage = 'draft' | 'published';
+
+/** A named agent on duty for a region, from start_minute to end_minute after China-time midnight. */
+export interface RosterShiftsTable {
+  id: Generated<string>;
+  roster_id: string;
+  stage: RosterStage;
+  agent_id: string;
+  region_code: string;
+  start_minute: number;
+  end_minute: number;
+  published_by: string | null;
+  published_at: Date | null;
+}
+
 export interface SurveyResponsesTable {
   id: Generated<string>;
   call_id: string;
@@ -231,6 +257,8 @@ export interface Database {
   referral_events: ReferralEventsTable;
   seat_plans: SeatPlansTable;
   seat_plan_entries: SeatPlanEntriesTable;
+  rosters: RostersTable;
+  roster_shifts: RosterShiftsTable;
   survey_responses: SurveyResponsesTable;
   audit_log: AuditLogTable;
   ticket_counters: TicketCountersTable;

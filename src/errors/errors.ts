@@ -64,6 +64,11 @@ export const Errors = {
   AGENT_NOT_SIGNED_IN: coded('HOTLINE_ERR_AGENT_NOT_SIGNED_IN', 'Agent %s is not signed in', 409, '坐席 %s 未登录'),
   NO_SEAT_PHONE: coded('HOTLINE_ERR_NO_SEAT_PHONE', 'Agent %s has no seat phone: set seatPhone first (PATCH /api/agents/:id)', 409, '坐席 %s 尚未登记接听电话号码'),
   REMOTE_SEAT_BUSY: coded('HOTLINE_ERR_REMOTE_SEAT_BUSY', 'Remote seat %s cannot do this now: %s', 409),
+  NO_SEAT_PLAN: coded('HOTLINE_ERR_NO_SEAT_PLAN', 'No seat plan is saved for %s: save the day\'s plan first', 409, '%s 尚无已保存的坐席计划，请先保存当日计划'),
+  NO_ROSTER: coded('HOTLINE_ERR_NO_ROSTER', 'No roster for %s: build or save one first', 409, '%s 尚无排班，请先生成或保存排班'),
+  NOT_ROSTERABLE: coded('HOTLINE_ERR_NOT_ROSTERABLE', 'no agent %s takes calls here (unknown, disabled or not an agent)', 400, '坐席 %s 不存在、已停用或不是接听坐席'),
+  SHIFT_OVERLAP: coded('HOTLINE_ERR_SHIFT_OVERLAP', 'agent %s already has the shift %s, which overlaps %s', 400, '坐席 %s 已有 %s 的班次，与 %s 重叠'),
+  SHIFT_TOO_LONG: coded('HOTLINE_ERR_SHIFT_TOO_LONG', 'agent %s would be on duty %s hours that day, more than the %s allowed (settings.rosters.maxHoursPerDay)', 400, '坐席 %s 当日排班将达 %s 小时，超过上限 %s 小时（settings.rosters.maxHoursPerDay）'),
   RATE_LIMITED: coded('HOTLINE_ERR_RATE_LIMITED', 'Too many requests; try again in %s', 429),
   NOT_READY: coded('HOTLINE_ERR_NOT_READY', 'The service is not ready: %s', 503),
   UNAVAILABLE: coded('HOTLINE_ERR_UNAVAILABLE', '%s', 503),
@@ -108,9 +113,24 @@ export const ERROR_MESSAGES_ZH: Record<string, string> = {
   HOTLINE_ERR_MONITOR_UNSUPPORTED: '当前电话系统不支持该监听方式',
   HOTLINE_ERR_MONITORED_BY_OTHER: '该通话已有其他班长在监听',
   HOTLINE_ERR_AGENT_NOT_SIGNED_IN: '该坐席未登录',
+  HOTLINE_ERR_NO_SEAT_PLAN: '当日尚无已保存的坐席计划',
+  HOTLINE_ERR_NO_ROSTER: '当日尚无排班',
+  HOTLINE_ERR_NOT_ROSTERABLE: '该坐席不能排班',
+  HOTLINE_ERR_SHIFT_OVERLAP: '班次时间重叠',
+  HOTLINE_ERR_SHIFT_TOO_LONG: '排班时长超过每日上限',
   HOTLINE_ERR_RATE_LIMITED: '请求过于频繁，请稍后再试',
   HOTLINE_ERR_NOT_READY: '服务暂不可用',
   HOTLINE_ERR_UNAVAILABLE: '系统依赖的服务暂时不可用，请稍后重试',
   HOTLINE_ERR_INTERNAL: '系统内部错误',
   HOTLINE_ERR_BODY_TOO_LARGE: '请求内容过大',
 };
+
+/**
+ * A domain error about one field of the request: its English and Chinese texts both start with
+ * the field, as a refusal by a route's schema does ("body.shifts.2.start: …").
+ */
+export function atField<E extends DomainError>(field: string, error: E): E {
+  error.message = `${field}: ${error.message}`;
+  error.messageZh = `${field}：${error.messageZh ?? ERROR_MESSAGES_ZH[error.code] ?? ''}`;
+  return error;
+}

@@ -33,6 +33,9 @@ import { CST_OFFSET_MS, chinaDay, DAY_MS, startOfChinaDay } from '../time/china-
  * - overdueCallbacks: callbacks of the subtree's callers still pending or being tried past the
  *   callback policy's overdueMinutes after they fell due. overdueReferrals: referrals of the
  *   subtree's tickets past their acceptance or closing deadline.
+ * - rostered: agents on a published shift of today's roster in the current half-hour, by the
+ *   region the shift covers; rosteredSignedIn: those of them signed in now (any state but
+ *   offline, wherever they serve). Both 0 without a published roster.
  * - seatsNeeded: Erlang C agents on the phones for the last 30 minutes' offered calls (taken as
  *   this half-hour's load), the router's handle time, the service-level goal within T. A
  *   prefecture's figure is computed on its pooled load, so it may be below the sum of its
@@ -189,6 +192,31 @@ export interface FigureInputs {
   thresholdSeconds: number;
   /** Erlang C's service-level goal for seatsNeeded. */
   goal?: number;
+  /** Rostered now and signed in of them, rolled up. */
+  adherence?: Map<string, Adherence>;
+}
+
+export interface Adherence {
+  rostered: number;
+  signedIn: number;
+}
+
+/**
+ * Agents rostered for now by the region their shift covers, and how many of them are signed in,
+ * added up the tree.
+ */
+export function rollUpAdherence(rostered: Iterable<{ agentId: string; regionCode: string }>, signedIn: (agentId: string) => boolean, lineages: Lineages): Map<string, Adherence> {
+  const out = new Map<string, Adherence>();
+  for (const r of rostered) {
+    const on = signedIn(r.agentId);
+    for (const code of lineages.of(r.regionCode)) {
+      let v = out.get(code);
+      if (!v) out.set(code, (v = { rostered: 0, signedIn: 0 }));
+      v.rostered++;
+      if (on) v.signedIn++;
+    }
+  }
+  return out;
 }
 
 /** The figures of one region (its subtree), from rolled-up inputs. */
@@ -215,6 +243,8 @@ export function figuresOf(code: string, o: FigureInputs, needed: (calls: number)
     seatsPlanned: o.planned ? (o.planned.get(code) ?? 0) : null,
     seatsLoggedIn: a.ready + a.reserved + a.on_call + a.wrap_up + a.not_ready,
     seatsNeeded: needed(c.offered30m),
+    rostered: o.adherence?.get(code)?.rostered ?? 0,
+    rosteredSignedIn: o.adherence?.get(code)?.signedIn ?? 0,
     overdueCallbacks: o.overdueCallbacks?.get(code) ?? 0,
     overdueReferrals: o.overdueReferrals?.get(code) ?? 0,
     overdueFollowUps: o.overdueFollowUps?.get(code) ?? 0,

@@ -73,6 +73,8 @@ export const Figures = z.object({
   seatsPlanned: Count.nullable().describe("today's saved plan for the current half-hour, summed over the subtree; null without a plan"),
   seatsLoggedIn: Count.describe('agents signed in (any state but offline)'),
   seatsNeeded: Count.describe("agents on the phones that Erlang C says the last 30 minutes' load needs"),
+  rostered: Count.describe("agents on a published shift of today's roster in the current half-hour, by the region the shift covers"),
+  rosteredSignedIn: Count.describe('of the rostered agents, those signed in now (any state but offline)'),
   overdueCallbacks: Count.describe('callbacks promised to callers of the area and not completed within the policy\'s time after they fell due'),
   overdueReferrals: Count.describe("referrals of the area's tickets past their acceptance or closing deadline"),
   overdueFollowUps: Count.describe("follow-ups of the area's dissatisfied callers (survey 1–2) still open past their deadline (one working day)"),

@@ -91,6 +91,20 @@ export const wallboardRepository = {
     return rows.filter((r) => r.region_code !== null).map((r) => ({ regionCode: r.region_code!, seats: Number(r.seats) }));
   },
 
+  /** Agents on a published shift of today's roster in this half-hour, with the region the shift covers. */
+  rosteredNow(db: Db, o: { provinceCode: string; date: string; minute: number }): Promise<{ agentId: string; regionCode: string }[]> {
+    return db
+      .selectFrom('roster_shifts as s')
+      .innerJoin('rosters as r', 'r.id', 's.roster_id')
+      .select(['s.agent_id as agentId', 's.region_code as regionCode'])
+      .where('r.province_code', '=', o.provinceCode)
+      .where('r.roster_date', '=', o.date)
+      .where('s.stage', '=', 'published')
+      .where('s.start_minute', '<=', o.minute)
+      .where('s.end_minute', '>', o.minute)
+      .execute();
+  },
+
   /**
    * Tickets carrying the risk flag changed at or after `since` (oldest first). Tickets are written
    * with the node's clock; the caller reads back a little and drops what it has already seen.

@@ -21,6 +21,7 @@ import {
   halfHourOf,
   Lineages,
   liveCounts,
+  rollUpAdherence,
   rollUpCalls,
   rollUpSeats,
 } from './figures';
@@ -74,6 +75,8 @@ interface DbFigures {
   overdueCallbacks: Map<string, number>;
   overdueReferrals: Map<string, number>;
   overdueFollowUps: Map<string, number>;
+  /** Agents on a published shift now, by the region the shift covers (not rolled up). */
+  rostered: { agentId: string; regionCode: string }[];
   intervalStart: number;
   readAt: number;
   key: string;
@@ -259,6 +262,7 @@ export class Wallboard {
     if (f && f.seq === this.changeSeq && now - f.at < BOARD_MIN_INTERVAL_MS) return f;
     const snapshot = this.o.router.snapshot();
     const db = this.dbFigures!;
+    const signedIn = new Set(snapshot.agents.filter((a) => a.state !== 'offline').map((a) => a.id));
     // The plan is for the half-hour it was read in; across a boundary it waits for the next read.
     const byRegion = allFigures(
       this.o.regions.all().map((r) => r.code),
@@ -272,6 +276,7 @@ export class Wallboard {
         ahtSeconds: snapshot.handleSeconds,
         thresholdSeconds: this.thresholdSeconds,
         goal: this.o.targets().serviceLevel.goal ?? undefined,
+        adherence: rollUpAdherence(db.rostered, (id) => signedIn.has(id), this.lineages),
       },
     );
     this.figures = { seq: this.changeSeq, at: now, byRegion, handleSeconds: snapshot.handleSeconds };
@@ -299,7 +304,7 @@ export class Wallboard {
         // Live figures still go out; database figures stay as last read (or empty), retried after the TTL.
         this.dbFigures = this.dbFigures
           ? { ...this.dbFigures, readAt: Date.now() }
-          : { calls: new Map(), planned: null, overdueCallbacks: new Map(), overdueReferrals: new Map(), overdueFollowUps: new Map(), intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
+          : { calls: new Map(), planned: null, overdueCallbacks: new Map(), overdueReferrals: new Map(), overdueFollowUps: new Map(), rostered: [], intervalStart: halfHourOf(Date.now()), readAt: Date.now(), key: '' };
       })
       .finally(() => {
         this.dbRead = null;
@@ -311,14 +316,15 @@ export class Wallboard {
   private async loadDb(): Promise<void> {
     const now = Date.now();
     const intervalStart = halfHourOf(now);
-    const [rows, plan, overdue, referrals, followUps] = await Promise.all([
+    const [rows, plan, overdue, referrals, followUps, rostered] = await Promise.all([
       repo.callCounts(this.o.db, { provinceCode: this.o.provinceCode, now, thresholdSeconds: this.thresholdSeconds, windowMinutes: this.o.targets().alerts.windowMinutes }),
       repo.plannedSeats(this.o.db, { provinceCode: this.o.provinceCode, date: chinaDate(now), intervalStart }),
       callbacksRepository.overdueByRegion(this.o.db, this.o.provinceCode, new Date(now - this.o.callbackOverdueMinutes() * 60_000)),
       repo.overdueReferrals(this.o.db, { now: new Date(now) }),
       followUpsRepository.overdueByRegion(this.o.db, new Date(now)),
+      repo.rosteredNow(this.o.db, { provinceCode: this.o.provinceCode, date: chinaDate(now), minute: intervalStart }),
     ]);
-    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan, overdue, referrals, followUps]);
+    const key = JSON.stringify([chinaDayStart(now).getTime(), intervalStart, rows, plan, overdue, referrals, followUps, rostered]);
     if (key !== this.dbFigures?.key) this.changeSeq++;
     this.dbFigures = {
       calls: rollUpCalls(rows, this.lineages),
@@ -326,6 +332,7 @@ export class Wallboard {
       overdueCallbacks: rollUpSeats(overdue.map((o) => ({ regionCode: o.region_code ?? this.o.regions.province.code, seats: o.n })), this.lineages),
       overdueReferrals: rollUpSeats(referrals.map((r) => ({ regionCode: this.known(r.regionCode), seats: r.n })), this.lineages),
       overdueFollowUps: rollUpSeats(followUps.map((f) => ({ regionCode: this.known(f.regionCode), seats: f.n })), this.lineages),
+      rostered,
       intervalStart,
       readAt: Date.now(),
       key,

@@ -24,6 +24,8 @@ const TABLES = [
   'referral_events',
   'referrals',
   'regions',
+  'roster_shifts',
+  'rosters',
   'seat_plan_entries',
   'seat_plans',
   'survey_responses',
@@ -56,7 +58,7 @@ export function dataLayerContract(open: OpenDatabase): void {
 
     it('go up from an empty database and create every table', async () => {
       expect(await tables(db.handle)).toEqual([]);
-      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow', 'Up 0003_referrals', 'Up 0004_account_security', 'Up 0005_durable_records', 'Up 0006_missed_call_callbacks', 'Up 0007_callback_dial_outcomes', 'Up 0008_voice_messages', 'Up 0009_forward_failed_callbacks', 'Up 0010_remote_seats', 'Up 0011_ticket_types', 'Up 0012_follow_ups_quality']);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow', 'Up 0003_referrals', 'Up 0004_account_security', 'Up 0005_durable_records', 'Up 0006_missed_call_callbacks', 'Up 0007_callback_dial_outcomes', 'Up 0008_voice_messages', 'Up 0009_forward_failed_callbacks', 'Up 0010_remote_seats', 'Up 0011_ticket_types', 'Up 0012_follow_ups_quality', 'Up 0013_rosters']);
       expect(await tables(db.handle)).toEqual(TABLES);
     });
 
@@ -65,6 +67,8 @@ export function dataLayerContract(open: OpenDatabase): void {
     });
 
     it('go down one step at a time to an empty database, and back up', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0013_rosters']);
+      expect(await tables(db.handle)).not.toContain('rosters');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0012_follow_ups_quality']);
       expect(await tables(db.handle)).not.toContain('follow_ups');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0011_ticket_types']);
@@ -84,17 +88,18 @@ export function dataLayerContract(open: OpenDatabase): void {
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
-      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0012_follow_ups_quality', 'Down 0011_ticket_types', 'Down 0010_remote_seats', 'Down 0009_forward_failed_callbacks', 'Down 0008_voice_messages', 'Down 0007_callback_dial_outcomes', 'Down 0006_missed_call_callbacks', 'Down 0005_durable_records', 'Down 0004_account_security', 'Down 0003_referrals', 'Down 0002_call_flow', 'Down 0001_initial']);
+      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0013_rosters', 'Down 0012_follow_ups_quality', 'Down 0011_ticket_types', 'Down 0010_remote_seats', 'Down 0009_forward_failed_callbacks', 'Down 0008_voice_messages', 'Down 0007_callback_dial_outcomes', 'Down 0006_missed_call_callbacks', 'Down 0005_durable_records', 'Down 0004_account_security', 'Down 0003_referrals', 'Down 0002_call_flow', 'Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
       expect(await tables(db.handle)).toEqual(TABLES);
     });
 
     it('make the tickets written before ticket types consultations, and refuse a type nobody knows', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0013_rosters']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0012_follow_ups_quality']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0011_ticket_types']);
       await sql`insert into tickets (number, caller_number) values ('QH-20260101-000001', '13900000000')`.execute(db.handle.db);
-      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0011_ticket_types', 'Up 0012_follow_ups_quality']);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0011_ticket_types', 'Up 0012_follow_ups_quality', 'Up 0013_rosters']);
       const before = await db.handle.db.selectFrom('tickets').select('type').where('number', '=', 'QH-20260101-000001').executeTakeFirstOrThrow();
       expect(before.type).toBe('consultation');
       await db.handle.db.updateTable('tickets').set({ type: 'complaint' }).where('number', '=', 'QH-20260101-000001').execute();
@@ -255,6 +260,20 @@ export function dataLayerContract(open: OpenDatabase): void {
           topics: jsonb({}),
         }),
       ).rejects.toThrow(/agents_username_key/);
+    });
+
+    it("keeps a roster's shifts on half-hours within the day, ending after they start, and a published shift says when", async () => {
+      const agent = await agentsRepository(db.handle.db).findByUsername('drolma');
+      const roster = await db.handle.db.insertInto('rosters').values({ province_code: '630000', roster_date: '2026-02-01' }).returning(['id', 'roster_date']).executeTakeFirstOrThrow();
+      expect(roster.roster_date).toBe('2026-02-01');
+      const shift = (start: number, end: number, stage: 'draft' | 'published' = 'draft', publishedAt: Date | null = null) =>
+        db.handle.db.insertInto('roster_shifts').values({ roster_id: roster.id, stage, agent_id: agent!.id, region_code: '632701', start_minute: start, end_minute: end, published_at: publishedAt }).execute();
+      await shift(480, 1440);
+      await shift(1380, 1440, 'published', new Date());
+      await expect(shift(480, 480)).rejects.toThrow(/roster_shifts_order_check/);
+      await expect(shift(495, 720)).rejects.toThrow(/roster_shifts_start_minute_check|check constraint/);
+      await expect(shift(1410, 1470)).rejects.toThrow(/roster_shifts_end_minute_check|check constraint/);
+      await expect(shift(480, 720, 'published')).rejects.toThrow(/roster_shifts_published_check/);
     });
   });
 }

@@ -45,6 +45,8 @@ export interface Figures {
   overdueCallbacks: number;
   overdueReferrals: number;
   overdueFollowUps: number;
+  rostered: number;
+  rosteredSignedIn: number;
 }
 
 export interface Board {

@@ -24,6 +24,8 @@ const figures = (over: Partial<Figures> = {}): Figures => ({
   overdueCallbacks: 0,
   overdueReferrals: 0,
   overdueFollowUps: 0,
+  rostered: 0,
+  rosteredSignedIn: 0,
   ...over,
 });
 
