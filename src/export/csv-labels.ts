@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTCOMES } from '../agents/gateway/call-context';
+import { OUTCOMES } from '../tickets/ticket-outcomes';
 import { LANGUAGES, TOPICS } from '../queue/skills';
 import { CST_OFFSET_MS } from '../time/china-time';
 

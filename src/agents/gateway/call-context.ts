@@ -1,3 +1,4 @@
+import { OUTCOMES } from '../../tickets/ticket-outcomes';
 import type { Db } from '../../db/database';
 import { isDatabaseUnavailable } from '../../db/errors';
 import type { Role, TicketRow } from '../../db/schema';
@@ -102,13 +103,7 @@ export function legView(leg: LiveLeg): LegView {
 }
 
 /** Ticket outcomes with their names; also the Chinese labels of exported files. */
-export const OUTCOMES = {
-  answered: { zh: '已解答', en: 'Answered' },
-  refer_legal_aid: { zh: '转法律援助', en: 'Refer to legal aid' },
-  refer_mediation: { zh: '转人民调解', en: 'Refer to mediation' },
-  divert: { zh: '转其他部门', en: 'Divert to a department' },
-  callback: { zh: '需回访', en: 'Call back' },
-} as const;
+export { OUTCOMES };
 
 const NOT_READY = {
   break: { zh: '小休', en: 'Break' },
