@@ -103,7 +103,6 @@ export function legView(leg: LiveLeg): LegView {
 }
 
 /** Ticket outcomes with their names; also the Chinese labels of exported files. */
-export { OUTCOMES };
 
 const NOT_READY = {
   break: { zh: '小休', en: 'Break' },
