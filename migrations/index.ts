@@ -10,6 +10,7 @@ import * as voiceMessages from './0008_voice_messages';
 import * as forwardFailedCallbacks from './0009_forward_failed_callbacks';
 import * as remoteSeats from './0010_remote_seats';
 import * as ticketTypes from './0011_ticket_types';
+import * as knowledgeBase from './0014_knowledge_base';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_forward_failed_callbacks': forwardFailedCallbacks,
   '0010_remote_seats': remoteSeats,
   '0011_ticket_types': ticketTypes,
+  '0014_knowledge_base': knowledgeBase,
 };

@@ -44,6 +44,8 @@ import { callRoutes } from './api/routes/calls';
 import { supervisionRoutes } from './api/routes/supervision';
 import { callbackRoutes } from './api/routes/callbacks';
 import { ticketsPlugin } from './tickets/plugin';
+import { knowledgePlugin } from './knowledge/plugin';
+import { knowledgeRoutes } from './api/routes/knowledge';
 import { serviceTargetsPlugin } from './supervisors/targets-plugin';
 import { supervisorsPlugin } from './supervisors/plugin';
 
@@ -116,6 +118,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(operatorMetricsPlugin);
   await app.register(telephonyPlugin);
   await app.register(ticketsPlugin);
+  await app.register(knowledgePlugin);
 
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
@@ -139,6 +142,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(ticketRoutes);
   await app.register(auditRoutes);
   await app.register(referralRoutes);
+  await app.register(knowledgeRoutes);
   await app.register(reportRoutes);
   await app.register(staffingRoutes);
   await app.register(callRoutes);
