@@ -18,6 +18,7 @@ import { createAgentsPanel } from './agents.js';
 import { createCountyMap } from './county-map.js';
 import { createStaffingPanel } from './staffing.js';
 import { createReportsPanel } from './reports.js';
+import { createKnowledgePanel } from './knowledge.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
 import { createMessages } from '/common/dom.js';
 import { readSession, renderLoginForm, submitLogin, writeSession } from '/common/session.js';
@@ -390,6 +391,7 @@ function renderViews() {
   $('agents-view').hidden = model.tab !== 'agents';
   $('staffing-view').hidden = model.tab !== 'staffing';
   $('reports-view').hidden = model.tab !== 'reports';
+  $('knowledge-view').hidden = model.tab !== 'knowledge';
 }
 
 function renderUser() {
@@ -726,6 +728,7 @@ const agents = createAgentsPanel(context);
 const countyMap = createCountyMap($('county-map'), { onFocus: (code) => focusOn(code) });
 const staffing = createStaffingPanel(context);
 const reports = createReportsPanel(context);
+const knowledge = createKnowledgePanel(context, { tab: $('tab-knowledge'), view: $('knowledge-view') });
 
 // ---- start -----------------------------------------------------------------------------------
 
@@ -735,6 +738,7 @@ function selectTab(tab) {
   if (tab === 'agents') agents.load();
   if (tab === 'staffing') staffing.render();
   if (tab === 'reports') reports.render();
+  if (tab === 'knowledge') knowledge.load();
   if (tab === 'board') {
     structure.slChart = null;
     structure.volume = null;

@@ -180,7 +180,7 @@ export function knowledgeService({ db, regions, cutter, accessibleTicket, today 
         if ((await repo.count(trx)) > 0) return 0;
         for (const content of articles) {
           const checked = checkContent(content);
-          await repo.insert(trx, checked, wordsOf(checked), null, 'shipped with the service');
+          await repo.insert(trx, checked, wordsOf(checked), null, null);
         }
         return articles.length;
       });
