@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database';
 import { jsonb } from '../db/json';
@@ -91,6 +92,20 @@ export function knowledgeRepository(db: Db) {
         .executeTakeFirstOrThrow();
       await trx.insertInto('knowledge_article_versions').values({ ...contentColumns(content), article_id: row.id, version: 1, note, edited_by: actorId }).execute();
       return row.id;
+    },
+
+    /** Many new articles at version 1 in two statements (the shipped file at start-up). */
+    async insertMany(trx: Db, articles: { content: ArticleContent; words: ArticleWords }[], note: string | null): Promise<void> {
+      if (articles.length === 0) return;
+      const rows = articles.map((a) => ({ id: randomUUID(), ...a }));
+      await trx
+        .insertInto('knowledge_articles')
+        .values(rows.map(({ id, content, words }) => ({ ...contentColumns(content), id, version: 1, words_a: words.a, words_b: words.b, words_c: words.c, created_by: null, updated_by: null })))
+        .execute();
+      await trx
+        .insertInto('knowledge_article_versions')
+        .values(rows.map(({ id, content }) => ({ ...contentColumns(content), article_id: id, version: 1, note, edited_by: null })))
+        .execute();
     },
 
     /** The next version: the article row reads it from now on, the versions table keeps it. */

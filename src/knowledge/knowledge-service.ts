@@ -178,10 +178,8 @@ export function knowledgeService({ db, regions, cutter, accessibleTicket, today 
       return db.transaction().execute(async (trx) => {
         await sql`lock table knowledge_articles in exclusive mode`.execute(trx);
         if ((await repo.count(trx)) > 0) return 0;
-        for (const content of articles) {
-          const checked = checkContent(content);
-          await repo.insert(trx, checked, wordsOf(checked), null, null);
-        }
+        const checked = articles.map(checkContent);
+        await repo.insertMany(trx, checked.map((content) => ({ content, words: wordsOf(content) })), null);
         return articles.length;
       });
     },
