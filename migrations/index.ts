@@ -12,6 +12,7 @@ import * as remoteSeats from './0010_remote_seats';
 import * as ticketTypes from './0011_ticket_types';
 import * as followUpsQuality from './0012_follow_ups_quality';
 import * as rosters from './0013_rosters';
+import * as knowledgeBase from './0014_knowledge_base';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_ticket_types': ticketTypes,
   '0012_follow_ups_quality': followUpsQuality,
   '0013_rosters': rosters,
+  '0014_knowledge_base': knowledgeBase,
 };

@@ -48,6 +48,8 @@ import { ticketsPlugin } from './tickets/plugin';
 import { qualityPlugin } from './quality/plugin';
 import { followUpRoutes } from './api/routes/follow-ups';
 import { qualityRoutes } from './api/routes/quality';
+import { knowledgePlugin } from './knowledge/plugin';
+import { knowledgeRoutes } from './api/routes/knowledge';
 import { serviceTargetsPlugin } from './supervisors/targets-plugin';
 import { supervisorsPlugin } from './supervisors/plugin';
 
@@ -121,6 +123,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(telephonyPlugin);
   await app.register(ticketsPlugin);
   await app.register(qualityPlugin);
+  await app.register(knowledgePlugin);
 
   const jwtSecret = config.jwtSecret ?? (await embeddedJwtSecret(config.dataDir));
   await app.register(authPlugin, { jwtSecret });
@@ -145,6 +148,7 @@ async function registerPlugins(app: FastifyInstance, config: Config): Promise<vo
   await app.register(ticketRoutes);
   await app.register(auditRoutes);
   await app.register(referralRoutes);
+  await app.register(knowledgeRoutes);
   await app.register(reportRoutes);
   await app.register(staffingRoutes);
   await app.register(rosterRoutes);

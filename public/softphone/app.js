@@ -20,6 +20,7 @@ import { createShiftsPanel } from './shifts.js';
 import { $, createMessages, element, pad2 } from '/common/dom.js';
 import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
 import { createSocket, socketUrl } from '/common/socket.js';
+import { mountKnowledge } from './knowledge.js';
 
 const PROTOCOL_VERSION = 1;
 const TOKEN_KEY = 'hotline.token';
@@ -1613,6 +1614,7 @@ function renderWrapup() {
 }
 
 function renderTicket() {
+  knowledge?.render();
   show($('ticket-form'), model.ticketVisible);
   $('ticket-number').textContent = ticketForm.number ?? (ticketForm.ticketId ? '' : t('ticket.pending'));
   $('ticket-save').disabled = !ticketForm.ticketId;
@@ -1751,6 +1753,7 @@ function wire() {
   }
 
   wireReferral();
+  $('ticket-summary').addEventListener('input', () => knowledge.ticketTextChanged($('ticket-summary').value));
 
   // Browsers only let audio start after a user gesture; the first one unlocks the ring tone.
   const unlock = () => ringer.unlock();
@@ -1767,8 +1770,18 @@ function wire() {
   setInterval(tick, 500);
 }
 
+/** The knowledge base pane (knowledge.js), mounted once at boot. */
+let knowledge = null;
+
 async function boot() {
   setLang(getLang());
+  knowledge = mountKnowledge($('knowledge-pane'), {
+    token: () => model.token,
+    call: () => model.call ?? model.lastCall,
+    ticket: () => (ticketForm.ticketId ? { id: ticketForm.ticketId, number: ticketForm.number } : null),
+    topicLabel: (code) => catalogueLabel('topics', code),
+    lang: getLang,
+  });
   wire();
   renderAll();
   if (model.token) return connect();

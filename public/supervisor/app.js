@@ -19,6 +19,7 @@ import { createCountyMap } from './county-map.js';
 import { createStaffingPanel } from './staffing.js';
 import { createReportsPanel } from './reports.js';
 import { createQualityPanel } from './quality.js';
+import { createKnowledgePanel } from './knowledge.js';
 import { $, chinaDate, clockTime, element, minutesOfChinaDay, minutesSeconds, percent, setText, slTone, textOf } from './util.js';
 import { createMessages } from '/common/dom.js';
 import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
@@ -398,6 +399,7 @@ function renderViews() {
   $('staffing-view').hidden = model.tab !== 'staffing';
   $('reports-view').hidden = model.tab !== 'reports';
   $('quality-view').hidden = model.tab !== 'quality';
+  $('knowledge-view').hidden = model.tab !== 'knowledge';
 }
 
 function renderUser() {
@@ -739,6 +741,7 @@ const countyMap = createCountyMap($('county-map'), { onFocus: (code) => focusOn(
 const staffing = createStaffingPanel(context);
 const reports = createReportsPanel(context);
 const quality = createQualityPanel(context);
+const knowledge = createKnowledgePanel(context, { tab: $('tab-knowledge'), view: $('knowledge-view') });
 
 // ---- start -----------------------------------------------------------------------------------
 
@@ -749,6 +752,7 @@ function selectTab(tab) {
   if (tab === 'staffing') staffing.render();
   if (tab === 'reports') reports.render();
   if (tab === 'quality') quality.load();
+  if (tab === 'knowledge') knowledge.load();
   if (tab === 'board') {
     structure.slChart = null;
     structure.volume = null;

@@ -266,6 +266,71 @@ export interface Database {
   callbacks: CallbacksTable;
   follow_ups: FollowUpsTable;
   quality_inspections: QualityInspectionsTable;
+  knowledge_articles: KnowledgeArticlesTable;
+  knowledge_article_versions: KnowledgeArticleVersionsTable;
+  ticket_knowledge: TicketKnowledgeTable;
+}
+
+/** One source of a knowledge article's answer: a law and, where known, its articles (第三十条). */
+export interface LegalBasis {
+  law: string;
+  articles: string[];
+}
+
+/** A knowledge base article as it reads now; `version` is its latest version's number. */
+export interface KnowledgeArticlesTable {
+  id: Generated<string>;
+  version: number;
+  title: string;
+  question: string;
+  answer: string;
+  basis: Json<LegalBasis[]>;
+  topic: string;
+  /** Regions the article applies to (and their subtrees); empty: the whole province. */
+  region_codes: Json<string[]>;
+  /** How callers say it (老板, 欠薪 …): searched with the title's weight. */
+  keywords: Json<string[]>;
+  /** 'YYYY-MM-DD', China days, both inclusive. */
+  effective_from: string;
+  effective_to: string | null;
+  /** Segmented words by field weight (src/knowledge/segment.ts); `search` is generated from them. */
+  words_a: string;
+  words_b: string;
+  words_c: string;
+  search: ColumnType<string, never, never>;
+  created_by: string | null;
+  updated_by: string | null;
+  retired_at: Date | null;
+  retired_by: string | null;
+  retire_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface KnowledgeArticleVersionsTable {
+  article_id: string;
+  version: number;
+  title: string;
+  question: string;
+  answer: string;
+  basis: Json<LegalBasis[]>;
+  topic: string;
+  region_codes: Json<string[]>;
+  keywords: Json<string[]>;
+  effective_from: string;
+  effective_to: string | null;
+  note: string | null;
+  edited_by: string | null;
+  edited_at: CreatedAt;
+}
+
+/** An article an agent used on a ticket, at the version they read. */
+export interface TicketKnowledgeTable {
+  ticket_id: string;
+  article_id: string;
+  version: number;
+  linked_by: string | null;
+  linked_at: CreatedAt;
 }
 
 export type CallbackStatus = 'pending' | 'queued' | 'completed' | 'failed' | 'cancelled';

@@ -14,6 +14,7 @@ import { type AuditFilter, auditLogQueries } from '../audit/audit-repository';
 import { type ExportCursor, type TicketFilter, type TicketOutcome, type TicketWithNames, ticketQueries } from './tickets-queries';
 import { ticketDay, ticketsRepository } from './tickets-repository';
 import { CST_OFFSET_MS, chinaDayEnd, chinaDayStart } from '../time/china-time';
+import { ticketKnowledge } from '../knowledge/ticket-knowledge';
 import { chinaDateTime, type CsvLanguage, languageZh, outcomeZh, topicZh, yesNoZh } from '../export/csv-labels';
 
 /**
@@ -354,6 +355,15 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
   }
 
   return {
+    /**
+     * The ticket, if this actor may work on it (agents: their own; supervisors: their area):
+     * for other modules that act on a ticket, such as the knowledge base linking an article.
+     */
+    async accessible(actor: Actor, idOrNumber: string): Promise<{ id: string; number: string }> {
+      const { ticket } = await loadAccessible(actor, idOrNumber);
+      return { id: ticket.id, number: ticket.number };
+    },
+
     async list(actor: Actor, query: TicketQuery, page: { limit: number; offset: number }) {
       requireStaff(actor);
       const { rows, total } = await queries.page(filterFor(actor, query), page.limit, page.offset);
@@ -362,13 +372,14 @@ export function ticketsService({ db, regions, exportMaxRows = EXPORT_MAX_ROWS, e
 
     async get(actor: Actor, idOrNumber: string, requestId: string) {
       const { actor: staff, ticket } = await loadAccessible(actor, idOrNumber);
-      const [record, referrals, survey] = await Promise.all([callRecord(ticket.call_id), referralsWithEvents(ticket.id), queries.survey(ticket.id, ticket.call_id)]);
+      const [record, referrals, survey, knowledge] = await Promise.all([callRecord(ticket.call_id), referralsWithEvents(ticket.id), queries.survey(ticket.id, ticket.call_id), ticketKnowledge(db, ticket.id)]);
       await audit.record({ actor: staff, action: 'ticket.read', entityType: 'ticket', entityId: ticket.id, requestId, details: { number: ticket.number } });
       return {
         ticket: toView(ticket, staff.role),
         ...record,
         referrals,
         survey: survey ? { score: survey.score, at: survey.created_at } : null,
+        knowledge,
       };
     },
 

@@ -169,6 +169,19 @@ const TicketDetail = z.object({
     }),
   ),
   survey: z.object({ score: z.number().int(), at: z.date() }).nullable(),
+  knowledge: z
+    .array(
+      z.object({
+        articleId: z.string(),
+        version: z.number().int(),
+        title: z.string(),
+        basisText: z.string(),
+        retired: z.boolean(),
+        linkedBy: z.object({ id: z.string(), username: z.string() }).nullable(),
+        linkedAt: z.date(),
+      }),
+    )
+    .describe('knowledge base articles used on the ticket, at the version read'),
 });
 
 /** Tickets API (GET /api/tickets, GET|PATCH /api/tickets/:id, history, quality, export.csv). */
