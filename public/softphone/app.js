@@ -17,6 +17,7 @@
 import { applyStaticText, getLang, has, pick, setLang, t } from './i18n.js';
 import { createAudio, createRinger } from './audio.js';
 import { createShiftsPanel } from './shifts.js';
+import { createLayout } from './layout.js';
 import { $, createMessages, element, pad2 } from '/common/dom.js';
 import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
 import { createSocket, socketUrl } from '/common/socket.js';
@@ -30,8 +31,10 @@ const ACCEPTED_OFFER_KEY = 'hotline.acceptedOffer';
 const CLOSE = { replaced: 4001, loggedOut: 4002, unauthorised: 4003, goingAway: 1001 };
 
 const PING_INTERVAL_MS = 20_000;
-const MESSAGE_LIFETIME_MS = 8_000;
-const MAX_MESSAGES = 5;
+/** Information goes by itself; an error stays until the agent closes it (it may need acting on). */
+const MESSAGE_LIFETIME_MS = { info: 4_000, success: 4_000, warning: 8_000, error: null };
+/** More than three would cover the strip; the oldest goes first. */
+const MAX_MESSAGES = 3;
 const AUTOSAVE_DELAY_MS = 5_000;
 /** If the server neither closes nor answers a logout, sign out locally after this. */
 const LOGOUT_GRACE_MS = 5_000;
@@ -144,6 +147,23 @@ let audioKey = null;
 const ringer = createRinger();
 /** The agent's shifts on the published duty roster. */
 const shifts = createShiftsPanel({ token: () => model.token });
+/** Which arrangement the desk's columns take, and the work column's tabs. */
+const layout = createLayout({ desk: $('desk'), tabs: $('work-tabs') });
+
+/**
+ * The knowledge base pane (#knowledge-pane) belongs to knowledge.js (another module, added
+ * separately). It is mounted here once, given what it needs to follow the call:
+ *   mountKnowledge($('knowledge-pane'), {
+ *     token: () => model.token,
+ *     call: () => model.call ?? model.lastCall,
+ *     ticket: () => (ticketForm.ticketId ? { id: ticketForm.ticketId, ...readTicketValues() } : null),
+ *     onTicketText: (listener) => document.addEventListener('ticket-text', listener),
+ *   });
+ * The ticket form dispatches 'ticket-text' on document when the summary or advice changes.
+ */
+function mountKnowledgePane() {
+  // Nothing to mount until knowledge.js exists: the pane keeps its placeholder.
+}
 
 // ---- small helpers ---------------------------------------------------------------------------
 
@@ -1330,6 +1350,16 @@ function wireReferral() {
 
 // ---- rendering -------------------------------------------------------------------------------
 
+/** idle / ringing: status and offer beside the queue and shifts; work: call strip, ticket, tabs. */
+function deskMode() {
+  if (model.call || model.ticketVisible) return 'work';
+  return model.offer ? 'ringing' : 'idle';
+}
+
+function renderLayout() {
+  layout.render(deskMode());
+}
+
 function renderAll() {
   applyStaticText();
   renderTitle();
@@ -1352,6 +1382,7 @@ function renderAll() {
   renderTicket();
   renderHistory();
   renderMessages();
+  renderLayout();
   tick();
 }
 
@@ -1411,6 +1442,9 @@ function renderHeader() {
   }
   $('agent-name').textContent = name;
   $('agent-region').textContent = agent ? regionLabel(agent.region) : '';
+  // The top bar never wraps: a long name is cut with an ellipsis, the whole of it in the title.
+  $('agent-name').title = name;
+  $('agent-box').title = agent ? `${name} · ${regionLabel(agent.region)}` : '';
   // On the rota by phone: calls ring the seat phone; this page is for the tickets.
   show($('agent-remote'), Boolean(agent?.remoteSeat));
 }
@@ -1452,10 +1486,12 @@ function renderQueue() {
 function renderOffer() {
   const offer = model.offer;
   show($('offer'), Boolean(offer));
+  renderLayout();
   if (!offer) return;
   const call = offer.call;
   show($('offer-kind'), call.kind === 'callback');
   setText('offer-number', call.callerNumber);
+  $('offer-number').title = call.callerNumber ?? '';
   setText('offer-region', regionLabel(call.region));
   setText('offer-language', catalogueLabel('languages', call.language));
   setText('offer-topic', catalogueLabel('topics', call.topic));
@@ -1492,6 +1528,7 @@ function applyCapabilities(capabilities) {
 function renderCall() {
   const call = model.call;
   show($('call'), Boolean(call));
+  renderLayout();
   const hold = $('hold');
   hold.textContent = t(call?.held ? 'call.unhold' : 'call.hold');
   hold.setAttribute('aria-pressed', String(Boolean(call?.held)));
@@ -1504,6 +1541,7 @@ function renderCall() {
   $('call').classList.toggle('is-held', Boolean(call.held));
   show($('call-held'), Boolean(call.held));
   setText('call-number', call.callerNumber);
+  $('call-number').title = call.callerNumber ?? '';
   setText('call-region', regionLabel(call.region));
   setText('call-language', catalogueLabel('languages', call.language));
   setText('call-topic', catalogueLabel('topics', call.topic));
@@ -1627,12 +1665,14 @@ function renderTicket() {
   error.textContent = textOf(ticketForm.error);
   error.hidden = !ticketForm.error;
   renderReferral();
+  renderLayout();
 }
 
 function renderHistory() {
   const call = model.lastCall;
   show($('history-panel'), model.ticketVisible && Boolean(call));
   renderHistoryList($('history'), call?.history, 'history.none');
+  renderLayout();
 }
 
 function renderHistoryList(list, items, emptyKey) {
@@ -1745,7 +1785,10 @@ function wire() {
     }
   });
   for (const [field, id] of Object.entries(TICKET_INPUTS)) {
-    const onEdit = () => onTicketEdited(field);
+    const onEdit = () => {
+      onTicketEdited(field);
+      if (field === 'summary' || field === 'advice') document.dispatchEvent(new CustomEvent('ticket-text', { detail: { field } }));
+    };
     $(id).addEventListener('input', onEdit);
     $(id).addEventListener('change', onEdit);
   }
@@ -1770,6 +1813,7 @@ function wire() {
 async function boot() {
   setLang(getLang());
   wire();
+  mountKnowledgePane();
   renderAll();
   if (model.token) return connect();
   // A tab closed and opened again: the sign-in this browser keeps gives a token back.
