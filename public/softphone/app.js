@@ -26,6 +26,8 @@ const PROTOCOL_VERSION = 1;
 const TOKEN_KEY = 'hotline.token';
 /** Survives a reload between offer.accept and call.connected, so the voice leg is still answered. */
 const ACCEPTED_OFFER_KEY = 'hotline.acceptedOffer';
+/** The last call's view (caller, region, history): after a reload in wrap-up the hello has the ticket but no call. */
+const LAST_CALL_KEY = 'hotline.lastCall';
 
 /** Close codes of protocol.ts (CLOSE). */
 const CLOSE = { replaced: 4001, loggedOut: 4002, unauthorised: 4003, goingAway: 1001 };
@@ -134,7 +136,8 @@ function freshReferral() {
     checking: false,
     sending: false,
     preview: null, // the last pre-check result, cleared when the answers change
-    made: [], // referrals made for this ticket from this page, oldest first
+    made: [], // referrals made for this ticket (from this page, or read back after a reload), oldest first
+    loadedFor: null, // the ticket whose referrals were read from the server
     error: null, // Text
     matterLang: null, // the language the matter options were built in
     verdictShown: null, // { preview, lang } last put on screen (live regions are rebuilt only on change)
@@ -288,6 +291,7 @@ function signOut(noticeKey, tone = 'error') {
   // The sign-in this browser keeps ends too: a tab opened next asks for the password.
   void endSession();
   writeSession(ACCEPTED_OFFER_KEY, null);
+  writeSession(LAST_CALL_KEY, null);
   detachSocket();
   clearTimeout(model.reconnectTimer);
   clearTimeout(model.logoutTimer);
@@ -481,6 +485,8 @@ function onHello(frame, conn) {
   }
 
   if (frame.ticket) {
+    // Wrap-up after a reload: the caller's history and region come back with the ticket.
+    if (!frame.call && !model.lastCall) model.lastCall = storedLastCall(frame.ticket.callId);
     applyTicket(frame.ticket);
     model.ticketVisible = true;
   } else if (frame.call) {
@@ -580,6 +586,17 @@ function onCallConnected(frame) {
 function adoptCall(call) {
   model.call = call;
   model.lastCall = call;
+  writeSession(LAST_CALL_KEY, JSON.stringify(call));
+}
+
+/** The view of the call a ticket belongs to, kept from before a reload; null for another call. */
+function storedLastCall(callId) {
+  try {
+    const call = JSON.parse(readSession(LAST_CALL_KEY) ?? 'null');
+    return call && callId && call.callId === callId ? call : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -976,6 +993,40 @@ function applyTicket(ticket) {
   writeTicketFields(ticket);
   // Whatever the agent typed before the ticket existed is saved now that it can be.
   if (ticketForm.dirty.size) scheduleAutosave();
+  void loadReferrals(ticket.id);
+}
+
+/** The shape POST …/referrals answers with, from a row of GET /api/referrals. */
+function referralFromRow(row) {
+  const organisation = row.organisation ?? (row.organisation_name || row.organisation_name_en ? { code: row.organisation_code, nameZh: row.organisation_name, nameEn: row.organisation_name_en } : null);
+  return { ...row, organisation };
+}
+
+/**
+ * Referrals already made for the ticket (a reload mid-call or in wrap-up): read back once per
+ * ticket, so the agent sees them and does not refer the caller twice.
+ */
+async function loadReferrals(ticketId) {
+  if (referral.loadedFor === ticketId) return;
+  const state = referral;
+  state.loadedFor = ticketId;
+  try {
+    const res = await fetch(`/api/referrals?ticketId=${encodeURIComponent(ticketId)}&limit=100`, { headers: { Authorization: `Bearer ${model.token}`, Accept: 'application/json' } });
+    const body = await res.json().catch(() => null);
+    if (referral !== state || ticketForm.ticketId !== ticketId) return;
+    if (!res.ok || !Array.isArray(body?.items)) throw new Error(body?.messageZh && getLang() === 'zh' ? body.messageZh : body?.message || `HTTP ${res.status}`);
+    const known = new Set(state.made.map((r) => r.id));
+    const earlier = body.items.map(referralFromRow).filter((r) => !known.has(r.id)).reverse();
+    if (!earlier.length) return;
+    state.made = [...earlier, ...state.made];
+    state.resultKey = null;
+    renderReferral();
+    renderLayout();
+  } catch (err) {
+    if (referral !== state) return;
+    state.loadedFor = null; // read again with the next ticket frame
+    notify({ key: 'msg.loadFailed', params: { detail: err.message } }, 'warning');
+  }
 }
 
 function resetTicketForm() {
@@ -1149,7 +1200,7 @@ function renderVerdict() {
 /** Referrals made for this ticket, each with where it went and its status. */
 function renderReferralResults() {
   const box = $('referral-result');
-  const key = `${getLang()}|${referral.made.length}`;
+  const key = `${getLang()}|${referral.made.map((r) => r.id).join()}`;
   if (referral.resultKey === key) return;
   referral.resultKey = key;
   box.hidden = referral.made.length === 0;

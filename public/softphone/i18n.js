@@ -318,8 +318,6 @@ const STRINGS = {
     'knowledge.heading': '知识库',
     'knowledge.placeholder': '知识库将在这里显示与本次来电相关的法律知识。',
     'reason.declined': '拒接来电',
-    'login.rateLimited': '登录尝试过于频繁，请在 {seconds} 秒后再试',
-    'referral.restored': '本次来电已做的转介',
   },
 
   en: {
@@ -628,8 +626,6 @@ const STRINGS = {
     'knowledge.heading': 'Knowledge base',
     'knowledge.placeholder': 'Legal knowledge related to this call will be shown here.',
     'reason.declined': 'declined a call',
-    'login.rateLimited': 'Too many sign-in attempts: try again in {seconds} s',
-    'referral.restored': 'Referrals made on this call',
   },
 };
 
