@@ -1408,6 +1408,8 @@ function deskMode() {
 }
 
 function renderLayout() {
+  const busy = Boolean(model.call) || ['reserved', 'on_call', 'wrap_up'].includes(model.state?.state ?? '');
+  $('desk').toggleAttribute('data-busy', busy);
   layout.render(deskMode());
 }
 
