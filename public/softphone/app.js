@@ -17,6 +17,7 @@
 import { applyStaticText, getLang, has, pick, setLang, t } from './i18n.js';
 import { createAudio, createRinger } from './audio.js';
 import { createShiftsPanel } from './shifts.js';
+import { createLayout } from './layout.js';
 import { $, createMessages, element, pad2 } from '/common/dom.js';
 import { endSession, readSession, renderLoginForm, resumeSession, submitLogin, writeSession } from '/common/session.js';
 import { createSocket, socketUrl } from '/common/socket.js';
@@ -26,13 +27,17 @@ const PROTOCOL_VERSION = 1;
 const TOKEN_KEY = 'hotline.token';
 /** Survives a reload between offer.accept and call.connected, so the voice leg is still answered. */
 const ACCEPTED_OFFER_KEY = 'hotline.acceptedOffer';
+/** The last call's view (caller, region, history): after a reload in wrap-up the hello has the ticket but no call. */
+const LAST_CALL_KEY = 'hotline.lastCall';
 
 /** Close codes of protocol.ts (CLOSE). */
 const CLOSE = { replaced: 4001, loggedOut: 4002, unauthorised: 4003, goingAway: 1001 };
 
 const PING_INTERVAL_MS = 20_000;
-const MESSAGE_LIFETIME_MS = 8_000;
-const MAX_MESSAGES = 5;
+/** Information goes by itself; an error stays until the agent closes it (it may need acting on). */
+const MESSAGE_LIFETIME_MS = { info: 4_000, success: 4_000, warning: 8_000, error: null };
+/** More than three would cover the strip; the oldest goes first. */
+const MAX_MESSAGES = 3;
 const AUTOSAVE_DELAY_MS = 5_000;
 /** If the server neither closes nor answers a logout, sign out locally after this. */
 const LOGOUT_GRACE_MS = 5_000;
@@ -132,7 +137,8 @@ function freshReferral() {
     checking: false,
     sending: false,
     preview: null, // the last pre-check result, cleared when the answers change
-    made: [], // referrals made for this ticket from this page, oldest first
+    made: [], // referrals made for this ticket (from this page, or read back after a reload), oldest first
+    loadedFor: null, // the ticket whose referrals were read from the server
     error: null, // Text
     matterLang: null, // the language the matter options were built in
     verdictShown: null, // { preview, lang } last put on screen (live regions are rebuilt only on change)
@@ -145,6 +151,9 @@ let audioKey = null;
 const ringer = createRinger();
 /** The agent's shifts on the published duty roster. */
 const shifts = createShiftsPanel({ token: () => model.token });
+/** Which arrangement the desk's columns take, and the work column's tabs. */
+const layout = createLayout({ desk: $('desk'), tabs: $('work-tabs') });
+
 
 // ---- small helpers ---------------------------------------------------------------------------
 
@@ -269,6 +278,7 @@ function signOut(noticeKey, tone = 'error') {
   // The sign-in this browser keeps ends too: a tab opened next asks for the password.
   void endSession();
   writeSession(ACCEPTED_OFFER_KEY, null);
+  writeSession(LAST_CALL_KEY, null);
   detachSocket();
   clearTimeout(model.reconnectTimer);
   clearTimeout(model.logoutTimer);
@@ -462,6 +472,8 @@ function onHello(frame, conn) {
   }
 
   if (frame.ticket) {
+    // Wrap-up after a reload: the caller's history and region come back with the ticket.
+    if (!frame.call && !model.lastCall) model.lastCall = storedLastCall(frame.ticket.callId);
     applyTicket(frame.ticket);
     model.ticketVisible = true;
   } else if (frame.call) {
@@ -561,6 +573,17 @@ function onCallConnected(frame) {
 function adoptCall(call) {
   model.call = call;
   model.lastCall = call;
+  writeSession(LAST_CALL_KEY, JSON.stringify(call));
+}
+
+/** The view of the call a ticket belongs to, kept from before a reload; null for another call. */
+function storedLastCall(callId) {
+  try {
+    const call = JSON.parse(readSession(LAST_CALL_KEY) ?? 'null');
+    return call && callId && call.callId === callId ? call : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -957,6 +980,40 @@ function applyTicket(ticket) {
   writeTicketFields(ticket);
   // Whatever the agent typed before the ticket existed is saved now that it can be.
   if (ticketForm.dirty.size) scheduleAutosave();
+  void loadReferrals(ticket.id);
+}
+
+/** The shape POST …/referrals answers with, from a row of GET /api/referrals. */
+function referralFromRow(row) {
+  const organisation = row.organisation ?? (row.organisation_name || row.organisation_name_en ? { code: row.organisation_code, nameZh: row.organisation_name, nameEn: row.organisation_name_en } : null);
+  return { ...row, organisation };
+}
+
+/**
+ * Referrals already made for the ticket (a reload mid-call or in wrap-up): read back once per
+ * ticket, so the agent sees them and does not refer the caller twice.
+ */
+async function loadReferrals(ticketId) {
+  if (referral.loadedFor === ticketId) return;
+  const state = referral;
+  state.loadedFor = ticketId;
+  try {
+    const res = await fetch(`/api/referrals?ticketId=${encodeURIComponent(ticketId)}&limit=100`, { headers: { Authorization: `Bearer ${model.token}`, Accept: 'application/json' } });
+    const body = await res.json().catch(() => null);
+    if (referral !== state || ticketForm.ticketId !== ticketId) return;
+    if (!res.ok || !Array.isArray(body?.items)) throw new Error(body?.messageZh && getLang() === 'zh' ? body.messageZh : body?.message || `HTTP ${res.status}`);
+    const known = new Set(state.made.map((r) => r.id));
+    const earlier = body.items.map(referralFromRow).filter((r) => !known.has(r.id)).reverse();
+    if (!earlier.length) return;
+    state.made = [...earlier, ...state.made];
+    state.resultKey = null;
+    renderReferral();
+    renderLayout();
+  } catch (err) {
+    if (referral !== state) return;
+    state.loadedFor = null; // read again with the next ticket frame
+    notify({ key: 'msg.loadFailed', params: { detail: err.message } }, 'warning');
+  }
 }
 
 function resetTicketForm() {
@@ -1130,7 +1187,7 @@ function renderVerdict() {
 /** Referrals made for this ticket, each with where it went and its status. */
 function renderReferralResults() {
   const box = $('referral-result');
-  const key = `${getLang()}|${referral.made.length}`;
+  const key = `${getLang()}|${referral.made.map((r) => r.id).join()}`;
   if (referral.resultKey === key) return;
   referral.resultKey = key;
   box.hidden = referral.made.length === 0;
@@ -1331,6 +1388,18 @@ function wireReferral() {
 
 // ---- rendering -------------------------------------------------------------------------------
 
+/** idle / ringing: status and offer beside the queue and shifts; work: call strip, ticket, tabs. */
+function deskMode() {
+  if (model.call || model.ticketVisible) return 'work';
+  return model.offer ? 'ringing' : 'idle';
+}
+
+function renderLayout() {
+  const busy = Boolean(model.call) || ['reserved', 'on_call', 'wrap_up'].includes(model.state?.state ?? '');
+  $('desk').toggleAttribute('data-busy', busy);
+  layout.render(deskMode());
+}
+
 function renderAll() {
   applyStaticText();
   renderTitle();
@@ -1353,6 +1422,7 @@ function renderAll() {
   renderTicket();
   renderHistory();
   renderMessages();
+  renderLayout();
   tick();
 }
 
@@ -1412,6 +1482,9 @@ function renderHeader() {
   }
   $('agent-name').textContent = name;
   $('agent-region').textContent = agent ? regionLabel(agent.region) : '';
+  // The top bar never wraps: a long name is cut with an ellipsis, the whole of it in the title.
+  $('agent-name').title = name;
+  $('agent-box').title = agent ? `${name} · ${regionLabel(agent.region)}` : '';
   // On the rota by phone: calls ring the seat phone; this page is for the tickets.
   show($('agent-remote'), Boolean(agent?.remoteSeat));
 }
@@ -1453,10 +1526,12 @@ function renderQueue() {
 function renderOffer() {
   const offer = model.offer;
   show($('offer'), Boolean(offer));
+  renderLayout();
   if (!offer) return;
   const call = offer.call;
   show($('offer-kind'), call.kind === 'callback');
   setText('offer-number', call.callerNumber);
+  $('offer-number').title = call.callerNumber ?? '';
   setText('offer-region', regionLabel(call.region));
   setText('offer-language', catalogueLabel('languages', call.language));
   setText('offer-topic', catalogueLabel('topics', call.topic));
@@ -1493,6 +1568,7 @@ function applyCapabilities(capabilities) {
 function renderCall() {
   const call = model.call;
   show($('call'), Boolean(call));
+  renderLayout();
   const hold = $('hold');
   hold.textContent = t(call?.held ? 'call.unhold' : 'call.hold');
   hold.setAttribute('aria-pressed', String(Boolean(call?.held)));
@@ -1505,6 +1581,7 @@ function renderCall() {
   $('call').classList.toggle('is-held', Boolean(call.held));
   show($('call-held'), Boolean(call.held));
   setText('call-number', call.callerNumber);
+  $('call-number').title = call.callerNumber ?? '';
   setText('call-region', regionLabel(call.region));
   setText('call-language', catalogueLabel('languages', call.language));
   setText('call-topic', catalogueLabel('topics', call.topic));
@@ -1629,12 +1706,14 @@ function renderTicket() {
   error.textContent = textOf(ticketForm.error);
   error.hidden = !ticketForm.error;
   renderReferral();
+  renderLayout();
 }
 
 function renderHistory() {
   const call = model.lastCall;
   show($('history-panel'), model.ticketVisible && Boolean(call));
   renderHistoryList($('history'), call?.history, 'history.none');
+  renderLayout();
 }
 
 function renderHistoryList(list, items, emptyKey) {
@@ -1747,7 +1826,10 @@ function wire() {
     }
   });
   for (const [field, id] of Object.entries(TICKET_INPUTS)) {
-    const onEdit = () => onTicketEdited(field);
+    const onEdit = () => {
+      onTicketEdited(field);
+      if (field === 'summary' || field === 'advice') document.dispatchEvent(new CustomEvent('ticket-text', { detail: { field } }));
+    };
     $(id).addEventListener('input', onEdit);
     $(id).addEventListener('change', onEdit);
   }
@@ -1770,7 +1852,7 @@ function wire() {
   setInterval(tick, 500);
 }
 
-/** The knowledge base pane (knowledge.js), mounted once at boot. */
+/** The knowledge base pane (knowledge.js) in the work column's 知识库 tab, mounted once at boot. */
 let knowledge = null;
 
 async function boot() {

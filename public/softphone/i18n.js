@@ -309,6 +309,15 @@ const STRINGS = {
     'shifts.noneNext': '之后几天暂无已发布的班次',
     'shifts.loading': '正在读取排班…',
     'shifts.failed': '暂时无法读取排班',
+
+    // One-screen desk (issue 16): the work column's tabs, the knowledge pane, declined offers, waits.
+    'tabs.label': '转介、历史与知识库',
+    'tabs.referral': '转介',
+    'tabs.history': '来电历史',
+    'tabs.knowledge': '知识库',
+    'knowledge.heading': '知识库',
+    'knowledge.placeholder': '知识库将在这里显示与本次来电相关的法律知识。',
+    'reason.declined': '拒接来电',
   },
 
   en: {
@@ -608,6 +617,15 @@ const STRINGS = {
     'shifts.noneNext': 'No published shifts in the next days',
     'shifts.loading': 'Reading your shifts…',
     'shifts.failed': 'Your shifts cannot be read just now',
+
+    // One-screen desk (issue 16): the work column's tabs, the knowledge pane, declined offers, waits.
+    'tabs.label': 'Referral, history and knowledge base',
+    'tabs.referral': 'Referral',
+    'tabs.history': 'History',
+    'tabs.knowledge': 'Knowledge',
+    'knowledge.heading': 'Knowledge base',
+    'knowledge.placeholder': 'Legal knowledge related to this call will be shown here.',
+    'reason.declined': 'declined a call',
   },
 };
 

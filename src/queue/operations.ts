@@ -156,7 +156,9 @@ export function bridged(call: LiveCall, now: number): Tx | null {
 
 /**
  * An offer declined, rung out, or lost with the agent's session: the call goes back to its
- * original place in the queue and the agent is set aside (not_ready: missed, or offline).
+ * original place in the queue and the agent is set aside: not_ready with reason 'declined' when
+ * they turned it down at the desk, 'missed' when it rang out or a seat phone did not take it;
+ * offline when the session was lost.
  */
 export function returnOffer(
   call: LiveCall,
@@ -164,6 +166,7 @@ export function returnOffer(
   reason: 'declined' | 'timeout' | 'agent_lost',
   now: number,
   settings: RoutingSettings,
+  missed = reason !== 'declined',
 ): Tx | null {
   if (call.status !== 'offered' || !call.offerId || !call.agentId) return null;
   const agentId = call.agentId;
@@ -179,7 +182,7 @@ export function returnOffer(
     const setAside =
       reason === 'agent_lost'
         ? bump(agent, { state: 'offline', reason: null, since: now, callId: null, offerId: null, idleSince: null })
-        : bump(agent, { state: 'not_ready', reason: 'missed', since: now, callId: null, offerId: null, idleSince: null });
+        : bump(agent, { state: 'not_ready', reason: missed ? 'missed' : 'declined', since: now, callId: null, offerId: null, idleSince: null });
     tx.put[agentKey(agent.id)] = setAside;
     tx.events.push({ type: 'agent.state', agent: setAside });
   }

@@ -263,11 +263,12 @@ export class Router {
     }, 'the offer is no longer open');
   }
 
-  decline(agentId: string, offerId: string): Promise<ActionResult> {
+  /** The agent turned the offer down; `missed`: a seat phone that did not take it (not the agent's choice). */
+  decline(agentId: string, offerId: string, { missed = false }: { missed?: boolean } = {}): Promise<ActionResult> {
     return this.step(this.agentAndCallKeys(agentId), () => {
       const agent = this.agent(agentId);
       const call = agent?.callId ? this.call(agent.callId) : null;
-      return agent && call && call.offerId === offerId ? this.returnOffer(call, agent, 'declined') : null;
+      return agent && call && call.offerId === offerId ? this.returnOffer(call, agent, 'declined', missed) : null;
     }, 'the offer is no longer open');
   }
 
@@ -585,10 +586,10 @@ export class Router {
    * An offer declined or rung out goes back to the queue — but a leg meant for one colleague
    * is not theirs to pass on: it ends, and the agent who asked is told.
    */
-  private returnOffer(call: LiveCall, agent: LiveAgent | null, reason: 'declined' | 'timeout' | 'agent_lost'): Tx | null {
+  private returnOffer(call: LiveCall, agent: LiveAgent | null, reason: 'declined' | 'timeout' | 'agent_lost', missed?: boolean): Tx | null {
     const parent = call.kind === 'leg' && call.parentId ? this.call(call.parentId) : undefined;
     if (parent?.leg?.id === call.id && 'agentId' in parent.leg.to) return legs.closeLeg(parent, call, agent, 'unanswered', this.now(), this.settings);
-    return ops.returnOffer(call, agent, reason, this.now(), this.settings);
+    return ops.returnOffer(call, agent, reason, this.now(), this.settings, missed);
   }
 
   private call(id: string): LiveCall | undefined {

@@ -7,7 +7,8 @@ import type { SkillMap } from '../db/schema';
  */
 
 export type AgentState = 'offline' | 'ready' | 'reserved' | 'on_call' | 'wrap_up' | 'not_ready';
-export type NotReadyReason = 'login' | 'break' | 'meal' | 'training' | 'missed' | 'supervisor' | 'other';
+/** 'declined': the agent turned an offer down; 'missed': it rang out or the seat phone did not take it. */
+export type NotReadyReason = 'login' | 'break' | 'meal' | 'training' | 'missed' | 'declined' | 'supervisor' | 'other';
 export type CallStatus = 'waiting' | 'offered' | 'connected';
 /** call: a caller on the line; callback: an attempt at a promised callback; leg: a second leg of a call (src/queue/legs.ts). */
 export type CallKind = 'call' | 'callback' | 'leg';

@@ -111,7 +111,7 @@ export class RobotAgents {
       this.later(talk, () => this.router.agentHangup(e.agentId, e.call.id));
     } else if (e.type === 'agent.state' && e.agent.state === 'wrap_up' && this.robots.has(e.agent.id)) {
       this.later(o.wrapUpSeconds * 1000, () => this.router.endWrapUp(e.agent.id, 'ready'));
-    } else if (e.type === 'agent.state' && e.agent.state === 'not_ready' && e.agent.reason === 'missed' && this.robots.has(e.agent.id)) {
+    } else if (e.type === 'agent.state' && e.agent.state === 'not_ready' && (e.agent.reason === 'missed' || e.agent.reason === 'declined') && this.robots.has(e.agent.id)) {
       this.later(1_000, () => this.router.setReady(e.agent.id));
     }
   }

@@ -711,7 +711,12 @@ export class CallFlow {
    */
   private async forward(callId: string, agentId: string, number: string): Promise<ControlResult> {
     if (!MAINLAND_NUMBER.test(number)) {
-      return { ok: false, code: 'REFUSED', message: `${number}: only numbers in mainland China can be transferred to (a landline with its area code, a mobile, or a short service number)` };
+      return {
+        ok: false,
+        code: 'REFUSED',
+        message: `${number}: mainland numbers only — only numbers in mainland China can be transferred to (a landline with its area code, a mobile, or a short service number)`,
+        messageZh: `${number}：只能转接中国大陆号码（带区号的固定电话、手机或短号码）`,
+      };
     }
     const marked = await this.withCall(callId, async () => {
       const state = await this.o.store.get(callId);

@@ -140,7 +140,8 @@ export interface DriverCapabilities {
 }
 
 /** The answer to an agent's control: done, or why not (codes the agent desktop shows). */
-export type ControlResult = { ok: true } | { ok: false; code: 'NOT_FOUND' | 'NOT_YOURS' | 'REFUSED' | 'UNSUPPORTED'; message: string };
+/** A refusal names its reason in English and, when the code's generic Chinese would not say it, in Chinese (messageZh). */
+export type ControlResult = { ok: true } | { ok: false; code: 'NOT_FOUND' | 'NOT_YOURS' | 'REFUSED' | 'UNSUPPORTED'; message: string; messageZh?: string };
 
 // ---- callbacks dialled out ------------------------------------------------------------------
 

@@ -312,7 +312,7 @@ export class RemoteSeats implements SeatReports {
     const live = this.o.router.liveCall(leg.callId);
     if (live?.status !== 'offered' || live.offerId !== leg.offerId) return;
     this.o.log.info({ callId: leg.callId, agentId: leg.agentId, why }, 'a remote seat missed its offer');
-    await this.o.router.decline(leg.agentId, leg.offerId);
+    await this.o.router.decline(leg.agentId, leg.offerId, { missed: true });
     this.release(leg);
   }
 

@@ -45,7 +45,12 @@ export class SecondLegs {
       return { ok: false, code: 'UNSUPPORTED', message: `the ${state.driver} phone system cannot add ${purpose === 'consult' ? 'a consultation' : 'an interpreter'} to a call` };
     }
     if ('number' in to && !MAINLAND_NUMBER.test(to.number)) {
-      return { ok: false, code: 'REFUSED', message: `${to.number}: only numbers in mainland China can be called (a landline with its area code, a mobile, or a short service number)` };
+      return {
+        ok: false,
+        code: 'REFUSED',
+        message: `${to.number}: mainland numbers only — only numbers in mainland China can be called (a landline with its area code, a mobile, or a short service number)`,
+        messageZh: `${to.number}：只能呼叫中国大陆号码（带区号的固定电话、手机或短号码）`,
+      };
     }
     if ('region' in to && !this.d.regions.get(to.region)) return { ok: false, code: 'NOT_FOUND', message: `region ${to.region} is not in this province` };
     if (purpose === 'interpreter' && 'agentId' in to && !language) return { ok: false, code: 'REFUSED', message: 'name the language the colleague is to interpret' };

@@ -49,6 +49,8 @@ export interface ReferralsDeps {
 export const ListQuery = z.strictObject({
   status: z.enum(['pending', 'accepted', 'declined', 'in_progress', 'closed']).optional(),
   kind: z.enum(['legal_aid', 'mediation', 'diversion']).optional(),
+  /** One ticket's referrals (the desk reads them back after a reload, so none is made twice). */
+  ticketId: z.uuid().optional(),
   overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
@@ -155,6 +157,7 @@ export function referralsService(deps: ReferralsDeps) {
       let q = visible(actor);
       if (query.status) q = q.where('r.status', '=', query.status);
       if (query.kind) q = q.where('r.kind', '=', query.kind);
+      if (query.ticketId) q = q.where('r.ticket_id', '=', query.ticketId);
       if (query.overdue !== undefined) {
         const at = now();
         // Past its deadline now, or marked so by a sweep (whose clock is the one alerts follow).

@@ -287,7 +287,8 @@ export function routingContract(open: OpenStores): void {
       const offerId = state().agent(id)!.offerId!;
       expect(await router.decline(id, offerId)).toEqual({ ok: true });
       await router.settled();
-      expect(state().agent(id)).toMatchObject({ state: 'not_ready', reason: 'missed' });
+      // Declined at the desk, not missed: the agent's status says which.
+      expect(state().agent(id)).toMatchObject({ state: 'not_ready', reason: 'declined' });
     }
     expect(env.nodes[0]!.events.filter((e) => e.type === 'alert.missed')).toHaveLength(1);
   });

@@ -111,6 +111,7 @@ const NOT_READY = {
   other: { zh: '其他', en: 'Other' },
   login: { zh: '刚登录', en: 'Just signed in' },
   missed: { zh: '未接来电', en: 'Missed a call' },
+  declined: { zh: '拒接来电', en: 'Declined a call' },
 } as const;
 
 const labels = (m: Record<string, { zh: string; en: string }>) => Object.entries(m).map(([code, l]) => ({ code, zh: l.zh, en: l.en }));

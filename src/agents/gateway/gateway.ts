@@ -371,7 +371,7 @@ export class AgentGateway {
     const me = s.agentId;
     const ack = () => s.send({ type: 'ack', ref: f.ref, of: f.type });
     const refusedOr = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? ack() : s.error('REFUSED', r.reason, f.ref));
-    const fail = (code: ErrorCode, message: string) => s.error(code, message, f.ref);
+    const fail = (code: ErrorCode, message: string, messageZh?: string) => s.error(code, message, f.ref, messageZh);
     switch (f.type) {
       case 'ping':
         s.send({ type: 'pong', ref: f.ref, serverTime: Date.now() });
@@ -404,7 +404,7 @@ export class AgentGateway {
               : f.type === 'call.leg'
                 ? await this.o.controls.leg(f.callId, me, f.action)
                 : await this.o.controls.hold(f.callId, me, f.type === 'call.hold');
-        if (!result.ok) return fail(result.code, result.message);
+        if (!result.ok) return fail(result.code, result.message, result.messageZh);
         ack();
         if (f.type === 'call.hold' || f.type === 'call.unhold') s.send({ type: 'call.held', callId: f.callId, held: f.type === 'call.hold' });
         return;

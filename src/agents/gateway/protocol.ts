@@ -91,7 +91,7 @@ export const ERROR_CODES = ['BAD_FRAME', 'RATE_LIMITED', 'REFUSED', 'NOT_YOURS',
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const AgentStateSchema = z.enum(['offline', 'ready', 'reserved', 'on_call', 'wrap_up', 'not_ready'] as const satisfies readonly AgentState[]);
-const NotReadyReasonSchema = z.enum(['login', 'break', 'meal', 'training', 'missed', 'supervisor', 'other'] as const satisfies readonly NotReadyReason[]);
+const NotReadyReasonSchema = z.enum(['login', 'break', 'meal', 'training', 'missed', 'declined', 'supervisor', 'other'] as const satisfies readonly NotReadyReason[]);
 const RoleSchema = z.enum(['agent', 'supervisor', 'admin', 'organisation'] as const satisfies readonly Role[]);
 /** Milliseconds since the Unix epoch, the server's clock. */
 const EpochMs = z.number().describe('milliseconds since the Unix epoch (server clock)');
