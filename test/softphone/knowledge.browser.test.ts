@@ -70,6 +70,8 @@ describe('softphone knowledge base in Chromium', () => {
     await page.waitForSelector('#agent-state[data-state="on_call"]');
     await page.waitForFunction(() => /^QH-\d{8}-\d{6}$/.test(document.querySelector('#ticket-number')?.textContent?.trim() ?? ''));
 
+    // The knowledge base is the work column's 知识库 tab, beside the referral and the history.
+    await page.click('#tab-knowledge');
     // Before anything is typed: articles of the call's topic, labour.
     await page.waitForSelector('#kb-suggestions .kb__title');
     expect(await page.textContent('#knowledge-pane h2')).toBe('知识库');
