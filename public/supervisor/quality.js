@@ -107,10 +107,15 @@ export function createQualityPanel(ctx) {
     return res;
   }
 
+  /**
+   * The province's evaluation form: the same for every focus and month, so an answer that comes
+   * back after the focus moved is kept (dropping it left every 评分 button disabled).
+   */
   async function loadForm() {
     if (state.form) return;
-    const res = await fetchFor('form', '/api/quality/form');
-    if (res?.ok) state.form = res.body;
+    const res = await get('/api/quality/form');
+    if (res.status === 401) return ctx.onUnauthorised();
+    if (res.ok) state.form = res.body;
     render();
   }
 

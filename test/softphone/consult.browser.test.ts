@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/app';
 
 /**
@@ -28,7 +29,7 @@ describe('consult transfer and listening in Chromium', () => {
     await t.addUser({ username: 'agent.xining', role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
     await t.addUser({ username: 'agent.haidong', role: 'agent', region: '630200', languages: { zh: 5 }, topics: { labour: 5 } });
     await t.addUser({ username: 'sup.qinghai', role: 'supervisor', region: '630000' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/app';
 
 /**
@@ -28,7 +29,7 @@ describe('the agent desk on one screen (Chromium, 1366×768)', () => {
     await t.addUser({ username: 'agent.desk', role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
     // A long name: the top bar must still be one line.
     await t.app.db.updateTable('agents').set({ display_name: 'Tsering Dorje Gyaltsen Namgyal (night shift, Xining)' }).where('username', '=', 'agent.desk').execute();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     page = await browser.newPage({ locale: 'zh-CN', viewport: VIEWPORT });

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/app';
 
 /**
@@ -24,7 +25,7 @@ describe('sign-in that survives a closed tab, in Chromium', () => {
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
     await t.addUser({ username: 'agent.xining', role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
     await t.addUser({ username: 'sup.xining', role: 'supervisor', region: '630100' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 768 } });

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, watchPage } from '../support/browser';
 import { bearer, startTestApp, type TestApp } from '../support/app';
 
 /**
@@ -27,15 +28,11 @@ describe('softphone ticket type in Chromium', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
     agent = await t.addUser({ username: 'agent.xining', role: 'agent', region: '630100', languages: { zh: 5 }, topics: { labour: 5 } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1366, height: 768 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // A Content-Security-Policy refusal (an inline style or script slipping in) is a failure.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) pageErrors.push(msg.text());
-    });
+    watchPage(page, pageErrors);
   });
   afterEach(async () => {
     await page.close();

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { chinaDayStart } from '../../src/supervisors/figures';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -89,7 +90,7 @@ describe('supervisor wallboard: county map and charts on ECharts, in Chromium', 
     await call('632222', false, 60_000);
     await call('630102', false, 45_000);
     await call('630102', true, 50_000);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1366, height: 768 } });

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, watchPage } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/app';
 import { setProvinceSettings } from '../support/province-settings';
 
@@ -33,13 +34,9 @@ describe('follow-up and quality tab in Chromium at 1366×768', () => {
     // Every answered call is drawn for inspection, so the test's one call is in the sample.
     await setProvinceSettings(t.app, 'targets', { inspectionRate: 1 });
     await t.app.serviceTargets.reload();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1366, height: 768 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // A Content-Security-Policy refusal (an inline style or script slipping in) is a failure.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) pageErrors.push(msg.text());
-    });
+    watchPage(page, pageErrors);
   });
   afterEach(() => {
     expect(pageErrors.splice(0)).toEqual([]);

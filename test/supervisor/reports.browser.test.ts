@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { type Browser, chromium, type Download, type Page } from 'playwright-core';
+import { type Browser, type Download, type Page } from 'playwright-core';
+import { launchChromium, watchPage } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/app';
 import { eventually } from '../support/tcp-proxy';
 
@@ -81,15 +82,11 @@ describe('reports tab of the supervisor page in Chromium', () => {
     await call('632701', 'labour', '2025-06-17T15:00:00+08:00', true);
     await call('630102', 'marriage_family', '2025-06-20T11:00:00+08:00', true);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1366, height: 768 }, acceptDownloads: true });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // A Content-Security-Policy refusal (of a script, a style or the Blob URL download) is a failure.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) pageErrors.push(msg.text());
-    });
+    watchPage(page, pageErrors);
   });
   afterEach(async () => {
     await page?.close();

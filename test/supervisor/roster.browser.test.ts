@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium, watchPage } from '../support/browser';
 import { halfHourOf } from '../../src/supervisors/figures';
 import { chinaDay } from '../../src/time/china-time';
 import { bearer, startTestApp, type TestApp } from '../support/app';
@@ -29,7 +30,7 @@ describe('duty roster in Chromium', () => {
     t = await startTestApp({ sim: { keyDelayMs: 0, timeScale: 0.001 } });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
@@ -44,11 +45,7 @@ describe('duty roster in Chromium', () => {
     const context = await browser.newContext({ locale: 'zh-CN', viewport: VIEWPORT });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // A Content-Security-Policy refusal (an inline style or script slipping in) is a failure.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) pageErrors.push(msg.text());
-    });
+    watchPage(page, pageErrors);
     return page;
   }
   let shot = 0;

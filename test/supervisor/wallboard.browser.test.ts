@@ -2,7 +2,8 @@
 /// <reference lib="dom.iterable" />
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, watchPage } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/app';
 import { setProvinceSettings } from '../support/province-settings';
 
@@ -30,15 +31,11 @@ describe('supervisor wallboard page in Chromium', () => {
     await t.addUser({ username: 'sup.yushu', role: 'supervisor', region: '632700' });
     agent = await t.addUser({ username: 'agent.yushu', role: 'agent', region: '632701', languages: { zh: 5, bo: 4 }, topics: { labour: 5 } });
     await t.addUser({ username: 'agent.xining', role: 'agent', region: '630102' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1400, height: 1000 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // A Content-Security-Policy refusal (an inline style or script slipping in) is a failure.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) pageErrors.push(msg.text());
-    });
+    watchPage(page, pageErrors);
   });
   afterEach(async () => {
     await page.close();
