@@ -152,7 +152,7 @@ export function completeLeg(call: LiveCall, agent: LiveAgent | null, child: Live
  * (set aside as after a missed offer when it rang out on them), and the event. The call itself
  * is the caller's to change.
  */
-function endLegInto(tx: Tx, call: LiveCall, leg: LiveLeg, child: LiveCall | null, target: LiveAgent | null, reason: LegCloseReason, now: number, settings: RoutingSettings): void {
+function endLegInto(tx: Tx, call: LiveCall, leg: LiveLeg, child: LiveCall | null, target: LiveAgent | null, reason: LegCloseReason, now: number, settings: RoutingSettings, setAside: 'missed' | 'declined' = 'missed'): void {
   if (child) {
     tx.expect[callKey(child.id)] = child.v;
     tx.del.push(callKey(child.id));
@@ -161,7 +161,7 @@ function endLegInto(tx: Tx, call: LiveCall, leg: LiveLeg, child: LiveCall | null
   if (child && target && target.callId === child.id && (target.state === 'reserved' || target.state === 'on_call')) {
     const missed = reason === 'unanswered';
     const free = bump(target, missed
-      ? { state: 'not_ready' as const, reason: 'missed' as const, since: now, callId: null, offerId: null, idleSince: null, handleStart: null }
+      ? { state: 'not_ready' as const, reason: setAside, since: now, callId: null, offerId: null, idleSince: null, handleStart: null }
       : { state: 'ready' as const, reason: null, since: now, callId: null, offerId: null, idleSince: now, handleStart: null });
     tx.expect[agentKey(target.id)] = target.v;
     tx.put[agentKey(target.id)] = free;
@@ -174,14 +174,15 @@ function endLegInto(tx: Tx, call: LiveCall, leg: LiveLeg, child: LiveCall | null
 }
 
 /** The leg ends (cancelled, dropped, unanswered, the target hung up); the call goes on with the agent. */
-export function closeLeg(call: LiveCall, child: LiveCall | null, target: LiveAgent | null, reason: LegCloseReason, now: number, settings: RoutingSettings): Tx | null {
+/** `setAside`: how a colleague who did not take the leg is set aside — declined on the desk, or let it ring out. */
+export function closeLeg(call: LiveCall, child: LiveCall | null, target: LiveAgent | null, reason: LegCloseReason, now: number, settings: RoutingSettings, setAside: 'missed' | 'declined' = 'missed'): Tx | null {
   const leg = call.leg;
   if (!leg || call.status !== 'connected') return null;
   const next = bump(call, { leg: null });
   const tx = emptyTx();
   tx.expect[callKey(call.id)] = call.v;
   tx.put[callKey(call.id)] = next;
-  endLegInto(tx, next, leg, child, target, reason, now, settings);
+  endLegInto(tx, next, leg, child, target, reason, now, settings, setAside);
   return tx;
 }
 

@@ -588,7 +588,9 @@ export class Router {
    */
   private returnOffer(call: LiveCall, agent: LiveAgent | null, reason: 'declined' | 'timeout' | 'agent_lost', missed?: boolean): Tx | null {
     const parent = call.kind === 'leg' && call.parentId ? this.call(call.parentId) : undefined;
-    if (parent?.leg?.id === call.id && 'agentId' in parent.leg.to) return legs.closeLeg(parent, call, agent, 'unanswered', this.now(), this.settings);
+    if (parent?.leg?.id === call.id && 'agentId' in parent.leg.to) {
+      return legs.closeLeg(parent, call, agent, 'unanswered', this.now(), this.settings, reason === 'declined' && missed !== true ? 'declined' : 'missed');
+    }
     return ops.returnOffer(call, agent, reason, this.now(), this.settings, missed);
   }
 

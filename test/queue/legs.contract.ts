@@ -126,7 +126,8 @@ export function legsContract(open: OpenStores): void {
       expect(await router.openLeg('a', callId, { purpose: 'consult', to: { agentId: 'b' } })).toMatchObject({ ok: true });
       expect(await router.decline('b', state().agent('b')!.offerId!)).toEqual({ ok: true });
       expect(state().call(callId)).toMatchObject({ agentId: 'a', leg: null });
-      expect(state().agent('b')).toMatchObject({ state: 'not_ready', reason: 'missed' });
+      // Declined on the desk, not missed.
+      expect(state().agent('b')).toMatchObject({ state: 'not_ready', reason: 'declined' });
       expect(state().agent('c')).toMatchObject({ state: 'ready', callId: null });
       expect(legEvents(callId)).toEqual(['opened', 'closed:unanswered']);
     });
