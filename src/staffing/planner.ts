@@ -92,8 +92,8 @@ export function planner({ app, plans }: { app: FastifyInstance; plans: ReturnTyp
 
   /** The threshold and goal asked for, else the province's targets. */
   const goals = (q: { thresholdSeconds?: number; targetServiceLevel?: number }) => {
-    const t = app.serviceTargets.current.serviceLevel;
-    return { thresholdSeconds: q.thresholdSeconds ?? t.thresholdSeconds, targetServiceLevel: q.targetServiceLevel ?? t.goal ?? DEFAULT_SERVICE_LEVEL_GOAL };
+    const goal = app.serviceTargets.current.serviceLevel.goal;
+    return { thresholdSeconds: app.serviceTargets.thresholdOr(q.thresholdSeconds), targetServiceLevel: q.targetServiceLevel ?? goal ?? DEFAULT_SERVICE_LEVEL_GOAL };
   };
 
   /**

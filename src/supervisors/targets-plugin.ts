@@ -16,6 +16,11 @@ export class TargetsHolder {
     return this.targets;
   }
 
+  /** The service-level threshold a request asked for, else the province's (reports, staffing). */
+  thresholdOr(asked: number | undefined): number {
+    return asked ?? this.targets.serviceLevel.thresholdSeconds;
+  }
+
   /** Reads `provinces.settings.targets` again; a bad section is refused and the targets in force stay. */
   async reload(): Promise<ServiceTargets> {
     this.targets = await readTargets(this.db, this.provinceCode);

@@ -113,7 +113,7 @@ export async function reportRoutes(app: FastifyInstance) {
       .send(reportCsv(input, q.table, q.lang, app.regions));
   };
 
-  const threshold = (q: { thresholdSeconds?: number | undefined }) => q.thresholdSeconds ?? app.serviceTargets.current.serviceLevel.thresholdSeconds;
+  const threshold = (q: { thresholdSeconds?: number | undefined }) => app.serviceTargets.thresholdOr(q.thresholdSeconds);
   const daily = (q: z.infer<typeof DailyQuery>): Period => ({ kind: 'day', period: q.date, region: q.region, thresholdSeconds: threshold(q), byTopic: q.byTopic });
   const monthly = (q: z.infer<typeof MonthlyQuery>): Period => ({ kind: 'month', period: q.month, region: q.region, thresholdSeconds: threshold(q), byTopic: q.byTopic });
   const tables = ({ area, rows, total, byRegion, byTopic, byRegionTopic, byAgent }: Awaited<ReturnType<typeof report>>) => ({ area, rows, total, byRegion, byTopic, byRegionTopic, byAgent });
