@@ -11,7 +11,6 @@ import { startTestApp, type TestApp } from '../support/app';
  * and the colleague carries the call on with its ticket; then a supervisor listens to the
  * colleague's call from the wallboard. Screenshots in test-artifacts/consult/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'consult');
 
 describe('consult transfer and listening in Chromium', () => {

@@ -10,7 +10,6 @@ import { startTestApp, type TestApp } from '../support/app';
  * messages (a non-mainland transfer, a declined offer, too many sign-ins), toasts that go, and the
  * referrals of the call back after a reload. Screenshots in test-artifacts/softphone/desk-*.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'softphone');
 const VIEWPORT = { width: 1366, height: 768 };
 

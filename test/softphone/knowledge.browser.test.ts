@@ -12,7 +12,6 @@ import { bearer, startTestApp, type TestApp } from '../support/app';
  * article and marks it used on the ticket, which the tickets API then lists. Screenshots are kept
  * in test-artifacts/softphone/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'softphone');
 
 describe('softphone knowledge base in Chromium', () => {

@@ -11,7 +11,6 @@ import { startTestApp, type TestApp } from '../support/app';
  * for a migrant worker's unpaid wages, refers the caller to the nearest legal aid centre, then
  * diverts them to the 12345 hotline as well. Screenshots are kept in test-artifacts/softphone/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'softphone');
 const YUSHU = '632700';
 /** 0976 is Yushu's area code (provinces/630000-qinghai.json): the call is placed in the prefecture. */

@@ -9,7 +9,6 @@ import { startTestApp, type TestApp } from '../support/app';
  * token as a subprotocol and never in its URL, and signing out ends the kept sign-in. The same
  * for the wallboard.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 describe('sign-in that survives a closed tab, in Chromium', () => {
   let t: TestApp;

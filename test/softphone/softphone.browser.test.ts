@@ -10,7 +10,6 @@ import { startTestApp, type TestApp } from '../support/app';
  * real app with the simulator placing calls: what an agent does on a shift. Screenshots of each
  * step are kept in test-artifacts/softphone/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'softphone');
 
 describe('softphone page in Chromium', () => {

@@ -11,7 +11,6 @@ import { bearer, startTestApp, type TestApp } from '../support/app';
  * a reload and reaches the tickets API, and the next call's ticket starts as a consultation again.
  * At the 1366×768 of a typical desk screen; screenshots are kept in test-artifacts/softphone/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'softphone');
 
 describe('softphone ticket type in Chromium', () => {

@@ -12,7 +12,6 @@ import { startTestApp, type TestApp } from '../support/app';
  * map opens the region, the charts draw and are let go when redrawn, all under the page's CSP.
  * Screenshots in test-artifacts/supervisor-map/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'supervisor-map');
 
 /** What the map holds, read through ECharts' own API. */

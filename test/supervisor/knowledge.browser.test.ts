@@ -10,7 +10,6 @@ import { bearer, startTestApp, type TestApp } from '../support/app';
  * provincial supervisor finds an article, edits it (saved as version 2, the versions listed),
  * retires it, and agents no longer find it. Screenshots in test-artifacts/supervisor-knowledge/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'supervisor-knowledge');
 
 describe('knowledge tab of the supervisor page in Chromium', () => {

@@ -13,7 +13,6 @@ import { setProvinceSettings } from '../support/province-settings';
  * outcome; then scores the ticket on the evaluation form and finds it in the per-agent table.
  * Screenshots in test-artifacts/supervisor/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'supervisor');
 
 describe('follow-up and quality tab in Chromium at 1366×768', () => {

@@ -15,7 +15,6 @@ import { eventually } from '../support/tcp-proxy';
  * supervisor reads a month and prints it. Screenshots and the printed PDF in
  * test-artifacts/supervisor-reports/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'supervisor-reports');
 /** Yushu prefecture and its counties. */
 const YUSHU_COUNTIES = ['632701', '632722', '632723', '632724', '632725', '632726'];

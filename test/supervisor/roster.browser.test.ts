@@ -14,7 +14,6 @@ import { bearer, startTestApp, type TestApp } from '../support/app';
  * the rostered agent signs in on /softphone and sees their shift; the wallboard and the agents
  * list show them rostered and signed in. Screenshots in test-artifacts/supervisor/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'supervisor');
 const VIEWPORT = { width: 1366, height: 768 };
 

@@ -12,7 +12,6 @@ import { setProvinceSettings } from '../support/province-settings';
  * real app with the simulator placing calls: a prefecture supervisor watches their board, sees a
  * call arrive, moves an agent, and reads it in English. Screenshots in test-artifacts/supervisor/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'supervisor');
 
 describe('supervisor wallboard page in Chromium', () => {
