@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Signing in: POST /api/auth/login, the token kept in sessionStorage for reloads; the server also
  * keeps the sign-in in an httpOnly cookie, so a tab closed and opened again gets a token back
@@ -8,6 +9,18 @@
 
 import { $ } from './dom.js';
 
+/**
+ * @typedef {import('./i18n.js').Text} Text
+ * @typedef {'agent' | 'supervisor' | 'admin' | 'organisation'} Role
+ * @typedef {{ id: string, username: string, displayName: string, role: Role, servingRegion: string }} SessionUser the signed-in user (the API's Agent profile; the pages read these fields)
+ * @typedef {{ token: string, user: SessionUser, error?: undefined } | { token?: undefined, user?: undefined, error: Text }} SignInResult
+ * @typedef {{ loginBusy: boolean, loginError: Text | null, loginNotice: Text | null }} LoginState the page state the sign-in form shows
+ */
+
+/**
+ * @param {string} key
+ * @returns {string | null}
+ */
 export function readSession(key) {
   try {
     return sessionStorage.getItem(key);
@@ -16,6 +29,10 @@ export function readSession(key) {
   }
 }
 
+/**
+ * @param {string} key
+ * @param {string | null | undefined} value null or undefined removes the key
+ */
 export function writeSession(key, value) {
   try {
     if (value == null) sessionStorage.removeItem(key);
@@ -25,7 +42,10 @@ export function writeSession(key, value) {
   }
 }
 
-/** A token from the sign-in this browser keeps (the httpOnly cookie); null when there is none. */
+/**
+ * A token from the sign-in this browser keeps (the httpOnly cookie); null when there is none.
+ * @returns {Promise<{ token: string, user: SessionUser } | null>}
+ */
 export async function resumeSession() {
   try {
     const res = await fetch('/api/auth/refresh', { method: 'POST', headers: { Accept: 'application/json' }, credentials: 'same-origin' });
@@ -36,7 +56,10 @@ export async function resumeSession() {
   }
 }
 
-/** Forgets the sign-in this browser keeps (signing out). */
+/**
+ * Forgets the sign-in this browser keeps (signing out).
+ * @returns {Promise<void>}
+ */
 export async function endSession() {
   try {
     await fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' });
@@ -48,6 +71,9 @@ export async function endSession() {
 /**
  * POST /api/auth/login. Returns { token, user } or { error }, the error a Text: { key } for the
  * page's own strings, { zh, en } for the server's message.
+ * @param {string} username
+ * @param {string} password
+ * @returns {Promise<SignInResult>}
  */
 export async function signIn(username, password) {
   let res;
@@ -70,6 +96,9 @@ export async function signIn(username, password) {
  * The sign-in form's submit: reads and checks the fields, signs in, and hands the token to
  * start(token). refuse(user), when given, may turn a valid sign-in down with a Text.
  * Keeps state.loginBusy, state.loginError and state.loginNotice; render() shows them.
+ * @param {LoginState} state
+ * @param {{ render: () => void, start: (token: string) => void, refuse?: (user: SessionUser) => Text | null }} hooks
+ * @returns {Promise<void>}
  */
 export async function submitLogin(state, { render, start, refuse = () => null }) {
   if (state.loginBusy) return;
@@ -95,13 +124,18 @@ export async function submitLogin(state, { render, start, refuse = () => null })
     }
     state.loginError = refusal;
   } else {
-    state.loginError = res.error;
+    // signIn gives a token only when it is not empty, so without one there is an error.
+    state.loginError = /** @type {Text} */ (res.error);
   }
   render();
   $('password').focus();
 }
 
-/** Shows state.loginBusy, state.loginError and state.loginNotice on the sign-in form. */
+/**
+ * Shows state.loginBusy, state.loginError and state.loginNotice on the sign-in form.
+ * @param {LoginState} state
+ * @param {{ t: (key: string) => string, textOf: (text: Text | null) => string }} helpers
+ */
 export function renderLoginForm(state, { t, textOf }) {
   $('login').disabled = state.loginBusy;
   $('login').textContent = t(state.loginBusy ? 'login.busy' : 'login.submit');

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The page's WebSocket: connects with the session token (as a subprotocol, not in the URL), reconnects with back-off, notices a
  * socket gone silent, and after two closes before any hello asks the page to check its token
@@ -7,42 +8,80 @@
  * reconnectTimer, reconnectAttempt, preHelloFailures, pingTimer and lastFrameAt.
  */
 
+/**
+ * @typedef {'offline' | 'connecting' | 'connected' | 'reconnecting' | 'replaced'} ConnStatus
+ * @typedef {{ ws: WebSocket, helloSeen: boolean }} Conn one socket; the page sets helloSeen when its hello arrives
+ */
+
+/**
+ * Frames are the server's JSON; each handler knows the shape of its own type.
+ * @typedef {(frame: any, conn: Conn) => void} FrameHandler
+ */
+
+/**
+ * The part of the page's state the socket keeps.
+ * @typedef {object} SocketState
+ * @property {string | null} token
+ * @property {Conn | null} conn
+ * @property {ConnStatus} connStatus set by the page, through hooks.setStatus
+ * @property {number} refSeq
+ * @property {ReturnType<typeof setTimeout> | null} reconnectTimer
+ * @property {number} reconnectAttempt
+ * @property {number} preHelloFailures
+ * @property {ReturnType<typeof setInterval> | null} pingTimer
+ * @property {number} lastFrameAt
+ */
+
+/**
+ * @typedef {object} SocketHooks
+ * @property {() => string} url the socket's URL
+ * @property {number} protocolVersion the v of every frame sent
+ * @property {() => Record<string, FrameHandler>} handlers frame type → handler(frame, conn)
+ * @property {string} logName for the console when a handler throws
+ * @property {(status: 'connecting' | 'reconnecting') => void} setStatus the page sets the others
+ * @property {(conn: Conn) => void} onOpen the socket opened (start the heartbeat here)
+ * @property {() => void} onDetach the socket is let go of or closed: forget what it left unanswered
+ * @property {(conn: Conn, event: CloseEvent) => boolean} onClose page close codes first; true when handled
+ * @property {() => void} checkToken after the second close before hello
+ * @property {() => boolean} [canReconnect] false stops reconnecting (e.g. a session replaced elsewhere)
+ * @property {{ everyMs: number, silenceMs: number, beat: () => void }} heartbeat beat() every everyMs; a socket silent for silenceMs is dropped
+ */
+
+/** @typedef {ReturnType<typeof createSocket>} Socket */
+
 const GOING_AWAY = 1001;
 const RECONNECT_DELAYS_S = [1, 2, 4, 8, 10];
 
-/** ws(s)://this host/path — the token never goes in the URL (socketProtocols carries it). */
+/**
+ * ws(s)://this host/path — the token never goes in the URL (socketProtocols carries it).
+ * @param {string} path
+ */
 export function socketUrl(path) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.host}${path}`;
 }
 
-/** The subprotocols the socket asks for: the page's, and the bearer token beside it (src/auth/plugin.ts). */
+/**
+ * The subprotocols the socket asks for: the page's, and the bearer token beside it (src/auth/plugin.ts).
+ * @param {string} token
+ */
 export function socketProtocols(token) {
   return ['hotline.v1', `bearer.${token}`];
 }
 
 /**
- * hooks:
- *   url()                     the socket's URL
- *   protocolVersion           the v of every frame sent
- *   handlers()                frame type → handler(frame, conn)
- *   logName                   for the console when a handler throws
- *   setStatus(status)         'connecting' | 'reconnecting' (the page sets the others)
- *   onOpen(conn)              the socket opened (start the heartbeat here)
- *   onDetach()                the socket is let go of or closed: forget what it left unanswered
- *   onClose(conn, event)      page close codes first; true when handled
- *   checkToken()              after the second close before hello
- *   canReconnect()            false stops reconnecting (e.g. a session replaced elsewhere)
- *   heartbeat                 { everyMs, silenceMs, beat() }
+ * @param {SocketState} state
+ * @param {SocketHooks} hooks
  */
 export function createSocket(state, hooks) {
   const canReconnect = hooks.canReconnect ?? (() => true);
 
   function connect() {
-    clearTimeout(state.reconnectTimer);
+    clearTimeout(state.reconnectTimer ?? undefined);
     state.reconnectTimer = null;
     if (!state.token) return;
     detach();
+    /** @type {WebSocket} */
     let ws;
     try {
       ws = new WebSocket(hooks.url(), socketProtocols(state.token));
@@ -50,6 +89,7 @@ export function createSocket(state, hooks) {
       scheduleReconnect();
       return;
     }
+    /** @type {Conn} */
     const conn = { ws, helloSeen: false };
     state.conn = conn;
     hooks.setStatus(state.reconnectAttempt > 0 ? 'reconnecting' : 'connecting');
@@ -78,6 +118,10 @@ export function createSocket(state, hooks) {
     }
   }
 
+  /**
+   * @param {Conn} conn
+   * @param {CloseEvent} event
+   */
   function onClose(conn, event) {
     state.conn = null;
     hooks.onDetach();
@@ -96,7 +140,7 @@ export function createSocket(state, hooks) {
 
   function scheduleReconnect() {
     if (!state.token || !canReconnect()) return;
-    clearTimeout(state.reconnectTimer);
+    clearTimeout(state.reconnectTimer ?? undefined);
     const delay = RECONNECT_DELAYS_S[Math.min(state.reconnectAttempt, RECONNECT_DELAYS_S.length - 1)];
     state.reconnectAttempt += 1;
     hooks.setStatus('reconnecting');
@@ -119,7 +163,7 @@ export function createSocket(state, hooks) {
   }
 
   function stopPing() {
-    clearInterval(state.pingTimer);
+    clearInterval(state.pingTimer ?? undefined);
     state.pingTimer = null;
   }
 
@@ -128,16 +172,26 @@ export function createSocket(state, hooks) {
     return Boolean(ws && ws.readyState === WebSocket.OPEN);
   }
 
-  /** Sends a client frame on the open socket (check isOpen first); returns its ref. */
+  /**
+   * Sends a client frame on the open socket (check isOpen first); returns its ref.
+   * @param {string} type
+   * @param {Record<string, unknown>} [fields]
+   * @returns {string}
+   */
   function sendFrame(type, fields = {}) {
     state.refSeq += 1;
     const ref = String(state.refSeq);
-    state.conn.ws.send(JSON.stringify({ v: hooks.protocolVersion, type, ref, ...fields }));
+    /** @type {Conn} */ (state.conn).ws.send(JSON.stringify({ v: hooks.protocolVersion, type, ref, ...fields }));
     return ref;
   }
 
+  /**
+   * @param {Conn} conn
+   * @param {string} data the server sends text frames only
+   */
   function onRawFrame(conn, data) {
     state.lastFrameAt = Date.now();
+    /** @type {any} */
     let frame;
     try {
       frame = JSON.parse(data);

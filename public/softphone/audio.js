@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Audio for the agent softphone: the ringing tone, and one adapter per phone system that the
  * hello frame's `audio.kind` names ('none', 'twilio', 'sip').
@@ -26,6 +27,36 @@ const TOKEN_REFRESH_MARGIN_S = 120;
 const TOKEN_RETRY_MS = 15_000;
 const SIP_RECONNECT_DELAYS_S = [2, 4, 8, 15, 30];
 
+/**
+ * The hello frame's `audio` (AudioView in src/agents/gateway/protocol.ts).
+ * @typedef {{ kind: 'none' }} NoAudioView
+ * @typedef {{ kind: 'twilio', tokenUrl: string }} TwilioView
+ * @typedef {{ kind: 'sip', wsUrl: string, domain: string, username: string, password: string }} SipView
+ * @typedef {NoAudioView | TwilioView | SipView} AudioView
+ */
+
+/**
+ * @typedef {{ key: string, params?: Record<string, string | number>, tone: 'info' | 'ok' | 'error' }} AudioStatus
+ * @typedef {(status: AudioStatus) => void} OnStatus
+ * @typedef {{ authToken: () => string | null, remoteAudio: HTMLAudioElement, onStatus: OnStatus }} AudioOptions
+ */
+
+/**
+ * The adapter interface above.
+ * @typedef {object} AudioAdapter
+ * @property {() => Promise<void>} start
+ * @property {() => void} callExpected
+ * @property {() => void} callNotExpected
+ * @property {(held: boolean) => void} hold
+ * @property {() => void} hangup
+ * @property {() => void} stop
+ */
+
+/**
+ * @param {AudioView | null | undefined} view
+ * @param {AudioOptions} options
+ * @returns {AudioAdapter}
+ */
 export function createAudio(view, options) {
   try {
     switch (view?.kind) {
@@ -43,6 +74,7 @@ export function createAudio(view, options) {
   }
 }
 
+/** @param {any} err whatever a library threw or reported */
 function describe(err) {
   if (!err) return '?';
   if (typeof err === 'string') return err;
@@ -51,8 +83,12 @@ function describe(err) {
   return `${err.message || err.description || err.name || String(err)}${code}`;
 }
 
-/** Simulator mode: the caller is simulated, there is no voice to carry. */
+/**
+ * Simulator mode: the caller is simulated, there is no voice to carry.
+ * @implements {AudioAdapter}
+ */
 class NoAudio {
+  /** @param {{ onStatus: OnStatus }} options */
   constructor({ onStatus }) {
     this.onStatus = onStatus;
   }
@@ -66,9 +102,14 @@ class NoAudio {
   stop() {}
 }
 
+/** @type {Map<string, Promise<void>>} */
 const scriptLoads = new Map();
 
-/** Loads a classic (UMD) script once; CSP allows it because it comes from 'self'. */
+/**
+ * Loads a classic (UMD) script once; CSP allows it because it comes from 'self'.
+ * @param {string} src
+ * @returns {Promise<void>}
+ */
 function loadScript(src) {
   if (!scriptLoads.has(src)) {
     scriptLoads.set(
@@ -86,27 +127,46 @@ function loadScript(src) {
       }),
     );
   }
-  return scriptLoads.get(src);
+  return /** @type {Promise<void>} */ (scriptLoads.get(src));
 }
 
+/**
+ * The Twilio Voice SDK (vendor/twilio.min.js) is untyped here: its Device and Call are any.
+ * @implements {AudioAdapter}
+ */
 class TwilioAudio {
+  /**
+   * @param {TwilioView} view
+   * @param {Pick<AudioOptions, 'authToken' | 'onStatus'>} options
+   */
   constructor(view, { authToken, onStatus }) {
     this.view = view;
     this.authToken = authToken;
     this.onStatus = onStatus;
+    /** @type {any} */
     this.device = null;
+    /** @type {any} */
     this.pending = null; // an incoming leg not answered yet
+    /** @type {any} */
     this.active = null; // the answered leg
     this.expecting = false;
     this.stopped = false;
+    /** @type {ReturnType<typeof setTimeout> | null} */
     this.refreshTimer = null;
+    /** @type {Promise<void> | null} */
     this.refreshing = null;
   }
 
+  /**
+   * @param {string} key
+   * @param {AudioStatus['tone']} [tone]
+   * @param {AudioStatus['params']} [params]
+   */
   status(key, tone = 'info', params) {
     if (!this.stopped) this.onStatus({ key, params, tone });
   }
 
+  /** @param {any} err */
   fail(err) {
     this.status('audio.error', 'error', { detail: describe(err) });
   }
@@ -115,7 +175,7 @@ class TwilioAudio {
     try {
       this.status('audio.loading');
       await loadScript(TWILIO_SCRIPT);
-      const Device = window.Twilio?.Device;
+      const Device = /** @type {any} */ (window).Twilio?.Device;
       if (!Device) throw new Error('Twilio.Device is missing');
       const grant = await this.fetchToken();
       if (this.stopped) return;
@@ -125,8 +185,8 @@ class TwilioAudio {
       device.on('registering', () => this.status('audio.registering'));
       device.on('registered', () => this.status(this.active ? 'audio.inCall' : 'audio.ready', 'ok'));
       device.on('unregistered', () => this.status('audio.registering'));
-      device.on('error', (err) => this.fail(err));
-      device.on('incoming', (call) => this.onIncoming(call));
+      device.on('error', (/** @type {any} */ err) => this.fail(err));
+      device.on('incoming', (/** @type {any} */ call) => this.onIncoming(call));
       device.on('tokenWillExpire', () => this.refreshToken());
       this.scheduleRefresh(grant.ttlSeconds);
       this.status('audio.registering');
@@ -136,7 +196,10 @@ class TwilioAudio {
     }
   }
 
-  /** The page rings with its own tone; Twilio's would play on top of it and comes from its CDN. */
+  /**
+   * The page rings with its own tone; Twilio's would play on top of it and comes from its CDN.
+   * @param {any} device
+   */
   silenceBuiltInSounds(device) {
     try {
       device.audio?.incoming(false);
@@ -147,8 +210,10 @@ class TwilioAudio {
     }
   }
 
+  /** @returns {Promise<{ token: string, ttlSeconds?: number }>} */
   async fetchToken() {
     const res = await fetch(this.view.tokenUrl, { headers: { Authorization: `Bearer ${this.authToken()}` } });
+    /** @type {any} */
     let body = null;
     try {
       body = await res.json();
@@ -161,8 +226,9 @@ class TwilioAudio {
     return body;
   }
 
+  /** @param {number | undefined} ttlSeconds */
   scheduleRefresh(ttlSeconds) {
-    clearTimeout(this.refreshTimer);
+    clearTimeout(this.refreshTimer ?? undefined);
     const seconds = Math.max(30, (Number(ttlSeconds) || 3600) - TOKEN_REFRESH_MARGIN_S);
     this.refreshTimer = setTimeout(() => this.refreshToken(), seconds * 1000);
   }
@@ -178,7 +244,7 @@ class TwilioAudio {
       })
       .catch((err) => {
         this.fail(err);
-        clearTimeout(this.refreshTimer);
+        clearTimeout(this.refreshTimer ?? undefined);
         this.refreshTimer = setTimeout(() => this.refreshToken(), TOKEN_RETRY_MS);
       })
       .finally(() => {
@@ -187,6 +253,7 @@ class TwilioAudio {
     return this.refreshing;
   }
 
+  /** @param {any} call the SDK's Call */
   onIncoming(call) {
     this.pending = call;
     const forget = () => {
@@ -201,7 +268,7 @@ class TwilioAudio {
     call.on('cancel', forget);
     call.on('disconnect', forget);
     call.on('reject', forget);
-    call.on('error', (err) => this.fail(err));
+    call.on('error', (/** @type {any} */ err) => this.fail(err));
     if (this.expecting) this.answer();
     else this.status('audio.ringing');
   }
@@ -233,7 +300,10 @@ class TwilioAudio {
     }
   }
 
-  /** Hold itself happens on the server (hold music); muting keeps the desk's talk private. */
+  /**
+   * Hold itself happens on the server (hold music); muting keeps the desk's talk private.
+   * @param {boolean} held
+   */
   hold(held) {
     try {
       this.active?.mute(Boolean(held));
@@ -257,7 +327,7 @@ class TwilioAudio {
   stop() {
     this.hangup();
     this.stopped = true;
-    clearTimeout(this.refreshTimer);
+    clearTimeout(this.refreshTimer ?? undefined);
     try {
       this.device?.destroy();
     } catch {
@@ -267,24 +337,40 @@ class TwilioAudio {
   }
 }
 
+/**
+ * SIP.js (vendor/sip) is untyped here: its SimpleUser is any.
+ * @implements {AudioAdapter}
+ */
 class SipAudio {
+  /**
+   * @param {SipView} view
+   * @param {Pick<AudioOptions, 'remoteAudio' | 'onStatus'>} options
+   */
   constructor(view, { remoteAudio, onStatus }) {
     this.view = view;
     this.remoteAudio = remoteAudio;
     this.onStatus = onStatus;
+    /** @type {any} */
     this.user = null;
     this.expecting = false;
     this.ringing = false;
     this.inCall = false;
     this.stopped = false;
+    /** @type {ReturnType<typeof setTimeout> | null} */
     this.reconnectTimer = null;
     this.reconnectAttempt = 0;
   }
 
+  /**
+   * @param {string} key
+   * @param {AudioStatus['tone']} [tone]
+   * @param {AudioStatus['params']} [params]
+   */
   status(key, tone = 'info', params) {
     if (!this.stopped) this.onStatus({ key, params, tone });
   }
 
+  /** @param {any} err */
   fail(err) {
     this.status('audio.error', 'error', { detail: describe(err) });
   }
@@ -333,6 +419,7 @@ class SipAudio {
         this.inCall = false;
         this.status('audio.ready', 'ok');
       },
+      /** @param {Error | undefined} error */
       onServerDisconnect: (error) => {
         this.ringing = false;
         this.inCall = false;
@@ -345,7 +432,7 @@ class SipAudio {
   }
 
   scheduleReconnect() {
-    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.reconnectTimer ?? undefined);
     const delay = SIP_RECONNECT_DELAYS_S[Math.min(this.reconnectAttempt, SIP_RECONNECT_DELAYS_S.length - 1)];
     this.reconnectAttempt += 1;
     this.reconnectTimer = setTimeout(() => {
@@ -360,7 +447,7 @@ class SipAudio {
   answer() {
     if (!this.ringing || !this.user) return;
     this.ringing = false;
-    this.user.answer().catch((err) => this.fail(err));
+    this.user.answer().catch((/** @type {any} */ err) => this.fail(err));
   }
 
   callExpected() {
@@ -377,9 +464,10 @@ class SipAudio {
     });
   }
 
+  /** @param {boolean} held */
   hold(held) {
     if (!this.inCall || !this.user) return;
-    (held ? this.user.hold() : this.user.unhold()).catch((err) => this.fail(err));
+    (held ? this.user.hold() : this.user.unhold()).catch((/** @type {any} */ err) => this.fail(err));
   }
 
   hangup() {
@@ -394,7 +482,7 @@ class SipAudio {
   stop() {
     this.hangup();
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.reconnectTimer ?? undefined);
     const user = this.user;
     this.user = null;
     if (!user) return;
@@ -411,17 +499,27 @@ class SipAudio {
  * from the first click or key press; before that, ringing is silent rather than an error.
  */
 export function createRinger() {
+  /** @type {AudioContext | null} */
   let ctx = null;
+  /** @type {ReturnType<typeof setInterval> | null} */
   let timer = null;
 
+  /** @returns {AudioContext | null} */
   function context() {
     if (ctx) return ctx;
-    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+    // Older Safari names it webkitAudioContext.
+    const AudioContextClass = /** @type {typeof AudioContext | undefined} */ (window.AudioContext || /** @type {any} */ (window).webkitAudioContext);
     if (!AudioContextClass) return null;
     ctx = new AudioContextClass();
     return ctx;
   }
 
+  /**
+   * @param {AudioContext} c
+   * @param {number} at
+   * @param {number} frequency
+   * @param {number} seconds
+   */
   function beep(c, at, frequency, seconds) {
     const osc = c.createOscillator();
     const gain = c.createGain();
@@ -469,7 +567,7 @@ export function createRinger() {
       timer = setInterval(ringOnce, 3000);
     },
     stop() {
-      clearInterval(timer);
+      clearInterval(timer ?? undefined);
       timer = null;
     },
     get ringing() {

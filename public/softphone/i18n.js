@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * UI strings of the agent softphone, in Chinese (the default) and English.
  *
@@ -11,6 +12,7 @@ import { createI18n, LANGUAGES } from '/common/i18n.js';
 
 const STORAGE_KEY = 'hotline.lang';
 
+/** @type {import('/common/i18n.js').Strings} */
 const STRINGS = {
   zh: {
     'app.title': '12348 法律服务热线 · 坐席工作台',

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The desk's knowledge base pane (知识库): search the articles in the caller's words, open one,
  * mark it used on the current ticket, and see suggestions follow the ticket text as the agent
@@ -11,6 +12,24 @@
 
 import { element } from '/common/dom.js';
 
+/**
+ * What the pane reads of the API's answers (src/api/routes/knowledge.ts).
+ * @typedef {{ id: string, version: number, title: string, topic: string, basisText: string, retired: boolean, snippet: { text: string, hit: boolean }[] }} ArticleSummary
+ * @typedef {{ id: string, version: number, title: string, question: string, answer: string, topic: string, basisText: string, retired: boolean }} Article
+ * @typedef {{ articleId: string, version: number, title: string, basisText: string, retired: boolean }} LinkedArticle
+ */
+
+/**
+ * The page's getters. call: the call on screen (or the last one, in wrap-up); ticket: the ticket in the form.
+ * @typedef {object} KnowledgeOptions
+ * @property {() => string | null} token
+ * @property {() => { topic?: string | null, region?: { code: string } | null } | null | undefined} call
+ * @property {() => { id: string, number?: string | null } | null} ticket
+ * @property {(code: string) => string} [topicLabel]
+ * @property {() => string} [lang]
+ */
+
+/** @type {Record<string, Record<string, string>>} */
 const STRINGS = {
   zh: {
     heading: '知识库',
@@ -63,9 +82,21 @@ const STRINGS = {
 /** Typing pauses this long before the suggestions are asked for again. */
 const SUGGEST_DELAY_MS = 400;
 
+/**
+ * @param {HTMLElement} container
+ * @param {KnowledgeOptions} options
+ */
 export function mountKnowledge(container, { token, call, ticket, topicLabel = (code) => code, lang = () => 'zh' }) {
+  /** @type {(key: string, params?: Record<string, string | number>) => string} */
   const t = (key, params = {}) => (STRINGS[lang()]?.[key] ?? STRINGS.zh[key]).replace(/\{(\w+)\}/g, (w, name) => (name in params ? String(params[name]) : w));
 
+  /**
+   * @type {{
+   *   results: { items: ArticleSummary[], total: number } | null, searching: boolean,
+   *   suggestions: ArticleSummary[], suggestFor: string | null, text: string, open: Article | null,
+   *   linked: LinkedArticle[], linkedFor: string | null, error: string | null,
+   * }}
+   */
   const state = {
     results: null, // { items, total } of the last search
     searching: false,
@@ -77,6 +108,7 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
     linkedFor: null, // which ticket `linked` belongs to
     error: null,
   };
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let suggestTimer = null;
   let suggestSeq = 0;
   let searchSeq = 0;
@@ -93,12 +125,12 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
   const heading = element('h2', 'kb__heading');
   const form = element('form', 'kb__search');
   form.setAttribute('role', 'search');
-  const input = element('input', 'kb__input');
+  const input = /** @type {HTMLInputElement} */ (element('input', 'kb__input'));
   input.type = 'search';
   input.id = 'kb-query';
   input.maxLength = 200;
   input.autocomplete = 'off';
-  const button = element('button', 'btn');
+  const button = /** @type {HTMLButtonElement} */ (element('button', 'btn'));
   button.type = 'submit';
   button.id = 'kb-search';
   form.append(input, button);
@@ -121,6 +153,11 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
   });
 
   // ---- talking to the API ----
+  /**
+   * @param {string} url
+   * @param {RequestInit} [init]
+   * @returns {Promise<any>} the JSON answer
+   */
   async function getJson(url, init = {}) {
     const res = await fetch(url, { ...init, headers: { Authorization: `Bearer ${token()}`, Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}) } });
     const body = await res.json().catch(() => null);
@@ -132,12 +169,14 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
     return call()?.region?.code ?? null;
   }
 
+  /** @param {Record<string, string | number | null>} params */
   function query(params) {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v != null && v !== '') q.set(k, v);
+    for (const [k, v] of Object.entries(params)) if (v != null && v !== '') q.set(k, String(v));
     return q.toString();
   }
 
+  /** @param {string} q */
   async function search(q) {
     if (!q) return;
     const seq = ++searchSeq;
@@ -151,7 +190,7 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
       state.results = body;
     } catch (err) {
       if (seq !== searchSeq) return;
-      state.error = err.message;
+      state.error = /** @type {Error} */ (err).message;
     }
     state.searching = false;
     render();
@@ -172,22 +211,24 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
       state.error = null;
     } catch (err) {
       if (seq !== suggestSeq) return;
-      state.error = err.message;
+      state.error = /** @type {Error} */ (err).message;
     }
     render();
   }
 
+  /** @param {string} id */
   async function openArticle(id) {
     try {
       const body = await getJson(`/api/knowledge/${encodeURIComponent(id)}`);
       state.open = body.article;
       state.error = null;
     } catch (err) {
-      state.error = err.message;
+      state.error = /** @type {Error} */ (err).message;
     }
     render();
   }
 
+  /** @param {string} articleId */
   async function useArticle(articleId) {
     const current = ticket();
     if (!current) return;
@@ -197,21 +238,23 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
       state.linkedFor = current.id;
       state.error = null;
     } catch (err) {
-      state.error = err.message;
+      state.error = /** @type {Error} */ (err).message;
     }
     render();
   }
 
   // ---- drawing ----
+  /** @param {ArticleSummary['snippet']} parts */
   function snippetNode(parts) {
     const p = element('p', 'kb__snippet');
     for (const part of parts) p.append(part.hit ? element('mark', null, part.text) : document.createTextNode(part.text));
     return p;
   }
 
+  /** @param {ArticleSummary} item */
   function itemNode(item) {
     const li = element('li', 'kb__item');
-    const open = element('button', 'kb__title', item.title);
+    const open = /** @type {HTMLButtonElement} */ (element('button', 'kb__title', item.title));
     open.type = 'button';
     open.dataset.articleId = item.id;
     open.addEventListener('click', () => openArticle(item.id));
@@ -249,13 +292,13 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
     if (a.retired) title.append(' ', element('span', 'tag', t('retired')));
     const current = ticket();
     const used = state.linkedFor === current?.id && state.linked.some((l) => l.articleId === a.id);
-    const use = element('button', 'btn btn--primary', used ? t('used') : t('use'));
+    const use = /** @type {HTMLButtonElement} */ (element('button', 'btn btn--primary', used ? t('used') : t('use')));
     use.type = 'button';
     use.id = 'kb-use';
     use.disabled = !current || used || a.retired;
     if (!current) use.title = t('noTicket');
     use.addEventListener('click', () => useArticle(a.id));
-    const back = element('button', 'btn btn--ghost', t('back'));
+    const back = /** @type {HTMLButtonElement} */ (element('button', 'btn btn--ghost', t('back')));
     back.type = 'button';
     back.addEventListener('click', () => {
       state.open = null;
@@ -283,7 +326,7 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
     const list = element('ul', 'kb__list');
     for (const l of items) {
       const li = element('li', 'kb__item kb__item--linked');
-      const open = element('button', 'kb__title', l.title);
+      const open = /** @type {HTMLButtonElement} */ (element('button', 'kb__title', l.title));
       open.type = 'button';
       open.addEventListener('click', () => openArticle(l.articleId));
       li.append(open, element('p', 'kb__basis', l.basisText));
@@ -322,7 +365,7 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
   }
 
   function scheduleSuggest(delay = SUGGEST_DELAY_MS) {
-    clearTimeout(suggestTimer);
+    clearTimeout(suggestTimer ?? undefined);
     if (!token()) return;
     suggestTimer = setTimeout(suggest, delay);
   }
@@ -331,6 +374,7 @@ export function mountKnowledge(container, { token, call, ticket, topicLabel = (c
 
   return {
     render,
+    /** @param {string | null | undefined} text */
     ticketTextChanged(text) {
       state.text = text ?? '';
       scheduleSuggest();

@@ -97,6 +97,8 @@ describe('follow-up and quality tab in Chromium at 1366×768', () => {
     await screenshot('follow-up-overdue');
 
     await page.click(`${row} button[data-action="followups.callBack"]`);
+    // The button is disabled while the request is out as well; the answer puts the call back in its cell.
+    await page.waitForFunction((cell) => /^(待拨打|拨打中)$/.test(document.querySelector(cell)?.textContent ?? ''), `${row} td:nth-of-type(6)`);
     await page.waitForSelector(`${row} button[data-action="followups.callBack"][disabled]`);
     expect(await page.textContent(`${row} td:nth-of-type(6)`)).toMatch(/^(待拨打|拨打中)$/);
     const callback = await t.app.db.selectFrom('callbacks').select(['reason', 'status']).where('ticket_id', '=', ticket.id).executeTakeFirstOrThrow();
