@@ -88,7 +88,7 @@ export function createConnection(model, { handlers, notify, onReplaced, signOut,
     signOut(res.status === 401 ? 'login.sessionEnded' : 'login.refused');
   }
 
-  /** @param {string} status */
+  /** @param {import('/common/socket.js').ConnStatus} status */
   function setStatus(status) {
     model.connStatus = status;
     render();

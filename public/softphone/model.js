@@ -26,7 +26,7 @@ export const emptyCatalogue = () => ({ topics: [], ticketTypes: [], languages: [
  * @typedef {object} DeskModel
  * @property {string | null} token
  * @property {{ ws: WebSocket, helloSeen: boolean } | null} conn
- * @property {string} connStatus offline | connecting | connected | reconnecting | replaced
+ * @property {import('/common/socket.js').ConnStatus} connStatus
  * @property {number} refSeq
  * @property {Map<string, string>} pending ref → frame type, to route ack/error answers
  * @property {Map<string, number>} pingSentAt ref → Date.now(), to correct the clock from pong
@@ -77,7 +77,7 @@ function signedOut() {
     ticketVisible: false,
     regions: null,
     regionsState: /** @type {const} */ ('idle'),
-    connStatus: 'offline',
+    connStatus: /** @type {const} */ ('offline'),
   };
 }
 

@@ -5,9 +5,9 @@
  */
 
 /**
- * Text that must follow the language switch: a key of the page's strings (i18n.js) with its
- * parameters, or a zh/en pair the server sent.
- * @typedef {{ key: string, params?: Record<string, string | number> } | { zh?: string | null, en?: string | null }} Text
+ * Text that must follow the language switch: a key of the page's strings with its parameters,
+ * or a zh/en pair the server sent (common/i18n.js).
+ * @typedef {import('/common/i18n.js').Text} Text
  */
 
 /** @typedef {import('/common/dom.js').Tone} Tone */

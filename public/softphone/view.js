@@ -10,7 +10,7 @@ import { $, pad2 } from '/common/dom.js';
  */
 export function textOf(text) {
   if (!text) return '';
-  if ('key' in text) return t(text.key, text.params);
+  if (text.key) return t(text.key, text.params);
   return pick(text.zh, text.en);
 }
 
