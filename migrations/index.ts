@@ -13,6 +13,7 @@ import * as ticketTypes from './0011_ticket_types';
 import * as followUpsQuality from './0012_follow_ups_quality';
 import * as rosters from './0013_rosters';
 import * as knowledgeBase from './0014_knowledge_base';
+import * as knowledgeShippedKeys from './0015_knowledge_shipped_keys';
 
 /**
  * Listed explicitly rather than read from the folder, so the same list works from TypeScript
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_follow_ups_quality': followUpsQuality,
   '0013_rosters': rosters,
   '0014_knowledge_base': knowledgeBase,
+  '0015_knowledge_shipped_keys': knowledgeShippedKeys,
 };

@@ -303,6 +303,8 @@ export interface KnowledgeArticlesTable {
   retired_at: Date | null;
   retired_by: string | null;
   retire_reason: string | null;
+  /** The article's key in provinces/knowledge/articles.json; null: written by a person. */
+  shipped_key: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

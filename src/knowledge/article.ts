@@ -50,34 +50,75 @@ const OUT_OF_ORDER = { path: ['effectiveTo'], message: 'must be the same day as 
 export const ArticleContentSchema = ArticleFields.refine(inOrder, OUT_OF_ORDER);
 export type ArticleContent = z.infer<typeof ArticleContentSchema>;
 
+export const CONTENT_FIELDS = ['title', 'question', 'answer', 'basis', 'topic', 'regions', 'keywords', 'effectiveFrom', 'effectiveTo'] as const;
+export type ContentField = (typeof CONTENT_FIELDS)[number];
+
+/**
+ * The fields in which two versions of an article differ. The legal basis is compared field by
+ * field: read back from jsonb, its objects' keys need not come in the order they were written.
+ */
+export function changedFields(a: ArticleContent, b: ArticleContent): ContentField[] {
+  const comparable = (c: ArticleContent, f: ContentField) => JSON.stringify(f === 'basis' ? c.basis.map((x) => [x.law, x.articles]) : c[f]);
+  return CONTENT_FIELDS.filter((f) => comparable(a, f) !== comparable(b, f));
+}
+
 /** `《中华人民共和国劳动合同法》第三十条、第八十五条；《…》` as agents read it out. */
 export function basisText(basis: readonly LegalBasisInput[]): string {
   return basis.map((b) => `《${b.law}》${b.articles.join('、')}`).join('；');
 }
 
-const SeedFile = z
+/**
+ * The shipped article's stable name: how a release finds the row it wrote earlier, whatever
+ * supervisors or a later file did to the title.
+ */
+export const ShippedKeySchema = z
+  .string()
+  .max(60)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a lowercase slug of letters, digits and single hyphens, e.g. wage-arrears');
+
+export const ShippedArticleSchema = ArticleFields.extend({ key: ShippedKeySchema }).refine(inOrder, OUT_OF_ORDER);
+export type ShippedArticle = z.infer<typeof ShippedArticleSchema>;
+
+const ShippedFile = z
   .strictObject({
     description: z.string(),
-    articles: z.array(ArticleContentSchema).min(1),
+    articles: z.array(ShippedArticleSchema).min(1),
   })
   .superRefine((file, ctx) => {
-    const seen = new Set<string>();
+    const titles = new Set<string>();
+    const keys = new Set<string>();
     file.articles.forEach((a, i) => {
-      if (seen.has(a.title)) ctx.addIssue({ code: 'custom', path: ['articles', i, 'title'], message: `the title ${a.title} is used twice` });
-      seen.add(a.title);
+      if (titles.has(a.title)) ctx.addIssue({ code: 'custom', path: ['articles', i, 'title'], message: `the title ${a.title} is used twice` });
+      if (keys.has(a.key)) ctx.addIssue({ code: 'custom', path: ['articles', i, 'key'], message: `the key ${a.key} is used twice` });
+      titles.add(a.title);
+      keys.add(a.key);
     });
   });
 
-export function seedFilePath(): string {
+export function shippedFilePath(): string {
   return path.join(projectRoot(), 'provinces', 'knowledge', 'articles.json');
 }
 
-/** The articles the project ships, checked; a bad file stops the start with the field named. */
-export async function readSeedArticles(file = seedFilePath()): Promise<ArticleContent[]> {
-  const json: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
-  const parsed = SeedFile.safeParse(json);
+/** `articles.3 (wage-arrears “拖欠工资怎么讨要”).answer`: the index alone makes people count. */
+function issuePath(json: unknown, at: PropertyKey[]): string {
+  const [first, index, ...rest] = at;
+  const articles = (json as { articles?: unknown } | null)?.articles;
+  if (first !== 'articles' || typeof index !== 'number' || !Array.isArray(articles)) return at.map(String).join('.');
+  const raw = articles[index] as { key?: unknown; title?: unknown } | undefined;
+  const names = [typeof raw?.key === 'string' ? raw.key : null, typeof raw?.title === 'string' ? `“${raw.title}”` : null].filter((n) => n !== null);
+  const named = names.length > 0 ? `articles.${index} (${names.join(' ')})` : `articles.${index}`;
+  return [named, ...rest.map(String)].join('.');
+}
+
+/** The articles the project ships, checked; a bad file stops the start with the article and field named. */
+export async function readShippedArticles(file = shippedFilePath()): Promise<ShippedArticle[]> {
+  return parseShippedArticles(JSON.parse(await fs.readFile(file, 'utf8')), file);
+}
+
+export function parseShippedArticles(json: unknown, file: string): ShippedArticle[] {
+  const parsed = ShippedFile.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues.map((i) => `${issuePath(json, i.path)}: ${i.message}`).join('; ');
     throw new Error(`${file} is not a valid knowledge file: ${problems}`);
   }
   return parsed.data.articles;

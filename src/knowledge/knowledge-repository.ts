@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { Db } from '../db/database';
 import { jsonb } from '../db/json';
-import type { Database } from '../db/schema';
+import type { Database, LegalBasis } from '../db/schema';
 import type { ArticleContent } from './article';
 
 /** The segmented words of an article by field weight (src/knowledge/segment.ts). */
@@ -60,7 +60,37 @@ const ARTICLE_COLUMNS = [
   'updated_at',
   'retired_at',
   'retire_reason',
+  'shipped_key',
 ] as const;
+
+/** The columns that hold an article's content, on the article row and on each version alike. */
+const CONTENT_COLUMNS = ['title', 'question', 'answer', 'basis', 'topic', 'region_codes', 'keywords', 'effective_from', 'effective_to'] as const;
+interface ContentRow {
+  title: string;
+  question: string;
+  answer: string;
+  basis: LegalBasis[];
+  topic: string;
+  region_codes: string[];
+  keywords: string[];
+  effective_from: string;
+  effective_to: string | null;
+}
+
+/** A stored article or version in the shape of the content a request sends. */
+export function contentOfRow(row: ContentRow): ArticleContent {
+  return {
+    title: row.title,
+    question: row.question,
+    answer: row.answer,
+    basis: row.basis,
+    topic: row.topic as ArticleContent['topic'],
+    regions: row.region_codes,
+    keywords: row.keywords,
+    effectiveFrom: row.effective_from,
+    effectiveTo: row.effective_to,
+  };
+}
 
 function contentColumns(content: ArticleContent) {
   return {
@@ -78,11 +108,6 @@ function contentColumns(content: ArticleContent) {
 
 export function knowledgeRepository(db: Db) {
   return {
-    async count(trx: Db = db): Promise<number> {
-      const row = await trx.selectFrom('knowledge_articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      return Number(row.n);
-    },
-
     /** A new article at version 1, with that version kept. */
     async insert(trx: Db, content: ArticleContent, words: ArticleWords, actorId: string | null, note: string | null): Promise<string> {
       const row = await trx
@@ -94,13 +119,25 @@ export function knowledgeRepository(db: Db) {
       return row.id;
     },
 
-    /** Many new articles at version 1 in two statements (the shipped file at start-up). */
-    async insertMany(trx: Db, articles: { content: ArticleContent; words: ArticleWords }[], note: string | null): Promise<void> {
+    /** Shipped articles new to this knowledge base, at version 1, in two statements (every start may write them). */
+    async insertShipped(trx: Db, articles: { key: string; content: ArticleContent; words: ArticleWords }[], note: string | null): Promise<void> {
       if (articles.length === 0) return;
       const rows = articles.map((a) => ({ id: randomUUID(), ...a }));
       await trx
         .insertInto('knowledge_articles')
-        .values(rows.map(({ id, content, words }) => ({ ...contentColumns(content), id, version: 1, words_a: words.a, words_b: words.b, words_c: words.c, created_by: null, updated_by: null })))
+        .values(
+          rows.map(({ id, key, content, words }) => ({
+            ...contentColumns(content),
+            id,
+            version: 1,
+            words_a: words.a,
+            words_b: words.b,
+            words_c: words.c,
+            created_by: null,
+            updated_by: null,
+            shipped_key: key,
+          })),
+        )
         .execute();
       await trx
         .insertInto('knowledge_article_versions')
@@ -108,8 +145,36 @@ export function knowledgeRepository(db: Db) {
         .execute();
     },
 
-    /** The next version: the article row reads it from now on, the versions table keeps it. */
-    async saveVersion(trx: Db, id: string, version: number, content: ArticleContent, words: ArticleWords, actorId: string, note: string | null): Promise<void> {
+    /** The articles written from the shipped file, and whether a person has saved a version of any. */
+    shippedRows(trx: Db) {
+      return trx
+        .selectFrom('knowledge_articles as k')
+        .select(['k.id', 'k.shipped_key', 'k.version', 'k.retired_at'])
+        .select((eb) =>
+          eb
+            .exists(eb.selectFrom('knowledge_article_versions as v').select('v.version').whereRef('v.article_id', '=', 'k.id').where('v.edited_by', 'is not', null))
+            .as('edited_by_people'),
+        )
+        .where('k.shipped_key', 'is not', null)
+        .$narrowType<{ shipped_key: string }>()
+        .execute();
+    },
+
+    /** Every version the project wrote (no editor) of the shipped articles, oldest first: the texts of the file it applied. */
+    shippedVersions(trx: Db) {
+      return trx
+        .selectFrom('knowledge_article_versions as v')
+        .innerJoin('knowledge_articles as k', 'k.id', 'v.article_id')
+        .select(['v.article_id', ...CONTENT_COLUMNS.map((c) => `v.${c}` as const)])
+        .where('k.shipped_key', 'is not', null)
+        .where('v.edited_by', 'is', null)
+        .orderBy('v.article_id')
+        .orderBy('v.version')
+        .execute();
+    },
+
+    /** The next version: the article row reads it from now on, the versions table keeps it. `actorId` null: the project (a shipped update). */
+    async saveVersion(trx: Db, id: string, version: number, content: ArticleContent, words: ArticleWords, actorId: string | null, note: string | null): Promise<void> {
       await trx
         .updateTable('knowledge_articles')
         .set({ ...contentColumns(content), version, words_a: words.a, words_b: words.b, words_c: words.c, updated_by: actorId, updated_at: new Date() })

@@ -7,9 +7,10 @@ import type { LegalBasis } from '../db/schema';
 import { Errors } from '../errors/errors';
 import type { RegionDirectory } from '../regions/region-directory';
 import { chinaDay } from '../time/china-time';
-import { type ArticleContent, basisText } from './article';
-import { type ArticleFilter, type ArticleRow, type ArticleWords, knowledgeRepository } from './knowledge-repository';
+import { type ArticleContent, basisText, changedFields, type ShippedArticle } from './article';
+import { type ArticleFilter, type ArticleRow, type ArticleWords, contentOfRow, knowledgeRepository } from './knowledge-repository';
 import { queryWords, type WordCutter } from './segment';
+import { planShippedSync, type ShippedContent, type ShippedRowState, type ShippedSyncReport } from './shipped-sync';
 import { type SnippetPart, snippet } from './snippet';
 import { ticketKnowledge } from './ticket-knowledge';
 
@@ -49,6 +50,9 @@ export interface ArticleSummary {
   snippet: SnippetPart[];
   score: number;
 }
+
+/** Kept with a version the project wrote from a newer shipped file; supervisors read it beside each version. */
+export const SHIPPED_UPDATE_NOTE = '随系统发布的条目更新（updated from the articles shipped with the service）';
 
 /** Suggestions shown on the desk as the agent types. */
 export const SUGGESTIONS = 3;
@@ -158,9 +162,33 @@ export function knowledgeService({ db, regions, cutter, accessibleTicket, today 
       retired: row.retired_at !== null,
       retiredAt: row.retired_at,
       retireReason: row.retire_reason,
+      shippedKey: row.shipped_key,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
+  }
+
+  /** A shipped article's regions must exist here; the start stops naming the article otherwise. */
+  function checkShipped(article: ShippedArticle): ShippedContent {
+    const { key, ...content } = article;
+    content.regions.forEach((code, i) => {
+      if (!regions.get(code)) throw new Error(`shipped knowledge article ${key}: regions.${i}: ${code} is not a region of province ${provinceCode}`);
+    });
+    return { key, content: checkContent(content) };
+  }
+
+  async function shippedState(trx: Db): Promise<ShippedRowState[]> {
+    const rows = await repo.shippedRows(trx);
+    const shippedVersions = new Map<string, ArticleContent[]>();
+    for (const v of await repo.shippedVersions(trx)) shippedVersions.set(v.article_id, [...(shippedVersions.get(v.article_id) ?? []), contentOfRow(v)]);
+    return rows.map((r) => ({
+      id: r.id,
+      key: r.shipped_key,
+      version: r.version,
+      retired: r.retired_at !== null,
+      editedByPeople: Boolean(r.edited_by_people),
+      shippedVersions: shippedVersions.get(r.id) ?? [],
+    }));
   }
 
   async function find(id: string): Promise<ArticleRow> {
@@ -171,16 +199,27 @@ export function knowledgeService({ db, regions, cutter, accessibleTicket, today 
 
   return {
     /**
-     * The articles the project ships, written once into an empty knowledge base. The table lock
-     * makes two nodes starting together write them once.
+     * Brings the knowledge base up to the articles this release ships (./shipped-sync.ts says
+     * what is written). The table lock makes two nodes starting together write them once; plain
+     * reads go on meanwhile, a supervisor's save waits for it.
      */
-    async seedIfEmpty(articles: ArticleContent[]): Promise<number> {
+    async syncShipped(articles: readonly ShippedArticle[]): Promise<ShippedSyncReport> {
+      const shipped = articles.map(checkShipped);
       return db.transaction().execute(async (trx) => {
         await sql`lock table knowledge_articles in exclusive mode`.execute(trx);
-        if ((await repo.count(trx)) > 0) return 0;
-        const checked = articles.map(checkContent);
-        await repo.insertMany(trx, checked.map((content) => ({ content, words: wordsOf(content) })), null);
-        return articles.length;
+        const plan = planShippedSync(shipped, await shippedState(trx));
+        await repo.insertShipped(trx, plan.insert.map((a) => ({ ...a, words: wordsOf(a.content) })), null);
+        for (const u of plan.update) {
+          const version = u.version + 1;
+          await repo.saveVersion(trx, u.id, version, u.content, wordsOf(u.content), null, SHIPPED_UPDATE_NOTE);
+          // Inserts are not audited (the first seeding never was; version 1 with no editor says
+          // where they came from), but an update changes what agents read out: audited like an edit.
+          await audit.record(
+            { actor: null, action: 'knowledge.update', entityType: 'knowledge_article', entityId: u.id, details: { title: u.content.title, version, changed: u.changed, note: SHIPPED_UPDATE_NOTE, shippedKey: u.key } },
+            trx,
+          );
+        }
+        return plan.report;
       });
     },
 
@@ -264,9 +303,7 @@ export function knowledgeService({ db, regions, cutter, accessibleTicket, today 
         assertMayKeep(actor, content.regions);
         const version = current.version + 1;
         await repo.saveVersion(trx, id, version, content, wordsOf(content), actor.id, note ?? null);
-        const changed = (['title', 'question', 'answer', 'basis', 'topic', 'regions', 'keywords', 'effectiveFrom', 'effectiveTo'] as const).filter(
-          (f) => JSON.stringify(content[f]) !== JSON.stringify(previous(current)[f]),
-        );
+        const changed = changedFields(contentOfRow(current), content);
         await audit.record({ actor, action: 'knowledge.update', entityType: 'knowledge_article', entityId: id, requestId, details: { title: content.title, version, changed, note: note ?? null } }, trx);
       });
       return this.get(actor, id);
@@ -300,21 +337,6 @@ export function knowledgeService({ db, regions, cutter, accessibleTicket, today 
       });
       return { ticketId: ticket.id, number: ticket.number, knowledge: await ticketKnowledge(db, ticket.id) };
     },
-  };
-}
-
-/** The stored row in the shape of the content a request sends, to name the fields an edit changed. */
-function previous(row: ArticleRow): ArticleContent {
-  return {
-    title: row.title,
-    question: row.question,
-    answer: row.answer,
-    basis: row.basis,
-    topic: row.topic as ArticleContent['topic'],
-    regions: row.region_codes,
-    keywords: row.keywords,
-    effectiveFrom: row.effective_from,
-    effectiveTo: row.effective_to,
   };
 }
 

@@ -61,7 +61,7 @@ export function dataLayerContract(open: OpenDatabase): void {
 
     it('go up from an empty database and create every table', async () => {
       expect(await tables(db.handle)).toEqual([]);
-      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow', 'Up 0003_referrals', 'Up 0004_account_security', 'Up 0005_durable_records', 'Up 0006_missed_call_callbacks', 'Up 0007_callback_dial_outcomes', 'Up 0008_voice_messages', 'Up 0009_forward_failed_callbacks', 'Up 0010_remote_seats', 'Up 0011_ticket_types', 'Up 0012_follow_ups_quality', 'Up 0013_rosters', 'Up 0014_knowledge_base']);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0001_initial', 'Up 0002_call_flow', 'Up 0003_referrals', 'Up 0004_account_security', 'Up 0005_durable_records', 'Up 0006_missed_call_callbacks', 'Up 0007_callback_dial_outcomes', 'Up 0008_voice_messages', 'Up 0009_forward_failed_callbacks', 'Up 0010_remote_seats', 'Up 0011_ticket_types', 'Up 0012_follow_ups_quality', 'Up 0013_rosters', 'Up 0014_knowledge_base', 'Up 0015_knowledge_shipped_keys']);
       expect(await tables(db.handle)).toEqual(TABLES);
     });
 
@@ -70,6 +70,8 @@ export function dataLayerContract(open: OpenDatabase): void {
     });
 
     it('go down one step at a time to an empty database, and back up', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0015_knowledge_shipped_keys']);
+      expect(await tables(db.handle)).toContain('knowledge_articles');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0014_knowledge_base']);
       expect(await tables(db.handle)).not.toContain('knowledge_articles');
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0013_rosters']);
@@ -93,19 +95,20 @@ export function dataLayerContract(open: OpenDatabase): void {
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
-      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0014_knowledge_base', 'Down 0013_rosters', 'Down 0012_follow_ups_quality', 'Down 0011_ticket_types', 'Down 0010_remote_seats', 'Down 0009_forward_failed_callbacks', 'Down 0008_voice_messages', 'Down 0007_callback_dial_outcomes', 'Down 0006_missed_call_callbacks', 'Down 0005_durable_records', 'Down 0004_account_security', 'Down 0003_referrals', 'Down 0002_call_flow', 'Down 0001_initial']);
+      expect(await migrateToEmpty(db.handle.db)).toEqual(['Down 0015_knowledge_shipped_keys', 'Down 0014_knowledge_base', 'Down 0013_rosters', 'Down 0012_follow_ups_quality', 'Down 0011_ticket_types', 'Down 0010_remote_seats', 'Down 0009_forward_failed_callbacks', 'Down 0008_voice_messages', 'Down 0007_callback_dial_outcomes', 'Down 0006_missed_call_callbacks', 'Down 0005_durable_records', 'Down 0004_account_security', 'Down 0003_referrals', 'Down 0002_call_flow', 'Down 0001_initial']);
       expect(await tables(db.handle)).toEqual([]);
       await migrateToLatest(db.handle.db);
       expect(await tables(db.handle)).toEqual(TABLES);
     });
 
     it('make the tickets written before ticket types consultations, and refuse a type nobody knows', async () => {
+      expect(await migrateDown(db.handle.db)).toEqual(['Down 0015_knowledge_shipped_keys']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0014_knowledge_base']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0013_rosters']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0012_follow_ups_quality']);
       expect(await migrateDown(db.handle.db)).toEqual(['Down 0011_ticket_types']);
       await sql`insert into tickets (number, caller_number) values ('QH-20260101-000001', '13900000000')`.execute(db.handle.db);
-      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0011_ticket_types', 'Up 0012_follow_ups_quality', 'Up 0013_rosters', 'Up 0014_knowledge_base']);
+      expect(await migrateToLatest(db.handle.db)).toEqual(['Up 0011_ticket_types', 'Up 0012_follow_ups_quality', 'Up 0013_rosters', 'Up 0014_knowledge_base', 'Up 0015_knowledge_shipped_keys']);
       const before = await db.handle.db.selectFrom('tickets').select('type').where('number', '=', 'QH-20260101-000001').executeTakeFirstOrThrow();
       expect(before.type).toBe('consultation');
       await db.handle.db.updateTable('tickets').set({ type: 'complaint' }).where('number', '=', 'QH-20260101-000001').execute();

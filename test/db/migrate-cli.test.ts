@@ -20,9 +20,9 @@ describe('npm run migrate', () => {
     });
 
   it('applies the migrations, undoes them, and says when there is nothing to do', async () => {
-    expect((await migrate()).stdout).toMatch(/^Up 0001_initial\nUp 0002_call_flow\nUp 0003_referrals\nUp 0004_account_security\nUp 0005_durable_records\nUp 0006_missed_call_callbacks\nUp 0007_callback_dial_outcomes\nUp 0008_voice_messages\nUp 0009_forward_failed_callbacks\nUp 0010_remote_seats\nUp 0011_ticket_types\nUp 0012_follow_ups_quality\nUp 0013_rosters\nUp 0014_knowledge_base$/m);
+    expect((await migrate()).stdout).toMatch(/^Up 0001_initial\nUp 0002_call_flow\nUp 0003_referrals\nUp 0004_account_security\nUp 0005_durable_records\nUp 0006_missed_call_callbacks\nUp 0007_callback_dial_outcomes\nUp 0008_voice_messages\nUp 0009_forward_failed_callbacks\nUp 0010_remote_seats\nUp 0011_ticket_types\nUp 0012_follow_ups_quality\nUp 0013_rosters\nUp 0014_knowledge_base\nUp 0015_knowledge_shipped_keys$/m);
     expect((await migrate('latest')).stdout).toMatch(/nothing to do/);
-    expect((await migrate('down')).stdout).toMatch(/^Down 0014_knowledge_base$/m);
+    expect((await migrate('down')).stdout).toMatch(/^Down 0015_knowledge_shipped_keys$/m);
     expect((await migrate('empty')).stdout).toMatch(/^Down 0001_initial$/m);
     expect((await migrate('empty')).stdout).toMatch(/nothing to do/);
     // Five CLI processes, each starting TypeScript and the embedded database: slow on a busy CI machine.

@@ -2,7 +2,7 @@ import type { Actor } from '../../src/auth/actor';
 import type { DatabaseHandle } from '../../src/db/database';
 import { jsonb } from '../../src/db/json';
 import { migrateToLatest } from '../../src/db/migrate';
-import { type ArticleContent, readSeedArticles } from '../../src/knowledge/article';
+import { type ArticleContent, readShippedArticles, type ShippedArticle } from '../../src/knowledge/article';
 import { knowledgeService, type KnowledgeService } from '../../src/knowledge/knowledge-service';
 import { wordCutter } from '../../src/knowledge/segment';
 import { bundledProvinceFile, readProvinceFile } from '../../src/province/bundled';
@@ -24,7 +24,7 @@ export function knowledgeSearchContract(open: OpenDatabase): void {
   let db: Awaited<ReturnType<OpenDatabase>>;
   let knowledge: KnowledgeService;
   let today = '2026-03-10';
-  let shipped: ArticleContent[];
+  let shipped: ShippedArticle[];
 
   beforeAll(async () => {
     db = await open();
@@ -45,8 +45,8 @@ export function knowledgeSearchContract(open: OpenDatabase): void {
       },
       today: () => today,
     });
-    shipped = await readSeedArticles();
-    expect(await knowledge.seedIfEmpty(shipped)).toBe(shipped.length);
+    shipped = await readShippedArticles();
+    expect(await knowledge.syncShipped(shipped)).toMatchObject({ inserted: shipped.length, updated: 0 });
   });
   afterAll(async () => {
     await db?.handle.close();
@@ -56,7 +56,7 @@ export function knowledgeSearchContract(open: OpenDatabase): void {
   it('ships at least 30 articles, each citing a law, loaded once however often the service starts', async () => {
     expect(shipped.length).toBeGreaterThanOrEqual(30);
     for (const a of shipped) expect(a.basis.length).toBeGreaterThan(0);
-    expect(await knowledge.seedIfEmpty(shipped)).toBe(0);
+    expect(await knowledge.syncShipped(shipped)).toEqual({ inserted: 0, updated: 0, unchanged: shipped.length, keptEdited: 0, keptRetired: 0, keptNewer: 0, shippedChangedButEdited: [] });
     expect((await knowledge.search(agent, { limit: 100, offset: 0 })).total).toBe(shipped.length);
   });
 

@@ -62,6 +62,7 @@ const Article = z.object({
   retired: z.boolean(),
   retiredAt: z.date().nullable(),
   retireReason: z.string().nullable(),
+  shippedKey: z.string().nullable().describe('its key in the articles the project ships (provinces/knowledge/articles.json), which a later release may update while nobody has edited it; null: written here'),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
