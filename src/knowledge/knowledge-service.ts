@@ -200,11 +200,17 @@ export function knowledgeService({ db, regions, cutter, accessibleTicket, today 
   return {
     /**
      * Brings the knowledge base up to the articles this release ships (./shipped-sync.ts says
-     * what is written). The table lock makes two nodes starting together write them once; plain
-     * reads go on meanwhile, a supervisor's save waits for it.
+     * what is written). A start with something to write takes the table lock, so two nodes
+     * starting together write once (searches go on meanwhile, a supervisor's save waits); a start
+     * with nothing to write takes no lock at all.
      */
     async syncShipped(articles: readonly ShippedArticle[]): Promise<ShippedSyncReport> {
       const shipped = articles.map(checkShipped);
+      // Most starts find nothing to write: planned first without the lock, they take none, and
+      // saves and ticket links on other nodes never wait for a restart. With work to do the plan
+      // is made again under the lock, so two nodes starting together still write once.
+      const unlocked = planShippedSync(shipped, await shippedState(db));
+      if (unlocked.insert.length === 0 && unlocked.update.length === 0) return unlocked.report;
       return db.transaction().execute(async (trx) => {
         await sql`lock table knowledge_articles in exclusive mode`.execute(trx);
         const plan = planShippedSync(shipped, await shippedState(trx));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Actor } from '../../src/auth/actor';
 import type { DatabaseHandle } from '../../src/db/database';
 import { jsonb } from '../../src/db/json';
@@ -44,7 +45,7 @@ const nothingElse = { inserted: 0, updated: 0, unchanged: 0, keptEdited: 0, kept
  * new ones arrive in a running knowledge base, untouched ones follow the file, and what people
  * edited or retired stays as they left it.
  */
-export function shippedArticlesContract(open: OpenDatabase): void {
+export function shippedArticlesContract(open: OpenDatabase, { connections = 1 }: { connections?: number } = {}): void {
   async function start() {
     const db = await open();
     await migrateToLatest(db.handle.db);
@@ -104,6 +105,29 @@ export function shippedArticlesContract(open: OpenDatabase): void {
       expect(await knowledge.syncShipped(release1)).toEqual({ ...nothingElse, unchanged: release1.length });
       expect(await rows()).toEqual(before);
     });
+
+    // Needs a second connection to hold a save open beside the start (PGlite has one).
+    if (connections > 1) {
+      it("takes no lock on a start with nothing to write: a supervisor's save in progress does not hold it up", async () => {
+        const { id } = await byKey('wage-arrears');
+        let finishSave!: () => void;
+        let saving!: () => void;
+        const saveHeld = new Promise<void>((resolve) => (saving = resolve));
+        const save = db.handle.db.transaction().execute(async (trx) => {
+          await trx.updateTable('knowledge_articles').set({ updated_at: sql`updated_at` }).where('id', '=', id).execute();
+          saving();
+          await new Promise<void>((resolve) => (finishSave = resolve));
+        });
+        await saveHeld;
+        try {
+          const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting for the save'), 10_000));
+          expect(await Promise.race([knowledge.syncShipped(release1), waited])).toEqual({ ...nothingElse, unchanged: release1.length });
+        } finally {
+          finishSave();
+          await save;
+        }
+      });
+    }
 
     it('adds an article a later release ships, and updates an untouched one the release corrected, as a new version by the project', async () => {
       const corrected = `${release1[1]!.answer}饲养人或者管理人应当承担侵权责任。`;

@@ -6,5 +6,5 @@ describe('shipped knowledge articles on PostgreSQL', () => {
   shippedArticlesContract(async () => {
     const { url, drop } = await createPostgresDatabase();
     return { handle: await openDatabase({ kind: 'postgres', url }), cleanup: drop };
-  });
+  }, { connections: 2 });
 });
