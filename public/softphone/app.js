@@ -269,7 +269,10 @@ function onHello(frame, conn) {
   model.replaced = false;
   model.clockOffsetMs = Number(frame.serverTime) - Date.now() || 0;
   model.agent = frame.agent;
-  model.catalogue = { ...emptyCatalogue(), ...(frame.catalogue ?? {}) };
+  const empty = emptyCatalogue();
+  const sent = frame.catalogue ?? {};
+  // Field by field: a list the server left out or sent as null is an empty one, never null.
+  model.catalogue = /** @type {import('./types.js').Catalogue} */ (Object.fromEntries(Object.entries(empty).map(([field, none]) => [field, sent[field] ?? none])));
   referral.catalogueChanged();
   // Before any ticket is written into the form: its selects need their options first.
   renderCatalogueSelects();
@@ -372,7 +375,7 @@ function onCallEnded(frame) {
   if (model.call && model.call.callId !== frame.callId) return;
   model.call = null;
   audio?.hangup();
-  const key = ENDED_MESSAGE[frame.reason] ?? 'call.ended';
+  const key = Object.hasOwn(ENDED_MESSAGE, frame.reason) ? ENDED_MESSAGE[frame.reason] : 'call.ended';
   notify({ key, params: { time: timerText(frame.talkSeconds ?? 0) } }, frame.reason === 'caller_left' || frame.reason === 'not_reached' ? 'warning' : 'info');
   renderAll();
 }
