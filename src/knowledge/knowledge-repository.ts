@@ -92,7 +92,8 @@ export function contentOfRow(row: ContentRow): ArticleContent {
   };
 }
 
-function contentColumns(content: ArticleContent) {
+/** An article's content as the row's columns (also how the knowledge tests write rows of an earlier release). */
+export function contentColumns(content: ArticleContent) {
   return {
     title: content.title,
     question: content.question,

@@ -1,20 +1,13 @@
 import type { Actor } from '../../src/auth/actor';
-import type { DatabaseHandle } from '../../src/db/database';
-import { jsonb } from '../../src/db/json';
-import { migrateToLatest } from '../../src/db/migrate';
 import { type ArticleContent, readShippedArticles, type ShippedArticle } from '../../src/knowledge/article';
-import { knowledgeService, type KnowledgeService } from '../../src/knowledge/knowledge-service';
-import { wordCutter } from '../../src/knowledge/segment';
-import { bundledProvinceFile, readProvinceFile } from '../../src/province/bundled';
-import { importProvince } from '../../src/province/import-province';
-import { RegionDirectory } from '../../src/regions/region-directory';
-import { regionsRepository } from '../../src/regions/regions-repository';
+import type { KnowledgeService } from '../../src/knowledge/knowledge-service';
 import { CALLER_QUESTIONS } from './caller-questions';
+import { knowledgeAdmin, knowledgeServiceOn, openKnowledgeDatabase, type OpenDatabase } from './knowledge-fixture';
 
-export type OpenDatabase = () => Promise<{ handle: DatabaseHandle; cleanup: () => Promise<void> }>;
+export type { OpenDatabase };
 
 const agent: Actor = { id: '00000000-0000-4000-8000-000000000001', username: 'agent.test', displayName: 'agent', role: 'agent', regionCode: '630102', tokenVersion: 0 };
-const admin: Actor = { ...agent, id: '00000000-0000-4000-8000-000000000002', username: 'admin.test', role: 'admin', regionCode: '630000' };
+const admin = knowledgeAdmin;
 
 /**
  * The knowledge base's search as callers' questions meet it, asserted on every database the
@@ -27,24 +20,8 @@ export function knowledgeSearchContract(open: OpenDatabase): void {
   let shipped: ShippedArticle[];
 
   beforeAll(async () => {
-    db = await open();
-    await migrateToLatest(db.handle.db);
-    await importProvince(db.handle.db, await readProvinceFile((await bundledProvinceFile('630000'))!));
-    // The admin who edits below exists as an account: versions and audit rows name them.
-    await db.handle.db
-      .insertInto('agents')
-      .values({ id: admin.id, username: admin.username, password_hash: 'x', display_name: 'admin', role: 'admin', region_code: '630000', languages: jsonb({}), topics: jsonb({}) })
-      .execute();
-    const regions = new RegionDirectory(await regionsRepository(db.handle.db).listByProvince('630000'));
-    knowledge = knowledgeService({
-      db: db.handle.db,
-      regions,
-      cutter: wordCutter(),
-      accessibleTicket: async () => {
-        throw new Error('no tickets here');
-      },
-      today: () => today,
-    });
+    db = await openKnowledgeDatabase(open);
+    knowledge = await knowledgeServiceOn(db.handle, () => today);
     shipped = await readShippedArticles();
     expect(await knowledge.syncShipped(shipped)).toMatchObject({ inserted: shipped.length, updated: 0 });
   });

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Actor } from '../../src/auth/actor';
 import type { DatabaseHandle } from '../../src/db/database';
-import { jsonb } from '../../src/db/json';
 import { migrateDown, migrateToLatest } from '../../src/db/migrate';
 import { type ArticleContent, readShippedArticles, type ShippedArticle } from '../../src/knowledge/article';
-import { knowledgeService, type KnowledgeService, SHIPPED_UPDATE_NOTE } from '../../src/knowledge/knowledge-service';
+import { type KnowledgeService, SHIPPED_UPDATE_NOTE } from '../../src/knowledge/knowledge-service';
 import { wordCutter } from '../../src/knowledge/segment';
-import { bundledProvinceFile, readProvinceFile } from '../../src/province/bundled';
-import { importProvince } from '../../src/province/import-province';
-import { RegionDirectory } from '../../src/regions/region-directory';
-import { regionsRepository } from '../../src/regions/regions-repository';
 import { TITLES_SHIPPED_BEFORE_KEYS } from '../../migrations/0015_knowledge_shipped_keys';
+import { contentColumns } from '../../src/knowledge/knowledge-repository';
+import { knowledgeAdmin, knowledgeServiceOn, openKnowledgeDatabase, type OpenDatabase } from './knowledge-fixture';
 
-export type OpenDatabase = () => Promise<{ handle: DatabaseHandle; cleanup: () => Promise<void> }>;
+export type { OpenDatabase };
 
-const admin: Actor = { id: '00000000-0000-4000-8000-000000000002', username: 'admin.test', displayName: 'admin', role: 'admin', regionCode: '630000', tokenVersion: 0 };
+
+const admin = knowledgeAdmin;
 
 /** A small shipped article; `key` also makes its title, question and answer distinct. */
 function shippedArticle(key: string, changes: Partial<ArticleContent> = {}): ShippedArticle {
@@ -46,28 +43,8 @@ const nothingElse = { inserted: 0, updated: 0, unchanged: 0, keptEdited: 0, kept
  * edited or retired stays as they left it.
  */
 export function shippedArticlesContract(open: OpenDatabase, { connections = 1 }: { connections?: number } = {}): void {
-  async function start() {
-    const db = await open();
-    await migrateToLatest(db.handle.db);
-    await importProvince(db.handle.db, await readProvinceFile((await bundledProvinceFile('630000'))!));
-    await db.handle.db
-      .insertInto('agents')
-      .values({ id: admin.id, username: admin.username, password_hash: 'x', display_name: 'admin', role: 'admin', region_code: '630000', languages: jsonb({}), topics: jsonb({}) })
-      .execute();
-    return db;
-  }
-
-  async function serviceOn(handle: DatabaseHandle): Promise<KnowledgeService> {
-    const regions = new RegionDirectory(await regionsRepository(handle.db).listByProvince('630000'));
-    return knowledgeService({
-      db: handle.db,
-      regions,
-      cutter: wordCutter(),
-      accessibleTicket: async () => {
-        throw new Error('no tickets here');
-      },
-    });
-  }
+  const start = () => openKnowledgeDatabase(open);
+  const serviceOn = (handle: DatabaseHandle) => knowledgeServiceOn(handle);
 
   describe('releases shipping articles to a running knowledge base', () => {
     let db: Awaited<ReturnType<OpenDatabase>>;
@@ -208,22 +185,11 @@ export function shippedArticlesContract(open: OpenDatabase, { connections = 1 }:
       const shippedTitle = new Map(TITLES_SHIPPED_BEFORE_KEYS.map(([title, key]) => [key, title]));
       const cutter = wordCutter();
       // The release before keys wrote (and its API saved) the row and a version: the columns it had.
-      const columnsOf = (content: ArticleContent) => ({
-        title: content.title,
-        question: content.question,
-        answer: content.answer,
-        basis: jsonb(content.basis),
-        topic: content.topic,
-        region_codes: jsonb(content.regions),
-        keywords: jsonb(content.keywords),
-        effective_from: content.effectiveFrom,
-        effective_to: content.effectiveTo,
-      });
       const wordsOf = (content: ArticleContent) => ({ words_a: cutter.indexText(content.title), words_b: cutter.indexText(content.question), words_c: cutter.indexText(content.answer) });
       const writeAsBefore = async (id: string, version: number, content: ArticleContent, by: string | null) => {
-        if (version === 1) await db.handle.db.insertInto('knowledge_articles').values({ ...columnsOf(content), ...wordsOf(content), id, version, created_by: by, updated_by: by }).execute();
-        else await db.handle.db.updateTable('knowledge_articles').set({ ...columnsOf(content), ...wordsOf(content), version, updated_by: by }).where('id', '=', id).execute();
-        await db.handle.db.insertInto('knowledge_article_versions').values({ ...columnsOf(content), article_id: id, version, note: null, edited_by: by }).execute();
+        if (version === 1) await db.handle.db.insertInto('knowledge_articles').values({ ...contentColumns(content), ...wordsOf(content), id, version, created_by: by, updated_by: by }).execute();
+        else await db.handle.db.updateTable('knowledge_articles').set({ ...contentColumns(content), ...wordsOf(content), version, updated_by: by }).where('id', '=', id).execute();
+        await db.handle.db.insertInto('knowledge_article_versions').values({ ...contentColumns(content), article_id: id, version, note: null, edited_by: by }).execute();
       };
 
       const ids = new Map<string, string>();
